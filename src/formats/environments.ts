@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { parseYaml } from "./located-yaml.js";
+
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+const nameSchema = z.string().regex(NAME_PATTERN, "must match [a-z0-9][a-z0-9._-]*");
+
+const pinSchema = z.strictObject({
+  version: nameSchema,
+  model: z.string().min(1).optional(),
+});
+export type Pin = z.infer<typeof pinSchema>;
+
+const environmentSchema = z.strictObject({
+  traffic: z.number().int().min(0).max(100).optional(),
+  prompts: z.record(nameSchema, pinSchema).default({}),
+});
+export type Environment = z.infer<typeof environmentSchema>;
+
+const freezeSchema = z.strictObject({
+  by: z.string().min(1),
+  reason: z.string().default(""),
+  since: z.string().min(1),
+});
+export type Freeze = z.infer<typeof freezeSchema>;
+
+export const environmentsSchema = z.strictObject({
+  environments: z.record(nameSchema, environmentSchema),
+  freezes: z.record(nameSchema, freezeSchema).default({}),
+});
+export type Environments = z.infer<typeof environmentsSchema>;
+
+export function parseEnvironments(text: string, file = "environments.yaml"): Environments {
+  return parseYaml(text, file, environmentsSchema).value;
+}
+
+/** Every (environment, prompt, version) pin — what "live" means for immutability checks. */
+export function listPins(envs: Environments): { env: string; prompt: string; pin: Pin }[] {
+  const out: { env: string; prompt: string; pin: Pin }[] = [];
+  for (const [env, e] of Object.entries(envs.environments)) {
+    for (const [prompt, pin] of Object.entries(e.prompts)) out.push({ env, prompt, pin });
+  }
+  return out;
+}

@@ -1,0 +1,142 @@
+import { z } from "zod";
+import { parseYaml } from "./located-yaml.js";
+
+/** The assertion types of formats.md, in promptfoo's syntax; each may take a `not-` prefix. */
+export const ASSERTION_TYPES = [
+  "equals",
+  "contains",
+  "icontains",
+  "contains-any",
+  "contains-all",
+  "starts-with",
+  "regex",
+  "is-json",
+  "contains-json",
+  "levenshtein",
+  "similar",
+  "llm-rubric",
+  "cost",
+  "latency",
+] as const;
+export type AssertionType = (typeof ASSERTION_TYPES)[number];
+
+const typeSchema = z.string().transform((raw, ctx) => {
+  const negated = raw.startsWith("not-");
+  const base = negated ? raw.slice(4) : raw;
+  if (!(ASSERTION_TYPES as readonly string[]).includes(base)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `unknown assertion type "${raw}"; expected one of ${ASSERTION_TYPES.join(", ")} (each may take "not-")`,
+    });
+    return z.NEVER;
+  }
+  return { type: base as AssertionType, negated };
+});
+
+const assertionSchema = z
+  .strictObject({
+    type: typeSchema,
+    value: z.unknown().optional(),
+    threshold: z.number().optional(),
+    weight: z.number().nonnegative().default(1),
+    metric: z.string().optional(),
+  })
+  .superRefine((a, ctx) => {
+    const need = (ok: boolean, what: string) => {
+      if (!ok)
+        ctx.addIssue({ code: "custom", path: ["value"], message: `${a.type.type} needs ${what}` });
+    };
+    const v = a.value;
+    switch (a.type.type) {
+      case "equals":
+      case "contains":
+      case "icontains":
+      case "starts-with":
+      case "levenshtein":
+      case "similar":
+      case "llm-rubric":
+        need(typeof v === "string", "a string value");
+        break;
+      case "regex":
+        need(typeof v === "string", "a string value (a regular expression)");
+        if (typeof v === "string") {
+          try {
+            new RegExp(v);
+          } catch (e) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["value"],
+              message: `invalid regex: ${(e as Error).message}`,
+            });
+          }
+        }
+        break;
+      case "contains-any":
+      case "contains-all":
+        need(
+          Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string"),
+          "a list of strings",
+        );
+        break;
+      case "contains-json":
+        need(
+          v === undefined || (typeof v === "object" && v !== null),
+          "a JSON Schema object or nothing",
+        );
+        break;
+      case "is-json":
+        need(
+          v === undefined || (typeof v === "object" && v !== null),
+          "a JSON Schema object or nothing",
+        );
+        break;
+      case "cost":
+      case "latency":
+        need(typeof a.threshold === "number" || typeof v === "number", "a numeric threshold");
+        break;
+    }
+  })
+  .transform((a) => ({
+    type: a.type.type,
+    negated: a.type.negated,
+    value: a.value,
+    threshold: a.threshold,
+    weight: a.weight,
+    metric: a.metric,
+  }));
+export type Assertion = z.output<typeof assertionSchema>;
+
+const caseSchema = z.strictObject({
+  id: z.string().min(1),
+  description: z.string().optional(),
+  vars: z.record(z.string(), z.unknown()).default({}),
+  critical: z.boolean().default(false),
+  tags: z.array(z.string()).default([]),
+  assert: z.array(assertionSchema).min(1, "a case needs at least one assertion"),
+});
+export type GoldenCase = z.output<typeof caseSchema>;
+
+export const goldenSetSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    repeats: z.union([z.number().int().min(1).max(100), z.literal("auto")]).optional(),
+    cases: z.array(caseSchema).min(1, "a golden set needs at least one case"),
+  })
+  .superRefine((g, ctx) => {
+    const seen = new Map<string, number>();
+    g.cases.forEach((c, i) => {
+      const first = seen.get(c.id);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["cases", i, "id"],
+          message: `duplicate case id "${c.id}" (first at cases.${first}); ids must be unique and stable`,
+        });
+      } else seen.set(c.id, i);
+    });
+  });
+export type GoldenSet = z.output<typeof goldenSetSchema>;
+
+export function parseGoldenSet(text: string, file: string): GoldenSet {
+  return parseYaml(text, file, goldenSetSchema).value;
+}

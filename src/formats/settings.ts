@@ -1,0 +1,151 @@
+import { z } from "zod";
+import { parseYaml } from "./located-yaml.js";
+
+/** `promptgate.yaml`: kebab-case in the file, camelCase in code. */
+const roleSchema = z.enum(["read", "triage", "write", "maintain", "admin"]);
+export type Role = z.infer<typeof roleSchema>;
+
+const ruleSchema = z
+  .strictObject({
+    "min-role": roleSchema.optional(),
+    teams: z.array(z.string().min(1)).optional(),
+  })
+  .transform((r) => ({ minRole: r["min-role"], teams: r.teams ?? [] }));
+
+const repeatsSchema = z.union([z.number().int().min(1).max(100), z.literal("auto")]);
+
+/** "50000/day", "1.5M/month", "1000/hour" or a plain number per day. */
+const trafficSchema = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  if (typeof v === "number") return v;
+  const m = /^\s*([0-9][0-9_,.]*)\s*([kKmM]?)\s*\/\s*(hour|day|week|month)\s*$/.exec(v);
+  if (!m) {
+    ctx.addIssue({
+      code: "custom",
+      message: `traffic "${v}" is not like "50000/day" or "2M/month"`,
+    });
+    return z.NEVER;
+  }
+  const base = Number(m[1]!.replace(/[_,]/g, ""));
+  const scale = { "": 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6 }[m[2] as ""] ?? 1;
+  const perDay = { hour: 24, day: 1, week: 1 / 7, month: 12 / 365 }[m[3] as "day"];
+  return base * scale * perDay;
+});
+
+const priceSchema = z
+  .strictObject({
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    "cached-input": z.number().nonnegative().optional(),
+  })
+  .transform((p) => ({ input: p.input, output: p.output, cachedInput: p["cached-input"] }));
+export type PriceOverride = z.output<typeof priceSchema>;
+
+export const settingsSchema = z
+  .strictObject({
+    version: z.literal(1),
+    paths: z
+      .strictObject({
+        prompts: z.string().default("prompts"),
+        evals: z.string().default("evals"),
+        environments: z.string().default("environments.yaml"),
+      })
+      .default({ prompts: "prompts", evals: "evals", environments: "environments.yaml" }),
+    provider: z
+      .strictObject({
+        "base-url": z.url().optional(),
+        concurrency: z.number().int().min(1).max(1000).default(16),
+        "timeout-s": z.number().positive().max(3600).default(60),
+        retries: z.number().int().min(0).max(10).default(3),
+      })
+      .default({ concurrency: 16, "timeout-s": 60, retries: 3 }),
+    judge: z.strictObject({ model: z.string().min(1) }).optional(),
+    embeddings: z.strictObject({ model: z.string().min(1) }).optional(),
+    repeats: repeatsSchema.default(3),
+    "max-repeats": z.number().int().min(1).max(100).default(10),
+    baseline: z.string().min(1).default("production"),
+    gates: z
+      .strictObject({
+        "min-pass-rate": z.number().min(0).max(1).optional(),
+        "max-regression": z.number().min(0).max(1).default(0.02),
+        confidence: z.number().gt(0.5).lt(1).default(0.95),
+        critical: z.enum(["block", "warn", "off"]).default("block"),
+        "max-cost-increase": z.number().min(0).optional(),
+        "max-error-rate": z.number().min(0).max(1).default(0.1),
+      })
+      .default({
+        "max-regression": 0.02,
+        confidence: 0.95,
+        critical: "block",
+        "max-error-rate": 0.1,
+      }),
+    traffic: z.record(z.string(), trafficSchema).default({}),
+    prices: z.record(z.string(), priceSchema).default({}),
+    rollout: z
+      .strictObject({
+        order: z.array(z.string().min(1)).min(1).default(["staging", "canary", "production"]),
+        production: z.string().min(1).default("production"),
+        rules: z
+          .strictObject({
+            rollback: ruleSchema.optional(),
+            promote: ruleSchema.optional(),
+            "promote-production": ruleSchema.optional(),
+            freeze: ruleSchema.optional(),
+          })
+          .default({}),
+      })
+      .default({ order: ["staging", "canary", "production"], production: "production", rules: {} }),
+  })
+  .transform((s) => ({
+    version: s.version,
+    paths: s.paths,
+    provider: {
+      baseUrl: s.provider["base-url"],
+      concurrency: s.provider.concurrency,
+      timeoutMs: s.provider["timeout-s"] * 1000,
+      retries: s.provider.retries,
+    },
+    judge: s.judge,
+    embeddings: s.embeddings,
+    repeats: s.repeats,
+    maxRepeats: s["max-repeats"],
+    baseline: s.baseline,
+    gates: {
+      minPassRate: s.gates["min-pass-rate"],
+      maxRegression: s.gates["max-regression"],
+      confidence: s.gates.confidence,
+      critical: s.gates.critical,
+      maxCostIncrease: s.gates["max-cost-increase"],
+      maxErrorRate: s.gates["max-error-rate"],
+    },
+    /** Requests per day, per prompt. */
+    trafficPerDay: s.traffic,
+    prices: s.prices,
+    rollout: {
+      order: s.rollout.order,
+      production: s.rollout.production,
+      rules: {
+        rollback: s.rollout.rules.rollback ?? { minRole: "write" as Role, teams: [] },
+        promote: s.rollout.rules.promote ?? { minRole: "write" as Role, teams: [] },
+        promoteProduction: s.rollout.rules["promote-production"] ?? {
+          minRole: "maintain" as Role,
+          teams: [],
+        },
+        freeze: s.rollout.rules.freeze ?? { minRole: "maintain" as Role, teams: [] },
+      },
+    },
+  }));
+
+export type Settings = z.output<typeof settingsSchema>;
+export type Repeats = Settings["repeats"];
+export type Rule = Settings["rollout"]["rules"]["rollback"];
+
+export const SETTINGS_FILE = "promptgate.yaml";
+
+export function parseSettings(text: string, file = SETTINGS_FILE): Settings {
+  return parseYaml(text, file, settingsSchema).value;
+}
+
+/** The settings a repository without `promptgate.yaml` gets. */
+export function defaultSettings(): Settings {
+  return settingsSchema.parse({ version: 1 });
+}
