@@ -1,0 +1,272 @@
+import pLimit from "p-limit";
+import { priceUsage } from "../cost/prices.js";
+import type { GoldenCase } from "../formats/golden-set.js";
+import type { LoadedGoldenSet } from "../formats/repo.js";
+import type { ModelConfig, PromptVersion } from "../formats/prompt-file.js";
+import { type ChatMessage, renderPrompt } from "../formats/prompt-file.js";
+import type { PriceOverride } from "../formats/settings.js";
+import { AssertionInfraError, evaluateAssertions } from "./assertions.js";
+import { LlmError } from "./openai-client.js";
+import type {
+  CaseResult,
+  ChatModel,
+  ChatParams,
+  EmbeddingModel,
+  EvalResult,
+  PromptRun,
+  Sample,
+  SampleError,
+  Totals,
+} from "./types.js";
+import { EVAL_RESULT_SCHEMA } from "./types.js";
+
+/** One prompt version evaluated against one golden set. */
+export interface EvalTarget {
+  version: PromptVersion;
+  goldenSet: LoadedGoldenSet;
+  /** An environment may pin another model than the prompt's front matter (a model swap is a deploy). */
+  model?: string;
+  repeats: number;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  errors: number;
+  cacheHits: number;
+}
+
+export interface EngineDeps {
+  chat: ChatModel;
+  embeddings?: EmbeddingModel;
+  judgeModel?: string;
+  embeddingModel?: string;
+  prices: Record<string, PriceOverride>;
+  concurrency: number;
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+export function toChatParams(config: ModelConfig): ChatParams {
+  const p: ChatParams = {};
+  if (config.temperature !== undefined) p.temperature = config.temperature;
+  if (config.maxOutputTokens !== undefined) p.max_tokens = config.maxOutputTokens;
+  if (config.topP !== undefined) p.top_p = config.topP;
+  if (config.stopSequences !== undefined) p.stop = config.stopSequences;
+  if (config.seed !== undefined) p.seed = config.seed;
+  if (config.frequencyPenalty !== undefined) p.frequency_penalty = config.frequencyPenalty;
+  if (config.presencePenalty !== undefined) p.presence_penalty = config.presencePenalty;
+  return p;
+}
+
+/**
+ * A sampler runs single samples through the shared pool. The fixed design asks it for every repeat
+ * up front; adaptive repeats ask again for more samples of chosen cases.
+ */
+export interface Sampler {
+  sample(target: EvalTarget, c: GoldenCase, index: number): Promise<Sample>;
+  progress: Progress;
+}
+
+export function createSampler(deps: EngineDeps): Sampler {
+  const limit = pLimit(deps.concurrency);
+  const now = deps.now ?? (() => performance.now());
+  // Rendering is per (version, case), not per sample: repeats share the messages.
+  const rendered = new Map<string, Promise<ChatMessage[]>>();
+  const progress: Progress = { done: 0, total: 0, errors: 0, cacheHits: 0 };
+
+  const renderOnce = (target: EvalTarget, c: GoldenCase) => {
+    const key = `${target.version.contentHash}\0${c.id}`;
+    let p = rendered.get(key);
+    if (!p) {
+      p = renderPrompt(target.version, c.vars);
+      rendered.set(key, p);
+    }
+    return p;
+  };
+
+  const finish = (s: Sample): Sample => {
+    progress.done++;
+    if (s.kind === "error") progress.errors++;
+    else if (s.cached) progress.cacheHits++;
+    deps.onProgress?.(progress);
+    return s;
+  };
+
+  async function sampleOnce(target: EvalTarget, c: GoldenCase, index: number): Promise<Sample> {
+    const started = now();
+    let messages: ChatMessage[];
+    try {
+      messages = await renderOnce(target, c);
+    } catch (e) {
+      return { kind: "error", index, latencyMs: 0, error: { kind: "render", message: (e as Error).message } };
+    }
+    const model = target.model ?? target.version.model;
+    try {
+      const res = await deps.chat.complete(
+        { model, messages, params: toChatParams(target.version.config), sampleIndex: index },
+        deps.signal,
+      );
+      const price = priceUsage(res.model ?? model, res.usage, deps.prices);
+      const costUsd = price.kind === "known" ? price.usd : null;
+      const verdict = await evaluateAssertions(c.assert, {
+        output: res.output,
+        latencyMs: res.latencyMs,
+        costUsd,
+        judge: deps.judgeModel ? { model: deps.chat, modelId: deps.judgeModel } : undefined,
+        embeddings:
+          deps.embeddings && deps.embeddingModel
+            ? { model: deps.embeddings, modelId: deps.embeddingModel }
+            : undefined,
+        signal: deps.signal,
+      });
+      return {
+        kind: "ok",
+        index,
+        output: res.output,
+        usage: res.usage,
+        latencyMs: res.latencyMs,
+        costUsd,
+        cached: res.cached,
+        pass: verdict.pass,
+        score: verdict.score,
+        assertions: verdict.results,
+      };
+    } catch (e) {
+      return { kind: "error", index, latencyMs: now() - started, error: toSampleError(e) };
+    }
+  }
+
+  return {
+    progress,
+    sample(target, c, index) {
+      progress.total++;
+      return limit(() => sampleOnce(target, c, index)).then(finish);
+    },
+  };
+}
+
+function toSampleError(e: unknown): SampleError {
+  if (e instanceof LlmError) return { kind: e.kind, message: e.message, status: e.status };
+  if (e instanceof AssertionInfraError) return { kind: "bad-response", message: e.message };
+  return { kind: "bad-response", message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Summarises a case's samples. Errored samples are missing data, never failures. */
+export function summariseCase(c: GoldenCase, samples: Sample[]): CaseResult {
+  let ok = 0;
+  let passes = 0;
+  let score = 0;
+  for (const s of samples) {
+    if (s.kind !== "ok") continue;
+    ok++;
+    if (s.pass) passes++;
+    score += s.score;
+  }
+  samples.sort((a, b) => a.index - b.index);
+  return {
+    id: c.id,
+    tags: c.tags,
+    critical: c.critical,
+    vars: c.vars,
+    samples,
+    passRate: ok === 0 ? null : passes / ok,
+    score: ok === 0 ? null : score / ok,
+    errors: samples.length - ok,
+  };
+}
+
+export function summariseRun(cases: CaseResult[]): Totals {
+  let samples = 0;
+  let errors = 0;
+  let cacheHits = 0;
+  let promptTokens = 0;
+  let completionTokens = 0;
+  let cost = 0;
+  let costKnown = true;
+  let okSamples = 0;
+  let latency = 0;
+  let rated = 0;
+  let passSum = 0;
+  let scoreSum = 0;
+  for (const c of cases) {
+    if (c.passRate !== null && c.score !== null) {
+      rated++;
+      passSum += c.passRate;
+      scoreSum += c.score;
+    }
+    for (const s of c.samples) {
+      samples++;
+      if (s.kind === "error") {
+        errors++;
+        continue;
+      }
+      okSamples++;
+      if (s.cached) cacheHits++;
+      promptTokens += s.usage.promptTokens;
+      completionTokens += s.usage.completionTokens;
+      latency += s.latencyMs;
+      if (s.costUsd === null) costKnown = false;
+      else cost += s.costUsd;
+    }
+  }
+  return {
+    samples,
+    errors,
+    cacheHits,
+    promptTokens,
+    completionTokens,
+    costUsd: costKnown && okSamples > 0 ? cost : null,
+    costPerRequestUsd: costKnown && okSamples > 0 ? cost / okSamples : null,
+    passRate: rated === 0 ? null : passSum / rated,
+    score: rated === 0 ? null : scoreSum / rated,
+    meanLatencyMs: okSamples === 0 ? null : latency / okSamples,
+  };
+}
+
+/** Runs every case of a target `repeats` times through the sampler. */
+export async function runTarget(sampler: Sampler, target: EvalTarget): Promise<PromptRun> {
+  const cases = await Promise.all(
+    target.goldenSet.set.cases.map(async (c) => {
+      const samples = await Promise.all(
+        Array.from({ length: target.repeats }, (_, i) => sampler.sample(target, c, i)),
+      );
+      return summariseCase(c, samples);
+    }),
+  );
+  return buildPromptRun(target, cases);
+}
+
+export function buildPromptRun(target: EvalTarget, cases: CaseResult[]): PromptRun {
+  const v = target.version;
+  return {
+    prompt: v.prompt,
+    version: v.version,
+    file: v.file,
+    contentHash: v.contentHash,
+    model: target.model ?? v.model,
+    params: toChatParams(v.config),
+    goldenSetFile: target.goldenSet.file,
+    repeats: target.repeats,
+    cases,
+    totals: summariseRun(cases),
+  };
+}
+
+/** Evaluates several targets concurrently through one bounded pool. */
+export async function runEval(targets: EvalTarget[], deps: EngineDeps, source: string): Promise<EvalResult> {
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const sampler = createSampler(deps);
+  const runs = await Promise.all(targets.map((t) => runTarget(sampler, t)));
+  const p = sampler.progress;
+  return {
+    schema: EVAL_RESULT_SCHEMA,
+    startedAt,
+    wallMs: Math.round(performance.now() - t0),
+    source,
+    runs,
+    requests: { sent: p.done - p.cacheHits, cacheHits: p.cacheHits, errors: p.errors },
+  };
+}

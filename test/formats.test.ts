@@ -1,0 +1,279 @@
+import { describe, expect, it } from "vitest";
+import { PromptgateError, PromptgateErrors } from "../src/errors.js";
+import { parseEnvironments } from "../src/formats/environments.js";
+import { parseGoldenSet } from "../src/formats/golden-set.js";
+import { compareVersions, parsePromptFile, renderPrompt } from "../src/formats/prompt-file.js";
+import { loadRepo } from "../src/formats/repo.js";
+import { parseSettings } from "../src/formats/settings.js";
+
+/** The first located error's message, for asserting "file:line:col: message". */
+function messagesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PromptgateErrors) return e.errors.map((x) => x.message);
+    if (e instanceof PromptgateError) return [e.message];
+    throw e;
+  }
+  throw new Error("expected an error");
+}
+
+const SETTINGS = `version: 1
+provider: { base-url: https://api.openai.com/v1, concurrency: 16, timeout-s: 60 }
+judge: { model: gpt-4o-2024-08-06 }
+repeats: 3
+baseline: production
+gates:
+  min-pass-rate: 0.90
+  max-regression: 0.02
+  confidence: 0.95
+  critical: block
+  max-cost-increase: 0.10
+traffic: { support-answer: 50000/day }
+prices:
+  my-finetune: { input: 0.30, output: 1.20 }
+rollout:
+  order: [staging, canary, production]
+  rules:
+    rollback: { min-role: write, teams: [oncall] }
+    promote-production: { min-role: maintain, teams: [ml-release] }
+`;
+
+describe("promptgate.yaml", () => {
+  it("parses the design's example into camelCase settings with defaults", () => {
+    const s = parseSettings(SETTINGS);
+    expect(s.provider).toEqual({
+      baseUrl: "https://api.openai.com/v1",
+      concurrency: 16,
+      timeoutMs: 60_000,
+      retries: 3,
+    });
+    expect(s.gates).toMatchObject({ minPassRate: 0.9, maxRegression: 0.02, maxCostIncrease: 0.1 });
+    expect(s.trafficPerDay["support-answer"]).toBe(50_000);
+    expect(s.prices["my-finetune"]).toEqual({ input: 0.3, output: 1.2, cachedInput: undefined });
+    expect(s.rollout.rules.rollback).toEqual({ minRole: "write", teams: ["oncall"] });
+    // Unwritten rules take the documented defaults.
+    expect(s.rollout.rules.promote.minRole).toBe("write");
+    expect(s.rollout.rules.freeze.minRole).toBe("maintain");
+  });
+
+  it("converts traffic units to requests per day", () => {
+    const s = parseSettings("version: 1\ntraffic: { a: 2M/month, b: 100/hour, c: 700/week, d: 5 }\n");
+    expect(s.trafficPerDay.a).toBeCloseTo((2e6 * 12) / 365);
+    expect(s.trafficPerDay.b).toBe(2400);
+    expect(s.trafficPerDay.c).toBe(100);
+    expect(s.trafficPerDay.d).toBe(5);
+  });
+
+  it("names file, line and column of an unknown key", () => {
+    const text = SETTINGS.replace("  confidence: 0.95", "  confidance: 0.95");
+    expect(messagesOf(() => parseSettings(text))).toEqual([
+      'promptgate.yaml:9:3: unknown key "confidance" at gates',
+    ]);
+  });
+
+  it("names the position of a value of the wrong type", () => {
+    const text = SETTINGS.replace("min-pass-rate: 0.90", "min-pass-rate: high");
+    const [msg] = messagesOf(() => parseSettings(text));
+    expect(msg).toMatch(/^promptgate\.yaml:7:18: .*number.* at gates\.min-pass-rate$/);
+  });
+
+  it("rejects a bad traffic string where it stands", () => {
+    const [msg] = messagesOf(() => parseSettings("version: 1\ntraffic:\n  a: lots\n"));
+    expect(msg).toBe('promptgate.yaml:3:6: traffic "lots" is not like "50000/day" or "2M/month" at traffic.a');
+  });
+
+  it("reports YAML syntax errors with their position", () => {
+    const [msg] = messagesOf(() => parseSettings("version: 1\ngates: { a: 1\n"));
+    expect(msg).toMatch(/^promptgate\.yaml:\d+:\d+: /);
+  });
+
+  it("requires version: 1", () => {
+    const [msg] = messagesOf(() => parseSettings("version: 2\n"));
+    expect(msg).toMatch(/^promptgate\.yaml:1:10: .* at version$/);
+  });
+});
+
+const ENVS = `# who serves what
+environments:
+  staging:
+    prompts:
+      support-answer: { version: v5, model: gpt-4o-mini-2024-07-18 }
+  canary:
+    traffic: 5
+    prompts:
+      support-answer: { version: v5 }
+  production:
+    prompts:
+      support-answer: { version: v4, model: gpt-4o-2024-08-06 }
+freezes: {}
+`;
+
+describe("environments.yaml", () => {
+  it("parses pins and canary traffic", () => {
+    const e = parseEnvironments(ENVS);
+    expect(e.environments.canary?.traffic).toBe(5);
+    expect(e.environments.production?.prompts["support-answer"]).toEqual({
+      version: "v4",
+      model: "gpt-4o-2024-08-06",
+    });
+  });
+
+  it("rejects traffic outside 0-100 at its line", () => {
+    const [msg] = messagesOf(() => parseEnvironments(ENVS.replace("traffic: 5", "traffic: 150")));
+    expect(msg).toMatch(/^environments\.yaml:7:14: .*100.* at environments\.canary\.traffic$/);
+  });
+
+  it("rejects an unknown key inside a pin", () => {
+    const [msg] = messagesOf(() =>
+      parseEnvironments(ENVS.replace("{ version: v5 }", "{ version: v5, modle: x }")),
+    );
+    expect(msg).toBe('environments.yaml:9:38: unknown key "modle" at environments.canary.prompts.support-answer');
+  });
+});
+
+describe("golden sets", () => {
+  const SET = `repeats: 3
+cases:
+  - id: refund-after-30-days
+    vars: { question: "Can I get a refund after 30 days?" }
+    critical: true
+    tags: [billing]
+    assert:
+      - { type: icontains, value: "30 days" }
+      - { type: not-contains, value: "guarantee" }
+      - { type: llm-rubric, value: "Explains the policy politely" }
+`;
+
+  it("parses promptfoo assertion syntax with not- prefixes", () => {
+    const g = parseGoldenSet(SET, "evals/support-answer.yaml");
+    expect(g.cases[0]?.assert.map((a) => [a.type, a.negated])).toEqual([
+      ["icontains", false],
+      ["contains", true],
+      ["llm-rubric", false],
+    ]);
+    expect(g.cases[0]?.critical).toBe(true);
+  });
+
+  it("rejects an unknown assertion type at its line", () => {
+    const [msg] = messagesOf(() =>
+      parseGoldenSet(SET.replace("type: icontains", "type: icontain"), "evals/a.yaml"),
+    );
+    expect(msg).toMatch(/^evals\/a\.yaml:8:17: unknown assertion type "icontain"/);
+  });
+
+  it("rejects a duplicate case id", () => {
+    const twice = `${SET}  - id: refund-after-30-days\n    assert: [{ type: contains, value: x }]\n`;
+    const [msg] = messagesOf(() => parseGoldenSet(twice, "evals/a.yaml"));
+    expect(msg).toBe(
+      'evals/a.yaml:11:9: duplicate case id "refund-after-30-days" (first at cases.0); ids must be unique and stable at cases.1.id',
+    );
+  });
+
+  it("checks an assertion's value for its type", () => {
+    const bad = SET.replace('{ type: icontains, value: "30 days" }', "{ type: contains-any, value: 3 }");
+    const [msg] = messagesOf(() => parseGoldenSet(bad, "evals/a.yaml"));
+    expect(msg).toMatch(/^evals\/a\.yaml:8:\d+: contains-any needs a list of strings at cases\.0\.assert\.0\.value$/);
+  });
+
+  it("rejects an invalid regex", () => {
+    const bad = SET.replace('{ type: icontains, value: "30 days" }', '{ type: regex, value: "(" }');
+    const [msg] = messagesOf(() => parseGoldenSet(bad, "evals/a.yaml"));
+    expect(msg).toMatch(/invalid regex/);
+  });
+});
+
+const PROMPT = `---
+model: gpt-4o-mini-2024-07-18
+config: { temperature: 0.2, maxOutputTokens: 400 }
+input:
+  schema: { question: string }
+---
+{{role "system"}}
+You answer billing questions for Acme. Quote the policy; never promise refunds.
+{{role "user"}}
+{{question}}
+`;
+
+describe("prompt files", () => {
+  it("parses front matter and renders chat messages with dotprompt", async () => {
+    const pv = parsePromptFile(PROMPT, "prompts/support-answer/v1.prompt", "support-answer", "v1");
+    expect(pv.model).toBe("gpt-4o-mini-2024-07-18");
+    expect(pv.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    const messages = await renderPrompt(pv, { question: "Can I get a refund?" });
+    expect(messages).toEqual([
+      {
+        role: "system",
+        content: "You answer billing questions for Acme. Quote the policy; never promise refunds.",
+      },
+      { role: "user", content: "Can I get a refund?" },
+    ]);
+  });
+
+  it("locates a front-matter typo on the file's own line numbers", () => {
+    const [msg] = messagesOf(() =>
+      parsePromptFile(PROMPT.replace("temperature", "temprature"), "p/v1.prompt", "p", "v1"),
+    );
+    expect(msg).toBe('p/v1.prompt:3:11: unknown key "temprature" at config');
+  });
+
+  it("requires front matter and a model", () => {
+    expect(messagesOf(() => parsePromptFile("hello", "p/v1.prompt", "p", "v1"))[0]).toMatch(
+      /^p\/v1\.prompt:1:1: missing YAML front matter/,
+    );
+    const [msg] = messagesOf(() => parsePromptFile("---\nconfig: {}\n---\nhi", "p/v1.prompt", "p", "v1"));
+    expect(msg).toMatch(/^p\/v1\.prompt:2:1: .* at model$/);
+  });
+
+  it("strips a BOM but hashes the bytes as stored", () => {
+    const pv = parsePromptFile(`\uFEFF${PROMPT}`, "p/v1.prompt", "p", "v1");
+    const plain = parsePromptFile(PROMPT, "p/v1.prompt", "p", "v1");
+    expect(pv.model).toBe(plain.model);
+    expect(pv.contentHash).not.toBe(plain.contentHash);
+  });
+
+  it("orders versions naturally", () => {
+    expect(["v10", "v2", "v1"].sort(compareVersions)).toEqual(["v1", "v2", "v10"]);
+  });
+});
+
+describe("loadRepo", () => {
+  const files: Record<string, string> = {
+    "promptgate.yaml": "version: 1\n",
+    "prompts/support-answer/v4.prompt": PROMPT,
+    "prompts/support-answer/v5.prompt": PROMPT.replace("Acme", "Acme Inc"),
+    "evals/support-answer.yaml": "cases:\n  - id: a\n    assert: [{ type: contains, value: x }]\n",
+    "environments.yaml": ENVS,
+  };
+  const source = (over: Record<string, string | undefined>) => {
+    const all = { ...files, ...over };
+    return {
+      label: "test",
+      read: async (p: string) => all[p],
+      list: async (dir: string) => Object.keys(all).filter((f) => all[f] !== undefined && f.startsWith(`${dir}/`)),
+    };
+  };
+
+  it("loads prompts in version order, golden sets and environments", async () => {
+    const repo = await loadRepo(source({}));
+    expect(repo.prompts.get("support-answer")?.map((v) => v.version)).toEqual(["v4", "v5"]);
+    expect(repo.goldenSets.get("support-answer")?.set.cases).toHaveLength(1);
+    expect(repo.environments?.environments.production?.prompts["support-answer"]?.version).toBe("v4");
+  });
+
+  it("reports every error across files in one pass, each located", async () => {
+    const err = await loadRepo(
+      source({
+        "promptgate.yaml": "version: 1\nrepeat: 3\n",
+        "environments.yaml": ENVS.replace("version: v4", "version: v9"),
+        "evals/missing-prompt.yaml": "cases:\n  - id: a\n    assert: [{ type: contains, value: x }]\n",
+      }),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PromptgateErrors);
+    expect((err as PromptgateErrors).errors.map((e) => e.message)).toEqual([
+      'promptgate.yaml:2:1: unknown key "repeat"',
+      'evals/missing-prompt.yaml:1:1: golden set for unknown prompt "missing-prompt"',
+      "environments.yaml:12:23: production pins support-answer@v9, which does not exist (have v4, v5)",
+    ]);
+  });
+});
