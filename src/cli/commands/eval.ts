@@ -1,0 +1,132 @@
+import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { PromptgateError } from "../../errors.js";
+import { runEval } from "../../engine/run-eval.js";
+import { selectTargets } from "../../engine/select-targets.js";
+import type { EvalResult } from "../../engine/types.js";
+import { loadRepo } from "../../formats/repo.js";
+import type { Settings } from "../../formats/settings.js";
+import { worktreeSource } from "../../io/file-sources.js";
+import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
+import { percent, textTable, usd } from "../format.js";
+import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
+import { createModelStack, requireCredentials } from "../models.js";
+import { createProgressReporter } from "../progress.js";
+
+const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repeats N] [--out FILE] [--json]
+                [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
+
+Runs golden sets against the model endpoint. Without --prompt or --env, every prompt that has a
+golden set is evaluated at its latest version. --env evaluates the versions and models an
+environment pins. Results: a table on stdout (or JSON with --json), the full result file with --out.`;
+
+export const evalCommand: Command = {
+  name: "eval",
+  summary: "run golden sets of the working tree, or of chosen prompts/versions",
+  usage,
+  async run(argv, io) {
+    const { values } = parseFlags(
+      argv,
+      {
+        ...COMMON_MODEL_FLAGS,
+        prompt: { type: "string", multiple: true },
+        env: { type: "string" },
+        repeats: { type: "string" },
+        out: { type: "string" },
+        json: { type: "boolean" },
+      },
+      usage,
+    );
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    const root = resolve(io.cwd, values.root ?? ".");
+    const repo = await loadRepo(worktreeSource(root));
+    const targets = selectTargets(repo, {
+      prompts: values.prompt ?? [],
+      env: values.env,
+      repeats: toInt(values.repeats, "--repeats", 1, 100),
+    });
+    if (targets.length === 0) {
+      throw new PromptgateError("E_NOT_FOUND", "nothing to evaluate: no golden sets found", {
+        hint: `add ${repo.settings.paths.evals}/<prompt>.yaml`,
+      });
+    }
+    const result = await evaluate(root, repo.settings, targets, io, {
+      baseUrl: values["base-url"],
+      concurrency: toInt(values.concurrency, "--concurrency", 1, 1000),
+      cacheDir: values["cache-dir"],
+      noCache: values["no-cache"],
+    });
+    if (values.out) await writeFile(resolve(io.cwd, values.out), `${JSON.stringify(result, null, 2)}\n`);
+    io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${renderEvalTable(result)}\n`);
+    return judgeEval(result, repo.settings);
+  },
+};
+
+export async function evaluate(
+  root: string,
+  settings: Settings,
+  targets: Parameters<typeof runEval>[0],
+  io: CliIo,
+  flags: { baseUrl?: string; concurrency?: number; cacheDir?: string; noCache?: boolean },
+): Promise<EvalResult> {
+  const stack = createModelStack(root, settings, flags, io.env);
+  requireCredentials(stack.baseURL, io.env);
+  const progress = createProgressReporter(io.stderr, "eval");
+  const result = await runEval(
+    targets,
+    {
+      chat: stack.chat,
+      embeddings: stack.embeddings,
+      judgeModel: settings.judge?.model,
+      embeddingModel: settings.embeddings?.model ?? "text-embedding-3-small",
+      prices: settings.prices,
+      concurrency: flags.concurrency ?? settings.provider.concurrency,
+      onProgress: (p) => progress.update(p),
+    },
+    "worktree",
+  );
+  progress.done({
+    done: result.requests.sent + result.requests.cacheHits,
+    total: result.requests.sent + result.requests.cacheHits,
+    errors: result.requests.errors,
+    cacheHits: result.requests.cacheHits,
+  });
+  return result;
+}
+
+export function renderEvalTable(result: EvalResult): string {
+  const rows = [["prompt", "model", "cases", "pass rate", "score", "errors", "tokens in/out", "cost"]];
+  for (const r of result.runs) {
+    const t = r.totals;
+    rows.push([
+      `${r.prompt}@${r.version}`,
+      r.model,
+      `${r.cases.length}×${r.repeats}`,
+      percent(t.passRate),
+      t.score === null ? "—" : t.score.toFixed(3),
+      t.errors ? `${t.errors}/${t.samples}` : "0",
+      `${t.promptTokens}/${t.completionTokens}`,
+      t.costUsd === null ? "unknown (add the model under prices:)" : usd(t.costUsd),
+    ]);
+  }
+  const { sent, cacheHits, errors } = result.requests;
+  return `${textTable(rows)}\n\n${sent} requests sent, ${cacheHits} from cache, ${errors} errors, ${(result.wallMs / 1000).toFixed(1)}s`;
+}
+
+/** Exit code of a plain eval: errors first (no verdict), then the absolute gates that need no base. */
+export function judgeEval(result: EvalResult, settings: Settings): ExitCode {
+  for (const r of result.runs) {
+    if (r.totals.samples > 0 && r.totals.errors / r.totals.samples > settings.gates.maxErrorRate) return EXIT.errors;
+  }
+  for (const r of result.runs) {
+    const min = settings.gates.minPassRate;
+    if (min !== undefined && r.totals.passRate !== null && r.totals.passRate < min) return EXIT.blocked;
+    if (settings.gates.critical === "block" && r.cases.some((c) => c.critical && c.passRate !== null && c.passRate < 1)) {
+      return EXIT.blocked;
+    }
+  }
+  return EXIT.ok;
+}

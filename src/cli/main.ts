@@ -1,0 +1,65 @@
+import { describeError, PromptgateError, PromptgateErrors } from "../errors.js";
+import { evalCommand } from "./commands/eval.js";
+import { validateCommand } from "./commands/validate.js";
+import { type CliIo, type Command, EXIT, type ExitCode } from "./io.js";
+
+const commands: Command[] = [evalCommand, validateCommand];
+
+export function registerCommand(command: Command): void {
+  commands.push(command);
+}
+
+function renderHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return `promptgate — evals, cost deltas and safe rollouts for LLM prompts
+
+usage: promptgate <command> [options]     (promptgate <command> --help for its options)
+
+${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
+
+exit codes: 0 ok, 1 a gate blocked or files are invalid, 2 bad usage or configuration,
+            3 too many samples errored to decide, 4 unexpected failure (a bug)
+`;
+}
+
+/** The CLI's one error boundary: every command's failure becomes a message and an exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.stdout.write(renderHelp());
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === "--version") {
+    io.stdout.write("promptgate 0.1.0\n");
+    return EXIT.ok;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`error E_USAGE: unknown command "${name}"\n\n${renderHelp()}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    io.stderr.write(`${describeError(e)}\n`);
+    return exitCodeFor(e);
+  }
+}
+
+function exitCodeFor(e: unknown): ExitCode {
+  const code = e instanceof PromptgateErrors ? e.errors[0]?.code : e instanceof PromptgateError ? e.code : undefined;
+  switch (code) {
+    case undefined:
+      return EXIT.internal;
+    case "E_USAGE":
+    case "E_CONFIG":
+    case "E_NOT_FOUND":
+    case "E_GIT":
+      return EXIT.usage;
+    case "E_LLM":
+      return EXIT.errors;
+    default:
+      // Invalid files (YAML, schema, prompt, live edit) block like a failed gate: fix and re-run.
+      return EXIT.blocked;
+  }
+}

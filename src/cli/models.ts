@@ -1,0 +1,55 @@
+import { join, resolve } from "node:path";
+import { createOpenAIModels } from "../engine/openai-client.js";
+import { withResponseCache } from "../engine/response-cache.js";
+import type { ChatModel, EmbeddingModel } from "../engine/types.js";
+import { PromptgateError } from "../errors.js";
+import type { Settings } from "../formats/settings.js";
+import { createDiskStore } from "../io/disk-cache.js";
+
+export interface ModelFlags {
+  baseUrl?: string;
+  concurrency?: number;
+  noCache?: boolean;
+  cacheDir?: string;
+}
+
+export interface ModelStack {
+  chat: ChatModel;
+  embeddings: EmbeddingModel;
+  baseURL: string;
+  cacheDir: string | undefined;
+}
+
+export const DEFAULT_BASE_URL = "https://api.openai.com/v1";
+
+/**
+ * The endpoint: a flag wins, then OPENAI_BASE_URL (what vLLM/Ollama/LiteLLM users export), then
+ * promptgate.yaml, then OpenAI. The key is left to the SDK, which reads OPENAI_API_KEY itself.
+ */
+export function resolveBaseUrl(settings: Settings, flags: ModelFlags, env: CliEnv): string {
+  return flags.baseUrl ?? env.OPENAI_BASE_URL ?? settings.provider.baseUrl ?? DEFAULT_BASE_URL;
+}
+
+type CliEnv = Record<string, string | undefined>;
+
+export function createModelStack(root: string, settings: Settings, flags: ModelFlags, env: CliEnv): ModelStack {
+  const baseURL = resolveBaseUrl(settings, flags, env);
+  const models = createOpenAIModels({
+    baseURL,
+    // Local servers (Ollama, vLLM) take any key; the SDK refuses to start without one.
+    apiKey: env.OPENAI_API_KEY ?? (baseURL === DEFAULT_BASE_URL ? undefined : "unused"),
+    timeoutMs: settings.provider.timeoutMs,
+    maxRetries: settings.provider.retries,
+  });
+  const cacheDir = flags.noCache ? undefined : resolve(root, flags.cacheDir ?? join(".promptgate", "cache"));
+  const chat = cacheDir ? withResponseCache(models, createDiskStore(cacheDir), baseURL) : models;
+  return { chat, embeddings: models, baseURL, cacheDir };
+}
+
+export function requireCredentials(baseURL: string, env: CliEnv): void {
+  if (baseURL === DEFAULT_BASE_URL && !env.OPENAI_API_KEY) {
+    throw new PromptgateError("E_CONFIG", "OPENAI_API_KEY is not set", {
+      hint: "export OPENAI_API_KEY, or OPENAI_BASE_URL for vLLM/Ollama/LiteLLM; `npm run demo` needs neither",
+    });
+  }
+}
