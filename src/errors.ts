@@ -11,7 +11,7 @@ export type ErrorCode =
   | "E_GIT" // a git command failed
   | "E_CONFIG" // inconsistent settings across files
   | "E_USAGE" // bad command-line use
-  | "E_LLM" // the model endpoint failed in a way that stops the run
+  | "E_LLM" // the model endpoint (or the judge) failed
   | "E_CONFLICT"; // an optimistic write lost a race
 
 export interface SourceLocation {
