@@ -1,9 +1,10 @@
 import { describeError, PromptgateError, PromptgateErrors } from "../errors.js";
+import { costCommand } from "./commands/cost.js";
 import { evalCommand } from "./commands/eval.js";
 import { validateCommand } from "./commands/validate.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "./io.js";
 
-const commands: Command[] = [evalCommand, validateCommand];
+const commands: Command[] = [evalCommand, costCommand, validateCommand];
 
 export function registerCommand(command: Command): void {
   commands.push(command);

@@ -5,7 +5,13 @@ import type { LoadedGoldenSet } from "../formats/repo.js";
 import type { ModelConfig, PromptVersion } from "../formats/prompt-file.js";
 import { type ChatMessage, renderPrompt } from "../formats/prompt-file.js";
 import type { PriceOverride } from "../formats/settings.js";
-import { AssertionInfraError, evaluateAssertions } from "./assertions.js";
+import { PromptgateError } from "../errors.js";
+import {
+  AssertionInfraError,
+  assertionNeeds,
+  evaluateAssertions,
+  prepareAssertions,
+} from "./assertions.js";
 import { LlmError } from "./openai-client.js";
 import type {
   CaseResult,
@@ -254,8 +260,31 @@ export function buildPromptRun(target: EvalTarget, cases: CaseResult[]): PromptR
   };
 }
 
+/**
+ * Checks what the golden sets need before anything is sent: a judge model for llm-rubric, an
+ * embeddings model for similar, and schemas that compile. One clear error beats one per sample.
+ */
+export async function prepareTargets(targets: EvalTarget[], deps: EngineDeps): Promise<void> {
+  for (const t of targets) {
+    const all = t.goldenSet.set.cases.flatMap((c) => c.assert);
+    const needs = assertionNeeds(all);
+    if (needs.judge && !deps.judgeModel) {
+      throw new PromptgateError("E_CONFIG", `${t.goldenSet.file} uses llm-rubric but no judge model is set`, {
+        hint: "add `judge: { model: <model id> }` to promptgate.yaml",
+      });
+    }
+    if (needs.embeddings && !(deps.embeddings && deps.embeddingModel)) {
+      throw new PromptgateError("E_CONFIG", `${t.goldenSet.file} uses similar but no embeddings model is set`, {
+        hint: "add `embeddings: { model: text-embedding-3-small }` to promptgate.yaml",
+      });
+    }
+    await prepareAssertions(all);
+  }
+}
+
 /** Evaluates several targets concurrently through one bounded pool. */
 export async function runEval(targets: EvalTarget[], deps: EngineDeps, source: string): Promise<EvalResult> {
+  await prepareTargets(targets, deps);
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const sampler = createSampler(deps);
