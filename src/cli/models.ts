@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { createOpenAIModels } from "../engine/openai-client.js";
-import { withResponseCache } from "../engine/response-cache.js";
+import { withEmbeddingCache, withResponseCache } from "../engine/response-cache.js";
 import type { ChatModel, EmbeddingModel } from "../engine/types.js";
 import { PromptgateError } from "../errors.js";
 import type { Settings } from "../formats/settings.js";
@@ -42,8 +42,10 @@ export function createModelStack(root: string, settings: Settings, flags: ModelF
     maxRetries: settings.provider.retries,
   });
   const cacheDir = flags.noCache ? undefined : resolve(root, flags.cacheDir ?? join(".promptgate", "cache"));
-  const chat = cacheDir ? withResponseCache(models, createDiskStore(cacheDir), baseURL) : models;
-  return { chat, embeddings: models, baseURL, cacheDir };
+  const store = cacheDir ? createDiskStore(cacheDir) : undefined;
+  const chat = store ? withResponseCache(models, store, baseURL) : models;
+  const embeddings = store ? withEmbeddingCache(models, store, baseURL) : models;
+  return { chat, embeddings, baseURL, cacheDir };
 }
 
 export function requireCredentials(baseURL: string, env: CliEnv): void {

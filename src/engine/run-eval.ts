@@ -114,8 +114,10 @@ export function createSampler(deps: EngineDeps): Sampler {
         { model, messages, params: toChatParams(target.version.config), sampleIndex: index },
         deps.signal,
       );
-      const price = priceUsage(res.model ?? model, res.usage, deps.prices);
-      const costUsd = price.kind === "known" ? price.usd : null;
+      // A server that reports no usage has not told us the cost: unknown, never $0.
+      const reported = res.usage.promptTokens + res.usage.completionTokens > 0;
+      const price = reported ? priceUsage(res.model ?? model, res.usage, deps.prices) : undefined;
+      const costUsd = price?.kind === "known" ? price.usd : null;
       const verdict = await evaluateAssertions(c.assert, {
         output: res.output,
         latencyMs: res.latencyMs,

@@ -1,0 +1,235 @@
+import OpenAI from "openai";
+import { PromptgateError } from "../errors.js";
+import type {
+  ChatModel,
+  ChatRequest,
+  ChatResponse,
+  EmbeddingModel,
+  SampleErrorKind,
+} from "./types.js";
+
+export interface OpenAIModelsOptions {
+  /** Undefined: the SDK reads OPENAI_API_KEY. */
+  apiKey?: string;
+  /** Undefined: the SDK reads OPENAI_BASE_URL, then uses https://api.openai.com/v1. */
+  baseURL?: string;
+  /** Per attempt; the SDK's own default is 10 minutes, far too long for CI. */
+  timeoutMs: number;
+  maxRetries: number;
+  organization?: string;
+}
+
+/** A request that failed for good (after the SDK's retries); the engine records it as an error sample. */
+export class LlmError extends Error {
+  readonly kind: SampleErrorKind;
+  readonly status: number | undefined;
+
+  constructor(
+    kind: SampleErrorKind,
+    message: string,
+    options: { status?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "LlmError";
+    this.kind = kind;
+    this.status = options.status;
+  }
+}
+
+/**
+ * The longest server-requested wait we sit out. openai@6 honours `retry-after-ms` and
+ * `retry-after` (seconds or an HTTP date) with no upper bound (its own backoff, used when
+ * neither header is sent, is 0.5 s doubling to at most 8 s, minus up to 25 % jitter). A
+ * `retry-after: 3600` (an exhausted quota) would stall every worker of a CI job for an hour per
+ * attempt, so beyond this limit the answer is marked not retryable and fails at once as a
+ * rate-limit error that says how long the server asked for.
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Chat completions and embeddings of one OpenAI-compatible endpoint, through the official SDK. */
+export function createOpenAIModels(options: OpenAIModelsOptions): ChatModel & EmbeddingModel {
+  let client: OpenAI;
+  try {
+    client = new OpenAI({
+      apiKey: options.apiKey,
+      baseURL: options.baseURL,
+      organization: options.organization,
+      timeout: Math.max(1, Math.round(options.timeoutMs)),
+      maxRetries: options.maxRetries,
+      fetch: refuseLongRetryAfter,
+    });
+  } catch (e) {
+    throw new PromptgateError(
+      "E_CONFIG",
+      `cannot create the OpenAI client: ${(e as Error).message}`,
+      {
+        hint: "export OPENAI_API_KEY, or OPENAI_BASE_URL for vLLM/Ollama/LiteLLM",
+        cause: e,
+      },
+    );
+  }
+  const endpoint = client.baseURL;
+
+  return {
+    async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResponse> {
+      const started = performance.now();
+      let completion: OpenAI.Chat.Completions.ChatCompletion;
+      try {
+        completion = await client.chat.completions.create(
+          { model: request.model, messages: request.messages, ...request.params, stream: false },
+          { signal },
+        );
+      } catch (e) {
+        throw toLlmError(e, endpoint, options.maxRetries, signal);
+      }
+      const latencyMs = performance.now() - started;
+      const choice = completion.choices?.[0];
+      if (!choice) throw new LlmError("bad-response", `${endpoint}: the response has no choices`);
+      const content = choice.message?.content;
+      if (typeof content !== "string") {
+        const refusal = choice.message?.refusal;
+        throw new LlmError(
+          "bad-response",
+          refusal
+            ? `${endpoint}: the model refused: ${refusal}`
+            : `${endpoint}: the response has no text content (finish_reason ${choice.finish_reason})`,
+        );
+      }
+      const usage = completion.usage;
+      const cachedTokens = usage?.prompt_tokens_details?.cached_tokens;
+      return {
+        output: content,
+        usage: {
+          // Some compatible servers omit usage; zero keeps the sums defined, and the cost model
+          // prices tokens, so such a run shows $0 for what it could not see.
+          promptTokens: usage?.prompt_tokens ?? 0,
+          completionTokens: usage?.completion_tokens ?? 0,
+          ...(cachedTokens === undefined ? {} : { cachedTokens }),
+        },
+        latencyMs,
+        cached: false,
+        model: completion.model,
+      };
+    },
+
+    async embed(model: string, inputs: string[], signal?: AbortSignal): Promise<number[][]> {
+      let response: OpenAI.Embeddings.CreateEmbeddingResponse;
+      try {
+        response = await client.embeddings.create({ model, input: inputs }, { signal });
+      } catch (e) {
+        throw toLlmError(e, endpoint, options.maxRetries, signal);
+      }
+      const data = response.data ?? [];
+      if (data.length !== inputs.length) {
+        throw new LlmError(
+          "bad-response",
+          `${endpoint}: asked for ${inputs.length} embeddings, got ${data.length}`,
+        );
+      }
+      return [...data].sort((a, b) => a.index - b.index).map((d) => Array.from(d.embedding));
+    },
+  };
+}
+
+function toLlmError(
+  e: unknown,
+  endpoint: string,
+  maxRetries: number,
+  signal?: AbortSignal,
+): unknown {
+  // The caller cancelled the run: not a property of the model, so no error sample; the caller
+  // gets its own abort reason back, as from any abortable API.
+  if (signal?.aborted) return signal.reason ?? e;
+  const cause = e instanceof Error ? e.message : String(e);
+  const afterRetries =
+    maxRetries > 0 ? ` after ${maxRetries} ${maxRetries === 1 ? "retry" : "retries"}` : "";
+  if (e instanceof OpenAI.APIConnectionTimeoutError) {
+    return new LlmError("timeout", `${endpoint}: request timed out${afterRetries}`, { cause: e });
+  }
+  if (e instanceof OpenAI.APIConnectionError) {
+    const detail = describeCause(e.cause);
+    return new LlmError(
+      "connection",
+      `${endpoint}: cannot connect${afterRetries}: ${detail ?? cause}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (e instanceof OpenAI.APIError && e.status !== undefined) {
+    const status = e.status;
+    if (status === 429) {
+      const waited = e.headers?.get("x-promptgate-retry-after-refused");
+      const why = waited
+        ? `the server asked to wait ${waited} (over ${MAX_RETRY_AFTER_MS / 1000} s), not retried`
+        : `rate limited${afterRetries}`;
+      return new LlmError("rate-limit", `${endpoint}: ${why}: ${cause}`, { status, cause: e });
+    }
+    if (status >= 500) {
+      return new LlmError("server", `${endpoint}: server error${afterRetries}: ${cause}`, {
+        status,
+        cause: e,
+      });
+    }
+    if (status === 408) {
+      return new LlmError("timeout", `${endpoint}: the server timed out${afterRetries}: ${cause}`, {
+        status,
+        cause: e,
+      });
+    }
+    return new LlmError("client", `${endpoint}: request rejected: ${cause}`, { status, cause: e });
+  }
+  if (e instanceof SyntaxError) {
+    return new LlmError("bad-response", `${endpoint}: the response is not valid JSON: ${cause}`, {
+      cause: e,
+    });
+  }
+  // The body broke off after the headers (undici's "terminated"): the connection failed mid-answer.
+  if (e instanceof TypeError) {
+    const detail = describeCause(e.cause);
+    return new LlmError("connection", `${endpoint}: the response broke off: ${detail ?? cause}`, {
+      cause: e,
+    });
+  }
+  return new LlmError("bad-response", `${endpoint}: ${cause}`, { cause: e });
+}
+
+/** undici hides the useful part (ECONNREFUSED, "other side closed") one or two causes deep. */
+function describeCause(cause: unknown): string | undefined {
+  const parts: string[] = [];
+  for (let c = cause; c instanceof Error && parts.length < 3; c = c.cause) {
+    const code = (c as NodeJS.ErrnoException).code;
+    parts.push(code && !c.message.includes(code) ? `${c.message} (${code})` : c.message);
+  }
+  return parts.length ? parts.join(": ") : undefined;
+}
+
+/** See MAX_RETRY_AFTER_MS: the SDK's own `x-should-retry: false` turns a long wait into an error. */
+async function refuseLongRetryAfter(
+  input: string | URL | Request,
+  init?: RequestInit,
+): Promise<Response> {
+  const response = await fetch(input, init);
+  if (response.ok) return response;
+  const wait = retryAfterMs(response.headers);
+  if (wait === undefined || wait <= MAX_RETRY_AFTER_MS) return response;
+  const headers = new Headers(response.headers);
+  headers.set("x-should-retry", "false");
+  headers.set("x-promptgate-retry-after-refused", `${Math.round(wait / 1000)} s`);
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
+}
+
+function retryAfterMs(headers: Headers): number | undefined {
+  const ms = Number.parseFloat(headers.get("retry-after-ms") ?? "");
+  if (!Number.isNaN(ms)) return ms;
+  const value = headers.get("retry-after");
+  if (!value) return undefined;
+  const seconds = Number.parseFloat(value);
+  if (!Number.isNaN(seconds)) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : date - Date.now();
+}
