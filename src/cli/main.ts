@@ -48,7 +48,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
 }
 
 function exitCodeFor(e: unknown): ExitCode {
-  const code = e instanceof PromptgateErrors ? e.errors[0]?.code : e instanceof PromptgateError ? e.code : undefined;
+  const code =
+    e instanceof PromptgateErrors
+      ? e.errors[0]?.code
+      : e instanceof PromptgateError
+        ? e.code
+        : undefined;
   switch (code) {
     case undefined:
       return EXIT.internal;

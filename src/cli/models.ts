@@ -32,7 +32,12 @@ export function resolveBaseUrl(settings: Settings, flags: ModelFlags, env: CliEn
 
 type CliEnv = Record<string, string | undefined>;
 
-export function createModelStack(root: string, settings: Settings, flags: ModelFlags, env: CliEnv): ModelStack {
+export function createModelStack(
+  root: string,
+  settings: Settings,
+  flags: ModelFlags,
+  env: CliEnv,
+): ModelStack {
   const baseURL = resolveBaseUrl(settings, flags, env);
   const models = createOpenAIModels({
     baseURL,
@@ -41,7 +46,9 @@ export function createModelStack(root: string, settings: Settings, flags: ModelF
     timeoutMs: settings.provider.timeoutMs,
     maxRetries: settings.provider.retries,
   });
-  const cacheDir = flags.noCache ? undefined : resolve(root, flags.cacheDir ?? join(".promptgate", "cache"));
+  const cacheDir = flags.noCache
+    ? undefined
+    : resolve(root, flags.cacheDir ?? join(".promptgate", "cache"));
   const store = cacheDir ? createDiskStore(cacheDir) : undefined;
   const chat = store ? withResponseCache(models, store, baseURL) : models;
   const embeddings = store ? withEmbeddingCache(models, store, baseURL) : models;

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { type CostEstimate, assumeCompletionTokens, estimateCost } from "../../cost/estimate.js";
+import { assumeCompletionTokens, type CostEstimate, estimateCost } from "../../cost/estimate.js";
 import { formatUsd } from "../../cost/format.js";
 import { countChatTokens } from "../../cost/tokens.js";
 import { selectTargets } from "../../engine/select-targets.js";
@@ -47,7 +47,9 @@ export const costCommand: Command = {
     for (const t of targets) {
       const model = t.model ?? t.version.model;
       const promptTokens = await Promise.all(
-        t.goldenSet.set.cases.map(async (c) => countChatTokens(await renderPrompt(t.version, c.vars), model)),
+        t.goldenSet.set.cases.map(async (c) =>
+          countChatTokens(await renderPrompt(t.version, c.vars), model),
+        ),
       );
       const estimate = estimateCost({
         model,
@@ -63,7 +65,18 @@ export const costCommand: Command = {
       io.stdout.write(`${JSON.stringify(estimates, null, 2)}\n`);
       return EXIT.ok;
     }
-    const rows = [["prompt", "model", "requests", "prompt tok", "max out tok", "per request", "this run", "per month"]];
+    const rows = [
+      [
+        "prompt",
+        "model",
+        "requests",
+        "prompt tok",
+        "max out tok",
+        "per request",
+        "this run",
+        "per month",
+      ],
+    ];
     for (const e of estimates) {
       rows.push([
         `${e.prompt}@${e.version}`,
@@ -73,7 +86,9 @@ export const costCommand: Command = {
         String(e.completionTokens),
         formatUsd(e.perRequestUsd),
         formatUsd(e.runUsd),
-        e.monthlyUsd === null && e.perRequestUsd !== null ? "no traffic set" : formatUsd(e.monthlyUsd),
+        e.monthlyUsd === null && e.perRequestUsd !== null
+          ? "no traffic set"
+          : formatUsd(e.monthlyUsd),
       ]);
     }
     const known = estimates.every((e) => e.runUsd !== null);

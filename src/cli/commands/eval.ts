@@ -1,9 +1,9 @@
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { PromptgateError } from "../../errors.js";
 import { runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
+import { PromptgateError } from "../../errors.js";
 import { loadRepo } from "../../formats/repo.js";
 import type { Settings } from "../../formats/settings.js";
 import { worktreeSource } from "../../io/file-sources.js";
@@ -59,7 +59,8 @@ export const evalCommand: Command = {
       cacheDir: values["cache-dir"],
       noCache: values["no-cache"],
     });
-    if (values.out) await writeFile(resolve(io.cwd, values.out), `${JSON.stringify(result, null, 2)}\n`);
+    if (values.out)
+      await writeFile(resolve(io.cwd, values.out), `${JSON.stringify(result, null, 2)}\n`);
     io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${renderEvalTable(result)}\n`);
     return judgeEval(result, repo.settings);
   },
@@ -98,7 +99,9 @@ export async function evaluate(
 }
 
 export function renderEvalTable(result: EvalResult): string {
-  const rows = [["prompt", "model", "cases", "pass rate", "score", "errors", "tokens in/out", "cost"]];
+  const rows = [
+    ["prompt", "model", "cases", "pass rate", "score", "errors", "tokens in/out", "cost"],
+  ];
   for (const r of result.runs) {
     const t = r.totals;
     rows.push([
@@ -119,12 +122,17 @@ export function renderEvalTable(result: EvalResult): string {
 /** Exit code of a plain eval: errors first (no verdict), then the absolute gates that need no base. */
 export function judgeEval(result: EvalResult, settings: Settings): ExitCode {
   for (const r of result.runs) {
-    if (r.totals.samples > 0 && r.totals.errors / r.totals.samples > settings.gates.maxErrorRate) return EXIT.errors;
+    if (r.totals.samples > 0 && r.totals.errors / r.totals.samples > settings.gates.maxErrorRate)
+      return EXIT.errors;
   }
   for (const r of result.runs) {
     const min = settings.gates.minPassRate;
-    if (min !== undefined && r.totals.passRate !== null && r.totals.passRate < min) return EXIT.blocked;
-    if (settings.gates.critical === "block" && r.cases.some((c) => c.critical && c.passRate !== null && c.passRate < 1)) {
+    if (min !== undefined && r.totals.passRate !== null && r.totals.passRate < min)
+      return EXIT.blocked;
+    if (
+      settings.gates.critical === "block" &&
+      r.cases.some((c) => c.critical && c.passRate !== null && c.passRate < 1)
+    ) {
       return EXIT.blocked;
     }
   }

@@ -14,7 +14,11 @@ export const validateCommand: Command = {
   summary: "check every file; exit 1 with located errors",
   usage,
   async run(argv, io) {
-    const { values } = parseFlags(argv, { root: { type: "string" }, help: { type: "boolean", short: "h" } }, usage);
+    const { values } = parseFlags(
+      argv,
+      { root: { type: "string" }, help: { type: "boolean", short: "h" } },
+      usage,
+    );
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
