@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import { PromptgateError } from "../errors.js";
+import { httpFetch } from "../io/http-fetch.js";
 import type {
   ChatModel,
   ChatRequest,
@@ -184,8 +185,14 @@ function toLlmError(
       cause: e,
     });
   }
-  // The body broke off after the headers (undici's "terminated"): the connection failed mid-answer.
-  if (e instanceof TypeError) {
+  // The body broke off after the headers (undici's "terminated", node:http's "aborted"):
+  // the connection failed mid-answer.
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (
+    e instanceof TypeError ||
+    code === "ECONNRESET" ||
+    (e instanceof Error && e.message === "aborted")
+  ) {
     const detail = describeCause(e.cause);
     return new LlmError("connection", `${endpoint}: the response broke off: ${detail ?? cause}`, {
       cause: e,
@@ -209,7 +216,7 @@ async function refuseLongRetryAfter(
   input: string | URL | Request,
   init?: RequestInit,
 ): Promise<Response> {
-  const response = await fetch(input, init);
+  const response = await httpFetch(input, init);
   if (response.ok) return response;
   const wait = retryAfterMs(response.headers);
   if (wait === undefined || wait <= MAX_RETRY_AFTER_MS) return response;
