@@ -1,0 +1,9 @@
+/** The pure rollout core the bot and the CLI share: parse, authorize, plan, edit, record, reply. */
+export * from "./command.js";
+export * from "./commit-message.js";
+export * from "./history.js";
+export * from "./permissions.js";
+export * from "./pins.js";
+export * from "./plan.js";
+export * from "./reply.js";
+export * from "./yaml-edit.js";

@@ -1,0 +1,167 @@
+import type { Role, Rule, Settings } from "../formats/settings.js";
+import { CANARY, type ParsedCommand } from "./command.js";
+
+/**
+ * Who may run what. Rules come from `promptgate.yaml` on the default branch (the caller reads it
+ * from there, never from a pull request); the role comes from the collaborator-permission API.
+ */
+
+export const ROLE_ORDER: readonly Role[] = ["read", "triage", "write", "maintain", "admin"];
+
+export function roleRank(role: Role): number {
+  return ROLE_ORDER.indexOf(role);
+}
+
+/** The subset of `GET /repos/{owner}/{repo}/collaborators/{username}/permission` we read. */
+export interface CollaboratorPermission {
+  /** Legacy: reports `maintain` as `write` and `triage` as `read`. Deliberately ignored. */
+  permission?: string | null;
+  role_name?: string | null;
+  user?: {
+    permissions?: {
+      admin?: boolean;
+      maintain?: boolean;
+      push?: boolean;
+      triage?: boolean;
+      pull?: boolean;
+    } | null;
+  } | null;
+}
+
+/**
+ * The actor's role from `role_name` and `user.permissions`, the higher of the two (a custom
+ * repository role has its own `role_name` and shows its base role in the flags). Never the
+ * legacy `permission` field, which would let a maintainer look like a writer.
+ */
+export function roleFromPermission(response: CollaboratorPermission): Role | null {
+  let best: Role | null = null;
+  const consider = (role: Role) => {
+    if (best === null || roleRank(role) > roleRank(best)) best = role;
+  };
+  const named = response.role_name?.toLowerCase();
+  if (named && (ROLE_ORDER as readonly string[]).includes(named)) consider(named as Role);
+  const flags = response.user?.permissions;
+  if (flags) {
+    if (flags.admin) consider("admin");
+    if (flags.maintain) consider("maintain");
+    if (flags.push) consider("write");
+    if (flags.triage) consider("triage");
+    if (flags.pull) consider("read");
+  }
+  return best;
+}
+
+export type RuleName = "rollback" | "promote" | "promote-production" | "freeze";
+
+export type PermissionDecision =
+  | { allowed: true; via: string }
+  | { allowed: false; needed: string; seen: string; message: string };
+
+export interface PermissionInput {
+  command: ParsedCommand;
+  settings: Settings;
+  role: Role | null;
+  /** Teams (slugs, or `org/slug`) the actor is an active member of, among those the rule names. */
+  teams: readonly string[];
+  /** Whether the command changes production; derived from the command when left out. */
+  isProductionTarget?: boolean;
+}
+
+/** The rule a command falls under, or undefined when anyone who can comment may run it. */
+export function selectRule(
+  command: ParsedCommand,
+  settings: Settings,
+  isProductionTarget?: boolean,
+): { name: RuleName; rule: Rule } | undefined {
+  const rules = settings.rollout.rules;
+  switch (command.kind) {
+    case "rollback":
+      return { name: "rollback", rule: rules.rollback };
+    case "promote":
+    case "canary-traffic": {
+      const to = command.kind === "promote" ? command.to : CANARY;
+      const production = isProductionTarget ?? to === settings.rollout.production;
+      return production
+        ? { name: "promote-production", rule: rules.promoteProduction }
+        : { name: "promote", rule: rules.promote };
+    }
+    case "freeze":
+    case "unfreeze":
+      return { name: "freeze", rule: rules.freeze };
+    case "help":
+    case "status":
+    case "none":
+    case "invalid":
+      return undefined;
+  }
+}
+
+/** The teams worth asking GitHub about for this command (so the caller makes no other calls). */
+export function listTeamsToCheck(
+  command: ParsedCommand,
+  settings: Settings,
+  isProductionTarget?: boolean,
+): string[] {
+  return selectRule(command, settings, isProductionTarget)?.rule.teams ?? [];
+}
+
+const teamSlug = (t: string) => t.replace(/^@/, "").split("/").pop()!.toLowerCase();
+
+const RULE_WORDS: Record<RuleName, string> = {
+  rollback: "rollback",
+  promote: "promote",
+  "promote-production": "promote to production",
+  freeze: "freeze and unfreeze",
+};
+
+export function decidePermission(input: PermissionInput): PermissionDecision {
+  const { command, role } = input;
+  const selected = selectRule(command, input.settings, input.isProductionTarget);
+  if (!selected) return { allowed: true, via: "anyone who can comment" };
+  const { name, rule } = selected;
+
+  const memberships = new Set(input.teams.map(teamSlug));
+  const team = rule.teams.find((t) => memberships.has(teamSlug(t)));
+  // Admins may edit the file by hand anyway, so a team-only rule does not lock them out.
+  const byRole =
+    role !== null &&
+    (role === "admin" || (rule.minRole !== undefined && roleRank(role) >= roleRank(rule.minRole)));
+  const seen = describeSeen(role, input.teams);
+
+  if (!byRole && team === undefined) {
+    const needed = [
+      ...(rule.minRole ? [`the ${rule.minRole} role`] : []),
+      ...rule.teams.map((t) => `membership of team ${t}`),
+    ];
+    const neededText = needed.length > 0 ? needed.join(" or ") : "the admin role";
+    return {
+      allowed: false,
+      needed: neededText,
+      seen,
+      message: `${RULE_WORDS[name]} needs ${neededText}; you have ${seen}`,
+    };
+  }
+
+  const overrides = [
+    ...(command.kind === "promote" && command.force ? ["--force"] : []),
+    ...(command.kind === "promote" && command.forceOrder ? ["--force-order"] : []),
+  ];
+  if (overrides.length > 0 && role !== "admin") {
+    const flags = overrides.map((f) => `\`${f}\``).join(" and ");
+    return {
+      allowed: false,
+      needed: "the admin role",
+      seen,
+      message: `${flags} needs the admin role; you have ${seen}`,
+    };
+  }
+  return {
+    allowed: true,
+    via: byRole ? `the ${role} role (rule ${name})` : `team ${team} (rule ${name})`,
+  };
+}
+
+function describeSeen(role: Role | null, teams: readonly string[]): string {
+  const r = role === null ? "no access to the repository" : `the ${role} role`;
+  return teams.length > 0 ? `${r} and membership of ${teams.join(", ")}` : r;
+}

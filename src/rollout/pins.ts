@@ -1,0 +1,41 @@
+import type { Environments, Pin } from "../formats/environments.js";
+
+/**
+ * A pin's identity is its version and model: a model swap is a deploy too, so `v4` with two
+ * different models are two values for rollback and for the audit trail.
+ */
+export function samePin(a: Pin | undefined | null, b: Pin | undefined | null): boolean {
+  if (!a || !b) return !a && !b;
+  return a.version === b.version && (a.model ?? "") === (b.model ?? "");
+}
+
+/** `v5` or `v5+gpt-4o-2024-08-06`. */
+export function pinValue(pin: Pin): string {
+  return pin.model ? `${pin.version}+${pin.model}` : pin.version;
+}
+
+/** `support-answer@v5` or `support-answer@v5+gpt-4o-2024-08-06`. */
+export function pinLabel(prompt: string, pin: Pin): string {
+  return `${prompt}@${pinValue(pin)}`;
+}
+
+/** Short form for subjects: the model only when it is what changed or differs. */
+export function describeMove(prompt: string, before: Pin | null, after: Pin | null): string {
+  if (!after) return `${prompt} ${before ? pinValue(before) : "none"} → removed`;
+  if (!before) return `${prompt} ${pinValue(after)} (new)`;
+  const showModel = (before.model ?? "") !== (after.model ?? "");
+  const fmt = (p: Pin) => (showModel ? `${p.version}+${p.model ?? "default"}` : p.version);
+  return `${prompt} ${fmt(before)} → ${fmt(after)}`;
+}
+
+export function pinOf(envs: Environments, env: string, prompt: string): Pin | undefined {
+  return envs.environments[env]?.prompts[prompt];
+}
+
+export function shortSha(sha: string): string {
+  return sha.slice(0, 7);
+}
+
+export function cloneEnvironments(envs: Environments): Environments {
+  return structuredClone(envs);
+}

@@ -1,0 +1,178 @@
+import { describe, expect, test } from "vitest";
+import { parseSettings, type Role } from "../src/formats/settings.js";
+import { parseCommand } from "../src/rollout/command.js";
+import {
+  decidePermission,
+  listTeamsToCheck,
+  roleFromPermission,
+} from "../src/rollout/permissions.js";
+
+const settings = parseSettings(`
+version: 1
+rollout:
+  order: [staging, canary, production]
+  rules:
+    rollback: { min-role: write, teams: [oncall] }
+    promote: { min-role: write }
+    promote-production: { min-role: maintain, teams: [acme/ml-release] }
+    freeze: { min-role: maintain }
+`);
+
+function decide(text: string, role: Role | null, teams: string[] = []) {
+  return decidePermission({ command: parseCommand(text), settings, role, teams });
+}
+
+describe("decidePermission", () => {
+  const cases: [string, Role | null, string[], boolean][] = [
+    ["/rollback production", "write", [], true],
+    ["/rollback production", "triage", [], false],
+    ["/rollback production", "read", ["oncall"], true],
+    ["/rollback production", null, [], false],
+    ["/promote staging to canary", "write", [], true],
+    ["/promote staging to canary", "triage", [], false],
+    ["/promote canary --traffic 10", "write", [], true],
+    ["/promote canary to production", "write", [], false],
+    ["/promote canary to production", "maintain", [], true],
+    ["/promote canary to production", "admin", [], true],
+    ["/promote canary to production", "write", ["ml-release"], true],
+    ["/promote canary to production", "write", ["acme/ml-release"], true],
+    ["/promote canary to production", "write", ["oncall"], false],
+    ["/promote canary to production --force", "maintain", [], false],
+    ["/promote canary to production --force", "admin", [], true],
+    ["/promote staging to production --force-order", "maintain", ["ml-release"], false],
+    ["/promote staging to production --force-order", "admin", [], true],
+    ["/promptgate freeze production", "write", [], false],
+    ["/promptgate freeze production", "maintain", [], true],
+    ["/promptgate unfreeze production", "maintain", [], true],
+    ["/promptgate help", "read", [], true],
+    ["/promptgate status", null, [], true],
+  ];
+  test.each(cases)("%s by %s %j → %s", (text, role, teams, allowed) => {
+    expect(decide(text, role, teams).allowed).toBe(allowed);
+  });
+
+  test("write is refused for a production promote, naming the role needed and seen", () => {
+    expect(decide("/promote canary to production", "write")).toEqual({
+      allowed: false,
+      needed: "the maintain role or membership of team acme/ml-release",
+      seen: "the write role",
+      message:
+        "promote to production needs the maintain role or membership of team acme/ml-release; you have the write role",
+    });
+  });
+
+  test("maintain is allowed and says why", () => {
+    expect(decide("/promote canary to production", "maintain")).toEqual({
+      allowed: true,
+      via: "the maintain role (rule promote-production)",
+    });
+    expect(decide("/rollback production", "read", ["oncall"])).toEqual({
+      allowed: true,
+      via: "team oncall (rule rollback)",
+    });
+  });
+
+  test("--force needs admin even for a release-team member", () => {
+    expect(decide("/promote canary to production --force", "write", ["ml-release"])).toMatchObject({
+      allowed: false,
+      needed: "the admin role",
+      message:
+        "`--force` needs the admin role; you have the write role and membership of ml-release",
+    });
+  });
+
+  test("the caller may say which target is production", () => {
+    const command = parseCommand("/promote staging to canary");
+    expect(
+      decidePermission({ command, settings, role: "write", teams: [], isProductionTarget: true }),
+    ).toMatchObject({ allowed: false });
+  });
+
+  test("a team-only rule still lets an admin in", () => {
+    const teamOnly = parseSettings(`
+version: 1
+rollout:
+  rules:
+    rollback: { teams: [oncall] }
+`);
+    const command = parseCommand("/rollback production");
+    expect(
+      decidePermission({ command, settings: teamOnly, role: "maintain", teams: [] }),
+    ).toMatchObject({
+      allowed: false,
+      needed: "membership of team oncall",
+    });
+    expect(
+      decidePermission({ command, settings: teamOnly, role: "admin", teams: [] }).allowed,
+    ).toBe(true);
+  });
+
+  test("defaults without rules: rollback write, production maintain, freeze maintain", () => {
+    const defaults = parseSettings("version: 1\n");
+    const d = (text: string, role: Role) =>
+      decidePermission({ command: parseCommand(text), settings: defaults, role, teams: [] })
+        .allowed;
+    expect(d("/rollback production", "write")).toBe(true);
+    expect(d("/promote staging to canary", "write")).toBe(true);
+    expect(d("/promote canary to production", "write")).toBe(false);
+    expect(d("/promote canary to production", "maintain")).toBe(true);
+    expect(d("/promptgate freeze production", "write")).toBe(false);
+  });
+
+  test("only the teams of the applicable rule are worth a membership call", () => {
+    expect(listTeamsToCheck(parseCommand("/promote canary to production"), settings)).toEqual([
+      "acme/ml-release",
+    ]);
+    expect(listTeamsToCheck(parseCommand("/rollback canary"), settings)).toEqual(["oncall"]);
+    expect(listTeamsToCheck(parseCommand("/promptgate status"), settings)).toEqual([]);
+  });
+});
+
+describe("roleFromPermission", () => {
+  test("a maintainer is maintain, though the legacy field says write", () => {
+    expect(
+      roleFromPermission({
+        permission: "write",
+        role_name: "maintain",
+        user: {
+          permissions: { admin: false, maintain: true, push: true, triage: true, pull: true },
+        },
+      }),
+    ).toBe("maintain");
+  });
+
+  test("triage is triage, though the legacy field says read", () => {
+    expect(
+      roleFromPermission({
+        permission: "read",
+        role_name: "triage",
+        user: {
+          permissions: { admin: false, maintain: false, push: false, triage: true, pull: true },
+        },
+      }),
+    ).toBe("triage");
+  });
+
+  test("a custom role falls back to its base role's flags", () => {
+    expect(
+      roleFromPermission({
+        permission: "write",
+        role_name: "release-captain",
+        user: {
+          permissions: { admin: false, maintain: true, push: true, triage: true, pull: true },
+        },
+      }),
+    ).toBe("maintain");
+  });
+
+  test("the legacy field alone grants nothing", () => {
+    expect(roleFromPermission({ permission: "admin" })).toBeNull();
+    expect(roleFromPermission({ permission: "none", role_name: "none", user: null })).toBeNull();
+  });
+
+  test("admin", () => {
+    expect(roleFromPermission({ role_name: "admin", user: { permissions: { admin: true } } })).toBe(
+      "admin",
+    );
+  });
+});
