@@ -1,0 +1,393 @@
+import type { PromptComparison } from "../compare/types.js";
+import type { Pin } from "../formats/environments.js";
+
+/**
+ * The one data structure every report output is rendered from: the PR comment, the job summary,
+ * the HTML file and the JSON file (whose schema is documented in docs/report-schema.md). Plain
+ * serialisable data only, so that JSON round-trips it exactly and shards can be merged.
+ */
+export const REPORT_SCHEMA = "promptgate/report@1" as const;
+
+export type OverallVerdict = "pass" | "blocked" | "errors";
+
+export interface Revision {
+  /** Branch, tag or "worktree". */
+  ref: string;
+  sha: string;
+}
+
+/** Why a prompt appears in the report. */
+export type ChangeKind =
+  | "new-version"
+  | "edited-draft"
+  | "golden-set"
+  | "new-prompt"
+  | "deleted"
+  | "renamed";
+
+const CHANGE_LABELS: Record<ChangeKind, string> = {
+  "new-version": "new version",
+  "edited-draft": "draft edited",
+  "golden-set": "golden set edited",
+  "new-prompt": "new prompt",
+  deleted: "deleted",
+  renamed: "renamed",
+};
+
+export function describeChangeKind(kind: ChangeKind): string {
+  return CHANGE_LABELS[kind];
+}
+
+export interface PromptChange {
+  prompt: string;
+  kind: ChangeKind;
+  baseVersion?: string;
+  headVersion?: string;
+  /** The file at head (or at base for a deletion). */
+  file?: string;
+  /** The path at base, for renames. */
+  oldFile?: string;
+  /** Unified diff of the prompt file, base → head. */
+  promptDiff?: string;
+}
+
+/** An edit of environments.yaml, with whether each newly pinned version has passed its gate. */
+export type ReportEnvironmentChange =
+  | {
+      kind: "pin";
+      env: string;
+      prompt: string;
+      before: Pin | null;
+      after: Pin | null;
+      needsGate: boolean;
+      /** null: not checked (or not known yet). */
+      gatePassed: boolean | null;
+    }
+  | { kind: "traffic"; env: string; before: number | null; after: number | null }
+  | { kind: "environment"; env: string; change: "added" | "removed" }
+  | { kind: "freeze"; env: string; change: "frozen" | "unfrozen"; by?: string; reason?: string };
+
+/** Something the reviewer should know that was not evaluated (from change detection). */
+export interface ReportNotice {
+  /** Open set on purpose: newer producers may add kinds that older readers only display. */
+  kind: string;
+  message: string;
+  prompt?: string;
+  file?: string;
+}
+
+export interface ReportSettings {
+  repeats: number | "auto";
+  maxRepeats?: number;
+  /** Every model that answered, both sides. */
+  models: string[];
+  judge?: string;
+  confidence: number;
+  maxRegression: number;
+  baseline?: string;
+}
+
+export interface ReportTotals {
+  samples: number;
+  cacheHits: number;
+  /** Wall time of the evaluation; after a merge, the sum over shards. */
+  wallMs: number;
+  errors: number;
+  /** What the evaluation itself cost; null when any sample's price is unknown. */
+  costUsd: number | null;
+  /** 1 for a single run; the number of merged shards otherwise. */
+  shards: number;
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  /** ISO 8601. */
+  generatedAt: string;
+  /** "owner/name". */
+  repository?: string;
+  /** For commit links, e.g. a GitHub Enterprise host; https://github.com when absent. */
+  serverUrl?: string;
+  base: Revision;
+  head: Revision;
+  runUrl?: string;
+  comparisons: PromptComparison[];
+  changes: PromptChange[];
+  environmentChanges: ReportEnvironmentChange[];
+  notices: ReportNotice[];
+  settings: ReportSettings;
+  totals: ReportTotals;
+  verdict: { overall: OverallVerdict; reason: string };
+}
+
+export interface ReportInput {
+  generatedAt: string;
+  repository?: string;
+  serverUrl?: string;
+  base: Revision;
+  head: Revision;
+  runUrl?: string;
+  comparisons: PromptComparison[];
+  changes?: PromptChange[];
+  environmentChanges?: ReportEnvironmentChange[];
+  notices?: ReportNotice[];
+  settings: Omit<ReportSettings, "models"> & { models?: string[] };
+  wallMs: number;
+}
+
+/** Builds a report: totals and the overall verdict are derived, never passed in, so they agree. */
+export function createReport(input: ReportInput): Report {
+  const report: Report = {
+    schema: REPORT_SCHEMA,
+    generatedAt: input.generatedAt,
+    base: input.base,
+    head: input.head,
+    comparisons: input.comparisons,
+    changes: input.changes ?? [],
+    environmentChanges: input.environmentChanges ?? [],
+    notices: input.notices ?? [],
+    settings: {
+      ...input.settings,
+      models: input.settings.models ?? listModels(input.comparisons),
+    },
+    totals: { ...sumRuns(input.comparisons), wallMs: input.wallMs, shards: 1 },
+    verdict: decideVerdict(input.comparisons),
+  };
+  if (input.repository !== undefined) report.repository = input.repository;
+  if (input.serverUrl !== undefined) report.serverUrl = input.serverUrl;
+  if (input.runUrl !== undefined) report.runUrl = input.runUrl;
+  return report;
+}
+
+export function listModels(comparisons: readonly PromptComparison[]): string[] {
+  const models = new Set<string>();
+  for (const c of comparisons) {
+    if (c.base) models.add(c.base.model);
+    models.add(c.head.model);
+  }
+  return [...models].sort();
+}
+
+function sumRuns(
+  comparisons: readonly PromptComparison[],
+): Omit<ReportTotals, "wallMs" | "shards"> {
+  let samples = 0;
+  let cacheHits = 0;
+  let errors = 0;
+  let costUsd: number | null = 0;
+  for (const c of comparisons) {
+    for (const run of c.base ? [c.base, c.head] : [c.head]) {
+      samples += run.totals.samples;
+      cacheHits += run.totals.cacheHits;
+      errors += run.totals.errors;
+      costUsd =
+        costUsd === null || run.totals.costUsd === null ? null : costUsd + run.totals.costUsd;
+    }
+  }
+  return { samples, cacheHits, errors, costUsd };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The overall verdict and its one-line reason (the comment's headline).
+
+export function decideVerdict(comparisons: readonly PromptComparison[]): Report["verdict"] {
+  if (comparisons.length === 0) return { overall: "pass", reason: "no changed prompt to evaluate" };
+  const blocked = comparisons.filter(isBlocked);
+  if (blocked.length > 0) {
+    // Lead with the regression a reviewer most needs to see: a significant drop, the largest first.
+    const lead = [...blocked].sort(compareSeverity)[0]!;
+    return {
+      overall: "blocked",
+      reason: joinReason(describeBlock(lead), blocked.length - 1, "blocked"),
+    };
+  }
+  const errored = comparisons.filter((c) => c.verdict === "errors" || c.blocked);
+  if (errored.length > 0) {
+    const lead = errored[0]!;
+    const e = countErrors(lead);
+    const why = `${lead.prompt}: ${e.errored} of ${e.total} samples errored${e.label ? ` (${e.label})` : ""}; no verdict`;
+    return { overall: "errors", reason: joinReason(why, errored.length - 1, "with errors") };
+  }
+  const better = comparisons
+    .filter((c) => c.verdict === "better")
+    .sort((a, b) => (b.delta ?? 0) - (a.delta ?? 0));
+  const lead = better[0] ?? comparisons[0]!;
+  return {
+    overall: "pass",
+    reason: joinReason(describeMove(lead), comparisons.length - 1, "pass"),
+  };
+}
+
+/**
+ * Blocked by a gate about quality or cost. A prompt held back only by its error rate has no
+ * verdict at all: it reads "⚠️ errors", not "❌ blocked", and is never a pass either.
+ */
+export function isBlocked(c: PromptComparison): boolean {
+  if (!c.blocked) return false;
+  const failed = c.gates.filter((g) => g.status === "fail");
+  return failed.length === 0 || failed.some((g) => g.gate !== "errors");
+}
+
+function compareSeverity(a: PromptComparison, b: PromptComparison): number {
+  const rank = (c: PromptComparison) =>
+    c.verdict === "worse" ? 0 : c.verdict === "errors" ? 2 : 1;
+  return rank(a) - rank(b) || (a.delta ?? 0) - (b.delta ?? 0);
+}
+
+function joinReason(lead: string, others: number, what: string): string {
+  if (others <= 0) return lead;
+  return `${lead}; ${others} more ${others === 1 ? "prompt" : "prompts"} ${what}`;
+}
+
+function describeBlock(c: PromptComparison): string {
+  if (c.verdict === "worse" && c.delta !== null) return describeMove(c);
+  const failed = c.gates.find((g) => g.status === "fail");
+  const why = failed ? failed.message : "a gate failed";
+  return `${versionLabel(c)}: ${why}${costSuffix(c)}`;
+}
+
+/** "support-answer v4 → v5 regresses 6.7 pts (95% CI −11.0 to −2.4); cost +12%" */
+function describeMove(c: PromptComparison): string {
+  const name = versionLabel(c);
+  if (c.base === null) {
+    const rate = c.headPassRate === null ? "no result" : `passes ${formatPercent(c.headPassRate)}`;
+    return `${name} is new, ${rate}${costSuffix(c)}`;
+  }
+  if (c.delta === null) return `${name}: no paired cases to compare${costSuffix(c)}`;
+  const ci = c.interval ? ` (${formatInterval(c.interval)})` : "";
+  const pts = formatPoints(Math.abs(c.delta));
+  switch (c.verdict) {
+    case "worse":
+      return `${name} regresses ${pts} pts${ci}${costSuffix(c)}`;
+    case "better":
+      return `${name} improves ${pts} pts${ci}${costSuffix(c)}`;
+    default:
+      return `${name} within noise (Δ ${formatSignedPoints(c.delta)} pts${ci})${costSuffix(c)}`;
+  }
+}
+
+function costSuffix(c: PromptComparison): string {
+  if (c.base === null) return "";
+  if (c.cost.base.perRequestUsd === null || c.cost.head.perRequestUsd === null)
+    return "; cost unknown";
+  if (c.cost.relative === null || Math.abs(c.cost.relative) < 0.005) return "";
+  return `; cost ${formatSignedPercent(c.cost.relative)}`;
+}
+
+export function versionLabel(c: PromptComparison): string {
+  if (c.base === null) return `${c.prompt} ${c.head.version}`;
+  if (c.base.version === c.head.version) return `${c.prompt} ${c.head.version}`;
+  return `${c.prompt} ${c.base.version} → ${c.head.version}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors: counted from the samples themselves, with their causes, so none is ever hidden.
+
+const ERROR_LABELS: Record<string, string> = {
+  "rate-limit": "429 after retries",
+  server: "5xx after retries",
+  timeout: "timeout",
+  connection: "connection failed",
+  "bad-response": "malformed response",
+  client: "request rejected (4xx)",
+  render: "prompt could not be rendered",
+};
+
+export interface ErrorCount {
+  errored: number;
+  total: number;
+  byKind: { kind: string; count: number }[];
+  /** "429 after retries" or "8 × 429 after retries, 4 × timeout". */
+  label: string;
+}
+
+export function countErrors(c: PromptComparison): ErrorCount {
+  const byKind = new Map<string, number>();
+  let errored = 0;
+  let total = 0;
+  for (const run of c.base ? [c.base, c.head] : [c.head]) {
+    for (const kase of run.cases) {
+      for (const s of kase.samples) {
+        total++;
+        if (s.kind === "error") {
+          errored++;
+          byKind.set(s.error.kind, (byKind.get(s.error.kind) ?? 0) + 1);
+        }
+      }
+    }
+  }
+  const kinds = [...byKind.entries()]
+    .map(([kind, count]) => ({ kind, count }))
+    .sort((a, b) => b.count - a.count || a.kind.localeCompare(b.kind));
+  const label =
+    kinds.length === 1
+      ? errorLabel(kinds[0]!.kind)
+      : kinds.map((k) => `${k.count} × ${errorLabel(k.kind)}`).join(", ");
+  return { errored, total, byKind: kinds, label };
+}
+
+export function errorLabel(kind: string): string {
+  return ERROR_LABELS[kind] ?? kind;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Number formats shared by every renderer. Negative numbers use the minus sign (U+2212), as
+// typeset numbers do; it also keeps "−6.7" from starting a markdown list.
+
+const MINUS = "\u2212";
+
+export function formatPercent(rate: number): string {
+  return `${(rate * 100).toFixed(1)}%`;
+}
+
+/** A difference of rates in percentage points, unsigned. */
+export function formatPoints(delta: number): string {
+  return (delta * 100).toFixed(1);
+}
+
+export function formatSignedPoints(delta: number): string {
+  const v = Math.round(delta * 1000) / 10;
+  if (v === 0) return "±0.0";
+  return v < 0 ? `${MINUS}${Math.abs(v).toFixed(1)}` : `+${v.toFixed(1)}`;
+}
+
+export function formatInterval(i: { low: number; high: number; level: number }): string {
+  return `${Math.round(i.level * 100)}% CI ${formatSignedPoints(i.low)} to ${formatSignedPoints(i.high)}`;
+}
+
+export function formatSignedPercent(rel: number): string {
+  const v = Math.round(rel * 100);
+  if (v === 0) return "±0%";
+  return v < 0 ? `${MINUS}${Math.abs(v)}%` : `+${v}%`;
+}
+
+/** USD with enough digits to tell small per-request prices apart. Never called with unknowns. */
+export function formatUsd(usd: number): string {
+  const abs = Math.abs(usd);
+  const sign = usd < 0 ? MINUS : "";
+  if (abs === 0) return "$0.00";
+  if (abs >= 1000) return `${sign}$${formatCount(Math.round(abs))}`;
+  if (abs >= 1) return `${sign}$${abs.toFixed(2)}`;
+  if (abs >= 0.01) return `${sign}$${abs.toFixed(2)}`;
+  return `${sign}$${abs.toPrecision(2)}`;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  const rest = Math.round(s - m * 60);
+  if (m < 60) return `${m}m ${rest}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+/** 12,345. Hand-rolled: Intl formatting showed up in profiles of 10,000-case reports. */
+export function formatCount(n: number): string {
+  const digits = String(Math.round(Math.abs(n)));
+  const grouped = digits.length > 3 ? digits.replace(/\B(?=(\d{3})+$)/g, ",") : digits;
+  return n < 0 ? `${MINUS}${grouped}` : grouped;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}

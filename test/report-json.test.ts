@@ -1,0 +1,179 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { PromptgateError } from "../src/errors.js";
+import {
+  mergeReports,
+  parseReportJson,
+  REPORT_SCHEMA,
+  type Report,
+  renderComment,
+  reportSchema,
+  toJson,
+} from "../src/report/index.js";
+import { buildReport } from "./fixtures/report/build-report.js";
+
+function errorOf(f: () => unknown): PromptgateError {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof PromptgateError) return err;
+    throw err;
+  }
+  throw new Error("expected a PromptgateError");
+}
+
+describe("toJson / parseReportJson", () => {
+  it("round-trips a report exactly", () => {
+    const report = buildReport({ hostile: true });
+    const text = toJson(report);
+    expect(parseReportJson(text, "report.json")).toEqual(report);
+    expect(report.comparisons[0]!.crossCheck?.method).toBe("paired-bootstrap");
+    expect(text.endsWith("}\n")).toBe(true);
+  });
+
+  it("ignores fields a later v1 writer adds", () => {
+    const data = JSON.parse(toJson(buildReport({ only: ["summarize-thread"] })));
+    data.dashboardHint = "new";
+    data.comparisons[0].someNewField = 1;
+    const parsed = parseReportJson(JSON.stringify(data), "r.json");
+    expect(parsed).not.toHaveProperty("dashboardHint");
+    expect(parsed.comparisons[0]!.prompt).toBe("summarize-thread");
+  });
+
+  it("rejects an unknown schema version with a clear error", () => {
+    const data = JSON.parse(toJson(buildReport({ only: ["summarize-thread"] })));
+    data.schema = "promptgate/report@2";
+    const err = errorOf(() => parseReportJson(JSON.stringify(data), "shard-1/report.json"));
+    expect(err.code).toBe("E_SCHEMA");
+    expect(err.message).toBe(
+      `shard-1/report.json: report schema version 2 is not supported; this promptgate reads ${REPORT_SCHEMA}`,
+    );
+    expect(err.hint).toMatch(/upgrade promptgate/);
+  });
+
+  it("tells an eval result from a report", () => {
+    const err = errorOf(() =>
+      parseReportJson('{"schema":"promptgate/eval-result@1","runs":[]}', "eval.json"),
+    );
+    expect(err.message).toBe(
+      'eval.json: "promptgate/eval-result@1" is not a report (expected "promptgate/report@1")',
+    );
+  });
+
+  it("rejects a file without a schema, and text that is not JSON", () => {
+    expect(errorOf(() => parseReportJson("[1,2]", "a.json")).message).toBe(
+      'a.json: not a promptgate report: no "schema" field',
+    );
+    expect(errorOf(() => parseReportJson('{"schema": ', "b.json")).message).toMatch(
+      /^b\.json: not valid JSON: /,
+    );
+  });
+
+  it("names the path of a wrong field", () => {
+    const data = JSON.parse(toJson(buildReport({ only: ["summarize-thread"] })));
+    data.comparisons[0].head.cases[1].samples[0].kind = "maybe";
+    delete data.totals.samples;
+    const err = errorOf(() => parseReportJson(JSON.stringify(data), "r.json"));
+    expect(err.code).toBe("E_SCHEMA");
+    expect(err.message).toContain("comparisons[0].head.cases[1].samples[0].kind");
+    expect(err.message).toContain("totals.samples");
+  });
+});
+
+describe("mergeReports", () => {
+  const all = buildReport();
+  const shardA = buildReport({ only: ["support-answer", "classify-intent"] });
+  const shardB = buildReport({ only: ["summarize-thread", "triage-ticket"] });
+  const viaJson = (r: Report, name: string) => parseReportJson(toJson(r), name);
+
+  it("merges two shards into one report", () => {
+    const merged = mergeReports([viaJson(shardA, "a.json"), viaJson(shardB, "b.json")]);
+    expect(merged.comparisons.map((c) => c.prompt)).toEqual([
+      "support-answer",
+      "classify-intent",
+      "summarize-thread",
+      "triage-ticket",
+    ]);
+    expect(merged.totals.samples).toBe(shardA.totals.samples + shardB.totals.samples);
+    expect(merged.totals.samples).toBe(all.totals.samples);
+    expect(merged.totals.cacheHits).toBe(all.totals.cacheHits);
+    expect(merged.totals.errors).toBe(12);
+    expect(merged.totals.wallMs).toBe(2 * 134_200);
+    expect(merged.totals.shards).toBe(2);
+    expect(merged.totals.costUsd).toBeNull(); // triage-ticket's price is unknown
+    expect(merged.settings.models).toEqual(all.settings.models);
+    expect(merged.verdict).toEqual(all.verdict);
+    expect(renderComment(merged)).toContain("wall time: 4m 28s (summed over 2 shards)");
+  });
+
+  it("keeps changes that every shard reports once", () => {
+    const a = { ...shardA, changes: [...shardA.changes, ...all.changes.slice(-1)] };
+    const b = { ...shardB, changes: [...shardB.changes, ...all.changes.slice(-1)] };
+    const merged = mergeReports([a, b]);
+    expect(merged.changes.filter((c) => c.kind === "deleted")).toHaveLength(1);
+    expect(merged.changes).toHaveLength(all.changes.length);
+  });
+
+  it("refuses a prompt evaluated by two shards, naming both", () => {
+    const err = errorOf(() =>
+      mergeReports(
+        [shardA, shardB, buildReport({ only: ["classify-intent"] })],
+        ["shard-a/report.json", "shard-b/report.json", "shard-c/report.json"],
+      ),
+    );
+    expect(err.code).toBe("E_CONFIG");
+    expect(err.message).toBe(
+      'prompt "classify-intent" was evaluated by two shards: shard-a/report.json and shard-c/report.json',
+    );
+  });
+
+  it("refuses shards of different commits", () => {
+    const other = { ...shardB, head: { ref: "x", sha: "1".repeat(40) } };
+    expect(errorOf(() => mergeReports([shardA, other])).message).toMatch(
+      /shard 1 and shard 2 evaluated different head commits/,
+    );
+  });
+
+  it("recomputes the verdict: blocked if any shard is blocked", () => {
+    expect(shardB.verdict.overall).toBe("pass");
+    expect(shardA.verdict.overall).toBe("blocked");
+    expect(mergeReports([shardB, shardA]).verdict.overall).toBe("blocked");
+  });
+
+  it("recomputes the verdict: errors if any errors and none blocked, else pass", () => {
+    const errors = buildReport({ only: ["classify-intent"], manyErrors: true });
+    expect(errors.verdict.overall).toBe("errors");
+    expect(mergeReports([shardB, errors]).verdict.overall).toBe("errors");
+    const support = buildReport({ only: ["support-answer"] });
+    expect(mergeReports([errors, support]).verdict.overall).toBe("blocked");
+    const summarize = buildReport({ only: ["summarize-thread"] });
+    const triage = buildReport({ only: ["triage-ticket"] });
+    expect(mergeReports([summarize, triage]).verdict.overall).toBe("pass");
+  });
+
+  it("needs at least one report", () => {
+    expect(errorOf(() => mergeReports([])).code).toBe("E_USAGE");
+  });
+});
+
+describe("docs/report-schema.md", () => {
+  const doc = readFileSync(new URL("../docs/report-schema.md", import.meta.url), "utf8");
+
+  it("documents every field of the report, its settings and totals", () => {
+    const shape = reportSchema.shape;
+    const keys = [
+      ...Object.keys(shape),
+      ...Object.keys(shape.settings.shape),
+      ...Object.keys(shape.totals.shape),
+    ];
+    const missing = keys.filter((k) => !doc.includes(`\`${k}\``));
+    expect(missing).toEqual([]);
+  });
+
+  it("documents the version it describes, and the schema converts to JSON Schema", () => {
+    expect(doc).toContain(`# The report JSON schema — \`${REPORT_SCHEMA}\``);
+    const json = z.toJSONSchema(reportSchema) as { properties: Record<string, unknown> };
+    expect(Object.keys(json.properties)).toContain("comparisons");
+  });
+});
