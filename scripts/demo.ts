@@ -29,7 +29,10 @@ function say(text: string): void {
 async function main(): Promise<number> {
   const env: Record<string, string | undefined> = { ...process.env };
   let close = async () => {};
+  const cacheDir = join(workDir, "cache");
   if (!env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
+    // Scripted answers change with examples/stand-in.yaml: never serve a previous demo's.
+    await rm(cacheDir, { recursive: true, force: true });
     const standIn = await startOpenAIStandIn({
       seed: 7,
       latencyMs: 15,
@@ -56,7 +59,6 @@ async function main(): Promise<number> {
     await buildDemoRepository(repo);
     const cli = (args: string[]) =>
       runCli(args, { cwd: repo, env, stdout: process.stdout, stderr: process.stderr });
-    const cacheDir = join(workDir, "cache");
 
     say("promptgate validate");
     if ((await cli(["validate"])) !== 0) return 1;

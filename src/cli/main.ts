@@ -1,10 +1,12 @@
 import { describeError, PromptgateError, PromptgateErrors } from "../errors.js";
 import { costCommand } from "./commands/cost.js";
+import { diffCommand } from "./commands/diff.js";
 import { evalCommand } from "./commands/eval.js";
+import { reportCommand } from "./commands/report.js";
 import { validateCommand } from "./commands/validate.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "./io.js";
 
-const commands: Command[] = [evalCommand, costCommand, validateCommand];
+const commands: Command[] = [evalCommand, diffCommand, costCommand, validateCommand, reportCommand];
 
 export function registerCommand(command: Command): void {
   commands.push(command);

@@ -6,7 +6,12 @@ import type { PromptRun } from "../engine/types.js";
  */
 export type Verdict = "better" | "worse" | "noise" | "errors";
 
-export type GateName = "min-pass-rate" | "max-regression" | "critical" | "max-cost-increase" | "errors";
+export type GateName =
+  | "min-pass-rate"
+  | "max-regression"
+  | "critical"
+  | "max-cost-increase"
+  | "errors";
 
 export interface GateOutcome {
   gate: GateName;
@@ -62,6 +67,11 @@ export interface PromptComparison {
   /** Mean over paired cases of (head − base) pass rate, in [−1, 1]; null without paired cases. */
   delta: number | null;
   interval: Interval | null;
+  /**
+   * The other method's interval, computed alongside as a check (the paired bootstrap beside the
+   * paired t the verdict reads); absent for adaptive runs and when the bootstrap is switched off.
+   */
+  crossCheck?: Interval;
   /** Half-width of the interval: the smallest drop this run could have told from noise. */
   detectable: number | null;
   verdict: Verdict;

@@ -1,0 +1,200 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { detectChanges } from "../../compare/changes.js";
+import { runDiff } from "../../compare/run-diff.js";
+import { PromptgateErrors } from "../../errors.js";
+import { loadRepo } from "../../formats/repo.js";
+import { git, gitRevisionSource, worktreeSource } from "../../io/file-sources.js";
+import { listChangedFiles } from "../../io/git-changes.js";
+import {
+  createReport,
+  type Report,
+  renderComment,
+  renderHtml,
+  renderSummary,
+  toJson,
+} from "../../report/index.js";
+import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
+import { percent, textTable } from "../format.js";
+import { type Command, EXIT, type ExitCode } from "../io.js";
+import { createModelStack, requireCredentials } from "../models.js";
+import { createProgressReporter } from "../progress.js";
+
+const usage = `promptgate diff --base REF [--head REF|worktree] [--out-dir DIR] [--repeats N]
+                [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
+
+Finds the prompt changes between two revisions (git's three-dot diff, like a pull request), runs
+each changed prompt's golden set on the base and the head version, and compares them with a
+confidence interval. Writes comment.md, summary.md, report.html and report.json to --out-dir
+(default .promptgate/report). Exits 1 when a gate blocks, 3 when too many samples errored.
+--head defaults to the working tree.`;
+
+export const diffCommand: Command = {
+  name: "diff",
+  summary: "compare base and head: score diffs with confidence intervals, cost deltas, the report",
+  usage,
+  async run(argv, io) {
+    const { values } = parseFlags(
+      argv,
+      {
+        ...COMMON_MODEL_FLAGS,
+        base: { type: "string" },
+        head: { type: "string" },
+        "out-dir": { type: "string" },
+        repeats: { type: "string" },
+        "run-url": { type: "string" },
+        repository: { type: "string" },
+      },
+      usage,
+    );
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    if (!values.base) {
+      io.stderr.write(`error E_USAGE: --base is required\n  usage: ${usage.split("\n")[0]}\n`);
+      return EXIT.usage;
+    }
+    const root = resolve(io.cwd, values.root ?? ".");
+    const headRef = values.head ?? "worktree";
+    const [baseSource, headSource, changedFiles] = await Promise.all([
+      gitRevisionSource(root, values.base),
+      headRef === "worktree" ? worktreeSource(root) : gitRevisionSource(root, headRef),
+      listChangedFiles(root, values.base, headRef),
+    ]);
+    const [base, head] = await Promise.all([loadRepo(baseSource), loadRepo(headSource)]);
+    const changes = detectChanges({ base, head, changedFiles });
+    // A live version edited, or a pinned one deleted, must not merge: no eval can make it right.
+    if (changes.errors.length > 0) throw new PromptgateErrors(changes.errors);
+
+    const stack = createModelStack(
+      root,
+      head.settings,
+      {
+        baseUrl: values["base-url"],
+        cacheDir: values["cache-dir"],
+        noCache: values["no-cache"],
+      },
+      io.env,
+    );
+    if (changes.evaluations.length > 0) requireCredentials(stack.baseURL, io.env);
+    const progress = createProgressReporter(io.stderr, "diff");
+    const started = performance.now();
+    const result = await runDiff(
+      { base, head, changes, repeats: toInt(values.repeats, "--repeats", 1, 100) },
+      {
+        chat: stack.chat,
+        embeddings: stack.embeddings,
+        judgeModel: head.settings.judge?.model,
+        embeddingModel: head.settings.embeddings?.model ?? "text-embedding-3-small",
+        prices: head.settings.prices,
+        concurrency:
+          toInt(values.concurrency, "--concurrency", 1, 1000) ?? head.settings.provider.concurrency,
+        onProgress: (p) => progress.update(p),
+      },
+    );
+    const wallMs = performance.now() - started;
+    const samples = result.comparisons.reduce((n, c) => n + c.samplesSpent, 0);
+    progress.done({ done: samples, total: samples, errors: 0, cacheHits: 0 });
+
+    const report = createReport({
+      generatedAt: new Date().toISOString(),
+      repository: values.repository,
+      runUrl: values["run-url"],
+      base: { ref: values.base, sha: await revParse(root, values.base) },
+      head: {
+        ref: headRef,
+        sha: headRef === "worktree" ? await revParse(root, "HEAD") : await revParse(root, headRef),
+      },
+      comparisons: result.comparisons,
+      changes: result.changes,
+      environmentChanges: changes.environmentChanges.map((c) =>
+        c.kind === "pin" ? { ...c, gatePassed: null } : c,
+      ),
+      notices: changes.notices,
+      settings: {
+        repeats: result.repeats,
+        maxRepeats: result.maxRepeats,
+        judge: head.settings.judge?.model,
+        confidence: base.settings.gates.confidence,
+        maxRegression: base.settings.gates.maxRegression,
+        baseline: base.settings.baseline,
+      },
+      wallMs,
+    });
+    const outDir = resolve(io.cwd, values["out-dir"] ?? join(root, ".promptgate", "report"));
+    await writeReports(outDir, report);
+    io.stdout.write(
+      `${renderDiffText(report)}\n\nreports in ${relative(io.cwd, outDir) || "."}/: comment.md, summary.md, report.html, report.json\n`,
+    );
+    return exitCodeOf(report);
+  },
+};
+
+export async function writeReports(outDir: string, report: Report): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  await Promise.all([
+    writeFile(join(outDir, "comment.md"), renderComment(report)),
+    writeFile(join(outDir, "summary.md"), renderSummary(report)),
+    writeFile(join(outDir, "report.html"), renderHtml(report)),
+    writeFile(join(outDir, "report.json"), toJson(report)),
+  ]);
+}
+
+export function exitCodeOf(report: Report): ExitCode {
+  switch (report.verdict.overall) {
+    case "pass":
+      return EXIT.ok;
+    case "blocked":
+      return EXIT.blocked;
+    case "errors":
+      return EXIT.errors;
+  }
+}
+
+async function revParse(root: string, ref: string): Promise<string> {
+  return (await git(root, ["rev-parse", "--verify", `${ref}^{commit}`])).trim();
+}
+
+const VERDICT_TEXT = {
+  better: "better",
+  worse: "WORSE",
+  noise: "within noise",
+  errors: "ERRORS",
+} as const;
+
+/** The terminal's view of the report: the headline and one line per prompt. */
+export function renderDiffText(report: Report): string {
+  const points = (x: number | null) =>
+    x === null ? "—" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}`;
+  const perK = (x: number | null) => (x === null ? "unknown" : `$${(x * 1000).toFixed(3)}`);
+  const rows = [
+    [
+      "prompt",
+      "base → head",
+      "base",
+      "head",
+      "Δ pts",
+      "interval",
+      "verdict",
+      "cost / 1k req",
+      "gates",
+    ],
+  ];
+  for (const c of report.comparisons) {
+    const failed = c.gates.filter((g) => g.status === "fail").map((g) => g.gate);
+    rows.push([
+      c.prompt,
+      `${c.base?.version ?? "—"} → ${c.head.version}`,
+      percent(c.basePassRate),
+      percent(c.headPassRate),
+      points(c.delta),
+      c.interval ? `${points(c.interval.low)} to ${points(c.interval.high)}` : "—",
+      VERDICT_TEXT[c.verdict],
+      `${perK(c.cost.base.perRequestUsd)} → ${perK(c.cost.head.perRequestUsd)}${c.cost.relative === null ? "" : ` (${c.cost.relative >= 0 ? "+" : ""}${(c.cost.relative * 100).toFixed(0)}%)`}`,
+      failed.length ? `blocked: ${failed.join(", ")}` : "pass",
+    ]);
+  }
+  const head = `${report.verdict.overall.toUpperCase()}: ${report.verdict.reason}`;
+  return report.comparisons.length ? `${head}\n\n${textTable(rows)}` : head;
+}

@@ -1,0 +1,300 @@
+import type { CaseResult, PromptRun } from "../engine/types.js";
+import type { Settings } from "../formats/settings.js";
+import { evaluateGates } from "./gates.js";
+import { hashSeed } from "./random.js";
+import {
+  groupSequentialInterval,
+  type PairedSummary,
+  pairedBootstrapInterval,
+  pairedTInterval,
+  summarisePaired,
+} from "./statistics.js";
+import type {
+  CostDelta,
+  CostSide,
+  Interval,
+  PairedCase,
+  PromptComparison,
+  Verdict,
+} from "./types.js";
+
+/**
+ * Base vs head for one prompt: pair cases by id, estimate Δ = mean over paired cases of (head − base)
+ * pass rate with an interval, decide the verdict, price both sides, apply the gates.
+ * docs/statistics.md is the user-facing account of every rule here.
+ */
+
+export type GateSettings = Settings["gates"];
+
+/** Which interval the verdict reads; the other one is still computed as a cross-check. */
+export type IntervalMethod = "paired-t" | "paired-bootstrap";
+
+/** Where an adaptive (group-sequential) run stopped: the verdict uses that look's boundary. */
+export interface SequentialBasis {
+  /** 1-based look at which the run stopped. */
+  look: number;
+  /** Planned looks. */
+  looks: number;
+  /** Two-sided boundary on the z scale at that look. */
+  critical: number;
+}
+
+export interface CompareOptions {
+  gates: GateSettings;
+  /** From `traffic`, for the monthly projection; null when not configured. */
+  requestsPerDay: number | null;
+  /** Bootstrap seed; default derived from the prompt name, so reruns give the same interval. */
+  seed?: number;
+  /** Default "paired-t": it keeps its level from a handful of cases up (docs/statistics.md). */
+  interval?: IntervalMethod;
+  /** Bootstrap resamples (≥ 2,000; default 2,000); 0 skips the bootstrap cross-check. */
+  bootstrapDraws?: number;
+  /** Set when the samples came from adaptive repeats (see adaptive.ts). */
+  sequential?: SequentialBasis;
+}
+
+/** 365.25 / 12 rounded, the month every projection in the report uses. */
+export const DAYS_PER_MONTH = 30.4;
+
+export interface Pairing {
+  cases: PairedCase[];
+  addedCases: string[];
+  removedCases: string[];
+}
+
+function sideOf(c: CaseResult): PairedCase["head"] {
+  if (c.passRate === null) return null;
+  return { passRate: c.passRate, score: c.score ?? 0, samples: c.samples.length, errors: c.errors };
+}
+
+/**
+ * Pairs cases by id. A case on one side only is listed as added/removed and stays out of Δ. For a
+ * new prompt (base null) every head case is listed with `base: null` so the report can show them.
+ */
+export function pairCases(base: PromptRun | null, head: PromptRun): Pairing {
+  const toPaired = (h: CaseResult, b: CaseResult | null): PairedCase => {
+    const hs = sideOf(h);
+    const bs = b === null ? null : sideOf(b);
+    return {
+      id: h.id,
+      tags: h.tags,
+      critical: h.critical,
+      base: bs,
+      head: hs,
+      delta: bs !== null && hs !== null ? hs.passRate - bs.passRate : null,
+    };
+  };
+  if (base === null) {
+    return { cases: head.cases.map((h) => toPaired(h, null)), addedCases: [], removedCases: [] };
+  }
+  const baseById = new Map(base.cases.map((c) => [c.id, c]));
+  const headIds = new Set(head.cases.map((c) => c.id));
+  const cases: PairedCase[] = [];
+  const addedCases: string[] = [];
+  for (const h of head.cases) {
+    const b = baseById.get(h.id);
+    if (b === undefined) addedCases.push(h.id);
+    else cases.push(toPaired(h, b));
+  }
+  const removedCases = base.cases.filter((c) => !headIds.has(c.id)).map((c) => c.id);
+  return { cases, addedCases, removedCases };
+}
+
+/** The per-case differences d_i = h_i − b_i of the cases with results on both sides. */
+export function pairedDifferences(cases: readonly PairedCase[]): Float64Array {
+  let n = 0;
+  for (const c of cases) if (c.delta !== null) n++;
+  const d = new Float64Array(n);
+  let i = 0;
+  for (const c of cases) if (c.delta !== null) d[i++] = c.delta;
+  return d;
+}
+
+export interface SampleCounts {
+  samples: number;
+  errors: number;
+}
+
+export function countSamples(run: PromptRun | null): SampleCounts {
+  let samples = 0;
+  let errors = 0;
+  for (const c of run?.cases ?? []) {
+    samples += c.samples.length;
+    for (const s of c.samples) if (s.kind === "error") errors++;
+  }
+  return { samples, errors };
+}
+
+/** Errored share of a side's samples (0 for a side without samples). */
+export function errorShare(counts: SampleCounts): number {
+  return counts.samples === 0 ? 0 : counts.errors / counts.samples;
+}
+
+/** Mean over cases with results: each case weighs the same, whatever its repeats. */
+export function meanPassRate(run: PromptRun | null): number | null {
+  if (run === null) return null;
+  let n = 0;
+  let sum = 0;
+  for (const c of run.cases) {
+    if (c.passRate === null) continue;
+    n++;
+    sum += c.passRate;
+  }
+  return n === 0 ? null : sum / n;
+}
+
+/**
+ * The verdict an interval supports: worse when all of it lies below 0 and the point drop exceeds
+ * `maxRegression`, better symmetrically, otherwise noise.
+ */
+export function judgeInterval(
+  delta: number | null,
+  interval: Interval | null,
+  maxRegression: number,
+): "better" | "worse" | "noise" {
+  if (delta === null || interval === null) return "noise";
+  if (interval.high < 0 && -delta > maxRegression) return "worse";
+  if (interval.low > 0 && delta > maxRegression) return "better";
+  return "noise";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cost
+
+function costOf(run: PromptRun | null): CostSide {
+  if (run === null) return { perRequestUsd: null, unknownModels: [] };
+  let ok = 0;
+  let sum = 0;
+  let known = true;
+  for (const c of run.cases) {
+    for (const s of c.samples) {
+      if (s.kind !== "ok") continue;
+      ok++;
+      if (s.costUsd === null) known = false;
+      else sum += s.costUsd;
+    }
+  }
+  // One unpriced sample makes the mean unknown: a partial sum would read as a saving.
+  if (!known) return { perRequestUsd: null, unknownModels: [run.model] };
+  return { perRequestUsd: ok === 0 ? null : sum / ok, unknownModels: [] };
+}
+
+/** Per-request cost on each side (mean over ok samples), the relative change and a month of traffic. */
+export function computeCostDelta(
+  base: PromptRun | null,
+  head: PromptRun,
+  requestsPerDay: number | null,
+): CostDelta {
+  const b = costOf(base);
+  const h = costOf(head);
+  const monthly = (perRequest: number | null): number | null =>
+    perRequest === null || requestsPerDay === null
+      ? null
+      : perRequest * requestsPerDay * DAYS_PER_MONTH;
+  const relative =
+    b.perRequestUsd === null || h.perRequestUsd === null || b.perRequestUsd === 0
+      ? null
+      : (h.perRequestUsd - b.perRequestUsd) / b.perRequestUsd;
+  return {
+    base: b,
+    head: h,
+    relative,
+    requestsPerDay,
+    monthlyBaseUsd: monthly(b.perRequestUsd),
+    monthlyHeadUsd: monthly(h.perRequestUsd),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The comparison
+
+interface Estimate {
+  summary: PairedSummary;
+  interval: Interval | null;
+  crossCheck: Interval | null;
+}
+
+function estimate(
+  d: Float64Array,
+  confidence: number,
+  seed: number,
+  options: CompareOptions,
+): Estimate {
+  const summary = summarisePaired(d);
+  if (options.sequential !== undefined) {
+    return {
+      summary,
+      interval: groupSequentialInterval(summary, options.sequential.critical, confidence),
+      crossCheck: null,
+    };
+  }
+  const draws = options.bootstrapDraws ?? 2000;
+  const t = pairedTInterval(d, confidence);
+  const boot = draws > 0 ? pairedBootstrapInterval(d, confidence, { draws, seed }) : null;
+  return options.interval === "paired-bootstrap"
+    ? { summary, interval: boot ?? t, crossCheck: boot === null ? null : t }
+    : { summary, interval: t, crossCheck: boot };
+}
+
+export function comparePromptRuns(
+  base: PromptRun | null,
+  head: PromptRun,
+  options: CompareOptions,
+): PromptComparison {
+  const { gates } = options;
+  const pairing = pairCases(base, head);
+  const baseCounts = countSamples(base);
+  const headCounts = countSamples(head);
+  const headPassRate = meanPassRate(head);
+
+  let delta: number | null = null;
+  let interval: Interval | null = null;
+  let crossCheck: Interval | null = null;
+  let pairedCount = 0;
+  if (base !== null) {
+    const d = pairedDifferences(pairing.cases);
+    pairedCount = d.length;
+    const est = estimate(d, gates.confidence, options.seed ?? hashSeed(head.prompt), options);
+    delta = d.length === 0 ? null : est.summary.mean;
+    interval = est.interval;
+    crossCheck = est.crossCheck;
+  }
+
+  const tooManyErrors =
+    errorShare(baseCounts) > gates.maxErrorRate || errorShare(headCounts) > gates.maxErrorRate;
+  let verdict: Verdict;
+  if (tooManyErrors) verdict = "errors";
+  else if (base === null) verdict = headPassRate === null ? "errors" : "noise";
+  else if (pairedCount === 0) verdict = "errors";
+  else verdict = judgeInterval(delta, interval, gates.maxRegression);
+
+  const criticalFailures = head.cases
+    .filter((c) => c.critical && c.passRate !== null && c.passRate < 1)
+    .map((c) => c.id);
+
+  const core: Omit<PromptComparison, "gates" | "blocked"> = {
+    prompt: head.prompt,
+    base,
+    head,
+    basePassRate: meanPassRate(base),
+    headPassRate,
+    delta,
+    interval,
+    ...(crossCheck === null ? {} : { crossCheck }),
+    detectable: interval === null ? null : (interval.high - interval.low) / 2,
+    verdict,
+    cases: pairing.cases,
+    addedCases: pairing.addedCases,
+    removedCases: pairing.removedCases,
+    criticalFailures,
+    errors: {
+      base: baseCounts.errors,
+      head: headCounts.errors,
+      samples: baseCounts.samples + headCounts.samples,
+    },
+    cost: computeCostDelta(base, head, options.requestsPerDay),
+    samplesSpent: baseCounts.samples + headCounts.samples,
+  };
+  const outcomes = evaluateGates(core, gates);
+  return { ...core, gates: outcomes, blocked: outcomes.some((g) => g.status === "fail") };
+}

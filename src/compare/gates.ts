@@ -1,0 +1,188 @@
+import type { Settings } from "../formats/settings.js";
+import type { GateOutcome, PromptComparison } from "./types.js";
+
+/**
+ * The gates of `promptgate.yaml` applied to one comparison. Every gate is always listed, "skipped"
+ * with the reason when it does not apply, so the report can say why nothing was checked.
+ * A gate that cannot be judged (unknown cost, a critical case that only errored) warns: it never
+ * passes silently.
+ */
+
+type GateSettings = Settings["gates"];
+type ComparisonCore = Omit<PromptComparison, "gates" | "blocked">;
+
+const MINUS = "\u2212";
+
+/** 0.823 → "82.3%". */
+export function formatPercent(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+/** −0.067 → "−6.7 pts", 0.02 → "+2.0 pts". */
+export function formatPoints(x: number): string {
+  const v = Math.abs(x * 100).toFixed(1);
+  if (v === "0.0") return "0.0 pts";
+  return `${x < 0 ? MINUS : "+"}${v} pts`;
+}
+
+/** A relative change: 0.12 → "+12%". */
+export function formatChange(x: number): string {
+  const v = Math.abs(x * 100);
+  const text = v >= 10 || v === 0 ? v.toFixed(0) : v.toFixed(1);
+  return `${x < 0 ? MINUS : "+"}${text}%`;
+}
+
+function describeInterval(c: ComparisonCore): string {
+  if (c.delta === null) return "no paired cases";
+  if (c.interval === null) return `Δ ${formatPoints(c.delta)}, too few cases for an interval`;
+  const level = Math.round(c.interval.level * 100);
+  const low = formatPoints(c.interval.low).replace(" pts", "");
+  const high = formatPoints(c.interval.high).replace(" pts", "");
+  return `Δ ${formatPoints(c.delta)}, ${level}% CI ${low} to ${high}`;
+}
+
+function gateMinPassRate(c: ComparisonCore, floor: number | undefined): GateOutcome {
+  const gate = "min-pass-rate" as const;
+  if (floor === undefined) return { gate, status: "skipped", message: "not set" };
+  if (c.headPassRate === null) {
+    return { gate, status: "skipped", message: "no head results to judge (every sample errored)" };
+  }
+  return c.headPassRate >= floor
+    ? {
+        gate,
+        status: "pass",
+        message: `head pass rate ${formatPercent(c.headPassRate)} ≥ ${formatPercent(floor)}`,
+      }
+    : {
+        gate,
+        status: "fail",
+        message: `head pass rate ${formatPercent(c.headPassRate)} is below the ${formatPercent(floor)} floor`,
+      };
+}
+
+function gateMaxRegression(c: ComparisonCore, gates: GateSettings): GateOutcome {
+  const gate = "max-regression" as const;
+  if (c.base === null)
+    return { gate, status: "skipped", message: "new prompt: nothing to compare with" };
+  if (c.verdict === "errors") {
+    return { gate, status: "skipped", message: "not judged: too much data missing (see errors)" };
+  }
+  const limit = formatPoints(gates.maxRegression).replace("+", "");
+  const level = `${Math.round(gates.confidence * 100)}%`;
+  if (c.verdict === "worse") {
+    return {
+      gate,
+      status: "fail",
+      message: `regresses ${formatPoints(c.delta ?? 0).replace(MINUS, "")} (${describeInterval(c)}): beyond the ${limit} allowed, at ${level} confidence`,
+    };
+  }
+  return {
+    gate,
+    status: "pass",
+    message: `no regression beyond ${limit} at ${level} confidence (${describeInterval(c)})`,
+  };
+}
+
+function gateCritical(c: ComparisonCore, mode: GateSettings["critical"]): GateOutcome {
+  const gate = "critical" as const;
+  if (mode === "off") return { gate, status: "skipped", message: "off" };
+  const critical = c.head.cases.filter((k) => k.critical);
+  if (critical.length === 0) return { gate, status: "skipped", message: "no critical cases" };
+  if (c.criticalFailures.length > 0) {
+    const n = c.criticalFailures.length;
+    return {
+      gate,
+      status: mode === "block" ? "fail" : "warn",
+      message: `${n} critical case${n === 1 ? "" : "s"} fail${n === 1 ? "s" : ""} on head: ${c.criticalFailures.join(", ")}`,
+    };
+  }
+  const unjudged = critical.filter((k) => k.passRate === null).map((k) => k.id);
+  if (unjudged.length > 0) {
+    return {
+      gate,
+      status: "warn",
+      message: `critical case${unjudged.length === 1 ? "" : "s"} with no result (every sample errored): ${unjudged.join(", ")}`,
+    };
+  }
+  return { gate, status: "pass", message: `all ${critical.length} critical cases pass` };
+}
+
+function gateMaxCostIncrease(c: ComparisonCore, limit: number | undefined): GateOutcome {
+  const gate = "max-cost-increase" as const;
+  if (limit === undefined) return { gate, status: "skipped", message: "not set" };
+  if (c.base === null)
+    return { gate, status: "skipped", message: "new prompt: nothing to compare with" };
+  const { base, head } = c.cost;
+  if (base.perRequestUsd === null || head.perRequestUsd === null) {
+    const models = [...new Set([...base.unknownModels, ...head.unknownModels])];
+    return {
+      gate,
+      status: "warn",
+      message:
+        models.length > 0
+          ? `cost unknown: no price for ${models.join(", ")}; add ${models.length === 1 ? "it" : "them"} under prices: in promptgate.yaml`
+          : "cost unknown: no sample succeeded on one side",
+    };
+  }
+  if (base.perRequestUsd === 0) {
+    return head.perRequestUsd === 0
+      ? { gate, status: "pass", message: "both sides cost nothing per request" }
+      : {
+          gate,
+          status: "fail",
+          message: "base costs nothing per request and head does: an unbounded increase",
+        };
+  }
+  const relative =
+    c.cost.relative ?? (head.perRequestUsd - base.perRequestUsd) / base.perRequestUsd;
+  return relative > limit
+    ? {
+        gate,
+        status: "fail",
+        message: `cost per request ${formatChange(relative)} exceeds the ${formatChange(limit)} allowed`,
+      }
+    : {
+        gate,
+        status: "pass",
+        message: `cost per request ${formatChange(relative)} (limit ${formatChange(limit)})`,
+      };
+}
+
+function sideErrors(run: ComparisonCore["base"]): { samples: number; errors: number } {
+  let samples = 0;
+  let errors = 0;
+  for (const k of run?.cases ?? []) {
+    samples += k.samples.length;
+    errors += k.samples.filter((s) => s.kind === "error").length;
+  }
+  return { samples, errors };
+}
+
+function gateErrors(c: ComparisonCore, maxErrorRate: number): GateOutcome {
+  const gate = "errors" as const;
+  const errored = c.errors.base + c.errors.head;
+  const summary = `${errored} of ${c.errors.samples} samples errored`;
+  const allowed = formatPercent(maxErrorRate);
+  if (c.verdict !== "errors") {
+    return { gate, status: "pass", message: `${summary} (at most ${allowed} per side allowed)` };
+  }
+  const over = (["base", "head"] as const)
+    .map((name) => ({ name, ...sideErrors(c[name]) }))
+    .filter((x) => x.samples > 0 && x.errors / x.samples > maxErrorRate)
+    .map((x) => `${x.name} ${x.errors} of ${x.samples} (${formatPercent(x.errors / x.samples)})`);
+  let why: string;
+  if (over.length > 0) why = `more than ${allowed} missing: ${over.join(", ")}`;
+  else if (c.headPassRate === null) why = "head has no results at all";
+  else why = "no case has results on both sides, so nothing could be compared";
+  return { gate, status: "fail", message: `${summary}; ${why}` };
+}
+
+export function evaluateGates(c: ComparisonCore, gates: GateSettings): GateOutcome[] {
+  return [
+    gateMinPassRate(c, gates.minPassRate),
+    gateMaxRegression(c, gates),
+    gateCritical(c, gates.critical),
+    gateMaxCostIncrease(c, gates.maxCostIncrease),
+    gateErrors(c, gates.maxErrorRate),
+  ];
+}

@@ -1,0 +1,218 @@
+import { createTwoFilesPatch } from "diff";
+import {
+  buildPromptRun,
+  createSampler,
+  type EngineDeps,
+  type EvalTarget,
+  prepareTargets,
+  runTarget,
+  type Sampler,
+  summariseCase,
+} from "../engine/run-eval.js";
+import type { CaseResult, PromptRun, Sample } from "../engine/types.js";
+import { PromptgateError } from "../errors.js";
+import type { GoldenCase } from "../formats/golden-set.js";
+import { findVersion, type Repo } from "../formats/repo.js";
+import type { Settings } from "../formats/settings.js";
+import type { PromptChange } from "../report/model.js";
+import { nextAdaptiveStep, planAdaptive } from "./adaptive.js";
+import type { ChangeSet, PlannedEvaluation } from "./change-types.js";
+import { comparePromptRuns, type SequentialBasis } from "./compare-runs.js";
+import type { PromptComparison } from "./types.js";
+
+/**
+ * Base vs head for every planned evaluation: both sides run through one bounded pool, with fixed
+ * repeats or adaptive ones (`repeats: auto`), then each prompt's runs are compared.
+ *
+ * Gates come from the BASE revision's promptgate.yaml: a pull request must not be able to loosen
+ * the gates that judge it. Prices, traffic and the judge come from head, so a PR that adds a model
+ * can also add its price.
+ */
+export interface DiffInput {
+  base: Repo;
+  head: Repo;
+  changes: ChangeSet;
+  /** Overrides every golden set's repeats (a number); `auto` stays adaptive. */
+  repeats?: number;
+}
+
+export interface DiffResult {
+  comparisons: PromptComparison[];
+  changes: PromptChange[];
+  /** What the run used, for the report's footer. */
+  repeats: number | "auto";
+  maxRepeats: number;
+}
+
+interface PlannedPair {
+  evaluation: PlannedEvaluation;
+  base: EvalTarget | null;
+  head: EvalTarget;
+  adaptive: boolean;
+}
+
+export function planTargets(input: DiffInput): PlannedPair[] {
+  const { base, head } = input;
+  return input.changes.evaluations.map((ev) => {
+    const headVersion = findVersion(head, ev.prompt, ev.head.version);
+    const headSet = head.goldenSets.get(ev.prompt);
+    if (!headVersion || !headSet) {
+      throw new PromptgateError(
+        "E_NOT_FOUND",
+        `${ev.prompt}@${ev.head.version} or its golden set is missing at head`,
+      );
+    }
+    const configured = input.repeats ?? headSet.set.repeats ?? head.settings.repeats;
+    const adaptive = configured === "auto";
+    const repeats = configured === "auto" ? head.settings.maxRepeats : configured;
+    let baseTarget: EvalTarget | null = null;
+    if (ev.base) {
+      const v = findVersion(base, ev.prompt, ev.base.version);
+      const set = ev.base.goldenSet === "base" ? base.goldenSets.get(ev.prompt) : headSet;
+      if (!v || !set) {
+        throw new PromptgateError(
+          "E_NOT_FOUND",
+          `${ev.prompt}@${ev.base.version} or its golden set is missing at base`,
+        );
+      }
+      baseTarget = { version: v, goldenSet: set, model: ev.base.model, repeats };
+    }
+    return {
+      evaluation: ev,
+      base: baseTarget,
+      head: { version: headVersion, goldenSet: headSet, model: ev.head.model, repeats },
+      adaptive,
+    };
+  });
+}
+
+export async function runDiff(input: DiffInput, deps: EngineDeps): Promise<DiffResult> {
+  const pairs = planTargets(input);
+  await prepareTargets(
+    pairs.flatMap((p) => (p.base ? [p.base, p.head] : [p.head])),
+    deps,
+  );
+  const gates = input.base.settings.gates;
+  const sampler = createSampler(deps);
+  const comparisons = await Promise.all(
+    pairs.map(async (pair) => {
+      const requestsPerDay = input.head.settings.trafficPerDay[pair.evaluation.prompt] ?? null;
+      if (pair.adaptive && pair.base) {
+        const { base, head, sequential } = await runAdaptive(
+          sampler,
+          pair.base,
+          pair.head,
+          input.head.settings,
+          gates,
+        );
+        return comparePromptRuns(base, head, {
+          gates,
+          requestsPerDay,
+          sequential: sequential ?? undefined,
+        });
+      }
+      const [base, head] = await Promise.all([
+        pair.base ? runTarget(sampler, pair.base) : Promise.resolve(null),
+        runTarget(sampler, pair.head),
+      ]);
+      return comparePromptRuns(base, head, { gates, requestsPerDay });
+    }),
+  );
+  const configured = input.repeats ?? input.head.settings.repeats;
+  return {
+    comparisons,
+    changes: pairs.map(describePair),
+    repeats: configured,
+    maxRepeats: input.head.settings.maxRepeats,
+  };
+}
+
+/**
+ * Drives the group-sequential design of compare/adaptive.ts: every sample drawn is kept in the
+ * estimate; the design decides only how many more to draw and where.
+ */
+async function runAdaptive(
+  sampler: Sampler,
+  baseTarget: EvalTarget,
+  headTarget: EvalTarget,
+  settings: Settings,
+  gates: Settings["gates"],
+): Promise<{ base: PromptRun; head: PromptRun; sequential: SequentialBasis | null }> {
+  const casesOf = (t: EvalTarget) => new Map(t.goldenSet.set.cases.map((c) => [c.id, c]));
+  const sides = {
+    base: { target: baseTarget, cases: casesOf(baseTarget), samples: new Map<string, Sample[]>() },
+    head: { target: headTarget, cases: casesOf(headTarget), samples: new Map<string, Sample[]>() },
+  };
+  const plan = planAdaptive({
+    baseCases: [...sides.base.cases.keys()],
+    headCases: [...sides.head.cases.keys()],
+    maxRepeats: settings.maxRepeats,
+    gates,
+  });
+  const results = (side: "base" | "head"): CaseResult[] => {
+    const s = sides[side];
+    return [...s.cases.values()]
+      .filter((c) => s.samples.has(c.id))
+      .map((c) => summariseCase(c, [...(s.samples.get(c.id) ?? [])]));
+  };
+  for (;;) {
+    const step = nextAdaptiveStep({ plan, base: results("base"), head: results("head") });
+    if (step.kind === "stop") {
+      const all = (side: "base" | "head") => {
+        const s = sides[side];
+        return [...s.cases.values()].map((c: GoldenCase) =>
+          summariseCase(c, [...(s.samples.get(c.id) ?? [])]),
+        );
+      };
+      return {
+        base: withRepeats(buildPromptRun(baseTarget, all("base"))),
+        head: withRepeats(buildPromptRun(headTarget, all("head"))),
+        sequential: step.sequential,
+      };
+    }
+    await Promise.all(
+      step.requests.map(async (r) => {
+        const s = sides[r.side];
+        const c = s.cases.get(r.caseId);
+        if (!c) return;
+        const have = s.samples.get(r.caseId) ?? [];
+        s.samples.set(r.caseId, have);
+        const start = have.length;
+        const drawn = await Promise.all(
+          Array.from({ length: r.count }, (_, j) => sampler.sample(s.target, c, start + j)),
+        );
+        have.push(...drawn);
+      }),
+    );
+  }
+}
+
+/** An adaptive run's `repeats` is the most samples any case got. */
+function withRepeats(run: PromptRun): PromptRun {
+  return { ...run, repeats: Math.max(0, ...run.cases.map((c) => c.samples.length)) };
+}
+
+function describePair(pair: PlannedPair): PromptChange {
+  const { evaluation: ev, base, head } = pair;
+  const change: PromptChange = {
+    prompt: ev.prompt,
+    kind: ev.reason,
+    headVersion: ev.head.version,
+    file: head.version.file,
+  };
+  if (base) {
+    change.baseVersion = base.version.version;
+    if (base.version.contentHash !== head.version.contentHash) {
+      change.promptDiff = createTwoFilesPatch(
+        base.version.file,
+        head.version.file,
+        base.version.source,
+        head.version.source,
+        "base",
+        "head",
+        { context: 3 },
+      );
+    }
+  }
+  return change;
+}
