@@ -1,11 +1,11 @@
 import pLimit from "p-limit";
 import { priceUsage } from "../cost/prices.js";
+import { PromptgateError } from "../errors.js";
 import type { GoldenCase } from "../formats/golden-set.js";
-import type { LoadedGoldenSet } from "../formats/repo.js";
 import type { ModelConfig, PromptVersion } from "../formats/prompt-file.js";
 import { type ChatMessage, renderPrompt } from "../formats/prompt-file.js";
+import type { LoadedGoldenSet } from "../formats/repo.js";
 import type { PriceOverride } from "../formats/settings.js";
-import { PromptgateError } from "../errors.js";
 import {
   AssertionInfraError,
   assertionNeeds,
@@ -106,7 +106,12 @@ export function createSampler(deps: EngineDeps): Sampler {
     try {
       messages = await renderOnce(target, c);
     } catch (e) {
-      return { kind: "error", index, latencyMs: 0, error: { kind: "render", message: (e as Error).message } };
+      return {
+        kind: "error",
+        index,
+        latencyMs: 0,
+        error: { kind: "render", message: (e as Error).message },
+      };
     }
     const model = target.model ?? target.version.model;
     try {
@@ -271,21 +276,33 @@ export async function prepareTargets(targets: EvalTarget[], deps: EngineDeps): P
     const all = t.goldenSet.set.cases.flatMap((c) => c.assert);
     const needs = assertionNeeds(all);
     if (needs.judge && !deps.judgeModel) {
-      throw new PromptgateError("E_CONFIG", `${t.goldenSet.file} uses llm-rubric but no judge model is set`, {
-        hint: "add `judge: { model: <model id> }` to promptgate.yaml",
-      });
+      throw new PromptgateError(
+        "E_CONFIG",
+        `${t.goldenSet.file} uses llm-rubric but no judge model is set`,
+        {
+          hint: "add `judge: { model: <model id> }` to promptgate.yaml",
+        },
+      );
     }
     if (needs.embeddings && !(deps.embeddings && deps.embeddingModel)) {
-      throw new PromptgateError("E_CONFIG", `${t.goldenSet.file} uses similar but no embeddings model is set`, {
-        hint: "add `embeddings: { model: text-embedding-3-small }` to promptgate.yaml",
-      });
+      throw new PromptgateError(
+        "E_CONFIG",
+        `${t.goldenSet.file} uses similar but no embeddings model is set`,
+        {
+          hint: "add `embeddings: { model: text-embedding-3-small }` to promptgate.yaml",
+        },
+      );
     }
     await prepareAssertions(all);
   }
 }
 
 /** Evaluates several targets concurrently through one bounded pool. */
-export async function runEval(targets: EvalTarget[], deps: EngineDeps, source: string): Promise<EvalResult> {
+export async function runEval(
+  targets: EvalTarget[],
+  deps: EngineDeps,
+  source: string,
+): Promise<EvalResult> {
   await prepareTargets(targets, deps);
   const startedAt = new Date().toISOString();
   const t0 = performance.now();

@@ -24,7 +24,9 @@ export function selectTargets(repo: Repo, sel: TargetSelection): EvalTarget[] {
     if (!env) {
       const known = Object.keys(repo.environments?.environments ?? {});
       throw new PromptgateError("E_NOT_FOUND", `unknown environment "${sel.env}"`, {
-        hint: known.length ? `environments: ${known.join(", ")}` : `no ${repo.settings.paths.environments}`,
+        hint: known.length
+          ? `environments: ${known.join(", ")}`
+          : `no ${repo.settings.paths.environments}`,
       });
     }
     for (const [prompt, pin] of Object.entries(env.prompts)) wanted.set(prompt, pin);
@@ -42,7 +44,9 @@ export function selectTargets(repo: Repo, sel: TargetSelection): EvalTarget[] {
         hint: `prompts: ${[...repo.prompts.keys()].join(", ") || "none"} (in ${repo.settings.paths.prompts}/)`,
       });
     }
-    const version = want.version ? findVersion(repo, prompt, want.version) : latestVersion(repo, prompt);
+    const version = want.version
+      ? findVersion(repo, prompt, want.version)
+      : latestVersion(repo, prompt);
     if (!version) {
       const have = repo.prompts.get(prompt)?.map((v) => v.version) ?? [];
       throw new PromptgateError("E_NOT_FOUND", `unknown version ${prompt}@${want.version}`, {
