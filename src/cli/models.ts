@@ -39,6 +39,7 @@ export function createModelStack(
   env: CliEnv,
 ): ModelStack {
   const baseURL = resolveBaseUrl(settings, flags, env);
+  requireCredentials(baseURL, env);
   const models = createOpenAIModels({
     baseURL,
     // Local servers (Ollama, vLLM) take any key; the SDK refuses to start without one.

@@ -1,8 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
+import type { ChangeSet } from "../../compare/change-types.js";
 import { detectChanges } from "../../compare/changes.js";
 import { runDiff } from "../../compare/run-diff.js";
-import { PromptgateErrors } from "../../errors.js";
+import { PromptgateError, PromptgateErrors } from "../../errors.js";
 import { loadRepo } from "../../formats/repo.js";
 import { git, gitRevisionSource, worktreeSource } from "../../io/file-sources.js";
 import { listChangedFiles } from "../../io/git-changes.js";
@@ -17,17 +18,18 @@ import {
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
 import { percent, textTable } from "../format.js";
 import { type Command, EXIT, type ExitCode } from "../io.js";
-import { createModelStack, requireCredentials } from "../models.js";
+import { createModelStack, type ModelStack } from "../models.js";
 import { createProgressReporter } from "../progress.js";
 
-const usage = `promptgate diff --base REF [--head REF|worktree] [--out-dir DIR] [--repeats N]
+const usage = `promptgate diff --base REF [--head REF|worktree] [--out-dir DIR] [--repeats N] [--shard K/N]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
 
 Finds the prompt changes between two revisions (git's three-dot diff, like a pull request), runs
 each changed prompt's golden set on the base and the head version, and compares them with a
 confidence interval. Writes comment.md, summary.md, report.html and report.json to --out-dir
 (default .promptgate/report). Exits 1 when a gate blocks, 3 when too many samples errored.
---head defaults to the working tree.`;
+--head defaults to the working tree. --shard K/N evaluates every N-th changed prompt (from the K-th);
+merge the shards' report.json files with \`promptgate report --merge\`.`;
 
 export const diffCommand: Command = {
   name: "diff",
@@ -43,6 +45,7 @@ export const diffCommand: Command = {
         "out-dir": { type: "string" },
         repeats: { type: "string" },
         "run-url": { type: "string" },
+        shard: { type: "string" },
         repository: { type: "string" },
       },
       usage,
@@ -63,21 +66,24 @@ export const diffCommand: Command = {
       listChangedFiles(root, values.base, headRef),
     ]);
     const [base, head] = await Promise.all([loadRepo(baseSource), loadRepo(headSource)]);
-    const changes = detectChanges({ base, head, changedFiles });
+    const changes = selectShard(detectChanges({ base, head, changedFiles }), values.shard);
     // A live version edited, or a pinned one deleted, must not merge: no eval can make it right.
     if (changes.errors.length > 0) throw new PromptgateErrors(changes.errors);
 
-    const stack = createModelStack(
-      root,
-      head.settings,
-      {
-        baseUrl: values["base-url"],
-        cacheDir: values["cache-dir"],
-        noCache: values["no-cache"],
-      },
-      io.env,
-    );
-    if (changes.evaluations.length > 0) requireCredentials(stack.baseURL, io.env);
+    // Without a changed prompt nothing is sent, so no key is needed either.
+    const stack =
+      changes.evaluations.length === 0
+        ? idleModels()
+        : createModelStack(
+            root,
+            head.settings,
+            {
+              baseUrl: values["base-url"],
+              cacheDir: values["cache-dir"],
+              noCache: values["no-cache"],
+            },
+            io.env,
+          );
     const progress = createProgressReporter(io.stderr, "diff");
     const started = performance.now();
     const result = await runDiff(
@@ -131,6 +137,16 @@ export const diffCommand: Command = {
   },
 };
 
+function idleModels(): ModelStack {
+  const unused = () => Promise.reject(new Error("no model call is planned"));
+  return {
+    chat: { complete: unused },
+    embeddings: { embed: unused },
+    baseURL: "",
+    cacheDir: undefined,
+  };
+}
+
 export async function writeReports(outDir: string, report: Report): Promise<void> {
   await mkdir(outDir, { recursive: true });
   await Promise.all([
@@ -150,6 +166,19 @@ export function exitCodeOf(report: Report): ExitCode {
     case "errors":
       return EXIT.errors;
   }
+}
+
+/** `K/N`: keep the K-th of every N planned evaluations (1-based), in a stable order. */
+export function selectShard(changes: ChangeSet, shard: string | undefined): ChangeSet {
+  if (shard === undefined) return changes;
+  const m = /^(\d+)\/(\d+)$/.exec(shard);
+  const k = Number(m?.[1]);
+  const n = Number(m?.[2]);
+  if (!m || n < 1 || k < 1 || k > n) {
+    throw new PromptgateError("E_USAGE", `--shard must be K/N with 1 ≤ K ≤ N, got "${shard}"`);
+  }
+  const sorted = [...changes.evaluations].sort((a, b) => a.prompt.localeCompare(b.prompt));
+  return { ...changes, evaluations: sorted.filter((_, i) => i % n === k - 1) };
 }
 
 async function revParse(root: string, ref: string): Promise<string> {

@@ -1,5 +1,5 @@
-import { writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
@@ -10,7 +10,7 @@ import { worktreeSource } from "../../io/file-sources.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
 import { percent, textTable, usd } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
-import { createModelStack, requireCredentials } from "../models.js";
+import { createModelStack } from "../models.js";
 import { createProgressReporter } from "../progress.js";
 
 const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repeats N] [--out FILE] [--json]
@@ -59,8 +59,11 @@ export const evalCommand: Command = {
       cacheDir: values["cache-dir"],
       noCache: values["no-cache"],
     });
-    if (values.out)
-      await writeFile(resolve(io.cwd, values.out), `${JSON.stringify(result, null, 2)}\n`);
+    if (values.out) {
+      const out = resolve(io.cwd, values.out);
+      await mkdir(dirname(out), { recursive: true });
+      await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+    }
     io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${renderEvalTable(result)}\n`);
     return judgeEval(result, repo.settings);
   },
@@ -74,7 +77,6 @@ export async function evaluate(
   flags: { baseUrl?: string; concurrency?: number; cacheDir?: string; noCache?: boolean },
 ): Promise<EvalResult> {
   const stack = createModelStack(root, settings, flags, io.env);
-  requireCredentials(stack.baseURL, io.env);
   const progress = createProgressReporter(io.stderr, "eval");
   const result = await runEval(
     targets,

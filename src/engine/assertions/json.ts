@@ -69,8 +69,15 @@ function loadAjv(): Promise<Ajv> {
   ajvInstance ??= Promise.all([import("ajv"), import("ajv-formats")]).then(([ajv, formats]) => {
     // strict: false, because schemas pasted from promptfoo or OpenAPI carry keywords such as
     // `example` that ajv's strict mode rejects.
-    const instance = new ajv.Ajv({ strict: false, allErrors: false });
-    formats.default.default(instance);
+    // CommonJS interop differs between Node and bundles: take the export wherever it landed.
+    const mod = ajv as unknown as { Ajv?: typeof Ajv; default?: { Ajv?: typeof Ajv } & typeof Ajv };
+    const AjvClass = (mod.Ajv ?? mod.default?.Ajv ?? mod.default) as typeof Ajv;
+    const fmt = formats as unknown as {
+      default: ((a: Ajv) => void) & { default?: (a: Ajv) => void };
+    };
+    const addFormats = fmt.default.default ?? fmt.default;
+    const instance = new AjvClass({ strict: false, allErrors: false });
+    addFormats(instance);
     return instance;
   });
   return ajvInstance;

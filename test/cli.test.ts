@@ -1,0 +1,230 @@
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { PassThrough } from "node:stream";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../src/cli/main.js";
+import { parseReportJson } from "../src/report/json.js";
+import { createGitRepo, type GitRepo } from "./helpers/git-repo.js";
+import {
+  loadRules,
+  type OpenAIStandIn,
+  rulesResponder,
+  startOpenAIStandIn,
+} from "./stand-ins/openai/index.js";
+
+/**
+ * The CLI on a real git repository made from examples/ (base on main, the pull request on a
+ * branch), against the stand-in scripted like the demo.
+ */
+const EXAMPLES = resolve("examples");
+const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
+
+let repo: GitRepo;
+let standIn: OpenAIStandIn;
+
+beforeAll(async () => {
+  standIn = await startOpenAIStandIn({
+    seed: 11,
+    validate: true,
+    responder: rulesResponder(await loadRules(join(EXAMPLES, "stand-in.yaml"))),
+  });
+  repo = await createGitRepo();
+  await cp(EXAMPLES, repo.root, {
+    recursive: true,
+    filter: (src) =>
+      !PR_FILES.some((f) => src === join(EXAMPLES, f)) && !src.endsWith("stand-in.yaml"),
+  });
+  await writeFile(join(repo.root, ".gitignore"), ".promptgate/\n");
+  await repo.commit("base");
+  await repo.branch("pr");
+  for (const f of PR_FILES) await cp(join(EXAMPLES, f), join(repo.root, f));
+  await repo.commit("the pull request");
+});
+afterAll(async () => {
+  await standIn.close();
+  await repo.remove();
+});
+
+async function cli(args: string[], env: Record<string, string | undefined> = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
+  let out = "";
+  let err = "";
+  stdout.on("data", (d) => {
+    out += d;
+  });
+  (stderr as unknown as PassThrough).on("data", (d) => {
+    err += d;
+  });
+  const code = await runCli(args, {
+    cwd: repo.root,
+    env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test", ...env },
+    stdout,
+    stderr,
+  });
+  return { code, out, err };
+}
+
+describe("promptgate CLI", () => {
+  it("validate reports every error located, and exits 1", async () => {
+    const broken = await mkdtemp(join(tmpdir(), "promptgate-broken-"));
+    try {
+      await cp(EXAMPLES, broken, { recursive: true });
+      const settings = join(broken, "promptgate.yaml");
+      await writeFile(
+        settings,
+        (await readFile(settings, "utf8")).replace("confidence:", "confidance:"),
+      );
+      const triage = join(broken, "evals/ticket-triage.yaml");
+      await writeFile(
+        triage,
+        (await readFile(triage, "utf8")).replace("type: is-json", "type: is-jsn"),
+      );
+      const { code, err } = await cli(["validate", "--root", broken]);
+      expect(code).toBe(1);
+      expect(err).toContain(
+        'error E_SCHEMA: promptgate.yaml:10:3: unknown key "confidance" at gates',
+      );
+      expect(err).toMatch(/evals\/ticket-triage\.yaml:13:17: unknown assertion type "is-jsn"/);
+    } finally {
+      await rm(broken, { recursive: true, force: true });
+    }
+    expect((await cli(["validate"])).out).toMatch(
+      /^ok: 3 prompts \(7 versions\), 3 golden sets \(55 cases\), 3 environments/,
+    );
+  });
+
+  it("eval prints a table, writes the result file, and exits by the absolute gates", async () => {
+    const out = join(repo.root, ".promptgate", "eval.json");
+    const r = await cli(["eval", "--out", out, "--prompt", "ticket-triage", "--no-cache"]);
+    expect(r.err).toMatch(/eval: 60\/60 samples/);
+    expect(r.err).not.toMatch(/error/);
+    expect(r.out).toMatch(/ticket-triage@v2\s+gpt-4\.1-nano-2025-04-14\s+20×3/);
+    const result = JSON.parse(await readFile(out, "utf8"));
+    expect(result.schema).toBe("promptgate/eval-result@1");
+    expect(result.runs[0].cases).toHaveLength(20);
+    expect(r.code).toBe(result.runs[0].totals.passRate >= 0.8 ? 0 : 1);
+  });
+
+  it("eval refuses to run without a key against OpenAI, with a hint", async () => {
+    const r = await cli(["eval"], { OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("OPENAI_API_KEY is not set");
+    expect(r.err).toContain("hint:");
+  });
+
+  it("diff compares base and head, writes the four reports, and blocks the regression", async () => {
+    const outDir = join(repo.root, ".promptgate", "full");
+    const r = await cli(["diff", "--base", "main", "--head", "pr", "--out-dir", outDir]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^BLOCKED: support-answer v2 → v3 regresses/);
+    expect((await readdir(outDir)).sort()).toEqual([
+      "comment.md",
+      "report.html",
+      "report.json",
+      "summary.md",
+    ]);
+    const report = parseReportJson(
+      await readFile(join(outDir, "report.json"), "utf8"),
+      "report.json",
+    );
+    const byPrompt = new Map(report.comparisons.map((c) => [c.prompt, c]));
+    expect([...byPrompt.keys()].sort()).toEqual(["support-answer", "ticket-triage"]);
+    expect(byPrompt.get("support-answer")).toMatchObject({ verdict: "worse", blocked: true });
+    expect(byPrompt.get("ticket-triage")?.verdict).toBe("better");
+    expect(report.head.sha).toBe((await repo.git("rev-parse", "pr")).trim());
+    const comment = await readFile(join(outDir, "comment.md"), "utf8");
+    expect(comment.startsWith("<!-- promptgate:report v1 -->")).toBe(true);
+    expect(comment.length).toBeLessThanOrEqual(65_536);
+  });
+
+  it("report --merge joins the shards of a sharded diff into the same verdicts", async () => {
+    const shard = (k: number) => join(repo.root, ".promptgate", `shard-${k}`);
+    for (const k of [1, 2]) {
+      await cli([
+        "diff",
+        "--base",
+        "main",
+        "--head",
+        "pr",
+        "--shard",
+        `${k}/2`,
+        "--out-dir",
+        shard(k),
+      ]);
+    }
+    const merged = join(repo.root, ".promptgate", "merged");
+    const r = await cli([
+      "report",
+      "--merge",
+      join(shard(1), "report.json"),
+      join(shard(2), "report.json"),
+      "--out-dir",
+      merged,
+    ]);
+    expect(r.code).toBe(1);
+    const report = parseReportJson(await readFile(join(merged, "report.json"), "utf8"), "merged");
+    expect(report.totals.shards).toBe(2);
+    expect(report.comparisons.map((c) => [c.prompt, c.verdict]).sort()).toEqual([
+      ["support-answer", "worse"],
+      ["ticket-triage", "better"],
+    ]);
+  });
+
+  it("the shipped bundle connects to nothing but loopback and writes only to its outputs and cache", async () => {
+    const home = await mkdtemp(join(tmpdir(), "promptgate-home-"));
+    try {
+      const before = await repo.git("status", "--porcelain", "--ignored");
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          "--import",
+          resolve("test/fixtures/loopback-only.mjs"),
+          resolve("dist/cli.js"),
+          "diff",
+          "--base",
+          "main",
+          "--head",
+          "pr",
+          "--out-dir",
+          ".promptgate/guarded",
+        ],
+        {
+          cwd: repo.root,
+          env: {
+            PATH: process.env.PATH,
+            HOME: home,
+            TMPDIR: home,
+            OPENAI_BASE_URL: standIn.baseURL,
+            OPENAI_API_KEY: "test",
+          },
+        },
+      ).catch((e: { stdout: string; code: number }) => {
+        expect(e.code).toBe(1); // blocked, as above: the run itself completed
+        return e;
+      });
+      expect(stdout).toMatch(/^BLOCKED: /);
+      expect(await readdir(home)).toEqual([]);
+      // Only the ignored .promptgate/ folder changed: no tracked or stray file was written.
+      const after = await repo.git("status", "--porcelain", "--ignored");
+      expect(after).toBe(before);
+      expect(await readdir(join(repo.root, ".promptgate"))).toContain("guarded");
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it("prints help for every command and rejects unknown flags", async () => {
+    for (const name of ["eval", "diff", "cost", "validate", "report"]) {
+      const r = await cli([name, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`promptgate ${name}`);
+    }
+    const bad = await cli(["eval", "--repeat", "3"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/Unknown option '--repeat'/);
+  });
+});

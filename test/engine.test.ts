@@ -1,0 +1,164 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createOpenAIModels } from "../src/engine/openai-client.js";
+import { withResponseCache } from "../src/engine/response-cache.js";
+import { type EvalTarget, runEval } from "../src/engine/run-eval.js";
+import type { ChatModel, SampleErr } from "../src/engine/types.js";
+import { parseGoldenSet } from "../src/formats/golden-set.js";
+import { parsePromptFile } from "../src/formats/prompt-file.js";
+import { createDiskStore } from "../src/io/disk-cache.js";
+import { type OpenAIStandIn, startOpenAIStandIn } from "./stand-ins/openai/index.js";
+
+/**
+ * The engine end to end: golden sets rendered by dotprompt, sent through the official openai SDK
+ * to the stand-in over loopback, scored by the assertions, priced, cached on disk.
+ */
+let standIn: OpenAIStandIn;
+let cacheRoot: string;
+
+beforeAll(async () => {
+  standIn = await startOpenAIStandIn({ seed: 3, validate: true });
+  cacheRoot = await mkdtemp(join(tmpdir(), "promptgate-engine-"));
+});
+afterAll(async () => {
+  await standIn.close();
+  await rm(cacheRoot, { recursive: true, force: true });
+});
+afterEach(() => {
+  standIn.setFaults([]);
+  standIn.requests.length = 0;
+  expect(standIn.violations).toEqual([]);
+});
+
+const promptSource = (system: string) =>
+  `---\nmodel: gpt-4o-mini-2024-07-18\nconfig: { temperature: 0.2, maxOutputTokens: 50 }\n---\n{{role "system"}}\n${system}\n{{role "user"}}\n{{question}}\n`;
+
+function target(system: string, cases: number, repeats = 1, name = "helper"): EvalTarget {
+  const lines = ["cases:"];
+  for (let i = 0; i < cases; i++) {
+    lines.push(
+      `  - id: c${i}`,
+      `    vars: { question: "question ${i}" }`,
+      "    assert: [{ type: icontains, value: question }]",
+    );
+  }
+  return {
+    version: parsePromptFile(promptSource(system), `prompts/${name}/v1.prompt`, name, "v1"),
+    goldenSet: {
+      prompt: name,
+      file: `evals/${name}.yaml`,
+      set: parseGoldenSet(lines.join("\n"), `evals/${name}.yaml`),
+    },
+    repeats,
+  };
+}
+
+function models(timeoutMs = 5_000, maxRetries = 2): ChatModel {
+  return createOpenAIModels({ baseURL: standIn.baseURL, apiKey: "test", timeoutMs, maxRetries });
+}
+
+const errorsOf = (r: Awaited<ReturnType<typeof runEval>>) =>
+  r.runs.flatMap((run) =>
+    run.cases.flatMap((c) => c.samples.filter((s): s is SampleErr => s.kind === "error")),
+  );
+
+describe("engine through the SDK and the stand-in", () => {
+  it("scores, prices and records every sample of every case", async () => {
+    const result = await runEval(
+      [target("Be brief.", 4, 3)],
+      { chat: models(), prices: {}, concurrency: 4 },
+      "test",
+    );
+    const run = result.runs[0]!;
+    expect(run.cases).toHaveLength(4);
+    expect(run.cases.every((c) => c.samples.length === 3 && c.passRate === 1)).toBe(true);
+    expect(run.totals.samples).toBe(12);
+    expect(run.totals.costUsd).toBeGreaterThan(0);
+    expect(run.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.params).toEqual({ temperature: 0.2, max_tokens: 50 });
+    expect(standIn.requests.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(12);
+  });
+
+  it("honours retry-after on a 429 and then succeeds", async () => {
+    standIn.setFaults([{ kind: "status", status: 429, retryAfterS: 1, times: 1 }]);
+    const result = await runEval(
+      [target("Be brief.", 1)],
+      { chat: models(), prices: {}, concurrency: 1 },
+      "t",
+    );
+    expect(errorsOf(result)).toEqual([]);
+    const [first, second] = standIn.requests;
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(900);
+  });
+
+  it("retries a 500 and succeeds", async () => {
+    standIn.setFaults([{ kind: "status", status: 500, times: 2 }]);
+    const result = await runEval(
+      [target("Be brief.", 1)],
+      { chat: models(), prices: {}, concurrency: 1 },
+      "t",
+    );
+    expect(errorsOf(result)).toEqual([]);
+    expect(standIn.requests).toHaveLength(3);
+  });
+
+  it("reports persistent failures as errors with their cause, never as passes or failures", async () => {
+    const cases = 4;
+    standIn.setFaults([
+      {
+        kind: "status",
+        status: 429,
+        retryAfterS: 0,
+        match: (r) => JSON.stringify(r.body).includes("question 0"),
+      },
+      { kind: "status", status: 500, match: (r) => JSON.stringify(r.body).includes("question 1") },
+      { kind: "hang", match: (r) => JSON.stringify(r.body).includes("question 2") },
+      { kind: "malformed-json", match: (r) => JSON.stringify(r.body).includes("question 3") },
+    ]);
+    const result = await runEval(
+      [target("Be brief.", cases)],
+      { chat: models(300, 1), prices: {}, concurrency: 4 },
+      "t",
+    );
+    const byCase = new Map(result.runs[0]!.cases.map((c) => [c.id, c]));
+    const kindOf = (id: string) => (byCase.get(id)!.samples[0] as SampleErr).error;
+    expect(kindOf("c0")).toMatchObject({ kind: "rate-limit", status: 429 });
+    expect(kindOf("c1")).toMatchObject({ kind: "server", status: 500 });
+    expect(kindOf("c2").kind).toBe("timeout");
+    expect(kindOf("c3").kind).toBe("bad-response");
+    for (const c of byCase.values()) {
+      expect(c.passRate).toBeNull();
+      expect(c.errors).toBe(1);
+    }
+    expect(result.runs[0]!.totals).toMatchObject({ errors: 4, passRate: null });
+    expect(result.requests.errors).toBe(4);
+  });
+
+  it("sends nothing on a second run of the same eval, and only a changed prompt's samples after an edit", async () => {
+    const store = createDiskStore(join(cacheRoot, "cache"));
+    const chat = withResponseCache(models(), store, standIn.baseURL);
+    const deps = { chat, prices: {}, concurrency: 8 };
+    const a = () => target("Answer like a pirate.", 5, 2, "a");
+    const b = (system: string) => target(system, 5, 2, "b");
+
+    await runEval([a(), b("Answer plainly.")], deps, "t");
+    expect(standIn.requests).toHaveLength(20);
+
+    standIn.requests.length = 0;
+    const again = await runEval([a(), b("Answer plainly.")], deps, "t");
+    expect(standIn.requests).toHaveLength(0);
+    expect(again.requests).toMatchObject({ sent: 0, cacheHits: 20 });
+
+    const edited = await runEval([a(), b("Answer plainly and politely.")], deps, "t");
+    expect(standIn.requests).toHaveLength(10);
+    const systems = new Set(
+      standIn.requests.map((r) => JSON.stringify((r.body?.messages as unknown[] | undefined)?.[0])),
+    );
+    expect([...systems]).toEqual([
+      JSON.stringify({ role: "system", content: "Answer plainly and politely." }),
+    ]);
+    expect(edited.requests).toMatchObject({ sent: 10, cacheHits: 10 });
+  });
+});
