@@ -193,7 +193,7 @@ function toLlmError(
     code === "ECONNRESET" ||
     (e instanceof Error && e.message === "aborted")
   ) {
-    const detail = describeCause(e.cause);
+    const detail = describeCause(e instanceof Error ? e.cause : undefined);
     return new LlmError("connection", `${endpoint}: the response broke off: ${detail ?? cause}`, {
       cause: e,
     });
