@@ -23,7 +23,7 @@ const examples = join(projectRoot, "examples");
 const workDir = join(projectRoot, ".promptgate", "demo");
 
 function say(text: string): void {
-  process.stdout.write(`\n\x1b[1m▶ ${text}\x1b[0m\n`);
+  process.stdout.write(process.stdout.isTTY ? `\n\x1b[1m▶ ${text}\x1b[0m\n` : `\n▶ ${text}\n`);
 }
 
 async function main(): Promise<number> {
