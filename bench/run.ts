@@ -1,9 +1,11 @@
 // `npm run bench`: every benchmark, figures printed beside their targets and the physical limit.
 // Figures come from one run on a shared machine: read ratios, not absolutes.
 import { existsSync } from "node:fs";
+import { benchCompare } from "./compare.js";
 import { benchEval } from "./eval.js";
 import { run } from "./lib.js";
 
 if (!existsSync("dist/cli.js")) await run(process.execPath, ["scripts/build.mjs"]);
 const only = process.argv[2];
 if (!only || only === "eval") await benchEval();
+if (!only || only === "compare") await benchCompare();
