@@ -52,7 +52,11 @@ async function runScenario(
   const samples: Sample[] = [];
   for (let i = 0; i < N; i++) {
     await before?.(i);
-    const payload = buildPayload(gh, repo, { body: command(i), user: "writer", issueNumber: issue });
+    const payload = buildPayload(gh, repo, {
+      body: command(i),
+      user: "writer",
+      issueNumber: issue,
+    });
     const from = gh.requests.length;
     const handled = bot.results.length;
     const t0 = performance.now();
@@ -94,12 +98,19 @@ function report(name: string, samples: Sample[]): void {
   console.log(
     `  GitHub calls/command  ${meanCalls.toFixed(1).padStart(7)} mean, ${maxCalls} max   target ≤ ${TARGET_CALLS}  ${mark(maxCalls <= TARGET_CALLS)}`,
   );
-  console.log(`  first command: ${samples[0]!.ms.toFixed(0)} ms, ${samples[0]!.calls} calls (token + cold cache)`);
-  console.log(`  calls of a typical command: ${steady[Math.floor(steady.length / 2)]!.operations.join(", ")}`);
+  console.log(
+    `  first command: ${samples[0]!.ms.toFixed(0)} ms, ${samples[0]!.calls} calls (token + cold cache)`,
+  );
+  console.log(
+    `  calls of a typical command: ${steady[Math.floor(steady.length / 2)]!.operations.join(", ")}`,
+  );
 }
 
 try {
-  const warm = await runScenario("warm", (i) => `/rollback production to ${i % 2 === 0 ? "v3" : "v4"}`);
+  const warm = await runScenario(
+    "warm",
+    (i) => `/rollback production to ${i % 2 === 0 ? "v3" : "v4"}`,
+  );
   const fresh = await runScenario(
     "fresh",
     () => "/rollback production",
@@ -112,7 +123,9 @@ try {
       );
     },
   );
-  console.log(`promptgate bot benchmark (Node ${process.version}, stand-in at 0 latency, throttling off)`);
+  console.log(
+    `promptgate bot benchmark (Node ${process.version}, stand-in at 0 latency, throttling off)`,
+  );
   report("warm (the bot's own commits only)", warm);
   report("fresh (a hand-made commit before each command)", fresh);
 } finally {

@@ -9,3 +9,8 @@ if (!existsSync("dist/cli.js")) await run(process.execPath, ["scripts/build.mjs"
 const only = process.argv[2];
 if (!only || only === "eval") await benchEval();
 if (!only || only === "compare") await benchCompare();
+// The bot's benchmark starts its own stand-ins and Probot server in a separate process.
+if (!only || only === "bot")
+  await run(process.execPath, ["--import", "tsx", "bench/bot.ts"]).then((r) =>
+    process.stdout.write(r.stdout),
+  );

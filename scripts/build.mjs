@@ -35,9 +35,9 @@ await build({
   chunkNames: "chunks/[name]-[hash]",
 });
 
-// The action is one file, as GitHub runs it from the repository at the tag.
+// Workflow entries are single files, as GitHub runs them from the repository at the tag.
 await build({
   ...common,
-  entryPoints: present({ action: "action/main.ts" }),
+  entryPoints: present({ action: "action/main.ts", "bot-action": "bot/action-entry.ts" }),
   outdir: values.outdir,
 });

@@ -58,7 +58,9 @@ describe("promptgate.yaml", () => {
   });
 
   it("converts traffic units to requests per day", () => {
-    const s = parseSettings("version: 1\ntraffic: { a: 2M/month, b: 100/hour, c: 700/week, d: 5 }\n");
+    const s = parseSettings(
+      "version: 1\ntraffic: { a: 2M/month, b: 100/hour, c: 700/week, d: 5 }\n",
+    );
     expect(s.trafficPerDay.a).toBeCloseTo((2e6 * 12) / 365);
     expect(s.trafficPerDay.b).toBe(2400);
     expect(s.trafficPerDay.c).toBe(100);
@@ -80,7 +82,9 @@ describe("promptgate.yaml", () => {
 
   it("rejects a bad traffic string where it stands", () => {
     const [msg] = messagesOf(() => parseSettings("version: 1\ntraffic:\n  a: lots\n"));
-    expect(msg).toBe('promptgate.yaml:3:6: traffic "lots" is not like "50000/day" or "2M/month" at traffic.a');
+    expect(msg).toBe(
+      'promptgate.yaml:3:6: traffic "lots" is not like "50000/day" or "2M/month" at traffic.a',
+    );
   });
 
   it("reports YAML syntax errors with their position", () => {
@@ -128,7 +132,9 @@ describe("environments.yaml", () => {
     const [msg] = messagesOf(() =>
       parseEnvironments(ENVS.replace("{ version: v5 }", "{ version: v5, modle: x }")),
     );
-    expect(msg).toBe('environments.yaml:9:38: unknown key "modle" at environments.canary.prompts.support-answer');
+    expect(msg).toBe(
+      'environments.yaml:9:38: unknown key "modle" at environments.canary.prompts.support-answer',
+    );
   });
 });
 
@@ -171,9 +177,14 @@ cases:
   });
 
   it("checks an assertion's value for its type", () => {
-    const bad = SET.replace('{ type: icontains, value: "30 days" }', "{ type: contains-any, value: 3 }");
+    const bad = SET.replace(
+      '{ type: icontains, value: "30 days" }',
+      "{ type: contains-any, value: 3 }",
+    );
     const [msg] = messagesOf(() => parseGoldenSet(bad, "evals/a.yaml"));
-    expect(msg).toMatch(/^evals\/a\.yaml:8:\d+: contains-any needs a list of strings at cases\.0\.assert\.0\.value$/);
+    expect(msg).toMatch(
+      /^evals\/a\.yaml:8:\d+: contains-any needs a list of strings at cases\.0\.assert\.0\.value$/,
+    );
   });
 
   it("rejects an invalid regex", () => {
@@ -221,7 +232,9 @@ describe("prompt files", () => {
     expect(messagesOf(() => parsePromptFile("hello", "p/v1.prompt", "p", "v1"))[0]).toMatch(
       /^p\/v1\.prompt:1:1: missing YAML front matter/,
     );
-    const [msg] = messagesOf(() => parsePromptFile("---\nconfig: {}\n---\nhi", "p/v1.prompt", "p", "v1"));
+    const [msg] = messagesOf(() =>
+      parsePromptFile("---\nconfig: {}\n---\nhi", "p/v1.prompt", "p", "v1"),
+    );
     expect(msg).toMatch(/^p\/v1\.prompt:2:1: .* at model$/);
   });
 
@@ -250,7 +263,8 @@ describe("loadRepo", () => {
     return {
       label: "test",
       read: async (p: string) => all[p],
-      list: async (dir: string) => Object.keys(all).filter((f) => all[f] !== undefined && f.startsWith(`${dir}/`)),
+      list: async (dir: string) =>
+        Object.keys(all).filter((f) => all[f] !== undefined && f.startsWith(`${dir}/`)),
     };
   };
 
@@ -258,7 +272,9 @@ describe("loadRepo", () => {
     const repo = await loadRepo(source({}));
     expect(repo.prompts.get("support-answer")?.map((v) => v.version)).toEqual(["v4", "v5"]);
     expect(repo.goldenSets.get("support-answer")?.set.cases).toHaveLength(1);
-    expect(repo.environments?.environments.production?.prompts["support-answer"]?.version).toBe("v4");
+    expect(repo.environments?.environments.production?.prompts["support-answer"]?.version).toBe(
+      "v4",
+    );
   });
 
   it("reports every error across files in one pass, each located", async () => {
@@ -266,7 +282,8 @@ describe("loadRepo", () => {
       source({
         "promptgate.yaml": "version: 1\nrepeat: 3\n",
         "environments.yaml": ENVS.replace("version: v4", "version: v9"),
-        "evals/missing-prompt.yaml": "cases:\n  - id: a\n    assert: [{ type: contains, value: x }]\n",
+        "evals/missing-prompt.yaml":
+          "cases:\n  - id: a\n    assert: [{ type: contains, value: x }]\n",
       }),
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PromptgateErrors);

@@ -3,10 +3,20 @@ import { costCommand } from "./commands/cost.js";
 import { diffCommand } from "./commands/diff.js";
 import { evalCommand } from "./commands/eval.js";
 import { reportCommand } from "./commands/report.js";
+import { promoteCommand, rollbackCommand, statusCommand } from "./commands/rollout.js";
 import { validateCommand } from "./commands/validate.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "./io.js";
 
-const commands: Command[] = [evalCommand, diffCommand, costCommand, validateCommand, reportCommand];
+const commands: Command[] = [
+  evalCommand,
+  diffCommand,
+  costCommand,
+  validateCommand,
+  reportCommand,
+  rollbackCommand,
+  promoteCommand,
+  statusCommand,
+];
 
 export function registerCommand(command: Command): void {
   commands.push(command);

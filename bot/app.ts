@@ -1,0 +1,52 @@
+import type { Logger, Probot } from "probot";
+import { RepoCache } from "./github/cache.js";
+import {
+  type BotLog,
+  type HandleResult,
+  type HandlerDeps,
+  handleIssueComment,
+} from "./handle-comment.js";
+
+export interface AppOptions {
+  /** Shared by every command this process handles; a fresh one per app by default. */
+  cache?: RepoCache;
+  maxRetries?: HandlerDeps["maxRetries"];
+  retryDelayMs?: HandlerDeps["retryDelayMs"];
+  now?: HandlerDeps["now"];
+  /** Called after each event with what the handler did (tests and benchmarks listen here). */
+  onHandled?: (result: HandleResult) => void;
+}
+
+/**
+ * The Probot app: `issue_comment.created` only (edits and deletions never trigger a change). The
+ * Octokit that `context.octokit` comes from is configured where Probot is built (index.ts, tests):
+ * no blind retry of 409/422, a timeout per request, throttling as chosen there.
+ */
+export function createApp(options: AppOptions = {}): (app: Probot) => void {
+  const cache = options.cache ?? new RepoCache();
+  return (app: Probot) => {
+    app.on("issue_comment.created", async (context) => {
+      const result = await handleIssueComment(context.payload, {
+        octokit: context.octokit,
+        cache,
+        log: adaptLog(context.log),
+        ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+        ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      });
+      options.onHandled?.(result);
+    });
+  };
+}
+
+/** The app as Probot loads it (`probot run`, `run(app)`). */
+const app: (app: Probot) => void = createApp();
+export default app;
+
+export function adaptLog(log: Logger): BotLog {
+  return {
+    info: (message, data) => log.info(data ?? {}, message),
+    warn: (message, data) => log.warn(data ?? {}, message),
+    error: (message, data) => log.error(data ?? {}, message),
+  };
+}

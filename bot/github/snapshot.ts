@@ -1,0 +1,262 @@
+import pLimit from "p-limit";
+import { PromptgateError } from "../../src/errors.js";
+import { type Environments, parseEnvironments } from "../../src/formats/environments.js";
+import {
+  defaultSettings,
+  parseSettings,
+  SETTINGS_FILE,
+  type Settings,
+} from "../../src/formats/settings.js";
+import { type HistoryEntry, parseTrailers } from "../../src/rollout/index.js";
+import type { GitHubRequest } from "../octokit.js";
+import type { RepoCache } from "./cache.js";
+import { statusOf } from "./errors.js";
+import { type RepoRef, repoKey } from "./repo-ref.js";
+
+/**
+ * The default branch as one consistent commit: settings, `environments.yaml` with its blob sha
+ * (the compare-and-swap token), the prompt versions, and, when asked for, the file's history.
+ * Everything is read at one commit sha, never from a pull request.
+ */
+export interface Snapshot {
+  repo: RepoRef;
+  branch: string;
+  headSha: string;
+  settings: Settings;
+  environmentsPath: string;
+  environmentsText: string;
+  environmentsBlobSha: string;
+  environments: Environments;
+  /** prompt → versions present under the prompts folder */
+  availableVersions: Map<string, string[]>;
+  /** Commits of `environments.yaml`, newest first; filled by `readHistory`. */
+  history?: HistoryEntry[];
+}
+
+export const HISTORY_DEPTH = 50;
+
+/** The head of a branch: one small request, and the key every cached read hangs on. */
+export async function readHead(
+  octokit: GitHubRequest,
+  repo: RepoRef,
+  branch: string,
+): Promise<string> {
+  const { data } = await octokit.request("GET /repos/{owner}/{repo}/git/ref/{ref}", {
+    ...repo,
+    ref: `heads/${branch}`,
+  });
+  return data.object.sha;
+}
+
+export async function readSnapshot(
+  octokit: GitHubRequest,
+  repo: RepoRef,
+  branch: string,
+  cache: RepoCache,
+): Promise<Snapshot> {
+  const headSha = await readHead(octokit, repo, branch);
+  const cached = cache.snapshots.get(repoKey(repo));
+  if (cached && cached.headSha === headSha && cached.branch === branch) return cached;
+
+  const { data: tree } = await octokit.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
+    ...repo,
+    tree_sha: headSha,
+    recursive: "1",
+  });
+  if (tree.truncated) {
+    // A partial listing could hide promptgate.yaml (and so its rules) or prompt versions: stop.
+    throw new PromptgateError(
+      "E_CONFIG",
+      `GitHub truncated the file list of ${repo.owner}/${repo.repo}@${headSha.slice(0, 7)}`,
+      { hint: "the repository has too many files for the bot; use the CLI on a checkout" },
+    );
+  }
+  const blobs = new Map<string, string>();
+  for (const entry of tree.tree) {
+    if (entry.type === "blob" && entry.path && entry.sha) blobs.set(entry.path, entry.sha);
+  }
+
+  const settingsSha = blobs.get(SETTINGS_FILE);
+  const settings =
+    settingsSha === undefined
+      ? defaultSettings()
+      : parseSettings(await readBlob(octokit, repo, settingsSha, cache));
+  const environmentsPath = settings.paths.environments;
+  const environmentsBlobSha = blobs.get(environmentsPath);
+  if (environmentsBlobSha === undefined) {
+    throw new PromptgateError("E_NOT_FOUND", `${environmentsPath} does not exist on ${branch}`, {
+      hint: `commit ${environmentsPath} to ${branch} (see the README's "Environments" section)`,
+    });
+  }
+  const environmentsText = await readBlob(octokit, repo, environmentsBlobSha, cache);
+  const environments = parseEnvironments(environmentsText, environmentsPath);
+
+  const snapshot: Snapshot = {
+    repo,
+    branch,
+    headSha,
+    settings,
+    environmentsPath,
+    environmentsText,
+    environmentsBlobSha,
+    environments,
+    availableVersions: listVersions([...blobs.keys()], settings.paths.prompts),
+  };
+  cache.snapshots.set(repoKey(repo), snapshot);
+  return snapshot;
+}
+
+/** `prompts/<prompt>/<version>.prompt` files, grouped by prompt. */
+export function listVersions(paths: readonly string[], promptsDir: string): Map<string, string[]> {
+  const prefix = `${promptsDir.replace(/\/+$/, "")}/`;
+  const out = new Map<string, string[]>();
+  for (const path of paths) {
+    if (!path.startsWith(prefix)) continue;
+    const m = /^([^/]+)\/([^/]+)\.prompt$/.exec(path.slice(prefix.length));
+    if (!m) continue;
+    const list = out.get(m[1]!) ?? [];
+    list.push(m[2]!);
+    out.set(m[1]!, list);
+  }
+  return out;
+}
+
+async function readBlob(
+  octokit: GitHubRequest,
+  repo: RepoRef,
+  sha: string,
+  cache: RepoCache,
+): Promise<string> {
+  const hit = cache.blobs.get(sha);
+  if (hit !== undefined) return hit;
+  const { data } = await octokit.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", {
+    ...repo,
+    file_sha: sha,
+  });
+  const text =
+    data.encoding === "base64"
+      ? Buffer.from(data.content, "base64").toString("utf8")
+      : data.content;
+  cache.blobs.set(sha, text);
+  return text;
+}
+
+/**
+ * The last `depth` commits of `environments.yaml` with the file as it was at each, newest first.
+ * A commit whose file does not parse (a hand edit gone wrong) is left out: it can be neither a
+ * rollback target nor a command's record.
+ */
+export async function readHistory(
+  octokit: GitHubRequest,
+  snapshot: Snapshot,
+  cache: RepoCache,
+  depth = HISTORY_DEPTH,
+): Promise<HistoryEntry[]> {
+  if (snapshot.history) return snapshot.history;
+  const { repo, environmentsPath: path } = snapshot;
+  const { data: commits } = await octokit.request("GET /repos/{owner}/{repo}/commits", {
+    ...repo,
+    sha: snapshot.headSha,
+    path,
+    per_page: depth,
+  });
+  // The file at the head commit is the one just read: remember it for the next head's history.
+  cache.fileAtCommit.set(`${repoKey(repo)}@${snapshot.headSha}:${path}`, snapshot.environmentsText);
+  const limit = pLimit(6);
+  const texts = await Promise.all(
+    commits.map((c) => limit(() => readFileAtCommit(octokit, repo, path, c.sha, cache))),
+  );
+  const history: HistoryEntry[] = [];
+  commits.forEach((c, i) => {
+    const text = texts[i];
+    if (text === null || text === undefined) return;
+    let environments: Environments;
+    try {
+      environments = parseEnvironments(text, path);
+    } catch {
+      return;
+    }
+    const message = c.commit.message;
+    history.push({
+      sha: c.sha,
+      environments,
+      trailers: parseTrailers(message),
+      author: c.author?.login ?? c.commit.author?.name ?? "unknown",
+      date: c.commit.author?.date ?? c.commit.committer?.date ?? "",
+      subject: message.split("\n")[0] ?? "",
+    });
+  });
+  snapshot.history = history;
+  return history;
+}
+
+async function readFileAtCommit(
+  octokit: GitHubRequest,
+  repo: RepoRef,
+  path: string,
+  sha: string,
+  cache: RepoCache,
+): Promise<string | null> {
+  const key = `${repoKey(repo)}@${sha}:${path}`;
+  const hit = cache.fileAtCommit.get(key);
+  if (hit !== undefined) return hit;
+  let text: string | null;
+  try {
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
+      ...repo,
+      path,
+      ref: sha,
+    });
+    text =
+      !Array.isArray(data) && data.type === "file" && "content" in data
+        ? Buffer.from(data.content, "base64").toString("utf8")
+        : null;
+  } catch (e) {
+    if (statusOf(e) !== 404) throw e;
+    text = null;
+  }
+  cache.fileAtCommit.set(key, text);
+  return text;
+}
+
+/**
+ * After our own commit, the next snapshot is known without asking GitHub — but only when the
+ * commit sits directly on the head we read: then nothing else changed in between.
+ */
+export function recordOwnCommit(
+  cache: RepoCache,
+  before: Snapshot,
+  commit: {
+    sha: string;
+    parentSha: string | undefined;
+    blobSha: string;
+    text: string;
+    message: string;
+    author: string;
+    date: string;
+  },
+): void {
+  cache.blobs.set(commit.blobSha, commit.text);
+  cache.fileAtCommit.set(
+    `${repoKey(before.repo)}@${commit.sha}:${before.environmentsPath}`,
+    commit.text,
+  );
+  if (commit.parentSha !== before.headSha || !before.history) return;
+  const environments = parseEnvironments(commit.text, before.environmentsPath);
+  const entry: HistoryEntry = {
+    sha: commit.sha,
+    environments,
+    trailers: parseTrailers(commit.message),
+    author: commit.author,
+    date: commit.date,
+    subject: commit.message.split("\n")[0] ?? "",
+  };
+  cache.snapshots.set(repoKey(before.repo), {
+    ...before,
+    headSha: commit.sha,
+    environmentsText: commit.text,
+    environmentsBlobSha: commit.blobSha,
+    environments,
+    history: [entry, ...before.history].slice(0, HISTORY_DEPTH),
+  });
+}

@@ -1,0 +1,570 @@
+import { describeError, PromptgateError, PromptgateErrors } from "../src/errors.js";
+import type { Environments } from "../src/formats/environments.js";
+import {
+  type ActionCommand,
+  applyGateResults,
+  applyPlanToYaml,
+  type ChangePlan,
+  decidePermission,
+  findCommandCommit,
+  formatCommitMessage,
+  type GateState,
+  type HistoryEntry,
+  isSameState,
+  listGatedVersions,
+  listTeamsToCheck,
+  listTouchedEnvironments,
+  type ParsedCommand,
+  parseCommand,
+  planCommand,
+  type ReplyResult,
+  renderHelp,
+  renderReply,
+  renderStatus,
+} from "../src/rollout/index.js";
+import type { RepoCache } from "./github/cache.js";
+import { postReply } from "./github/comments.js";
+import {
+  type DeploymentRecord,
+  recordDeployment,
+  sendEnvironmentsChanged,
+} from "./github/deployments.js";
+import { describeApiFailure } from "./github/errors.js";
+import { readGateStates } from "./github/gates.js";
+import { readRole, readTeamMemberships } from "./github/permissions.js";
+import { addReaction, type Reaction, removeReaction } from "./github/reactions.js";
+import type { RepoRef } from "./github/repo-ref.js";
+import { readHistory, readSnapshot, recordOwnCommit, type Snapshot } from "./github/snapshot.js";
+import { writeFileIfUnchanged } from "./github/write.js";
+import type { GitHubRequest } from "./octokit.js";
+
+/**
+ * The bot's one handler: an `issue_comment` event in, at most one commit and one reply out.
+ * Probot and the Actions entry both call it; it owns every GitHub call of a command and has the
+ * single error boundary, so any failure becomes a reply saying what was (not) applied.
+ */
+
+/** The fields of an `issue_comment` webhook payload the bot reads. */
+export interface IssueCommentPayload {
+  action: string;
+  comment: {
+    id: number;
+    body: string;
+    html_url: string;
+    user: { login: string; type?: string } | null;
+  };
+  issue: { number: number; locked?: boolean };
+  repository: {
+    name: string;
+    owner: { login: string };
+    default_branch: string;
+    html_url?: string;
+  };
+  sender: { login: string; type?: string };
+}
+
+export interface BotLog {
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+}
+
+export interface HandlerDeps {
+  octokit: GitHubRequest;
+  cache: RepoCache;
+  log?: BotLog;
+  now?: () => Date;
+  /** Retries after a lost compare-and-swap when the environment still holds what was seen. */
+  maxRetries?: number;
+  /** Upper bound of the first jittered wait between attempts; doubles each time. */
+  retryDelayMs?: number;
+}
+
+export type HandleOutcome =
+  | ReplyResult["outcome"]
+  | "help"
+  | "status"
+  /** Not for us: edited, by a bot, locked, or not a command. Nothing was sent to GitHub. */
+  | "ignored"
+  /** A redelivery of a comment already applied: nothing new was written or replied. */
+  | "duplicate";
+
+export interface HandleResult {
+  outcome: HandleOutcome;
+  /** The command's comment; absent when the event was ignored before reading it. */
+  commentId?: number;
+  reaction?: Reaction;
+  reply?: { id: number; url: string; body: string };
+  commitSha?: string;
+}
+
+interface CommentEvent {
+  repo: RepoRef;
+  /** `https://github.com/acme/prompts`, for links people can open. */
+  repoUrl: string | undefined;
+  branch: string;
+  issueNumber: number;
+  commentId: number;
+  commentUrl: string;
+  body: string;
+  actor: string;
+}
+
+/** What a command produced before the reply is posted. */
+type Result =
+  | { kind: "reply"; outcome: HandleOutcome; body: string; reaction: Reaction; commitSha?: string }
+  | { kind: "silent" };
+
+const NOOP_LOG: BotLog = { info() {}, warn() {}, error() {} };
+
+export async function handleIssueComment(
+  payload: IssueCommentPayload,
+  deps: HandlerDeps,
+): Promise<HandleResult> {
+  const event = readEvent(payload);
+  if (!event) return { outcome: "ignored", commentId: payload.comment.id };
+  const command = parseCommand(event.body);
+  if (command.kind === "none") return { outcome: "ignored", commentId: event.commentId };
+
+  const { octokit } = deps;
+  const log = deps.log ?? NOOP_LOG;
+  // At once, and without waiting for it: the reader sees the bot is on it.
+  const eyes = addReaction(octokit, event.repo, event.commentId, "eyes").catch((e: unknown) => {
+    log.warn("could not add the 👀 reaction", { error: describeApiFailure(e) });
+    return undefined;
+  });
+
+  let result: Result;
+  try {
+    result = await runCommand(command, event, deps);
+  } catch (e) {
+    result = failure(e, command, event.actor, log);
+  }
+
+  const seen = await eyes;
+  if (result.kind === "silent") {
+    // Another delivery of this comment did the work; only tidy the 👀 this one added.
+    if (seen?.created)
+      await removeReaction(octokit, event.repo, event.commentId, seen.id).catch(() => {});
+    log.info("duplicate delivery: already applied", { comment: event.commentId });
+    return { outcome: "duplicate", commentId: event.commentId };
+  }
+
+  let reply: HandleResult["reply"];
+  try {
+    const posted = await postReply(octokit, event.repo, event.issueNumber, result.body);
+    reply = { ...posted, body: result.body };
+  } catch (e) {
+    log.error("could not post the reply", { error: describeApiFailure(e) });
+  }
+  await swapReaction(octokit, event, seen?.id, result.reaction, log);
+  log.info("command handled", {
+    outcome: result.outcome,
+    comment: event.commentId,
+    ...(result.commitSha ? { commit: result.commitSha } : {}),
+  });
+  return {
+    outcome: result.outcome,
+    commentId: event.commentId,
+    reaction: result.reaction,
+    ...(reply ? { reply } : {}),
+    ...(result.commitSha ? { commitSha: result.commitSha } : {}),
+  };
+}
+
+function readEvent(payload: IssueCommentPayload): CommentEvent | undefined {
+  if (payload.action !== "created") return undefined;
+  const user = payload.comment.user;
+  // Bots never command the bot, itself above all: its replies quote commands.
+  if (!user || user.type === "Bot" || payload.sender.type === "Bot") return undefined;
+  if (payload.issue.locked) return undefined;
+  return {
+    repo: { owner: payload.repository.owner.login, repo: payload.repository.name },
+    repoUrl: payload.repository.html_url,
+    branch: payload.repository.default_branch,
+    issueNumber: payload.issue.number,
+    commentId: payload.comment.id,
+    commentUrl: payload.comment.html_url,
+    body: payload.comment.body ?? "",
+    actor: user.login,
+  };
+}
+
+async function swapReaction(
+  octokit: GitHubRequest,
+  event: CommentEvent,
+  eyesId: number | undefined,
+  final: Reaction,
+  log: BotLog,
+): Promise<void> {
+  try {
+    await Promise.all([
+      eyesId === undefined
+        ? undefined
+        : removeReaction(octokit, event.repo, event.commentId, eyesId),
+      addReaction(octokit, event.repo, event.commentId, final),
+    ]);
+  } catch (e) {
+    log.warn("could not swap the reaction", { error: describeApiFailure(e) });
+  }
+}
+
+function reply(result: ReplyResult, reaction: Reaction, commitSha?: string): Result {
+  return {
+    kind: "reply",
+    outcome: result.outcome,
+    body: renderReply(result),
+    reaction,
+    ...(commitSha ? { commitSha } : {}),
+  };
+}
+
+/** The error boundary's verdict: a file the bot cannot use is bad input; anything else is GitHub. */
+function failure(e: unknown, command: ParsedCommand, actor: string, log: BotLog): Result {
+  const action = isActionCommand(command) ? command : undefined;
+  if (e instanceof PromptgateError || e instanceof PromptgateErrors) {
+    log.warn("command refused: repository files", { error: describeError(e) });
+    const text = describeError(e)
+      .replace(/^error [A-Z_]+: /gm, "")
+      .replace(/\n\s*hint: /g, " — ");
+    return {
+      kind: "reply",
+      outcome: "failed",
+      body: renderReply({
+        outcome: "failed",
+        actor,
+        ...(action ? { command: action } : {}),
+        error: text,
+      }),
+      reaction: "confused",
+    };
+  }
+  log.error("command failed", { error: describeApiFailure(e) });
+  return {
+    kind: "reply",
+    outcome: "failed",
+    body: renderReply({
+      outcome: "failed",
+      actor,
+      ...(action ? { command: action } : {}),
+      // The reply reads "Not applied: <this>. Nothing was changed; it is safe to retry."
+      error: describeApiFailure(e),
+    }),
+    reaction: "-1",
+  };
+}
+
+function isActionCommand(command: ParsedCommand): command is ActionCommand {
+  switch (command.kind) {
+    case "rollback":
+    case "promote":
+    case "canary-traffic":
+    case "freeze":
+    case "unfreeze":
+      return true;
+    default:
+      return false;
+  }
+}
+
+async function runCommand(
+  command: ParsedCommand,
+  event: CommentEvent,
+  deps: HandlerDeps,
+): Promise<Result> {
+  const { octokit, cache } = deps;
+  switch (command.kind) {
+    case "none":
+      throw new Error("unreachable: ignored before");
+    case "invalid":
+      return reply({ outcome: "invalid", actor: event.actor, command }, "confused");
+    case "help": {
+      const snapshot = await readSnapshot(octokit, event.repo, event.branch, cache);
+      return {
+        kind: "reply",
+        outcome: "help",
+        body: renderHelp(snapshot.settings),
+        reaction: "+1",
+      };
+    }
+    case "status": {
+      const snapshot = await readSnapshot(octokit, event.repo, event.branch, cache);
+      const known = command.env === undefined || !!snapshot.environments.environments[command.env];
+      return {
+        kind: "reply",
+        outcome: known ? "status" : "refused",
+        body: renderStatus(snapshot.environments, command.env),
+        reaction: known ? "+1" : "confused",
+      };
+    }
+    default:
+      return runAction(command, event, deps);
+  }
+}
+
+function isDryRun(command: ActionCommand): boolean {
+  return "dryRun" in command && command.dryRun;
+}
+
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+async function runAction(
+  command: ActionCommand,
+  event: CommentEvent,
+  deps: HandlerDeps,
+): Promise<Result> {
+  const { octokit, cache } = deps;
+  const { repo, actor } = event;
+  const [first, role] = await Promise.all([
+    readSnapshot(octokit, repo, event.branch, cache),
+    readRole(octokit, repo, actor),
+  ]);
+  const firstHistory = await readHistory(octokit, first, cache);
+  if (findCommandCommit(firstHistory, event.commentId)) return { kind: "silent" };
+
+  const { settings } = first;
+  let decision = decidePermission({ command, settings, role, teams: [] });
+  if (!decision.allowed) {
+    // Teams are asked about only when the role alone does not suffice: one call saved per command.
+    const teams = listTeamsToCheck(command, settings);
+    if (teams.length > 0) {
+      const member = await readTeamMemberships(octokit, repo.owner, teams, actor);
+      if (member.length > 0)
+        decision = decidePermission({ command, settings, role, teams: member });
+    }
+  }
+  if (!decision.allowed) {
+    return reply({ outcome: "denied", actor, command, decision }, "confused");
+  }
+
+  const maxRetries = deps.maxRetries ?? 3;
+  const baseDelay = deps.retryDelayMs ?? 100;
+  const now = isoSeconds((deps.now ?? (() => new Date()))());
+  const gates: Record<string, GateState> = {};
+  let snapshot = first;
+  let history = firstHistory;
+  let touched: string[] | undefined;
+
+  for (let attempt = 0; ; attempt++) {
+    let plan = planCommandFor(command, snapshot, history, actor, now);
+    if (plan.kind === "change" && plan.action === "promote") {
+      const wanted = listGatedVersions(plan).filter((v) => !(`${v.prompt}@${v.version}` in gates));
+      if (wanted.length > 0) {
+        Object.assign(
+          gates,
+          await readGateStates(octokit, repo, snapshot.headSha, settings.paths.prompts, wanted),
+        );
+      }
+      plan = applyGateResults(plan, gates, command.kind === "promote" && command.force);
+    }
+    if (plan.kind === "noop") return reply({ outcome: "noop", actor, command, plan }, "+1");
+    if (plan.kind === "refused")
+      return reply({ outcome: "refused", actor, command, plan }, "confused");
+    if (isDryRun(command)) return reply({ outcome: "dry-run", actor, command, plan }, "+1");
+    touched ??= listTouchedEnvironments(plan);
+
+    const text = applyPlanToYaml(snapshot.environmentsText, plan, snapshot.environmentsPath);
+    const message = formatCommitMessage(plan, {
+      action: plan.action,
+      env: plan.env,
+      actor,
+      commentId: event.commentId,
+      commentUrl: event.commentUrl,
+      ...("reason" in command && command.reason ? { reason: command.reason } : {}),
+    });
+    const written = await writeOrFindLanded(octokit, snapshot, text, message, event, deps);
+    if (written.kind === "written" || written.kind === "landed") {
+      return finishApplied(command, plan, snapshot, written, text, message, event, deps);
+    }
+
+    if (attempt >= maxRetries) {
+      return failure(
+        new Error(
+          `${snapshot.environmentsPath} kept changing while the command ran (${attempt + 1} attempts)`,
+        ),
+        command,
+        actor,
+        deps.log ?? NOOP_LOG,
+      );
+    }
+    await sleep(Math.random() * baseDelay * 2 ** attempt);
+    snapshot = await readSnapshot(octokit, repo, event.branch, cache);
+    history = await readHistory(octokit, snapshot, cache);
+    if (findCommandCommit(history, event.commentId)) return { kind: "silent" };
+    const changed = touched.find(
+      (env) => !isSameState(first.environments, snapshot.environments, [env]),
+    );
+    if (changed !== undefined) {
+      return reply(
+        {
+          outcome: "conflict",
+          actor,
+          command,
+          env: changed,
+          entry: lastChangeOf(history, changed),
+        },
+        "confused",
+      );
+    }
+  }
+}
+
+function planCommandFor(
+  command: ActionCommand,
+  snapshot: Snapshot,
+  history: readonly HistoryEntry[],
+  actor: string,
+  now: string,
+) {
+  return planCommand({
+    command,
+    environments: snapshot.environments,
+    settings: snapshot.settings,
+    history,
+    availableVersions: snapshot.availableVersions,
+    actor,
+    now,
+  });
+}
+
+/** The newest commit that changed `env`: who to name in "production changed while …". */
+function lastChangeOf(history: readonly HistoryEntry[], env: string): HistoryEntry {
+  for (let i = 0; i < history.length; i++) {
+    const parent = history[i + 1];
+    if (!parent || !isSameState(history[i]!.environments, parent.environments, [env])) {
+      return history[i]!;
+    }
+  }
+  return history[0]!;
+}
+
+type Written =
+  | Extract<Awaited<ReturnType<typeof writeFileIfUnchanged>>, { kind: "written" }>
+  | { kind: "landed"; commitSha: string; htmlUrl: undefined }
+  | { kind: "conflict" };
+
+/**
+ * The write, and when its answer is lost (5xx, timeout) a look at whether it landed anyway: a
+ * reply must never say "not applied" about a commit that exists. The PUT itself is never retried
+ * by Octokit, so an unknown outcome always comes here.
+ */
+async function writeOrFindLanded(
+  octokit: GitHubRequest,
+  snapshot: Snapshot,
+  text: string,
+  message: string,
+  event: CommentEvent,
+  deps: HandlerDeps,
+): Promise<Written> {
+  try {
+    return await writeFileIfUnchanged(octokit, snapshot.repo, {
+      path: snapshot.environmentsPath,
+      branch: snapshot.branch,
+      blobSha: snapshot.environmentsBlobSha,
+      text,
+      message,
+    });
+  } catch (e) {
+    const landed = await (async () => {
+      const again = await readSnapshot(octokit, snapshot.repo, snapshot.branch, deps.cache);
+      return findCommandCommit(await readHistory(octokit, again, deps.cache), event.commentId);
+    })().catch(() => undefined);
+    if (landed) return { kind: "landed", commitSha: landed.sha, htmlUrl: undefined };
+    throw e;
+  }
+}
+
+async function finishApplied(
+  command: ActionCommand,
+  plan: ChangePlan,
+  snapshot: Snapshot,
+  written: Exclude<Written, { kind: "conflict" }>,
+  text: string,
+  message: string,
+  event: CommentEvent,
+  deps: HandlerDeps,
+): Promise<Result> {
+  const { octokit } = deps;
+  const log = deps.log ?? NOOP_LOG;
+  const envs = listTouchedEnvironments(plan);
+  const production = snapshot.settings.rollout.production;
+  const warnings: string[] = [];
+  const pick = (from: Environments) =>
+    Object.fromEntries(envs.map((env) => [env, from.environments[env] ?? null]));
+
+  // Bookkeeping after the commit: a failure here must not turn an applied change into "not applied".
+  const [deployments] = await Promise.all([
+    Promise.all(
+      envs.map((env) =>
+        recordDeployment(octokit, snapshot.repo, {
+          env,
+          commitSha: written.commitSha,
+          production: env === production,
+          pins: plan.next.environments[env],
+          description: plan.summary,
+          logUrl: event.commentUrl,
+        }).catch((e: unknown) => {
+          warnings.push(
+            `the deployment record of ${env} could not be created (${describeApiFailure(e)}); the change itself is committed`,
+          );
+          return undefined;
+        }),
+      ),
+    ),
+    sendEnvironmentsChanged(octokit, snapshot.repo, {
+      commit: written.commitSha,
+      action: plan.action,
+      env: plan.env,
+      actor: event.actor,
+      commentUrl: event.commentUrl,
+      before: pick(snapshot.environments),
+      after: pick(plan.next),
+    }).catch((e: unknown) => {
+      warnings.push(
+        `the \`repository_dispatch\` event could not be sent (${describeApiFailure(e)}); pipelines listening for it did not start`,
+      );
+    }),
+  ]);
+  if (warnings.length > 0) log.warn("applied with warnings", { warnings });
+
+  if (written.kind === "written") {
+    recordOwnCommit(deps.cache, snapshot, {
+      sha: written.commitSha,
+      parentSha: written.parentSha,
+      blobSha: written.blobSha,
+      text,
+      message,
+      author: written.author,
+      date: written.date,
+    });
+  }
+  const finalPlan: ChangePlan = { ...plan, warnings: [...plan.warnings, ...warnings] };
+  return reply(
+    {
+      outcome: "applied",
+      actor: event.actor,
+      command,
+      plan: finalPlan,
+      commit: {
+        sha: written.commitSha,
+        ...(written.htmlUrl ? { url: written.htmlUrl } : {}),
+      },
+      deployments: deployments
+        .filter((d): d is DeploymentRecord => d !== undefined)
+        .map((d) => ({
+          env: d.env,
+          id: d.id,
+          // The environment's deployment history page; the API url is for machines.
+          ...(event.repoUrl ? { url: `${event.repoUrl}/deployments/promptgate-${d.env}` } : {}),
+        })),
+    },
+    "rocket",
+    written.commitSha,
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,441 @@
+import { spawn } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { PromptgateError } from "../../errors.js";
+import { type Environments, parseEnvironments } from "../../formats/environments.js";
+import {
+  defaultSettings,
+  parseSettings,
+  SETTINGS_FILE,
+  type Settings,
+} from "../../formats/settings.js";
+import { git, worktreeSource } from "../../io/file-sources.js";
+import {
+  type ActionCommand,
+  applyGateResults,
+  applyPlanToYaml,
+  type ChangePlan,
+  formatCommitMessage,
+  type HistoryEntry,
+  listGatedVersions,
+  type Plan,
+  parseCommand,
+  parseTrailers,
+  pinValue,
+  planCommand,
+  USAGE,
+} from "../../rollout/index.js";
+import { parseFlags } from "../args.js";
+import { textTable } from "../format.js";
+import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
+
+/**
+ * `promptgate rollback|promote|status` on a local checkout: the bot's transitions without GitHub,
+ * for a laptop or a pipeline without the app. The same grammar (the comment line without its
+ * slash), the same plan, the same edit of `environments.yaml` and the same commit message and
+ * trailers — committed locally with `git commit`, never pushed.
+ */
+
+const HISTORY_DEPTH = 50;
+
+const LOCAL_FLAGS = {
+  root: { type: "string" },
+  actor: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const LOCAL_USAGE = `Options of the CLI only:
+  --root DIR     the checkout (default: the current directory)
+  --actor NAME   who is recorded in Promptgate-Actor (default: $GITHUB_ACTOR, then git's user.name)
+
+Reads promptgate.yaml, environments.yaml and prompts/ from the working tree and the history of
+environments.yaml from git, then commits the change to environments.yaml alone (nothing is pushed).
+Eval gates live on GitHub as commit statuses, which a checkout cannot see: promote needs --force
+here, and the commit records that the gate was not checked. Exit codes: 0 applied, no-op or dry
+run; 1 refused; 2 bad usage.`;
+
+export const rollbackCommand: Command = {
+  name: "rollback",
+  summary: "roll an environment back in environments.yaml (local commit)",
+  usage: `promptgate ${USAGE.rollback.slice(1)}\n\n${LOCAL_USAGE}`,
+  run: (argv, io) => runTransition("rollback", argv, io, rollbackCommand.usage),
+};
+
+export const promoteCommand: Command = {
+  name: "promote",
+  summary: "promote pins to the next environment, or set canary traffic (local commit)",
+  usage: `${USAGE.promote
+    .split("\n")
+    .map((form) => `promptgate ${form.slice(1)}`)
+    .join("\n")}\n\n${LOCAL_USAGE}`,
+  run: (argv, io) => runTransition("promote", argv, io, promoteCommand.usage),
+};
+
+const statusUsage = `promptgate status [<env>] [--root DIR] [--json]
+
+What each environment pins now (working tree), its traffic, and any freeze.`;
+
+export const statusCommand: Command = {
+  name: "status",
+  summary: "what each environment pins now",
+  usage: statusUsage,
+  async run(argv, io) {
+    const { values, positionals } = parseFlags(
+      argv,
+      {
+        root: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      statusUsage,
+      1,
+    );
+    if (values.help) {
+      io.stdout.write(`${statusUsage}\n`);
+      return EXIT.ok;
+    }
+    const root = resolve(io.cwd, values.root ?? ".");
+    const { environments } = await readCheckout(root);
+    const env = positionals[0];
+    if (env !== undefined && !environments.environments[env]) {
+      throw new PromptgateError("E_NOT_FOUND", `there is no environment "${env}"`, {
+        hint: `the environments are ${Object.keys(environments.environments).join(", ")}`,
+      });
+    }
+    const names = env !== undefined ? [env] : Object.keys(environments.environments);
+    if (values.json) {
+      const pick = Object.fromEntries(names.map((n) => [n, environments.environments[n]]));
+      const freezes = Object.fromEntries(
+        names.filter((n) => environments.freezes[n]).map((n) => [n, environments.freezes[n]]),
+      );
+      io.stdout.write(`${JSON.stringify({ environments: pick, freezes })}\n`);
+      return EXIT.ok;
+    }
+    io.stdout.write(`${renderStatusText(environments, names)}\n`);
+    return EXIT.ok;
+  },
+};
+
+function renderStatusText(environments: Environments, names: string[]): string {
+  const rows = [["environment", "prompt", "version", "model", "traffic"]];
+  for (const name of names) {
+    const e = environments.environments[name]!;
+    const traffic = e.traffic === undefined ? "—" : `${e.traffic}%`;
+    const pins = Object.entries(e.prompts);
+    if (pins.length === 0) rows.push([name, "(no pins)", "", "", traffic]);
+    for (const [prompt, pin] of pins) {
+      rows.push([name, prompt, pin.version, pin.model ?? "(front matter)", traffic]);
+    }
+  }
+  const lines = [textTable(rows)];
+  for (const name of names) {
+    const f = environments.freezes[name];
+    if (f)
+      lines.push(`${name} is frozen by ${f.by} since ${f.since}${f.reason ? `: ${f.reason}` : ""}`);
+  }
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function runTransition(
+  verb: "rollback" | "promote",
+  argv: string[],
+  io: CliIo,
+  usage: string,
+): Promise<ExitCode> {
+  const { local, rest } = splitLocalFlags(argv);
+  const { values } = parseFlags(local, LOCAL_FLAGS, usage);
+  if (values.help) {
+    io.stdout.write(`${usage}\n`);
+    return EXIT.ok;
+  }
+  const command = parseCliCommand(verb, rest);
+  const root = resolve(io.cwd, values.root ?? ".");
+  const checkout = await readCheckout(root);
+  await requireCleanFile(root, checkout.environmentsPath);
+  const history = await readGitHistory(root, checkout.environmentsPath, HISTORY_DEPTH);
+  const actor =
+    values.actor ??
+    io.env.GITHUB_ACTOR ??
+    ((await git(root, ["config", "user.name"]).catch(() => "")).trim() || "unknown");
+
+  let plan: Plan = planCommand({
+    command,
+    environments: checkout.environments,
+    settings: checkout.settings,
+    history,
+    availableVersions: checkout.availableVersions,
+    actor,
+    now: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+  });
+  if (plan.kind === "change" && listGatedVersions(plan).length > 0) {
+    // No commit statuses here: every gate is unknown, so only --force may promote (fail closed).
+    const force = command.kind === "promote" && command.force;
+    plan = applyGateResults(plan, {}, force);
+    if (plan.kind === "refused") {
+      plan = {
+        ...plan,
+        reason: `${plan.reason}: a checkout cannot see the eval gates (commit statuses on GitHub)`,
+        hint: "promote with the bot, or add --force after checking the gate yourself",
+      };
+    }
+  }
+
+  switch (plan.kind) {
+    case "noop":
+      io.stdout.write(`${plan.message}. Nothing to change.\n`);
+      return EXIT.ok;
+    case "refused":
+      io.stderr.write(`refused: ${plan.reason}\n${plan.hint ? `  hint: ${plan.hint}\n` : ""}`);
+      return EXIT.blocked;
+    case "change":
+      break;
+  }
+  const dryRun = "dryRun" in command && command.dryRun;
+  const text = applyPlanToYaml(checkout.environmentsText, plan, checkout.environmentsPath);
+  if (dryRun) {
+    io.stdout.write(
+      `would commit: ${plan.summary}\n${renderPlanText(plan)}\nnothing was committed (--dry-run)\n`,
+    );
+    return EXIT.ok;
+  }
+  const message = formatCommitMessage(plan, {
+    action: plan.action,
+    env: plan.env,
+    actor,
+    ...("reason" in command && command.reason ? { reason: command.reason } : {}),
+  });
+  await writeFile(join(root, checkout.environmentsPath), text);
+  await commitFile(root, checkout.environmentsPath, message);
+  const sha = (await git(root, ["rev-parse", "HEAD"])).trim();
+  io.stdout.write(`${sha.slice(0, 7)} ${plan.summary}\n${renderPlanText(plan)}\n`);
+  return EXIT.ok;
+}
+
+function renderPlanText(plan: ChangePlan): string {
+  const rows = [["environment", "prompt", "before", "after"]];
+  for (const c of plan.changes) {
+    if (c.kind === "pin") {
+      rows.push([
+        c.env,
+        c.prompt,
+        c.before ? pinValue(c.before) : "none",
+        c.after ? pinValue(c.after) : "removed",
+      ]);
+    } else if (c.kind === "traffic") {
+      rows.push([c.env, "traffic", `${c.before ?? 0}%`, `${c.after}%`]);
+    } else {
+      rows.push([c.env, "freeze", c.before ? "frozen" : "open", c.after ? "frozen" : "open"]);
+    }
+  }
+  const notes = [
+    ...plan.skipped.map((s) => `skipped ${s.value} (${s.sha.slice(0, 7)}): ${s.why}`),
+    ...plan.warnings.map((w) => `warning: ${w.replace(/`/g, "")}`),
+  ];
+  return [textTable(rows), ...notes].join("\n");
+}
+
+/** `--root`/`--actor`/`--help` are the CLI's; everything else is the command's own grammar. */
+function splitLocalFlags(argv: string[]): { local: string[]; rest: string[] } {
+  const local: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const name = arg.split("=")[0];
+    if (name === "--root" || name === "--actor") {
+      local.push(arg);
+      if (!arg.includes("=") && i + 1 < argv.length) local.push(argv[++i]!);
+    } else if (arg === "--help" || arg === "-h") {
+      local.push(arg);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { local, rest };
+}
+
+/** The argv as the comment line the bot would parse: `/rollback production --reason "…"`. */
+export function toCommandLine(verb: "rollback" | "promote", args: readonly string[]): string {
+  const quote = (arg: string) => {
+    if (!/[\s"“”'‘’]/.test(arg) && arg !== "") return arg;
+    const clean = arg.replace(/"/g, "'");
+    const eq = /^(--[a-z-]+)=(.*)$/s.exec(clean);
+    return eq ? `${eq[1]}="${eq[2]}"` : `"${clean}"`;
+  };
+  return `/${verb} ${args.map(quote).join(" ")}`.trimEnd();
+}
+
+function parseCliCommand(verb: "rollback" | "promote", args: readonly string[]): ActionCommand {
+  const parsed = parseCommand(toCommandLine(verb, args));
+  switch (parsed.kind) {
+    case "rollback":
+    case "promote":
+    case "canary-traffic":
+      return parsed;
+    case "invalid":
+      throw new PromptgateError("E_USAGE", parsed.message.replace(/`\//g, "`promptgate "), {
+        hint: `${parsed.suggestion ? `did you mean ${parsed.suggestion.replace(/^\//, "promptgate ")}? ` : ""}usage: ${parsed.usage.replace(/(^|\n)\//g, "$1promptgate ")}`,
+      });
+    default:
+      throw new PromptgateError("E_USAGE", `not a ${verb} command: ${args.join(" ")}`, {
+        hint: `usage: ${USAGE[verb].replace(/(^|\n)\//g, "$1promptgate ")}`,
+      });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checkout and its git history
+
+interface Checkout {
+  settings: Settings;
+  environmentsPath: string;
+  environmentsText: string;
+  environments: Environments;
+  availableVersions: Map<string, string[]>;
+}
+
+async function readCheckout(root: string): Promise<Checkout> {
+  const source = worktreeSource(root);
+  const settingsText = await source.read(SETTINGS_FILE);
+  const settings = settingsText === undefined ? defaultSettings() : parseSettings(settingsText);
+  const environmentsPath = settings.paths.environments;
+  let environmentsText: string;
+  try {
+    environmentsText = await readFile(join(root, environmentsPath), "utf8");
+  } catch {
+    throw new PromptgateError("E_NOT_FOUND", `${environmentsPath} does not exist in ${root}`, {
+      hint: "run this in a checkout of the repository that holds your prompts (or pass --root)",
+    });
+  }
+  const availableVersions = new Map<string, string[]>();
+  const prefix = `${settings.paths.prompts.replace(/\/+$/, "")}/`;
+  for (const file of await source.list(settings.paths.prompts)) {
+    const m = /^([^/]+)\/([^/]+)\.prompt$/.exec(file.slice(prefix.length));
+    if (!m) continue;
+    availableVersions.set(m[1]!, [...(availableVersions.get(m[1]!) ?? []), m[2]!]);
+  }
+  return {
+    settings,
+    environmentsPath,
+    environmentsText,
+    environments: parseEnvironments(environmentsText, environmentsPath),
+    availableVersions,
+  };
+}
+
+/** A hand edit in progress would be committed under the bot's message: refuse instead. */
+async function requireCleanFile(root: string, path: string): Promise<void> {
+  const status = (await git(root, ["status", "--porcelain", "--", path])).trim();
+  if (status !== "") {
+    throw new PromptgateError("E_USAGE", `${path} has uncommitted changes`, {
+      hint: "commit or discard them first: the command commits this file alone",
+    });
+  }
+}
+
+async function commitFile(root: string, path: string, message: string): Promise<void> {
+  await new Promise<void>((done, fail) => {
+    // `--only` with a pathspec commits this file and nothing else that happens to be staged.
+    const child = spawn("git", ["commit", "--quiet", "--only", "-F", "-", "--", path], {
+      cwd: root,
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("error", fail);
+    child.on("close", (code) =>
+      code === 0
+        ? done()
+        : fail(
+            new PromptgateError("E_GIT", `git commit failed: ${stderr.trim()}`, {
+              hint: "check git's user.name and user.email, and that the checkout is not mid-merge",
+            }),
+          ),
+    );
+    child.stdin.end(message);
+  });
+}
+
+/**
+ * The last `depth` commits of `path` reachable from `rev`, newest first, each with the file as it
+ * was then and the trailers of its message: what the bot reads through the API, from git.
+ */
+export async function readGitHistory(
+  root: string,
+  path: string,
+  depth: number,
+  rev = "HEAD",
+): Promise<HistoryEntry[]> {
+  const log = await git(root, [
+    "log",
+    `--max-count=${depth}`,
+    "--format=%H%x1f%an%x1f%aI%x1f%B%x1e",
+    rev,
+    "--",
+    path,
+  ]).catch(() => "");
+  const commits = log
+    .split("\x1e")
+    .map((r) => r.replace(/^\n/, ""))
+    .filter((r) => r.includes("\x1f"))
+    .map((r) => {
+      const [sha = "", author = "", date = "", message = ""] = r.split("\x1f");
+      return { sha, author, date, message };
+    });
+  const texts = await readBlobsAt(
+    root,
+    commits.map((c) => `${c.sha}:${path}`),
+  );
+  const out: HistoryEntry[] = [];
+  commits.forEach((c, i) => {
+    const text = texts[i];
+    if (text === undefined) return;
+    try {
+      out.push({
+        sha: c.sha,
+        environments: parseEnvironments(text, path),
+        trailers: { ...parseTrailers(c.message) },
+        author: c.author,
+        date: c.date,
+        subject: c.message.split("\n")[0] ?? "",
+      });
+    } catch {
+      // a commit whose file does not parse can be neither a rollback target nor a record
+    }
+  });
+  return out;
+}
+
+/** Many `rev:path` blobs through one `git cat-file --batch`; undefined where one is missing. */
+function readBlobsAt(root: string, specs: string[]): Promise<(string | undefined)[]> {
+  if (specs.length === 0) return Promise.resolve([]);
+  return new Promise((done, fail) => {
+    const child = spawn("git", ["cat-file", "--batch"], { cwd: root });
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => chunks.push(d));
+    child.on("error", fail);
+    child.on("close", () => {
+      const data = Buffer.concat(chunks);
+      const out: (string | undefined)[] = [];
+      let at = 0;
+      for (let n = 0; n < specs.length; n++) {
+        const eol = data.indexOf(10, at);
+        if (eol < 0) break;
+        const header = data.subarray(at, eol).toString("utf8");
+        at = eol + 1;
+        const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+        if (!m) {
+          out.push(undefined);
+          continue;
+        }
+        const size = Number(m[2]);
+        out.push(m[1] === "blob" ? data.subarray(at, at + size).toString("utf8") : undefined);
+        at += size + 1;
+      }
+      done(out);
+    });
+    child.stdin.end(`${specs.join("\n")}\n`);
+  });
+}

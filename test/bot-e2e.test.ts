@@ -1,0 +1,467 @@
+import { ProbotOctokit } from "probot";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  type BotServer,
+  buildPayload,
+  createFixture,
+  createRolloutRepo,
+  deliver,
+  environmentsYaml,
+  type Fixture,
+  gitLog,
+  reactionsOf,
+  readFileAt,
+  startBot,
+} from "./bot-harness.js";
+import {
+  DEFAULT_APP_PERMISSIONS,
+  type GitHubStandIn,
+  type Role,
+  startGitHubStandIn,
+} from "./stand-ins/github/index.js";
+
+let gh: GitHubStandIn;
+let bot: BotServer;
+let repoCount = 0;
+
+beforeAll(async () => {
+  gh = await startGitHubStandIn();
+  bot = await startBot(gh);
+});
+
+afterAll(async () => {
+  await bot?.close();
+  await gh?.close();
+});
+
+afterEach(() => {
+  // Every request the bot sent, and every answer, matched GitHub's OpenAPI description.
+  expect(gh.violations.splice(0)).toEqual([]);
+});
+
+function setup(
+  roles: Record<string, Role> = {},
+  options: Parameters<typeof createRolloutRepo>[3] = {},
+): Promise<Fixture> {
+  return createFixture(gh, bot, `prompts-${++repoCount}`, roles, options);
+}
+
+function reactionsOn(f: Fixture, commentId: number): string[] {
+  return reactionsOf(gh, f, commentId);
+}
+
+describe("rollback", () => {
+  it("rolls production back to the previous value with one commit, trailers, deployment and dispatch", async () => {
+    const f = await setup();
+    const said = await f.say('/rollback production --reason "answers quote the wrong policy"');
+    expect(said.status).toBe(200);
+    expect(said.outcome).toBe("applied");
+
+    const [head, ...rest] = await gitLog(f.path);
+    expect(rest[0]!.sha).toBe(f.productionCommits.v4);
+    expect(head!.subject).toBe("promptgate(production): rollback support-answer v4 → v3");
+    expect(head!.author).toBe(gh.botLogin);
+    expect(head!.trailers).toEqual({
+      "Promptgate-Action": "rollback",
+      "Promptgate-Env": "production",
+      "Promptgate-Actor": "writer",
+      "Promptgate-Comment-Id": String(said.commentId),
+      "Promptgate-Comment-Url": expect.stringContaining(
+        `/acme/${f.name}/issues/${f.issue}#issuecomment-${said.commentId}`,
+      ),
+      "Promptgate-Reason": "answers quote the wrong policy",
+      "Promptgate-Rolls-Back": f.productionCommits.v4,
+    });
+
+    // Only the pinned line changed; comments and layout are kept.
+    const text = await readFileAt(f.path, "environments.yaml");
+    expect(text).toBe(environmentsYaml({ production: "v3" }));
+
+    expect(said.reply).toContain("rolled back **production**");
+    expect(said.result).toMatchObject({
+      outcome: "applied",
+      action: "rollback",
+      env: "production",
+      commit: head!.sha,
+    });
+    expect(reactionsOn(f, said.commentId)).toEqual(["rocket"]);
+
+    const deployment = gh.deployments.find((d) => d.sha === head!.sha);
+    expect(deployment).toMatchObject({
+      environment: "promptgate-production",
+      payload: {
+        env: "production",
+        prompts: { "support-answer": { version: "v3", model: "gpt-4o-2024-08-06" } },
+      },
+    });
+    expect(deployment!.statuses.map((s) => s.state)).toEqual(["success"]);
+    const dispatch = gh.dispatches.find(
+      (d) => (d.clientPayload as { commit?: string }).commit === head!.sha,
+    );
+    expect(dispatch).toMatchObject({
+      eventType: "promptgate-environments-changed",
+      clientPayload: {
+        action: "rollback",
+        before: { production: { prompts: { "support-answer": { version: "v4" } } } },
+        after: { production: { prompts: { "support-answer": { version: "v3" } } } },
+      },
+    });
+  });
+
+  it("good → bad1 → rollback → bad2 → rollback lands on good", async () => {
+    const f = await setup();
+    // v4 is bad1 (production went v3 → v4): roll it back, then ship bad2 by hand and roll back again.
+    expect((await f.say("/rollback production")).outcome).toBe("applied");
+    const bad2 = await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "environments.yaml": environmentsYaml({ production: "v5" }) },
+      { message: "Ship support-answer v5", author: "alice" },
+    );
+    const second = await f.say("/rollback production");
+    expect(second.outcome).toBe("applied");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v3" }),
+    );
+    const [head] = await gitLog(f.path);
+    expect(head!.subject).toBe("promptgate(production): rollback support-answer v5 → v3");
+    expect(head!.trailers["Promptgate-Rolls-Back"]).toBe(bad2);
+
+    // A third rollback must not go "back" to v5 or v4: both were rolled back from, and it says so.
+    const commits = (await gitLog(f.path)).length;
+    const third = await f.say("/rollback production");
+    expect(third.outcome).toBe("refused");
+    expect(third.result).toMatchObject({ outcome: "refused", code: "no-previous" });
+    expect(third.reply).toContain("support-answer@v5+gpt-4o-2024-08-06, rolled back in");
+    expect(third.reply).toContain("support-answer@v4+gpt-4o-2024-08-06, rolled back in");
+    expect(reactionsOn(f, third.commentId)).toEqual(["confused"]);
+    expect(await gitLog(f.path)).toHaveLength(commits);
+  });
+});
+
+const MINI = "gpt-4o-mini-2024-07-18";
+const GATE = (v: string) => `promptgate: support-answer@${v}`;
+
+describe("promote", () => {
+  it("promotes along rollout.order when the eval gate passed, and refuses to skip a stage", async () => {
+    const f = await setup();
+    await gh.setStatus(f.owner, f.name, f.versionCommits.v6!, {
+      state: "success",
+      context: GATE("v6"),
+    });
+
+    const skip = await f.say("/promote staging to production", "boss");
+    expect(skip.outcome).toBe("refused");
+    expect(skip.reply).toContain("skips `canary` in rollout.order");
+
+    const toCanary = await f.say("/promote staging to canary");
+    expect(toCanary.outcome).toBe("applied");
+    const [head] = await gitLog(f.path);
+    expect(head!.subject).toBe("promptgate(canary): promote support-answer v5 → v6 from staging");
+    expect(head!.trailers).toMatchObject({
+      "Promptgate-Action": "promote",
+      "Promptgate-Env": "canary",
+    });
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(environmentsYaml({ canary: "v6" }));
+    expect(reactionsOn(f, toCanary.commentId)).toEqual(["rocket"]);
+    expect(gh.deployments.find((d) => d.sha === head!.sha)?.environment).toBe("promptgate-canary");
+
+    const toProduction = await f.say("/promote canary to production", "maint");
+    expect(toProduction.outcome).toBe("applied");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ canary: "v6", production: "v6", productionModel: MINI }),
+    );
+
+    const again = await f.say("/promote canary to production", "maint");
+    expect(again.outcome).toBe("noop");
+    expect(again.reply).toContain("production is already on support-answer@v6");
+    expect(reactionsOn(f, again.commentId)).toEqual(["+1"]);
+  });
+
+  it("ramps canary traffic and /rollback canary stops it, keeping its pins", async () => {
+    const f = await setup();
+    expect((await f.say("/promote canary --traffic 10")).outcome).toBe("applied");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ canaryTraffic: 10 }),
+    );
+    expect((await f.say("/promote canary --traffic 50")).outcome).toBe("applied");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ canaryTraffic: 50 }),
+    );
+    const [ramp] = await gitLog(f.path);
+    expect(ramp!.subject).toBe("promptgate(canary): traffic 10% → 50%");
+
+    const bad = await f.say("/promote canary --traffic 150");
+    expect(bad.outcome).toBe("invalid");
+    expect(bad.reply).toContain("outside the range 0 to 100");
+
+    const stop = await f.say("/rollback canary");
+    expect(stop.outcome).toBe("applied");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ canaryTraffic: 0 }),
+    );
+  });
+
+  it("promote to production is refused for write and allowed for maintain", async () => {
+    const f = await setup();
+    await gh.setStatus(f.owner, f.name, f.versionCommits.v5!, {
+      state: "success",
+      context: GATE("v5"),
+    });
+    const commits = (await gitLog(f.path)).length;
+
+    const denied = await f.say("/promote canary to production", "writer");
+    expect(denied.outcome).toBe("denied");
+    expect(denied.reply).toContain(
+      "promote to production needs the maintain role or membership of team ml-release; you have the write role",
+    );
+    expect(reactionsOn(f, denied.commentId)).toEqual(["confused"]);
+    expect(await gitLog(f.path)).toHaveLength(commits);
+
+    const allowed = await f.say("/promote canary to production", "maint");
+    expect(allowed.outcome).toBe("applied");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v5", productionModel: MINI }),
+    );
+  });
+
+  it("a team named by the rule grants what the role does not", async () => {
+    const f = await setup({ pager: "read" });
+    const denied = await f.say("/rollback production", "pager");
+    expect(denied.outcome).toBe("denied");
+    gh.addTeamMember(f.owner, "oncall", "pager");
+    const allowed = await f.say("/rollback production", "pager");
+    expect(allowed.outcome).toBe("applied");
+  });
+
+  it.each([
+    ["missing", undefined],
+    ["pending", "pending"],
+    ["failure", "failure"],
+  ] as const)("refuses a version whose eval gate is %s (fail closed)", async (label, state) => {
+    const f = await setup();
+    if (state) {
+      await gh.setStatus(f.owner, f.name, f.versionCommits.v5!, { state, context: GATE("v5") });
+    }
+    // A passing status elsewhere (not on the commit that introduced v5) does not count.
+    await gh.setStatus(f.owner, f.name, "main", { state: "success", context: GATE("v5") });
+    const commits = (await gitLog(f.path)).length;
+    const said = await f.say("/promote canary to production", "maint");
+    expect(said.outcome).toBe("refused");
+    expect(said.result).toMatchObject({ code: "gate" });
+    expect(said.reply).toContain(`support-answer@v5 (${label})`);
+    expect(await gitLog(f.path)).toHaveLength(commits);
+  });
+
+  it("--force by an admin overrides a failing gate, and the reply and the commit say so", async () => {
+    const f = await setup();
+    await gh.setStatus(f.owner, f.name, f.versionCommits.v5!, {
+      state: "failure",
+      context: GATE("v5"),
+    });
+    const notAdmin = await f.say("/promote canary to production --force", "maint");
+    expect(notAdmin.outcome).toBe("denied");
+    expect(notAdmin.reply).toContain("`--force` needs the admin role");
+
+    const forced = await f.say(
+      '/promote canary to production --force --reason "hotfix for INC-7"',
+      "boss",
+    );
+    expect(forced.outcome).toBe("applied");
+    expect(forced.reply).toContain("Eval gate overridden");
+    const [head] = await gitLog(f.path);
+    expect(head!.body).toContain("Eval gate overridden with --force: support-answer@v5 (failure)");
+    expect(head!.trailers["Promptgate-Reason"]).toBe("hotfix for INC-7");
+  });
+
+  it("reads the gate from a check run when the app may read check runs, and fails closed when not", async () => {
+    const f = await setup();
+    // Posted the way the action posts it, with a GITHUB_TOKEN-style token.
+    const octokit = new ProbotOctokit({
+      auth: { token: gh.githubToken },
+      baseUrl: gh.url,
+      throttle: { enabled: false },
+      retry: { enabled: false },
+    });
+    await octokit.request("POST /repos/{owner}/{repo}/check-runs", {
+      owner: f.owner,
+      repo: f.name,
+      name: GATE("v5"),
+      head_sha: f.versionCommits.v5!,
+      status: "completed",
+      conclusion: "success",
+    });
+    // The manifest of issue 4 grants statuses but not checks: the run is invisible, so no gate.
+    const unseen = await f.say("/promote canary to production", "maint");
+    expect(unseen.outcome).toBe("refused");
+    expect(unseen.reply).toContain("support-answer@v5 (missing)");
+
+    const gh2 = await startGitHubStandIn({
+      app: { permissions: { ...DEFAULT_APP_PERMISSIONS, checks: "read" } },
+    });
+    const bot2 = await startBot(gh2);
+    try {
+      const repo = await createRolloutRepo(gh2, "acme", "checks");
+      gh2.setRole("acme", "checks", "maint", "maintain");
+      const issue = gh2.createIssue("acme", "checks", { title: "ship v5" });
+      const client = new ProbotOctokit({
+        auth: { token: gh2.githubToken },
+        baseUrl: gh2.url,
+        throttle: { enabled: false },
+        retry: { enabled: false },
+      });
+      await client.request("POST /repos/{owner}/{repo}/check-runs", {
+        owner: "acme",
+        repo: "checks",
+        name: GATE("v5"),
+        head_sha: repo.versionCommits.v5!,
+        status: "completed",
+        conclusion: "success",
+      });
+      const payload = buildPayload(gh2, repo, {
+        body: "/promote canary to production",
+        user: "maint",
+        issueNumber: issue,
+      });
+      expect((await deliver(bot2.url, payload)).status).toBe(200);
+      expect(bot2.results.map((r) => r.outcome)).toEqual(["applied"]);
+      expect(gh2.violations).toEqual([]);
+    } finally {
+      await bot2.close();
+      await gh2.close();
+    }
+  });
+});
+
+describe("freeze", () => {
+  it("blocks promote and never rollback", async () => {
+    const f = await setup();
+    await gh.setStatus(f.owner, f.name, f.versionCommits.v5!, {
+      state: "success",
+      context: GATE("v5"),
+    });
+    const byWriter = await f.say("/promptgate freeze production", "writer");
+    expect(byWriter.outcome).toBe("denied");
+
+    const freeze = await f.say('/promptgate freeze production --reason "INC-9 under way"', "maint");
+    expect(freeze.outcome).toBe("applied");
+    const frozen = await readFileAt(f.path, "environments.yaml");
+    expect(frozen).toMatch(
+      /freezes:\n {2}production: \{ by: maint, reason: INC-9 under way, since: /,
+    );
+
+    const promote = await f.say("/promote canary to production", "maint");
+    expect(promote.outcome).toBe("refused");
+    expect(promote.result).toMatchObject({ code: "frozen" });
+
+    const rollback = await f.say("/rollback production");
+    expect(rollback.outcome).toBe("applied");
+    expect(rollback.reply).toContain("bypassed");
+    const [head] = await gitLog(f.path);
+    expect(head!.body).toContain("Freeze of production bypassed");
+
+    expect((await f.say("/promptgate unfreeze production", "maint")).outcome).toBe("applied");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v3" }),
+    );
+  });
+});
+
+describe("what changes nothing", () => {
+  it("a dry run replies what would happen and commits nothing", async () => {
+    const f = await setup();
+    const commits = await gitLog(f.path);
+    const said = await f.say("/rollback production --dry-run");
+    expect(said.outcome).toBe("dry-run");
+    expect(said.reply).toContain("would roll back **production**");
+    expect(said.reply).toContain("v4 → v3");
+    expect(reactionsOn(f, said.commentId)).toEqual(["+1"]);
+    expect(await gitLog(f.path)).toEqual(commits);
+    expect(gh.deployments.filter((d) => d.repo === f.name)).toEqual([]);
+  });
+
+  it("ignores edited comments, bot comments, locked conversations and plain talk, without a single API call", async () => {
+    const f = await setup();
+    const commits = await gitLog(f.path);
+    const requests = gh.requests.length;
+    const edited = await f.say("/rollback production", "writer", { action: "edited" });
+    const byBot = await f.say("/rollback production", "deploy-bot[bot]", { userType: "Bot" });
+    const locked = await f.say("/rollback production", "writer", { locked: true });
+    const talk = await f.say("Should we /rollback production? Let me check.", "writer");
+    const quoted = await f.say("> /rollback production\nNo, please don't.", "writer");
+    for (const said of [edited, byBot, locked, talk, quoted]) {
+      expect(said.status).toBe(200);
+      expect(said.reply).toBeUndefined();
+      expect(reactionsOn(f, said.commentId)).toEqual([]);
+    }
+    expect([byBot, locked, talk, quoted].map((s) => s.outcome)).toEqual([
+      "ignored",
+      "ignored",
+      "ignored",
+      "ignored",
+    ]);
+    expect(gh.requests.length).toBe(requests);
+    expect(await gitLog(f.path)).toEqual(commits);
+  });
+
+  it("rejects a bad signature and does nothing", async () => {
+    const f = await setup();
+    const requests = gh.requests.length;
+    const handled = bot.results.length;
+    const payload = buildPayload(gh, f, {
+      body: "/rollback production",
+      user: "writer",
+      issueNumber: f.issue,
+    });
+    const res = await deliver(bot.url, payload, { secret: "not-the-secret" });
+    expect(res.status).toBe(400);
+    expect(bot.results.length).toBe(handled);
+    expect(gh.requests.length).toBe(requests);
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v4" }),
+    );
+  });
+
+  it("answers a near-miss verb with a suggestion and the usage", async () => {
+    const f = await setup();
+    const said = await f.say("/rolback production");
+    expect(said.outcome).toBe("invalid");
+    expect(said.reply).toContain("Did you mean `/rollback`?");
+    expect(reactionsOn(f, said.commentId)).toEqual(["confused"]);
+    const unknownEnv = await f.say("/rollback prod");
+    expect(unknownEnv.outcome).toBe("refused");
+    expect(unknownEnv.reply).toContain("the environments are `staging`, `canary`, `production`");
+  });
+
+  it("renders help and status from the live files", async () => {
+    const f = await setup();
+    const help = await f.say("/promptgate help", "someone");
+    expect(help.outcome).toBe("help");
+    expect(help.reply).toContain(
+      "promote to production: maintain role or above, or team ml-release",
+    );
+    const status = await f.say("/promptgate status production", "someone");
+    expect(status.outcome).toBe("status");
+    expect(status.reply).toMatch(/\| production +\| support-answer \| v4 +\| gpt-4o-2024-08-06 \|/);
+    expect(reactionsOn(f, status.commentId)).toEqual(["+1"]);
+  });
+});
+
+describe("files the bot cannot use", () => {
+  it("names the file, line and column of a broken environments.yaml and changes nothing", async () => {
+    const f = await setup();
+    const broken = environmentsYaml({}).replace("    traffic: 0", "    trafic: 0");
+    await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "environments.yaml": broken },
+      { message: "typo", author: "alice" },
+    );
+    const commits = (await gitLog(f.path)).length;
+    const said = await f.say("/rollback production");
+    expect(said.outcome).toBe("failed");
+    expect(said.reply).toContain('environments.yaml:7:5: unknown key "trafic"');
+    expect(reactionsOn(f, said.commentId)).toEqual(["confused"]);
+    expect(await gitLog(f.path)).toHaveLength(commits);
+  });
+});

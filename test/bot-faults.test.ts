@@ -1,0 +1,199 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  type BotServer,
+  createFixture,
+  environmentsYaml,
+  type Fixture,
+  gitLog,
+  reactionsOf,
+  readFileAt,
+  startBot,
+} from "./bot-harness.js";
+import { type GitHubStandIn, startGitHubStandIn } from "./stand-ins/github/index.js";
+
+let gh: GitHubStandIn;
+let bot: BotServer;
+let count = 0;
+
+beforeAll(async () => {
+  gh = await startGitHubStandIn();
+  bot = await startBot(gh);
+});
+
+afterAll(async () => {
+  await bot?.close();
+  await gh?.close();
+});
+
+afterEach(() => {
+  gh.setFaults([]);
+  expect(gh.violations.splice(0)).toEqual([]);
+});
+
+function setup(on: BotServer = bot): Promise<Fixture> {
+  return createFixture(gh, on, `faults-${++count}`);
+}
+
+/** The reply of an API failure: not applied, safe to retry. */
+const NOT_APPLIED = /^\*\*Not applied:\*\* .+\. Nothing was changed; it is safe to retry\.$/m;
+
+const PUT_ENVIRONMENTS = /\/contents\/environments\.yaml$/;
+
+/** Resolves once the bot's write of environments.yaml has reached the stand-in. */
+async function waitForWrite(f: Fixture, from: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const seen = gh.requests
+      .slice(from)
+      .some((r) => r.method === "PUT" && r.path.includes(`/${f.name}/contents/environments.yaml`));
+    if (seen) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error("the bot never wrote environments.yaml");
+}
+
+function writesOf(f: Fixture, from = 0) {
+  return gh.requests
+    .slice(from)
+    .filter((r) => r.method === "PUT" && r.path.includes(`/${f.name}/contents/`))
+    .map((r) => r.status);
+}
+
+function botReplies(f: Fixture) {
+  return gh.comments(f.owner, f.name, f.issue).filter((c) => c.user === gh.botLogin);
+}
+
+describe("idempotency", () => {
+  it("applies a redelivered comment once and replies once", async () => {
+    const f = await setup();
+    const payload = f.post("/rollback production");
+    const first = await f.send(payload);
+    const again = await f.send(payload);
+    expect([first.outcome, again.outcome]).toEqual(["applied", "duplicate"]);
+    const commits = await gitLog(f.path);
+    expect(
+      commits.filter((c) => c.trailers["Promptgate-Comment-Id"] === String(first.commentId)),
+    ).toHaveLength(1);
+    expect(botReplies(f)).toHaveLength(1);
+    expect(reactionsOf(gh, f, first.commentId)).toEqual(["rocket"]);
+  });
+
+  it("applies two simultaneous deliveries of one comment once", async () => {
+    const f = await setup();
+    const payload = f.post("/rollback production");
+    const id = (payload.comment as { id: number }).id;
+    const statuses = (await Promise.all([f.send(payload), f.send(payload)])).map((s) => s.status);
+    expect(statuses).toEqual([200, 200]);
+    const outcomes = bot.results.filter((r) => r.commentId === id).map((r) => r.outcome);
+    expect(outcomes.sort()).toEqual(["applied", "duplicate"]);
+    const commits = await gitLog(f.path);
+    expect(commits[0]!.subject).toBe("promptgate(production): rollback support-answer v4 → v3");
+    expect(commits[1]!.sha).toBe(f.productionCommits.v4);
+    expect(botReplies(f)).toHaveLength(1);
+    expect(reactionsOf(gh, f, id)).toEqual(["rocket"]);
+  });
+});
+
+describe("compare-and-swap", () => {
+  it("a stale sha (409) re-reads and re-plans when the environment still holds what was seen", async () => {
+    const f = await setup();
+    gh.setFaults([{ kind: "delay", ms: 700, method: "PUT", path: PUT_ENVIRONMENTS, times: 1 }]);
+    const from = gh.requests.length;
+    const pending = f.say("/rollback production");
+    await waitForWrite(f, from);
+    // Someone moves staging while the bot's write is in flight: the file's blob changes.
+    const staging = await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "environments.yaml": environmentsYaml({ staging: "v5" }) },
+      { message: "Staging back to v5", author: "dave" },
+    );
+    const said = await pending;
+    expect(said.outcome).toBe("applied");
+    expect(writesOf(f, from)).toEqual([409, 200]);
+    const [head, parent] = await gitLog(f.path);
+    expect(parent!.sha).toBe(staging);
+    expect(head!.parents).toEqual([staging]);
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ staging: "v5", production: "v3" }),
+    );
+  });
+
+  it("stops with the explanation when the environment itself changed, and applies nothing", async () => {
+    const f = await setup();
+    gh.setFaults([{ kind: "delay", ms: 700, method: "PUT", path: PUT_ENVIRONMENTS, times: 1 }]);
+    const from = gh.requests.length;
+    const pending = f.say("/rollback production");
+    await waitForWrite(f, from);
+    const bobs = await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "environments.yaml": environmentsYaml({ production: "v5" }) },
+      { message: "Ship support-answer v5", author: "bob" },
+    );
+    const said = await pending;
+    expect(said.outcome).toBe("conflict");
+    expect(said.reply).toContain(
+      `production changed while your command ran (now support-answer@v5+gpt-4o-2024-08-06, by @bob, commit ${bobs.slice(0, 7)}); nothing was applied.`,
+    );
+    expect(reactionsOf(gh, f, said.commentId)).toEqual(["confused"]);
+    expect((await gitLog(f.path))[0]!.sha).toBe(bobs);
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v5" }),
+    );
+  });
+});
+
+describe("GitHub failing", () => {
+  it.each([
+    ["a 502 while reading", { kind: "status", status: 502, method: "GET", path: /\/git\/trees\// }],
+    ["a 503 on the write", { kind: "status", status: 503, method: "PUT", path: PUT_ENVIRONMENTS }],
+  ] as const)(
+    "%s replies 'not applied, safe to retry' and leaves the file untouched",
+    async (_, fault) => {
+      const f = await setup();
+      const before = await gitLog(f.path);
+      gh.setFaults([fault]);
+      const said = await f.say("/rollback production");
+      gh.setFaults([]);
+      expect(said.outcome).toBe("failed");
+      expect(said.reply).toMatch(NOT_APPLIED);
+      expect(said.reply).toMatch(/GitHub answered 50[23]/);
+      expect(reactionsOf(gh, f, said.commentId)).toEqual(["-1"]);
+      expect(await gitLog(f.path)).toEqual(before);
+      expect(await readFileAt(f.path, "environments.yaml")).toBe(
+        environmentsYaml({ production: "v4" }),
+      );
+    },
+  );
+
+  it("a hang times out into 'not applied, safe to retry', file untouched", async () => {
+    const quick = await startBot(gh, { client: { timeoutMs: 600, retries: 0 } });
+    try {
+      const f = await setup(quick);
+      const before = await gitLog(f.path);
+      gh.setFaults([{ kind: "hang", method: "PUT", path: PUT_ENVIRONMENTS, times: 1 }]);
+      const said = await f.say("/rollback production");
+      expect(said.outcome).toBe("failed");
+      expect(said.reply).toContain("did not answer `PUT /repos/acme/");
+      expect(said.reply).toMatch(NOT_APPLIED);
+      expect(await gitLog(f.path)).toEqual(before);
+      expect(await readFileAt(f.path, "environments.yaml")).toBe(
+        environmentsYaml({ production: "v4" }),
+      );
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it("a failure after the commit still reports the change as applied, with a warning", async () => {
+    const f = await setup();
+    gh.setFaults([{ kind: "status", status: 500, method: "POST", path: /\/deployments$/ }]);
+    const said = await f.say("/rollback production");
+    expect(said.outcome).toBe("applied");
+    expect(said.reply).toContain("the deployment record of production could not be created");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v3" }),
+    );
+  });
+});
