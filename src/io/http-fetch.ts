@@ -44,16 +44,30 @@ export function httpFetch(
         const raw = res.rawHeaders;
         for (let i = 0; i + 1 < raw.length; i += 2) responseHeaders.append(raw[i]!, raw[i + 1]!);
         const status = res.statusCode ?? 0;
-        // A null-body status may not carry a stream.
-        const nullBody = status === 204 || status === 304 || init.method === "HEAD";
-        if (nullBody) res.resume();
-        resolve(
-          new Response(nullBody ? null : (Readable.toWeb(res) as ReadableStream), {
-            status,
-            statusText: res.statusMessage,
-            headers: responseHeaders,
-          }),
+        const meta = { status, statusText: res.statusMessage, headers: responseHeaders };
+        // A null-body status may not carry a body at all.
+        if (status === 204 || status === 304 || init.method === "HEAD") {
+          res.resume();
+          resolve(new Response(null, meta));
+          return;
+        }
+        // Server-sent events stay a stream; a JSON answer is read whole first, because wrapping
+        // it in a web ReadableStream costs more CPU than the rest of the response handling.
+        if ((responseHeaders.get("content-type") ?? "").includes("text/event-stream")) {
+          resolve(new Response(Readable.toWeb(res) as ReadableStream, meta));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve(new Response(Buffer.concat(chunks), meta)));
+        res.on("aborted", () =>
+          reject(
+            Object.assign(new Error("the response broke off after the headers"), {
+              code: "ECONNRESET",
+            }),
+          ),
         );
+        res.on("error", reject);
       },
     );
     req.on("error", reject);
