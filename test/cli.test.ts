@@ -141,6 +141,44 @@ describe("promptgate CLI", () => {
     expect(comment.length).toBeLessThanOrEqual(65_536);
   });
 
+  it("diff shows an edited environments.yaml with whether each newly pinned version passed its gate", async () => {
+    await repo.branch("pr-pin", "pr");
+    const envFile = join(repo.root, "environments.yaml");
+    const text = await readFile(envFile, "utf8");
+    const staging = text.indexOf("staging:");
+    const edited =
+      text.slice(0, staging) +
+      text
+        .slice(staging)
+        .replace("support-answer: { version: v2", "support-answer: { version: v3")
+        .replace(
+          "ticket-triage: { version: v1, model: gpt-4o-mini-2024-07-18 }",
+          "ticket-triage: { version: v2 }",
+        );
+    await repo.commit("pin the new versions in staging", { "environments.yaml": edited });
+    const outDir = join(repo.root, ".promptgate", "pins");
+    await cli(["diff", "--base", "main", "--head", "pr-pin", "--out-dir", outDir]);
+    await repo.checkout("pr");
+    const report = parseReportJson(await readFile(join(outDir, "report.json"), "utf8"), "pins");
+    const pins = report.environmentChanges.filter((c) => c.kind === "pin");
+    expect(pins).toEqual([
+      expect.objectContaining({
+        env: "staging",
+        prompt: "support-answer",
+        after: { version: "v3", model: "gpt-4o-mini-2024-07-18" },
+        gatePassed: false,
+      }),
+      expect.objectContaining({
+        env: "staging",
+        prompt: "ticket-triage",
+        after: { version: "v2" },
+        gatePassed: true,
+      }),
+    ]);
+    const comment = await readFile(join(outDir, "comment.md"), "utf8");
+    expect(comment).toMatch(/staging/);
+  });
+
   it("report --merge joins the shards of a sharded diff into the same verdicts", async () => {
     const shard = (k: number) => join(repo.root, ".promptgate", `shard-${k}`);
     for (const k of [1, 2]) {

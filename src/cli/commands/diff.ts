@@ -3,6 +3,7 @@ import { join, relative, resolve } from "node:path";
 import type { ChangeSet } from "../../compare/change-types.js";
 import { detectChanges } from "../../compare/changes.js";
 import { runDiff } from "../../compare/run-diff.js";
+import type { PromptComparison } from "../../compare/types.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
 import { loadRepo } from "../../formats/repo.js";
 import { git, gitRevisionSource, worktreeSource } from "../../io/file-sources.js";
@@ -115,7 +116,7 @@ export const diffCommand: Command = {
       comparisons: result.comparisons,
       changes: result.changes,
       environmentChanges: changes.environmentChanges.map((c) =>
-        c.kind === "pin" ? { ...c, gatePassed: null } : c,
+        c.kind === "pin" ? { ...c, gatePassed: gateOfPin(c, result.comparisons) } : c,
       ),
       notices: changes.notices,
       settings: {
@@ -136,6 +137,22 @@ export const diffCommand: Command = {
     return exitCodeOf(report);
   },
 };
+
+/**
+ * Whether a newly pinned version passed its gate, when this run evaluated it; null (not known
+ * here) otherwise — on GitHub, the bot reads the version's commit status before it promotes.
+ */
+function gateOfPin(
+  change: Extract<ChangeSet["environmentChanges"][number], { kind: "pin" }>,
+  comparisons: PromptComparison[],
+): boolean | null {
+  if (!change.needsGate || !change.after) return null;
+  const version = change.after.version;
+  const evaluated = comparisons.find(
+    (c) => c.prompt === change.prompt && c.head.version === version,
+  );
+  return evaluated ? !evaluated.blocked && evaluated.verdict !== "errors" : null;
+}
 
 function idleModels(): ModelStack {
   const unused = () => Promise.reject(new Error("no model call is planned"));
