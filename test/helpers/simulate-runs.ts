@@ -1,6 +1,7 @@
 import type { AdaptivePlan, AdaptiveStep } from "../../src/compare/adaptive.js";
 import { nextAdaptiveStep } from "../../src/compare/adaptive.js";
 import type { Random } from "../../src/compare/random.js";
+import { summariseRun } from "../../src/engine/run-eval.js";
 import type { CaseResult, PromptRun, Sample, Totals } from "../../src/engine/types.js";
 
 /**
@@ -157,51 +158,9 @@ export function summariseSimulatedCase(
   };
 }
 
-/** The engine's totals for a set of case results. */
+/** The engine's own totals for a set of case results. */
 export function totalSimulatedRun(cases: CaseResult[]): Totals {
-  let samples = 0;
-  let errors = 0;
-  let cost = 0;
-  let costKnown = true;
-  let ok = 0;
-  let rated = 0;
-  let passSum = 0;
-  let scoreSum = 0;
-  let promptTokens = 0;
-  let completionTokens = 0;
-  let latency = 0;
-  for (const c of cases) {
-    if (c.passRate !== null && c.score !== null) {
-      rated++;
-      passSum += c.passRate;
-      scoreSum += c.score;
-    }
-    for (const s of c.samples) {
-      samples++;
-      if (s.kind === "error") {
-        errors++;
-        continue;
-      }
-      ok++;
-      promptTokens += s.usage.promptTokens;
-      completionTokens += s.usage.completionTokens;
-      latency += s.latencyMs;
-      if (s.costUsd === null) costKnown = false;
-      else cost += s.costUsd;
-    }
-  }
-  return {
-    samples,
-    errors,
-    cacheHits: 0,
-    promptTokens,
-    completionTokens,
-    costUsd: costKnown && ok > 0 ? cost : null,
-    costPerRequestUsd: costKnown && ok > 0 ? cost / ok : null,
-    passRate: rated === 0 ? null : passSum / rated,
-    score: rated === 0 ? null : scoreSum / rated,
-    meanLatencyMs: ok === 0 ? null : latency / ok,
-  };
+  return summariseRun(cases);
 }
 
 export interface RunShape {

@@ -1,6 +1,7 @@
 import { hash } from "node:crypto";
 import { canonicalJson } from "../../src/engine/response-cache.js";
 import type { ChatModel, ChatRequest, ChatResponse } from "../../src/engine/types.js";
+import { seededStream } from "../stand-ins/openai/index.js";
 import {
   type ChatCompletionBody,
   estimateTokens,
@@ -81,9 +82,7 @@ export function createStandInChatModel(options: StandInChatModelOptions): StandI
   function randomFor(bodyHash: string): () => number {
     const n = timesSeen.get(bodyHash) ?? 0;
     timesSeen.set(bodyHash, n + 1);
-    // One-shot crypto.hash: the same sha256 as the server's createHash, in half the time.
-    const d = hash("sha256", `${seed}\0${bodyHash}\0${n}`, "buffer");
-    return sfc32(d.readUInt32LE(0), d.readUInt32LE(4), d.readUInt32LE(8), d.readUInt32LE(12));
+    return seededStream(seed, bodyHash, n);
   }
 
   return {
@@ -108,23 +107,6 @@ export function createStandInChatModel(options: StandInChatModelOptions): StandI
         model: body.model,
       };
     },
-  };
-}
-
-/** sfc32, as the stand-in server's (Chris Doty-Humphrey's small fast counter). */
-function sfc32(a: number, b: number, c: number, d: number): () => number {
-  return () => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
   };
 }
 

@@ -118,8 +118,7 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
     const bodyHash = createHash("sha256").update(canonicalJson(body)).digest("hex");
     const n = timesSeen.get(bodyHash) ?? 0;
     timesSeen.set(bodyHash, n + 1);
-    const d = createHash("sha256").update(`${seed}\0${bodyHash}\0${n}`).digest();
-    return sfc32(d.readUInt32LE(0), d.readUInt32LE(4), d.readUInt32LE(8), d.readUInt32LE(12));
+    return seededStream(seed, bodyHash, n);
   };
 
   const takeFault = (req: RecordedRequest): Fault | undefined => {
@@ -494,6 +493,15 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * The random stream of the n-th request with a given body hash: what makes the stand-in's noise
+ * deterministic under concurrency. Exported so an in-process model can draw exactly the same.
+ */
+export function seededStream(seed: number, bodyHash: string, n: number): () => number {
+  const d = createHash("sha256").update(`${seed}\0${bodyHash}\0${n}`).digest();
+  return sfc32(d.readUInt32LE(0), d.readUInt32LE(4), d.readUInt32LE(8), d.readUInt32LE(12));
 }
 
 /** A small, fast PRNG with a 128-bit state, enough for test noise (Chris Doty-Humphrey's sfc32). */
