@@ -25,7 +25,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
   const missing = ["GITHUB_EVENT_PATH", "GITHUB_TOKEN", "GITHUB_REPOSITORY"].filter((k) => !env[k]);
   if (missing.length > 0) {
     process.stderr.write(
-      `promptgate bot: ${missing.join(", ")} not set; run this as a step of a workflow triggered by issue_comment, with GITHUB_TOKEN in env (see docs/bot.md)\n`,
+      `promptgate bot: ${missing.join(", ")} not set; run this as a step of a workflow triggered by issue_comment, with GITHUB_TOKEN in env (see README.md, "Run it as a workflow")\n`,
     );
     return EXIT.config;
   }

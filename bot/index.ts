@@ -15,7 +15,7 @@ const problems = checkServerEnv(process.env);
 if (problems.length > 0) {
   process.stderr.write(
     `promptgate bot: not starting.\n${problems.map((p) => `  - ${p}`).join("\n")}\n` +
-      'See docs/bot.md ("Run it as a GitHub App").\n',
+      'See README.md ("Run it as a GitHub App").\n',
   );
   process.exit(2);
 }

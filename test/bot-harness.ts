@@ -506,7 +506,7 @@ export function reactionsOf(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The bot as its own process, started the way docs/bot.md tells users to
+// The bot as its own process, started the way README.md tells users to
 
 export interface BotProcess {
   url: string;

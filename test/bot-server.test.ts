@@ -1,5 +1,5 @@
 /**
- * The bot started the ways docs/bot.md tells users to: the built `dist/bot.js` with Probot's
+ * The bot started the ways README.md tells users to: the built `dist/bot.js` with Probot's
  * environment variables (built here into a temporary folder with the project's build script, so
  * the test never runs a stale bundle), and the workflow entry with the variables a runner sets.
  */
@@ -66,12 +66,12 @@ describe("what the docs promise", () => {
     expect(manifest.default_permissions).toEqual(DEFAULT_APP_PERMISSIONS);
   });
 
-  it("npm run bot is node dist/bot.js, as docs/bot.md says", async () => {
+  it("npm run bot is node dist/bot.js, as README.md says", async () => {
     const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as {
       scripts: Record<string, string>;
     };
     expect(pkg.scripts.bot).toBe("node dist/bot.js");
-    expect(await readFile(join(ROOT, "docs/bot.md"), "utf8")).toContain(
+    expect(await readFile(join(ROOT, "README.md"), "utf8")).toContain(
       "npm ci && npm run build && npm run bot",
     );
   });

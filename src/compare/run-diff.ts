@@ -14,7 +14,7 @@ import { PromptgateError } from "../errors.js";
 import type { GoldenCase } from "../formats/golden-set.js";
 import { findVersion, type Repo } from "../formats/repo.js";
 import type { Settings } from "../formats/settings.js";
-import type { PromptChange } from "../report/model.js";
+import type { PromptChange, ReportEnvironmentChange } from "../report/model.js";
 import { nextAdaptiveStep, planAdaptive } from "./adaptive.js";
 import type { ChangeSet, PlannedEvaluation } from "./change-types.js";
 import { comparePromptRuns, type SequentialBasis } from "./compare-runs.js";
@@ -215,4 +215,27 @@ function describePair(pair: PlannedPair): PromptChange {
     }
   }
   return change;
+}
+
+/** A prompt version passed its gate in this run: nothing blocked and no "errors" verdict. */
+export function passedGate(c: PromptComparison): boolean {
+  return !c.blocked && c.verdict !== "errors";
+}
+
+/**
+ * The report's environment changes, each newly pinned version marked with whether it passed its
+ * gate when this run evaluated it; null (not known here) otherwise. On GitHub the bot reads the
+ * version's commit status before it promotes.
+ */
+export function markPinGates(
+  changes: ChangeSet,
+  comparisons: readonly PromptComparison[],
+): ReportEnvironmentChange[] {
+  return changes.environmentChanges.map((c) => {
+    if (c.kind !== "pin") return c;
+    if (!c.needsGate || !c.after) return { ...c, gatePassed: null };
+    const version = c.after.version;
+    const evaluated = comparisons.find((x) => x.prompt === c.prompt && x.head.version === version);
+    return { ...c, gatePassed: evaluated ? passedGate(evaluated) : null };
+  });
 }

@@ -2,8 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import type { ChangeSet } from "../../compare/change-types.js";
 import { detectChanges } from "../../compare/changes.js";
-import { runDiff } from "../../compare/run-diff.js";
-import type { PromptComparison } from "../../compare/types.js";
+import { markPinGates, runDiff } from "../../compare/run-diff.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
 import { loadRepo } from "../../formats/repo.js";
 import { git, gitRevisionSource, worktreeSource } from "../../io/file-sources.js";
@@ -115,9 +114,7 @@ export const diffCommand: Command = {
       },
       comparisons: result.comparisons,
       changes: result.changes,
-      environmentChanges: changes.environmentChanges.map((c) =>
-        c.kind === "pin" ? { ...c, gatePassed: gateOfPin(c, result.comparisons) } : c,
-      ),
+      environmentChanges: markPinGates(changes, result.comparisons),
       notices: changes.notices,
       settings: {
         repeats: result.repeats,
@@ -137,22 +134,6 @@ export const diffCommand: Command = {
     return exitCodeOf(report);
   },
 };
-
-/**
- * Whether a newly pinned version passed its gate, when this run evaluated it; null (not known
- * here) otherwise — on GitHub, the bot reads the version's commit status before it promotes.
- */
-function gateOfPin(
-  change: Extract<ChangeSet["environmentChanges"][number], { kind: "pin" }>,
-  comparisons: PromptComparison[],
-): boolean | null {
-  if (!change.needsGate || !change.after) return null;
-  const version = change.after.version;
-  const evaluated = comparisons.find(
-    (c) => c.prompt === change.prompt && c.head.version === version,
-  );
-  return evaluated ? !evaluated.blocked && evaluated.verdict !== "errors" : null;
-}
 
 function idleModels(): ModelStack {
   const unused = () => Promise.reject(new Error("no model call is planned"));

@@ -1,0 +1,166 @@
+import { readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { PromptgateError } from "../src/errors.js";
+
+export type FailOn = "blocked" | "errors" | "never";
+
+/** Everything the action reads from its step: the inputs and the runner's context, parsed once. */
+export interface ActionInputs {
+  openaiApiKey: string | undefined;
+  openaiBaseUrl: string | undefined;
+  githubToken: string;
+  /** Empty only outside a pull request, where it must be given. */
+  base: string;
+  head: string;
+  /** Absolute: the repository root (or a subfolder of it) holding promptgate.yaml. */
+  root: string;
+  repeats: number | undefined;
+  concurrency: number | undefined;
+  comment: boolean;
+  failOn: FailOn;
+  cacheDir: string | undefined;
+}
+
+export interface PullRequestRef {
+  number: number;
+  headSha: string;
+  baseSha: string;
+}
+
+export interface RunnerContext {
+  repository: { owner: string; repo: string };
+  apiUrl: string;
+  serverUrl: string;
+  sha: string | undefined;
+  eventName: string | undefined;
+  pullRequest: PullRequestRef | undefined;
+  workspace: string;
+  runnerTemp: string;
+  runUrl: string | undefined;
+  stepSummary: string | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * The env names action.yml sets. A composite action gets no INPUT_* variables from the runner
+ * (actions/runner#665), so action.yml passes each input under these names explicitly.
+ */
+export const INPUT_ENV = {
+  openaiApiKey: "INPUT_OPENAI_API_KEY",
+  openaiBaseUrl: "INPUT_OPENAI_BASE_URL",
+  githubToken: "INPUT_GITHUB_TOKEN",
+  base: "INPUT_BASE",
+  head: "INPUT_HEAD",
+  workingDirectory: "INPUT_WORKING_DIRECTORY",
+  repeats: "INPUT_REPEATS",
+  concurrency: "INPUT_CONCURRENCY",
+  comment: "INPUT_COMMENT",
+  failOn: "INPUT_FAIL_ON",
+  cacheDir: "INPUT_CACHE_DIR",
+} as const;
+
+const FAIL_ON: readonly FailOn[] = ["blocked", "errors", "never"];
+
+export function getInputs(env: Env, context: RunnerContext): ActionInputs {
+  const read = (key: keyof typeof INPUT_ENV) => {
+    const value = env[INPUT_ENV[key]]?.trim();
+    return value ? value : undefined;
+  };
+  const failOn = (read("failOn") ?? "blocked").toLowerCase();
+  if (!FAIL_ON.includes(failOn as FailOn)) {
+    throw inputError("fail-on", `must be one of ${FAIL_ON.join(", ")}, got "${failOn}"`);
+  }
+  const base = read("base") ?? context.pullRequest?.baseSha;
+  if (!base) {
+    throw inputError(
+      "base",
+      `is required outside a pull request (this is a ${context.eventName ?? "unknown"} event)`,
+    );
+  }
+  const githubToken = read("githubToken");
+  if (!githubToken) throw inputError("github-token", "is empty");
+  const workingDirectory = read("workingDirectory") ?? ".";
+  const cacheDir = read("cacheDir");
+  return {
+    openaiApiKey: read("openaiApiKey"),
+    openaiBaseUrl: read("openaiBaseUrl"),
+    githubToken,
+    base,
+    head: read("head") ?? "HEAD",
+    root: resolve(context.workspace, workingDirectory),
+    repeats: readInt(read("repeats"), "repeats", 1, 100),
+    concurrency: readInt(read("concurrency"), "concurrency", 1, 1000),
+    comment: readBool(read("comment"), "comment", true),
+    failOn: failOn as FailOn,
+    cacheDir: cacheDir && !isAbsolute(cacheDir) ? join(context.workspace, cacheDir) : cacheDir,
+  };
+}
+
+/** The runner's environment and the event it saved at GITHUB_EVENT_PATH. */
+export function readRunnerContext(env: Env): RunnerContext {
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? "").split("/");
+  if (!owner || !repo) {
+    throw new PromptgateError("E_CONFIG", "GITHUB_REPOSITORY is not set to owner/name", {
+      hint: "run promptgate's action as a step of a GitHub Actions workflow",
+    });
+  }
+  const event = env.GITHUB_EVENT_PATH ? readEvent(env.GITHUB_EVENT_PATH) : {};
+  const pr = event.pull_request;
+  const serverUrl = (env.GITHUB_SERVER_URL ?? "https://github.com").replace(/\/+$/, "");
+  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+  return {
+    repository: { owner, repo },
+    apiUrl: env.GITHUB_API_URL ?? "https://api.github.com",
+    serverUrl,
+    sha: env.GITHUB_SHA,
+    eventName: env.GITHUB_EVENT_NAME,
+    pullRequest:
+      pr && typeof pr.number === "number"
+        ? { number: pr.number, headSha: pr.head?.sha ?? "", baseSha: pr.base?.sha ?? "" }
+        : undefined,
+    workspace,
+    runnerTemp: env.RUNNER_TEMP ?? join(workspace, ".promptgate"),
+    runUrl: env.GITHUB_RUN_ID
+      ? `${serverUrl}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined,
+    stepSummary: env.GITHUB_STEP_SUMMARY,
+  };
+}
+
+interface EventPayload {
+  pull_request?: { number?: number; head?: { sha?: string }; base?: { sha?: string } };
+}
+
+function readEvent(path: string): EventPayload {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as EventPayload;
+  } catch (e) {
+    throw new PromptgateError("E_CONFIG", `cannot read the event at GITHUB_EVENT_PATH (${path})`, {
+      cause: e,
+    });
+  }
+}
+
+function inputError(name: string, message: string): PromptgateError {
+  return new PromptgateError("E_USAGE", `input ${name} ${message}`, {
+    hint: "see the inputs table in promptgate's README",
+  });
+}
+
+function readInt(value: string | undefined, name: string, min: number, max: number) {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw inputError(name, `must be a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+function readBool(value: string | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  // The YAML 1.2 core schema's booleans, as @actions/core's getBooleanInput accepts them.
+  if (/^(true|True|TRUE)$/.test(value)) return true;
+  if (/^(false|False|FALSE)$/.test(value)) return false;
+  throw inputError(name, `must be true or false, got "${value}"`);
+}

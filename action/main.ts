@@ -1,0 +1,44 @@
+/**
+ * The GitHub Action's entry (action.yml runs the bundle of this file, dist/action.js). The one
+ * place that reads the step's environment and the one error boundary: everything below it throws.
+ */
+import * as core from "@actions/core";
+import { describeError } from "../src/errors.js";
+import { createCommentStore, createStatusWriter } from "./github.js";
+import { getInputs, readRunnerContext } from "./inputs.js";
+import { runAction } from "./run.js";
+
+async function main(env: NodeJS.ProcessEnv): Promise<void> {
+  const context = readRunnerContext(env);
+  const inputs = getInputs(env, context);
+  // Masked in the log, should any library ever print it.
+  core.setSecret(inputs.githubToken);
+  if (inputs.openaiApiKey) core.setSecret(inputs.openaiApiKey);
+
+  const pr = context.pullRequest;
+  const outcome = await runAction(inputs, context, {
+    comments:
+      pr && inputs.comment
+        ? createCommentStore(inputs.githubToken, context.apiUrl, context.repository, pr.number)
+        : undefined,
+    statuses: createStatusWriter(inputs.githubToken, context.apiUrl, context.repository),
+    async writeSummary(markdown) {
+      if (context.stepSummary) await core.summary.addRaw(markdown, true).write();
+    },
+    log: (message) => core.info(message),
+    warn: (message) => core.warning(message),
+  });
+
+  core.setOutput("verdict", outcome.verdict);
+  core.setOutput("summary", outcome.summary);
+  core.setOutput("report-dir", outcome.reportDir);
+  core.setOutput("comment-url", outcome.commentUrl ?? "");
+  if (outcome.failed) throw new GateFailure(`promptgate ${outcome.verdict}: ${outcome.summary}`);
+}
+
+/** The verdict failing the step by `fail-on`: expected, so it is said plainly, not as an error. */
+class GateFailure extends Error {}
+
+await main(process.env).catch((e: unknown) => {
+  core.setFailed(e instanceof GateFailure ? e.message : describeError(e));
+});

@@ -1,0 +1,309 @@
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseReportJson } from "../src/report/json.js";
+import { ISOLATED_GIT_ENV } from "./helpers/git-repo.js";
+import { type GitHubStandIn, startGitHubStandIn } from "./stand-ins/github/index.js";
+import {
+  loadRules,
+  type OpenAIStandIn,
+  rulesResponder,
+  startOpenAIStandIn,
+} from "./stand-ins/openai/index.js";
+import {
+  type CompositeResult,
+  disposeRun,
+  runComposite,
+  splitTemplate,
+} from "./stand-ins/runner/index.js";
+
+/**
+ * action.yml as GitHub runs it: the runner stand-in executes the composite step, which runs the
+ * BUILT bundle (dist/action.js, built here into a temporary folder) against the GitHub stand-in
+ * (comments, statuses, validated against GitHub's OpenAPI description) and the LLM stand-in
+ * scripted like the demo, on a real checkout of a pull request made from examples/.
+ */
+const run = promisify(execFile);
+const EXAMPLES = resolve("examples");
+const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
+const OWNER = "acme";
+const REPO = "support-bot";
+
+let gh: GitHubStandIn;
+let llm: OpenAIStandIn;
+let actionPath: string;
+let workspace: string;
+let temp: string;
+let pull: { number: number; head: string; base: string };
+let firstPrCommit: string;
+const runs: CompositeResult[] = [];
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+}
+
+async function git(cwd: string, ...args: string[]) {
+  return (await run("git", args, { cwd, env: ISOLATED_GIT_ENV, encoding: "utf8" })).stdout.trim();
+}
+
+beforeAll(async () => {
+  temp = await mkdtemp(join(tmpdir(), "promptgate-action-test-"));
+  // The action as a user's workflow fetches it: action.yml next to dist/action.js.
+  actionPath = join(temp, "action");
+  await run(process.execPath, ["scripts/build.mjs", "--outdir", join(actionPath, "dist")]);
+  await cp("action.yml", join(actionPath, "action.yml"));
+
+  [gh, llm] = await Promise.all([
+    startGitHubStandIn(),
+    startOpenAIStandIn({
+      seed: 11,
+      validate: true,
+      responder: rulesResponder(await loadRules(join(EXAMPLES, "stand-in.yaml"))),
+    }),
+  ]);
+  const files: Record<string, string> = {};
+  for (const path of await listFiles(EXAMPLES)) {
+    if (PR_FILES.includes(path) || path.endsWith("stand-in.yaml")) continue;
+    files[path] = await readFile(join(EXAMPLES, path), "utf8");
+  }
+  await gh.createRepo(OWNER, REPO, files);
+  // Two commits, so the commit that added a version (where /promote reads its gate) is not the head.
+  const [supportV3, triageV2] = PR_FILES as [string, string];
+  firstPrCommit = await gh.commitFiles(
+    OWNER,
+    REPO,
+    { [supportV3]: await readFile(join(EXAMPLES, supportV3), "utf8") },
+    { branch: "new-prompts", message: "support-answer v3" },
+  );
+  const head = await gh.commitFiles(
+    OWNER,
+    REPO,
+    { [triageV2]: await readFile(join(EXAMPLES, triageV2), "utf8") },
+    { branch: "new-prompts", message: "ticket-triage v2" },
+  );
+  const base = (await gh.resolve(OWNER, REPO, "main"))!;
+  pull = { number: gh.createPull(OWNER, REPO, { head: "new-prompts" }), head, base };
+
+  // actions/checkout with fetch-depth: 0, at the pull request's head.
+  workspace = join(temp, "workspace");
+  await git(temp, "clone", "--quiet", gh.repoPath(OWNER, REPO), workspace);
+  await git(workspace, "checkout", "--quiet", "--detach", head);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(runs.map(disposeRun));
+  await Promise.all([gh?.close(), llm?.close()]);
+  if (temp) await rm(temp, { recursive: true, force: true });
+});
+
+function pullRequestEvent(p: { number: number; head: string; base: string; branch: string }) {
+  return {
+    action: "synchronize",
+    number: p.number,
+    pull_request: {
+      number: p.number,
+      head: { sha: p.head, ref: p.branch },
+      base: { sha: p.base, ref: "main" },
+    },
+    repository: gh.repositoryJson(OWNER, REPO),
+  };
+}
+
+async function runAction(
+  withInputs: Record<string, string>,
+  p = { ...pull, branch: "new-prompts" },
+): Promise<CompositeResult> {
+  const result = await runComposite({
+    actionPath,
+    with: { "openai-base-url": llm.baseURL, ...withInputs },
+    eventName: "pull_request",
+    event: pullRequestEvent(p),
+    repository: `${OWNER}/${REPO}`,
+    workspace,
+    token: gh.githubToken,
+    apiUrl: gh.url,
+    sha: p.head,
+    baseRef: "main",
+    headRef: p.branch,
+    runId: 4242,
+  });
+  runs.push(result);
+  return result;
+}
+
+describe("the GitHub Action (action.yml through the runner stand-in)", () => {
+  it("blocks the regression: one comment, the statuses, the summary, the outputs, a failed step", async () => {
+    const result = await runAction({});
+    expect(result.exitCode, result.stderr + result.stdout).not.toBe(0);
+    expect(result.outcome).toBe("failure");
+    expect(result.outputs.verdict).toBe("blocked");
+    expect(result.outputs.summary).toMatch(/^support-answer v2 → v3 regresses/);
+    expect(result.annotations.some((a) => a.level === "error" && /blocked/.test(a.message))).toBe(
+      true,
+    );
+
+    const comments = gh.comments(OWNER, REPO, pull.number);
+    expect(comments).toHaveLength(1);
+    const comment = comments[0]!;
+    expect(comment.body.startsWith("<!-- promptgate:report v1 -->")).toBe(true);
+    expect(comment.body).toContain("❌");
+    expect(comment.user).toBe("github-actions[bot]");
+    expect(result.outputs["comment-url"]).toMatch(new RegExp(`#issuecomment-${comment.id}$`));
+    // The pending comment came first, then the report replaced it in place.
+    const writes = gh.requests.filter(
+      (r) => r.operation?.includes("comments") && r.method !== "GET",
+    );
+    expect(writes.map((r) => r.method)).toEqual(["POST", "PATCH"]);
+    expect((writes[0]!.body as { body: string }).body).toMatch(
+      /⏳ evaluating 2 prompts, \d+ samples/,
+    );
+
+    const statuses = gh.statuses(OWNER, REPO, pull.head);
+    expect(
+      Object.fromEntries(statuses.map((s) => [s.context, s.state])),
+      JSON.stringify(statuses),
+    ).toEqual({
+      "promptgate: support-answer@v3": "failure",
+      "promptgate: ticket-triage@v2": "success",
+    });
+    expect(statuses[0]?.targetUrl).toBe(`https://github.com/${OWNER}/${REPO}/actions/runs/4242`);
+    expect(gh.statuses(OWNER, REPO, firstPrCommit).map((s) => [s.context, s.state])).toEqual([
+      ["promptgate: support-answer@v3", "failure"],
+    ]);
+
+    expect(result.summary).toContain("support-answer");
+    expect(result.summary).not.toContain("<!-- promptgate:report v1 -->");
+
+    const reportDir = result.outputs["report-dir"]!;
+    expect(reportDir.startsWith(result.runnerTemp)).toBe(true);
+    expect((await readdir(reportDir)).sort()).toEqual([
+      "comment.md",
+      "report.html",
+      "report.json",
+      "summary.md",
+    ]);
+    const report = parseReportJson(await readFile(join(reportDir, "report.json"), "utf8"), "r");
+    expect(report.head.sha).toBe(pull.head);
+    expect(report.base.sha).toBe(pull.base);
+    expect(report.repository).toBe(`${OWNER}/${REPO}`);
+    expect(gh.violations).toEqual([]);
+    expect(llm.violations).toEqual([]);
+  });
+
+  it("a second run edits the same comment in place and passes with fail-on: never", async () => {
+    const before = gh.comments(OWNER, REPO, pull.number);
+    const requestsBefore = gh.requests.length;
+    const result = await runAction({ "fail-on": "never" });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(result.outputs.verdict).toBe("blocked");
+    const after = gh.comments(OWNER, REPO, pull.number);
+    expect(after.map((c) => c.id)).toEqual(before.map((c) => c.id));
+    const writes = gh.requests
+      .slice(requestsBefore)
+      .filter((r) => r.operation?.includes("comments") && r.method !== "GET");
+    // The pending note and then the report, both onto the existing comment.
+    expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PATCH /repos/${OWNER}/${REPO}/issues/comments/${before[0]!.id}`,
+      `PATCH /repos/${OWNER}/${REPO}/issues/comments/${before[0]!.id}`,
+    ]);
+    expect(after[0]!.body).toContain("❌");
+    expect(gh.violations).toEqual([]);
+  });
+
+  it("a pull request that changes no prompt passes without a comment or a status", async () => {
+    const head = await gh.commitFiles(
+      OWNER,
+      REPO,
+      { "README.md": "# support bot\n" },
+      { branch: "docs-only", message: "docs" },
+    );
+    const number = gh.createPull(OWNER, REPO, { head: "docs-only" });
+    await git(workspace, "fetch", "--quiet", "origin", "docs-only");
+    await git(workspace, "checkout", "--quiet", "--detach", head);
+    try {
+      const llmRequests = llm.requests.length;
+      const result = await runAction({}, { number, head, base: pull.base, branch: "docs-only" });
+      expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+      expect(result.outputs.verdict).toBe("pass");
+      expect(result.outputs.summary).toBe("no changed prompt to evaluate");
+      expect(result.outputs["comment-url"]).toBe("");
+      expect(gh.comments(OWNER, REPO, number)).toEqual([]);
+      expect(gh.statuses(OWNER, REPO, head)).toEqual([]);
+      expect(llm.requests.length).toBe(llmRequests);
+      expect(result.summary).toContain("no changed prompt to evaluate");
+
+      // The prompt changes were reverted after an earlier run: its comment must not keep saying ❌.
+      const earlier = gh.addComment(OWNER, REPO, number, {
+        body: "<!-- promptgate:report v1 -->\n### ❌ blocked: an earlier run",
+        user: "github-actions[bot]",
+      });
+      const again = await runAction({}, { number, head, base: pull.base, branch: "docs-only" });
+      expect(again.exitCode, again.stderr + again.stdout).toBe(0);
+      const comments = gh.comments(OWNER, REPO, number);
+      expect(comments.map((c) => c.id)).toEqual([earlier.id]);
+      expect(comments[0]!.body).toMatch(/^<!-- promptgate:report v1 -->/);
+      expect(comments[0]!.body).toContain("no changed prompt to evaluate");
+      expect(comments[0]!.body).not.toContain("❌");
+      expect(again.outputs["comment-url"]).toBe(earlier.html_url);
+    } finally {
+      await git(workspace, "checkout", "--quiet", "--detach", pull.head);
+    }
+    expect(gh.violations).toEqual([]);
+  });
+
+  it("with a read-only token (a fork's pull request) it warns, and still reports and decides", async () => {
+    const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "from a fork" });
+    const refused = {
+      kind: "status",
+      status: 403,
+      message: "Resource not accessible by integration",
+    } as const;
+    gh.setFaults([
+      { ...refused, method: "POST", path: /\/issues\/\d+\/comments$/ },
+      { ...refused, method: "POST", path: /\/statuses\// },
+    ]);
+    try {
+      const result = await runAction({}, { ...pull, number, branch: "new-prompts" });
+      expect(result.exitCode).not.toBe(0);
+      expect(result.outputs.verdict).toBe("blocked");
+      expect(result.outputs["comment-url"]).toBe("");
+      const warnings = result.annotations.filter((a) => a.level === "warning");
+      expect(warnings.length).toBeGreaterThan(0);
+      expect(warnings[0]?.message).toMatch(/403.*pull-requests: write/);
+      expect(result.summary).toContain("support-answer");
+      expect(gh.comments(OWNER, REPO, number)).toEqual([]);
+    } finally {
+      gh.setFaults([]);
+    }
+    expect(gh.violations).toEqual([]);
+  });
+
+  it("refuses a bad input before touching GitHub, naming it", async () => {
+    const requestsBefore = gh.requests.length;
+    const result = await runAction({ "fail-on": "sometimes" });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.annotations.map((a) => a.message).join("\n")).toMatch(
+      /input fail-on must be one of blocked, errors, never, got "sometimes"/,
+    );
+    expect(gh.requests.length).toBe(requestsBefore);
+  });
+});
+
+describe("the runner stand-in", () => {
+  it("splits templates without closing on }} inside a string literal", () => {
+    const template = ["a $", "{{ format('}}{0}', x) }} b"].join("");
+    expect(splitTemplate(template)).toEqual([
+      { kind: "text", text: "a " },
+      { kind: "expression", text: "format('}}{0}', x)" },
+      { kind: "text", text: " b" },
+    ]);
+  });
+
+  it("rejects inputs that action.yml does not declare", async () => {
+    await expect(runAction({ "fail-onn": "never" })).rejects.toThrow(/unexpected input.*fail-onn/);
+  });
+});
