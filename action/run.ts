@@ -1,6 +1,4 @@
 import { join } from "node:path";
-import { writeReports } from "../src/cli/commands/diff.js";
-import { createModelStack } from "../src/cli/models.js";
 import { detectChanges } from "../src/compare/changes.js";
 import {
   type DiffInput,
@@ -14,6 +12,8 @@ import { PromptgateErrors } from "../src/errors.js";
 import { loadRepo } from "../src/formats/repo.js";
 import { git, gitRevisionSource } from "../src/io/file-sources.js";
 import { listChangedFiles } from "../src/io/git-changes.js";
+import { createModelStack } from "../src/io/model-stack.js";
+import { writeReports } from "../src/io/write-reports.js";
 import {
   COMMENT_MARKER,
   createReport,

@@ -24,14 +24,17 @@ export function createProgressReporter(
     const elapsed = (now() - started) / 1000;
     const rate = elapsed > 0 ? p.done / elapsed : 0;
     const left = p.total - p.done;
-    const eta = rate > 0 && left > 0 ? ` eta ${formatSeconds(left / rate)}` : "";
+    // The first answers include connection set-up: a rate from them predicts nonsense.
+    const settled = elapsed >= 1 || p.done >= p.total * 0.05;
+    const eta = settled && rate > 0 && left > 0 ? ` eta ${formatSeconds(left / rate)}` : "";
     const extras = [
       p.cacheHits > 0 ? `${p.cacheHits} cached` : "",
       p.errors > 0 ? `${p.errors} errors` : "",
     ]
       .filter(Boolean)
       .join(", ");
-    return `${p.done}/${p.total} samples, ${rate.toFixed(1)}/s${eta}${extras ? ` (${extras})` : ""}`;
+    const speed = settled ? `, ${rate.toFixed(1)}/s` : "";
+    return `${p.done}/${p.total} samples${speed}${eta}${extras ? ` (${extras})` : ""}`;
   };
 
   return {

@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import type { ChangeSet } from "../../compare/change-types.js";
 import { detectChanges } from "../../compare/changes.js";
@@ -7,18 +6,12 @@ import { PromptgateError, PromptgateErrors } from "../../errors.js";
 import { loadRepo } from "../../formats/repo.js";
 import { git, gitRevisionSource, worktreeSource } from "../../io/file-sources.js";
 import { listChangedFiles } from "../../io/git-changes.js";
-import {
-  createReport,
-  type Report,
-  renderComment,
-  renderHtml,
-  renderSummary,
-  toJson,
-} from "../../report/index.js";
+import { createModelStack, type ModelStack } from "../../io/model-stack.js";
+import { writeReports } from "../../io/write-reports.js";
+import { createReport, type Report } from "../../report/index.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
 import { percent, textTable } from "../format.js";
 import { type Command, EXIT, type ExitCode } from "../io.js";
-import { createModelStack, type ModelStack } from "../models.js";
 import { createProgressReporter } from "../progress.js";
 
 const usage = `promptgate diff --base REF [--head REF|worktree] [--out-dir DIR] [--repeats N] [--shard K/N]
@@ -143,16 +136,6 @@ function idleModels(): ModelStack {
     baseURL: "",
     cacheDir: undefined,
   };
-}
-
-export async function writeReports(outDir: string, report: Report): Promise<void> {
-  await mkdir(outDir, { recursive: true });
-  await Promise.all([
-    writeFile(join(outDir, "comment.md"), renderComment(report)),
-    writeFile(join(outDir, "summary.md"), renderSummary(report)),
-    writeFile(join(outDir, "report.html"), renderHtml(report)),
-    writeFile(join(outDir, "report.json"), toJson(report)),
-  ]);
 }
 
 export function exitCodeOf(report: Report): ExitCode {

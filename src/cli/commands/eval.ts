@@ -7,10 +7,10 @@ import { PromptgateError } from "../../errors.js";
 import { loadRepo } from "../../formats/repo.js";
 import type { Settings } from "../../formats/settings.js";
 import { worktreeSource } from "../../io/file-sources.js";
+import { createModelStack } from "../../io/model-stack.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
 import { percent, textTable, usd } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
-import { createModelStack } from "../models.js";
 import { createProgressReporter } from "../progress.js";
 
 const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repeats N] [--out FILE] [--json]

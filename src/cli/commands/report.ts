@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { writeReports } from "../../io/write-reports.js";
 import { mergeReports, parseReportJson } from "../../report/index.js";
 import { parseFlags } from "../args.js";
 import { type Command, EXIT } from "../io.js";
-import { exitCodeOf, renderDiffText, writeReports } from "./diff.js";
+import { exitCodeOf, renderDiffText } from "./diff.js";
 
 const usage = `promptgate report --merge SHARD.json [SHARD.json ...] [--out-dir DIR]
 

@@ -4,7 +4,7 @@ import { withEmbeddingCache, withResponseCache } from "../engine/response-cache.
 import type { ChatModel, EmbeddingModel } from "../engine/types.js";
 import { PromptgateError } from "../errors.js";
 import type { Settings } from "../formats/settings.js";
-import { createDiskStore } from "../io/disk-cache.js";
+import { createDiskStore } from "./disk-cache.js";
 
 export interface ModelFlags {
   baseUrl?: string;
