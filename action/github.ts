@@ -1,5 +1,7 @@
 import { Octokit } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
+import { readGateStates } from "../bot/github/gates.js";
+import type { GateState } from "../src/rollout/index.js";
 
 /** The pull request's one promptgate comment: found by its marker, created once, then edited. */
 export interface CommentStore {
@@ -27,6 +29,16 @@ export interface CommitStatus {
 /** Commit statuses: the eval gate the bot's `/promote` reads. */
 export interface StatusWriter {
   post(status: CommitStatus): Promise<void>;
+}
+
+/** The eval gate of versions already on a branch: the same lookup the bot's `/promote` makes. */
+export interface GateReader {
+  /** By `prompt@version`: the state of its `promptgate: …` status on the commit that added it. */
+  read(
+    headSha: string,
+    promptsDir: string,
+    versions: { prompt: string; version: string }[],
+  ): Promise<Record<string, GateState>>;
 }
 
 export interface RepoRef {
@@ -100,6 +112,14 @@ export function createStatusWriter(token: string, apiUrl: string, repo: RepoRef)
         ...(status.targetUrl ? { target_url: status.targetUrl } : {}),
       });
     },
+  };
+}
+
+export function createGateReader(token: string, apiUrl: string, repo: RepoRef): GateReader {
+  const octokit = createClient(token, apiUrl);
+  return {
+    read: (headSha, promptsDir, versions) =>
+      readGateStates(octokit, repo, headSha, promptsDir, versions),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import * as core from "@actions/core";
 import { describeError } from "../src/errors.js";
-import { createCommentStore, createStatusWriter } from "./github.js";
+import { createCommentStore, createGateReader, createStatusWriter } from "./github.js";
 import { getInputs, readRunnerContext } from "./inputs.js";
 import { runAction } from "./run.js";
 
@@ -22,6 +22,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
         ? createCommentStore(inputs.githubToken, context.apiUrl, context.repository, pr.number)
         : undefined,
     statuses: createStatusWriter(inputs.githubToken, context.apiUrl, context.repository),
+    gates: createGateReader(inputs.githubToken, context.apiUrl, context.repository),
     async writeSummary(markdown) {
       if (context.stepSummary) await core.summary.addRaw(markdown, true).write();
     },

@@ -18,12 +18,13 @@ import {
   COMMENT_MARKER,
   createReport,
   type OverallVerdict,
+  type ReportEnvironmentChange,
   renderComment,
   renderPendingComment,
   renderSummary,
 } from "../src/report/index.js";
 import { gateContext } from "../src/rollout/plan.js";
-import type { CommentStore, StatusWriter, StoredComment } from "./github.js";
+import type { CommentStore, GateReader, StatusWriter, StoredComment } from "./github.js";
 import type { ActionInputs, FailOn, RunnerContext } from "./inputs.js";
 
 /** What the action does to the world, passed in so the flow reads apart from its transports. */
@@ -31,6 +32,8 @@ export interface ActionDeps {
   /** Absent outside a pull request or with `comment: false`. */
   comments: CommentStore | undefined;
   statuses: StatusWriter;
+  /** Reads the gates of pinned versions this run did not evaluate; absent: they stay unknown. */
+  gates?: GateReader;
   writeSummary(markdown: string): Promise<void>;
   log(message: string): void;
   warn(message: string): void;
@@ -93,6 +96,12 @@ export async function runAction(
           ...modelDeps(inputs, head.settings),
           onProgress: () => {},
         });
+  const environmentChanges = await readPinGates(
+    markPinGates(changes, result?.comparisons ?? []),
+    deps,
+    headSha,
+    head.settings.paths.prompts,
+  );
   const report = createReport({
     generatedAt: new Date().toISOString(),
     repository: `${context.repository.owner}/${context.repository.repo}`,
@@ -102,7 +111,7 @@ export async function runAction(
     head: { ref: inputs.head, sha: headSha },
     comparisons: result?.comparisons ?? [],
     changes: result?.changes ?? [],
-    environmentChanges: markPinGates(changes, result?.comparisons ?? []),
+    environmentChanges,
     notices: changes.notices,
     settings: {
       repeats: result?.repeats ?? head.settings.repeats,
@@ -121,7 +130,10 @@ export async function runAction(
     const body = renderComment(report);
     comment = await tolerate(deps, "update the comment", async () => {
       if (comment) return comments.update(comment.id, body);
-      if (report.comparisons.length > 0) return upsertComment(comments, body);
+      // An edit of environments.yaml alone is still worth a comment: the pins and their gates.
+      if (report.comparisons.length > 0 || report.environmentChanges.length > 0) {
+        return upsertComment(comments, body);
+      }
       const existing = await comments.find(COMMENT_MARKER);
       return existing ? comments.update(existing.id, body) : undefined;
     });
@@ -227,6 +239,39 @@ function describeStatus(c: PromptComparison): string {
 }
 
 /** Whether a newly pinned version passed its gate, when this run evaluated it (null otherwise). */
+/**
+ * A pin of a version this run did not evaluate (one already on the base branch) shows the gate
+ * the bot will check before promoting it: its status on the commit that added it. Fail closed:
+ * only a success passes; a failure to read leaves it unknown, with a warning.
+ */
+async function readPinGates(
+  changes: ReportEnvironmentChange[],
+  deps: ActionDeps,
+  headSha: string,
+  promptsDir: string,
+): Promise<ReportEnvironmentChange[]> {
+  const unknown = changes.flatMap((c) =>
+    c.kind === "pin" && c.needsGate && c.after && c.gatePassed === null
+      ? [{ prompt: c.prompt, version: c.after.version }]
+      : [],
+  );
+  const reader = deps.gates;
+  if (!reader || unknown.length === 0) return changes;
+  let states: Record<string, string>;
+  try {
+    states = await reader.read(headSha, promptsDir, unknown);
+  } catch (e) {
+    // Showing the gate is a courtesy to the reviewer; the bot checks it again before promoting.
+    deps.warn(`could not read the gates of the newly pinned versions: ${(e as Error).message}`);
+    return changes;
+  }
+  return changes.map((c) => {
+    if (c.kind !== "pin" || c.gatePassed !== null || !c.after) return c;
+    const state = states[`${c.prompt}@${c.after.version}`];
+    return state === undefined ? c : { ...c, gatePassed: state === "success" };
+  });
+}
+
 /**
  * actions/checkout fetches one commit by default; the base then is not there. Fetching it (with
  * its history, for the merge-base) saves the user a `fetch-depth: 0` they may have forgotten.

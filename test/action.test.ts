@@ -255,6 +255,50 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     expect(gh.violations).toEqual([]);
   });
 
+  it("a pull request that only pins an existing version shows whether that version passed its gate", async () => {
+    // summarize-thread v2 is on main already (live in staging); its gate is on the commit that added it.
+    const added = (await gh.resolve(OWNER, REPO, "main"))!;
+    gh.setStatus(OWNER, REPO, added, {
+      state: "success",
+      context: "promptgate: summarize-thread@v2",
+    });
+    const envs = (await readFile(join(EXAMPLES, "environments.yaml"), "utf8")).replace(
+      /(production:\n(?:.*\n)*?\s+summarize-thread: \{ version: )v1/,
+      "$1v2",
+    );
+    const head = await gh.commitFiles(
+      OWNER,
+      REPO,
+      { "environments.yaml": envs },
+      { branch: "pin-summary", message: "summarize-thread v2 to production" },
+    );
+    const number = gh.createPull(OWNER, REPO, { head: "pin-summary" });
+    await git(workspace, "fetch", "--quiet", "origin", "pin-summary");
+    await git(workspace, "checkout", "--quiet", "--detach", head);
+    try {
+      const result = await runAction({}, { number, head, base: pull.base, branch: "pin-summary" });
+      expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+      const report = JSON.parse(
+        await readFile(join(result.outputs["report-dir"]!, "report.json"), "utf8"),
+      ) as { environmentChanges: unknown[] };
+      expect(report.environmentChanges).toEqual([
+        expect.objectContaining({
+          kind: "pin",
+          env: "production",
+          prompt: "summarize-thread",
+          after: { version: "v2", model: "gpt-4o-mini-2024-07-18" },
+          gatePassed: true,
+        }),
+      ]);
+      const comments = gh.comments(OWNER, REPO, number);
+      expect(comments).toHaveLength(1);
+      expect(comments[0]!.body).toContain("summarize-thread");
+    } finally {
+      await git(workspace, "checkout", "--quiet", "--detach", pull.head);
+    }
+    expect(gh.violations).toEqual([]);
+  });
+
   it("with a read-only token (a fork's pull request) it warns, and still reports and decides", async () => {
     const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "from a fork" });
     const refused = {
