@@ -4,7 +4,10 @@ import { createProgressReporter } from "../src/cli/progress.js";
 function capture() {
   let text = "";
   const stream = {
-    write: (s: string) => ((text += s), true),
+    write(s: string) {
+      text += s;
+      return true;
+    },
     isTTY: false,
   } as unknown as NodeJS.WriteStream;
   return { stream, text: () => text };
