@@ -2,6 +2,7 @@ import { join, relative, resolve } from "node:path";
 import type { ChangeSet } from "../../compare/change-types.js";
 import { detectChanges } from "../../compare/changes.js";
 import { markPinGates, runDiff } from "../../compare/run-diff.js";
+import type { Progress } from "../../engine/run-eval.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
 import { loadRepo } from "../../formats/repo.js";
 import { git, gitRevisionSource, worktreeSource } from "../../io/file-sources.js";
@@ -78,6 +79,7 @@ export const diffCommand: Command = {
             io.env,
           );
     const progress = createProgressReporter(io.stderr, "diff");
+    let last: Progress = { done: 0, total: 0, errors: 0, cacheHits: 0 };
     const started = performance.now();
     const result = await runDiff(
       { base, head, changes, repeats: toInt(values.repeats, "--repeats", 1, 100) },
@@ -89,12 +91,14 @@ export const diffCommand: Command = {
         prices: head.settings.prices,
         concurrency:
           toInt(values.concurrency, "--concurrency", 1, 1000) ?? head.settings.provider.concurrency,
-        onProgress: (p) => progress.update(p),
+        onProgress: (p) => {
+          last = { ...p };
+          progress.update(p);
+        },
       },
     );
     const wallMs = performance.now() - started;
-    const samples = result.comparisons.reduce((n, c) => n + c.samplesSpent, 0);
-    progress.done({ done: samples, total: samples, errors: 0, cacheHits: 0 });
+    progress.done(last);
 
     const report = createReport({
       generatedAt: new Date().toISOString(),
