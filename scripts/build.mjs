@@ -25,11 +25,16 @@ const common = {
 const present = (entries) =>
   Object.fromEntries(Object.entries(entries).filter(([, p]) => existsSync(p)));
 
-// The CLI, the demo and the bot split lazily-loaded code (the 3.6 MB tokenizer, ajv) into chunks,
+// The CLI, the demo, the bot and the runtime library split lazily-loaded code (the 3.6 MB tokenizer, ajv) into chunks,
 // so a plain eval never parses them.
 await build({
   ...common,
-  entryPoints: present({ cli: "src/cli/index.ts", demo: "scripts/demo.ts", bot: "bot/index.ts" }),
+  entryPoints: present({
+    cli: "src/cli/index.ts",
+    demo: "scripts/demo.ts",
+    bot: "bot/index.ts",
+    runtime: "src/runtime/index.ts",
+  }),
   outdir: values.outdir,
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",

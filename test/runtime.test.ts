@@ -1,0 +1,322 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PromptgateError, PromptgateErrors } from "../src/errors.js";
+import { hashContent } from "../src/formats/prompt-file.js";
+import {
+  bucketOf,
+  openPrompts,
+  type PromptRuntime,
+  type RuntimeChange,
+  worktreeSource,
+} from "../src/runtime/index.js";
+
+const run = promisify(execFile);
+
+const prompt = (model: string, system: string) => `---
+model: ${model}
+config: { temperature: 0.2 }
+input:
+  schema: { question: string }
+---
+{{role "system"}}
+${system}
+{{role "user"}}
+{{question}}
+`;
+
+const FILES: Record<string, string> = {
+  "prompts/support-answer/v3.prompt": prompt("gpt-4o-mini", "You are v3."),
+  "prompts/support-answer/v4.prompt": prompt("gpt-4o-mini", "You are v4."),
+  "prompts/support-answer/v5.prompt": prompt("gpt-4o-mini", "You are v5."),
+  "prompts/triage/v1.prompt": prompt("gpt-4.1-nano", "Triage."),
+  "evals/support-answer.yaml": "cases:\n  - vars: { question: hi }\n",
+};
+
+const environments = (opts: { production?: string; traffic?: number } = {}) => `environments:
+  staging:
+    prompts:
+      support-answer: { version: v5, model: gpt-4o-mini-2024-07-18 }
+  canary:
+    traffic: ${opts.traffic ?? 10}   # percent of production requests
+    prompts:
+      support-answer: { version: v5, model: gpt-4o-mini-2024-07-18 }
+  production:
+    prompts:
+      support-answer: { version: ${opts.production ?? "v4"}, model: gpt-4o-2024-08-06 }
+      triage: { version: v1 }
+`;
+
+let root: string;
+const opened: PromptRuntime[] = [];
+
+async function put(path: string, text: string): Promise<void> {
+  await mkdir(dirname(join(root, path)), { recursive: true });
+  await writeFile(join(root, path), text);
+}
+
+async function open(options: Partial<Parameters<typeof openPrompts>[0]> = {}) {
+  const runtime = await openPrompts({ source: worktreeSource(root), refreshMs: 0, ...options });
+  opened.push(runtime);
+  return runtime;
+}
+
+function keys(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `user-${i}`);
+}
+
+function caught(fn: () => unknown): PromptgateError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PromptgateError) return e;
+    throw e;
+  }
+  throw new Error("expected a PromptgateError");
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "promptgate-runtime-"));
+  for (const [path, text] of Object.entries(FILES)) await put(path, text);
+  await put("environments.yaml", environments());
+});
+
+afterEach(async () => {
+  for (const r of opened.splice(0)) r.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("resolve", () => {
+  it("serves the environment's pin, with the pin's model over the front matter's", async () => {
+    const rt = await open();
+    const prod = rt.resolve("production", "support-answer");
+    expect(prod).toMatchObject({
+      env: "production",
+      prompt: "support-answer",
+      version: "v4",
+      model: "gpt-4o-2024-08-06",
+      config: { temperature: 0.2 },
+      contentHash: hashContent(FILES["prompts/support-answer/v4.prompt"] ?? ""),
+    });
+    expect(rt.resolve("staging", "support-answer")).toMatchObject({
+      env: "staging",
+      version: "v5",
+      model: "gpt-4o-mini-2024-07-18",
+    });
+    // No model in the pin: the prompt file's.
+    expect(rt.resolve("production", "triage")).toMatchObject({
+      version: "v1",
+      model: "gpt-4.1-nano",
+    });
+  });
+
+  it("renders the pinned template into chat messages", async () => {
+    const rt = await open();
+    const messages = await rt
+      .resolve("production", "support-answer")
+      .render({ question: "Refund?" });
+    expect(messages).toEqual([
+      { role: "system", content: "You are v4." },
+      { role: "user", content: "Refund?" },
+    ]);
+  });
+
+  it("names the known environments and prompts when a name is wrong", async () => {
+    const rt = await open();
+    const env = caught(() => rt.resolve("prod", "support-answer"));
+    expect(env.code).toBe("E_NOT_FOUND");
+    expect(env.message).toContain(
+      'unknown environment "prod" (known: canary, production, staging)',
+    );
+
+    const unknown = caught(() => rt.resolve("production", "support"));
+    expect(unknown.code).toBe("E_NOT_FOUND");
+    expect(unknown.message).toContain('unknown prompt "support" (known: support-answer, triage)');
+
+    const unpinned = caught(() => rt.resolve("staging", "triage"));
+    expect(unpinned.message).toContain(
+      'staging does not pin prompt "triage" (staging pins: support-answer)',
+    );
+  });
+
+  it("says so when there is no environments.yaml", async () => {
+    await rm(join(root, "environments.yaml"));
+    const rt = await open();
+    const e = caught(() => rt.resolve("production", "support-answer"));
+    expect(e.code).toBe("E_NOT_FOUND");
+    expect(e.message).toContain("environments.yaml does not exist");
+  });
+});
+
+describe("canary split", () => {
+  it("sends a stable share of keyed production requests to canary's pin", async () => {
+    const rt = await open();
+    let canary = 0;
+    for (const key of keys(10_000)) {
+      const r = rt.resolve("production", "support-answer", key);
+      if (r.env === "canary") {
+        canary++;
+        expect(r).toMatchObject({ version: "v5", model: "gpt-4o-mini-2024-07-18" });
+      } else {
+        expect(r).toMatchObject({ env: "production", version: "v4", model: "gpt-4o-2024-08-06" });
+      }
+      // The same key lands on the same side every time.
+      expect(rt.resolve("production", "support-answer", key).env).toBe(r.env);
+    }
+    expect(canary / 10_000).toBeGreaterThan(0.08);
+    expect(canary / 10_000).toBeLessThan(0.12);
+  });
+
+  it("follows the traffic share and keeps canary users when the share grows", async () => {
+    await put("environments.yaml", environments({ traffic: 40 }));
+    const rt = await open();
+    const inCanary = keys(10_000).filter(
+      (k) => rt.resolve("production", "support-answer", k).env === "canary",
+    );
+    expect(inCanary.length / 10_000).toBeGreaterThan(0.37);
+    expect(inCanary.length / 10_000).toBeLessThan(0.43);
+    // The documented hash: sha256, first 4 bytes big-endian, % 100.
+    expect(bucketOf("user-0")).toBe(Number.parseInt(hashContent("user-0").slice(0, 8), 16) % 100);
+    for (const k of inCanary) expect(bucketOf(k)).toBeLessThan(40);
+  });
+
+  it("serves production without a key, to other environments, and for prompts canary does not pin", async () => {
+    const rt = await open();
+    expect(rt.resolve("production", "support-answer").env).toBe("production");
+    expect(rt.resolve("production", "support-answer", "").env).toBe("production");
+    const canaryKey = keys(1000).find((k) => bucketOf(k) < 10) ?? "";
+    expect(rt.resolve("production", "support-answer", canaryKey).env).toBe("canary");
+    expect(rt.resolve("staging", "support-answer", canaryKey).env).toBe("staging");
+    expect(rt.resolve("production", "triage", canaryKey)).toMatchObject({
+      env: "production",
+      version: "v1",
+    });
+    // Asking for canary directly serves its pin whatever the key.
+    expect(rt.resolve("canary", "support-answer").version).toBe("v5");
+  });
+
+  it("never serves canary at traffic 0", async () => {
+    await put("environments.yaml", environments({ traffic: 0 }));
+    const rt = await open();
+    for (const key of keys(10_000)) {
+      expect(rt.resolve("production", "support-answer", key).env).toBe("production");
+    }
+  });
+
+  it("splits the environment named by rollout.production", async () => {
+    await put("promptgate.yaml", "version: 1\nrollout: { production: live }\n");
+    await put(
+      "environments.yaml",
+      environments().replace("production:\n", "live:\n").replace("traffic: 10", "traffic: 100"),
+    );
+    const rt = await open();
+    expect(rt.resolve("live", "support-answer", "u").env).toBe("canary");
+  });
+});
+
+describe("refresh", () => {
+  it("picks up a rollback written to environments.yaml", async () => {
+    const rt = await open();
+    const before = rt.revision;
+    expect(await rt.refresh()).toEqual({ changed: false });
+
+    const changes: RuntimeChange[] = [];
+    rt.onChange((c) => changes.push(c));
+    await put("environments.yaml", environments({ production: "v3" }));
+    expect(await rt.refresh()).toEqual({ changed: true });
+    expect(rt.resolve("production", "support-answer")).toMatchObject({ version: "v3" });
+    expect(rt.revision).not.toBe(before);
+    expect(changes).toEqual([{ revision: rt.revision, previous: before }]);
+    expect(await rt.refresh()).toEqual({ changed: false });
+  });
+
+  it("refreshes on its own timer", async () => {
+    const rt = await open({ refreshMs: 10 });
+    const changed = new Promise<RuntimeChange>((done) => rt.onChange(done));
+    await put("environments.yaml", environments({ production: "v3" }));
+    await changed;
+    expect(rt.resolve("production", "support-answer").version).toBe("v3");
+  });
+
+  it("keeps serving the last good state through a broken commit, and reports it", async () => {
+    const errors: unknown[] = [];
+    let clock = 1000;
+    const rt = await open({ onError: (e) => errors.push(e), now: () => clock });
+    const good = rt.revision;
+
+    clock = 2000;
+    await put("environments.yaml", "environments:\n  production: [unclosed\n");
+    const bad = await rt.refresh();
+    expect(bad.changed).toBe(false);
+    expect(bad.error).toBeInstanceOf(PromptgateErrors);
+    expect((bad.error as PromptgateErrors).errors[0]?.code).toBe("E_YAML");
+    expect(errors).toEqual([bad.error]);
+    expect(rt.revision).toBe(good);
+    expect(rt.resolve("production", "support-answer").version).toBe("v4");
+    expect(rt.status()).toMatchObject({ loadedAt: 1000, checkedAt: 2000, lastError: bad.error });
+
+    // A pin to a file that is not there yet (a half-synced volume) is refused the same way.
+    await put("environments.yaml", environments({ production: "v9" }));
+    const missing = await rt.refresh();
+    expect((missing.error as PromptgateErrors).errors[0]?.message).toContain(
+      "production pins support-answer@v9, which does not exist",
+    );
+    expect(rt.resolve("production", "support-answer").version).toBe("v4");
+
+    clock = 3000;
+    await put("environments.yaml", environments({ production: "v5" }));
+    expect(await rt.refresh()).toEqual({ changed: true });
+    expect(rt.resolve("production", "support-answer").version).toBe("v5");
+    expect(rt.status()).toMatchObject({ loadedAt: 3000, checkedAt: 3000, lastError: undefined });
+    expect(errors).toHaveLength(2);
+  });
+
+  it("survives a throwing error handler and a throwing listener", async () => {
+    const rt = await open({
+      onError: () => {
+        throw new Error("handler bug");
+      },
+    });
+    rt.onChange(() => {
+      throw new Error("listener bug");
+    });
+    await put("prompts/support-answer/v4.prompt", "no front matter");
+    expect((await rt.refresh()).error).toBeInstanceOf(PromptgateErrors);
+    await put("prompts/support-answer/v4.prompt", prompt("gpt-4o-mini", "You are v4, fixed."));
+    expect(await rt.refresh()).toEqual({ changed: true });
+  });
+
+  it("is not stopped by a broken golden set, which never changes what an app serves", async () => {
+    await put("evals/support-answer.yaml", "cases: [unclosed\n");
+    const rt = await open();
+    expect(rt.resolve("production", "support-answer").version).toBe("v4");
+  });
+
+  it("does not keep the process alive", async () => {
+    const script = join(root, "app.mts");
+    const index = resolve("src/runtime/index.ts");
+    await writeFile(
+      script,
+      `import { openPrompts, worktreeSource } from ${JSON.stringify(index)};
+const rt = await openPrompts({ source: worktreeSource(${JSON.stringify(root)}), refreshMs: 50 });
+console.log(rt.resolve("production", "support-answer").version);
+`,
+    );
+    // Without unref() the timer would hold the process until the 20 s kill.
+    const { stdout } = await run(resolve("node_modules/.bin/tsx"), [script], { timeout: 20_000 });
+    expect(stdout.trim()).toBe("v4");
+  });
+});
+
+describe("openPrompts", () => {
+  it("fails loudly at start on a bad file", async () => {
+    await put(
+      "environments.yaml",
+      "environments:\n  production:\n    prompts: { triage: { version: v1, extra: 1 } }\n",
+    );
+    await expect(open()).rejects.toBeInstanceOf(PromptgateErrors);
+  });
+});
