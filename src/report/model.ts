@@ -1,5 +1,5 @@
+import type { EnvironmentChange } from "../compare/change-types.js";
 import type { PromptComparison } from "../compare/types.js";
-import type { Pin } from "../formats/environments.js";
 
 /**
  * The one data structure every report output is rendered from: the PR comment, the job summary,
@@ -53,19 +53,11 @@ export interface PromptChange {
 
 /** An edit of environments.yaml, with whether each newly pinned version has passed its gate. */
 export type ReportEnvironmentChange =
-  | {
-      kind: "pin";
-      env: string;
-      prompt: string;
-      before: Pin | null;
-      after: Pin | null;
-      needsGate: boolean;
+  | (Extract<EnvironmentChange, { kind: "pin" }> & {
       /** null: not checked (or not known yet). */
       gatePassed: boolean | null;
-    }
-  | { kind: "traffic"; env: string; before: number | null; after: number | null }
-  | { kind: "environment"; env: string; change: "added" | "removed" }
-  | { kind: "freeze"; env: string; change: "frozen" | "unfrozen"; by?: string; reason?: string };
+    })
+  | Exclude<EnvironmentChange, { kind: "pin" }>;
 
 /** Something the reviewer should know that was not evaluated (from change detection). */
 export interface ReportNotice {
