@@ -53,6 +53,15 @@ export async function benchEval(): Promise<void> {
           verdict: ok(cpuPerCase <= 1),
         },
         {
+          // What promptgate itself adds on top of the official SDK it must use: render, score,
+          // price, pool and cache bookkeeping.
+          what: `  of which promptgate over the SDK @ ${concurrency}`,
+          measured: `${Math.max(0, cpuPerCase - sdkMs).toFixed(3)} ms`,
+          target: "(report)",
+          limit: "0",
+          verdict: "",
+        },
+        {
           what: `peak RSS @ ${concurrency}`,
           measured: `${r.maxRssMb.toFixed(0)} MB`,
           target: "≤ 150 MB",
