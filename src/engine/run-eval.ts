@@ -167,7 +167,10 @@ function toSampleError(e: unknown): SampleError {
 }
 
 /** Summarises a case's samples. Errored samples are missing data, never failures. */
-export function summariseCase(c: GoldenCase, samples: Sample[]): CaseResult {
+export function summariseCase(
+  c: Pick<GoldenCase, "id" | "tags" | "critical" | "vars">,
+  samples: Sample[],
+): CaseResult {
   let ok = 0;
   let passes = 0;
   let score = 0;

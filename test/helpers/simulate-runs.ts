@@ -1,7 +1,7 @@
 import type { AdaptivePlan, AdaptiveStep } from "../../src/compare/adaptive.js";
 import { nextAdaptiveStep } from "../../src/compare/adaptive.js";
 import type { Random } from "../../src/compare/random.js";
-import { summariseRun } from "../../src/engine/run-eval.js";
+import { summariseCase, summariseRun } from "../../src/engine/run-eval.js";
 import type { CaseResult, PromptRun, Sample, Totals } from "../../src/engine/types.js";
 
 /**
@@ -115,20 +115,25 @@ export function simulateSamples(
       continue;
     }
     const pass = rng.nextFloat() < passProbability;
-    samples.push({
-      kind: "ok",
-      index,
-      output: pass ? "good answer" : "bad answer",
-      usage: { promptTokens: 100, completionTokens: 20 },
-      latencyMs: 100,
-      costUsd,
-      cached: false,
-      pass,
-      score: pass ? 1 : 0,
-      assertions: [],
-    });
+    samples.push(okSample(index, pass, costUsd));
   }
   return samples;
+}
+
+/** A successful simulated sample: passes score 1, fails 0. */
+function okSample(index: number, pass: boolean, costUsd: number | null): Sample {
+  return {
+    kind: "ok",
+    index,
+    output: pass ? "good answer" : "bad answer",
+    usage: { promptTokens: 100, completionTokens: 20 },
+    latencyMs: 100,
+    costUsd,
+    cached: false,
+    pass,
+    score: pass ? 1 : 0,
+    assertions: [],
+  };
 }
 
 /** A case result from its samples, with the engine's rule: errored samples are missing data. */
@@ -137,25 +142,10 @@ export function summariseSimulatedCase(
   samples: Sample[],
   extra: { critical?: boolean; tags?: string[] } = {},
 ): CaseResult {
-  let ok = 0;
-  let passes = 0;
-  let score = 0;
-  for (const s of samples) {
-    if (s.kind !== "ok") continue;
-    ok++;
-    if (s.pass) passes++;
-    score += s.score;
-  }
-  return {
-    id,
-    tags: extra.tags ?? [],
-    critical: extra.critical ?? false,
-    vars: {},
+  return summariseCase(
+    { id, tags: extra.tags ?? [], critical: extra.critical ?? false, vars: {} },
     samples,
-    passRate: ok === 0 ? null : passes / ok,
-    score: ok === 0 ? null : score / ok,
-    errors: samples.length - ok,
-  };
+  );
 }
 
 /** The engine's own totals for a set of case results. */
@@ -279,18 +269,7 @@ export function patternSamples(pattern: string, costUsd: number | null = 0.001):
       };
     }
     const pass = ch === "P";
-    return {
-      kind: "ok",
-      index,
-      output: pass ? "good answer" : "bad answer",
-      usage: { promptTokens: 100, completionTokens: 20 },
-      latencyMs: 100,
-      costUsd,
-      cached: false,
-      pass,
-      score: pass ? 1 : 0,
-      assertions: [],
-    };
+    return okSample(index, pass, costUsd);
   });
 }
 

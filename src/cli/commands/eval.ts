@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { formatUsd } from "../../cost/format.js";
 import { runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
@@ -9,7 +10,7 @@ import type { Settings } from "../../formats/settings.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { createModelStack } from "../../io/model-stack.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
-import { percent, textTable, usd } from "../format.js";
+import { percent, textTable } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
 
@@ -114,7 +115,7 @@ export function renderEvalTable(result: EvalResult): string {
       t.score === null ? "—" : t.score.toFixed(3),
       t.errors ? `${t.errors}/${t.samples}` : "0",
       `${t.promptTokens}/${t.completionTokens}`,
-      t.costUsd === null ? "unknown (add the model under prices:)" : usd(t.costUsd),
+      t.costUsd === null ? "unknown (add the model under prices:)" : formatUsd(t.costUsd),
     ]);
   }
   const { sent, cacheHits, errors } = result.requests;
