@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 /**
  * A `fetch` for the openai SDK over node:http with keep-alive agents. Node 20's built-in fetch
  * (undici's WHATWG pipeline) costs ~1 ms of CPU per request, as much as the rest of a sample;
- * this path costs about a third of that, which is what lets one CI core drive 50+ requests in
+ * this path costs a fraction of that, which is what lets one CI core drive 50+ requests in
  * flight. Bodies other than strings (uploads, which promptgate never sends) use the global fetch.
  */
 const agents = {
@@ -28,10 +28,7 @@ export function httpFetch(
   const protocol = url.protocol as keyof typeof agents;
   const agent = agents[protocol];
   if (!agent) return fetch(input, init);
-  const headers: Record<string, string> = {};
-  new Headers(init.headers).forEach((value, key) => {
-    headers[key] = value;
-  });
+  const headers = toOutgoingHeaders(init.headers);
   if (typeof body === "string") headers["content-length"] = String(Buffer.byteLength(body));
   const request = protocol === "https:" ? https.request : http.request;
 
@@ -40,26 +37,40 @@ export function httpFetch(
       url,
       { method: init.method ?? "GET", headers, agent, signal: init.signal ?? undefined },
       (res) => {
-        const responseHeaders = new Headers();
-        const raw = res.rawHeaders;
-        for (let i = 0; i + 1 < raw.length; i += 2) responseHeaders.append(raw[i]!, raw[i + 1]!);
         const status = res.statusCode ?? 0;
-        const meta = { status, statusText: res.statusMessage, headers: responseHeaders };
+        const statusText = res.statusMessage ?? "";
+        const raw = res.rawHeaders;
+        const contentType = res.headers["content-type"] ?? "";
         // A null-body status may not carry a body at all.
         if (status === 204 || status === 304 || init.method === "HEAD") {
           res.resume();
-          resolve(new Response(null, meta));
+          resolve(new Response(null, { status, statusText, headers: toHeaders(raw) }));
           return;
         }
-        // Server-sent events stay a stream; a JSON answer is read whole first, because wrapping
-        // it in a web ReadableStream costs more CPU than the rest of the response handling.
-        if ((responseHeaders.get("content-type") ?? "").includes("text/event-stream")) {
-          resolve(new Response(Readable.toWeb(res) as ReadableStream, meta));
+        // Server-sent events stay a stream.
+        if (contentType.includes("text/event-stream")) {
+          resolve(
+            new Response(Readable.toWeb(res) as ReadableStream, {
+              status,
+              statusText,
+              headers: toHeaders(raw),
+            }),
+          );
           return;
         }
+        // Anything else is read whole: a JSON answer of a few kilobytes, where wrapping it in a
+        // web ReadableStream and a WHATWG Response costs more CPU than the rest of the request.
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve(new Response(Buffer.concat(chunks), meta)));
+        res.on("end", () => {
+          const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+          // Errors keep a real Response: they are rare, and callers rebuild them with new headers.
+          resolve(
+            status >= 200 && status < 300
+              ? bufferedResponse(status, statusText, url.href, raw, bytes)
+              : new Response(bytes, { status, statusText, headers: toHeaders(raw) }),
+          );
+        });
         res.on("aborted", () =>
           reject(
             Object.assign(new Error("the response broke off after the headers"), {
@@ -73,4 +84,120 @@ export function httpFetch(
     req.on("error", reject);
     req.end(body ?? undefined);
   });
+}
+
+/** The SDK hands over a Headers object it has already validated; copy it without re-validating. */
+function toOutgoingHeaders(init: RequestInit["headers"]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (init === undefined || init === null) return headers;
+  const source = init instanceof Headers ? init : new Headers(init);
+  source.forEach((value, key) => {
+    headers[key] = value;
+  });
+  return headers;
+}
+
+function toHeaders(raw: string[]): Headers {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < raw.length; i += 2)
+    headers.append(raw[i] as string, raw[i + 1] as string);
+  return headers;
+}
+
+/**
+ * The read-only view of a fetch `Headers` that the SDK uses on a successful answer (`get`,
+ * `has`, `entries`, iteration), over node's already-parsed header list. Its header names are
+ * also its own enumerable properties, as the SDK's debug log reads them with `Object.entries`.
+ */
+class ReceivedHeaders {
+  constructor(raw: string[]) {
+    const own = this as unknown as Record<string, string>;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = (raw[i] as string).toLowerCase();
+      const value = raw[i + 1] as string;
+      // Repeated headers join with ", ", as fetch's Headers does (set-cookie aside).
+      own[name] = name in own ? `${own[name]}, ${value}` : value;
+    }
+  }
+  get(name: string): string | null {
+    const key = name.toLowerCase();
+    return Object.hasOwn(this, key) ? (this as unknown as Record<string, string>)[key]! : null;
+  }
+  has(name: string): boolean {
+    return Object.hasOwn(this, name.toLowerCase());
+  }
+  getSetCookie(): string[] {
+    const value = this.get("set-cookie");
+    return value === null ? [] : [value];
+  }
+  forEach(callback: (value: string, key: string, parent: this) => void): void {
+    for (const [key, value] of this.entries()) callback(value, key, this);
+  }
+  *entries(): IterableIterator<[string, string]> {
+    const own = this as unknown as Record<string, string>;
+    for (const key of Object.keys(own).sort()) yield [key, own[key] as string];
+  }
+  *keys(): IterableIterator<string> {
+    for (const [key] of this.entries()) yield key;
+  }
+  *values(): IterableIterator<string> {
+    for (const [, value] of this.entries()) yield value;
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+}
+
+/**
+ * A successful answer already read into memory, with the members of `Response` the openai SDK
+ * uses (status, headers, `json`, `text`). Building a WHATWG Response around a buffer costs a
+ * web ReadableStream, a Headers and a body-mixin read; this is a property lookup and a
+ * `JSON.parse`. Anything unusual (`body`, `clone`, `formData`) falls back to a real Response.
+ */
+function bufferedResponse(
+  status: number,
+  statusText: string,
+  url: string,
+  raw: string[],
+  bytes: Buffer,
+): Response {
+  let used = false;
+  let real: Response | undefined;
+  const headers = new ReceivedHeaders(raw);
+  const consume = (): Buffer => {
+    if (used) throw new TypeError("Body is unusable: Body has already been read");
+    used = true;
+    return bytes;
+  };
+  const toReal = (): Response => {
+    real ??= new Response(bytes, { status, statusText, headers: toHeaders(raw) });
+    return real;
+  };
+  const response = {
+    ok: true,
+    status,
+    statusText,
+    url,
+    redirected: false,
+    type: "basic",
+    headers,
+    get body() {
+      return toReal().body;
+    },
+    get bodyUsed() {
+      return used || (real?.bodyUsed ?? false);
+    },
+    text: async () => consume().toString("utf8"),
+    json: async () => JSON.parse(consume().toString("utf8")),
+    arrayBuffer: async () => {
+      const b = consume();
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+    },
+    bytes: async () => new Uint8Array(consume()),
+    blob: async () => new Blob([consume()]),
+    formData: () => toReal().formData(),
+    clone: () => toReal().clone(),
+  };
+  // The SDK types `fetch` as returning a Response; this object has every member it reads.
+  return response as unknown as Response;
 }

@@ -127,9 +127,27 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
     return entry?.fault;
   };
 
-  const send = (res: ServerResponse, path: string, status: number, body: unknown, check = true) => {
+  /**
+   * The moment each answer may leave: `latencyMs` after its request arrived. The answer is
+   * computed first and held until then, so the stand-in's own work is hidden inside the latency
+   * instead of added to it, as a remote server's would be from the client's side.
+   */
+  const dueAt = new WeakMap<ServerResponse, number>();
+  const holdUntilDue = async (res: ServerResponse): Promise<void> => {
+    const left = (dueAt.get(res) ?? 0) - performance.now();
+    if (left > 0) await sleep(left);
+  };
+
+  const send = async (
+    res: ServerResponse,
+    path: string,
+    status: number,
+    body: unknown,
+    check = true,
+  ): Promise<void> => {
     if (check && validator) violations.push(...validator.checkResponse(path, status, body));
     const text = JSON.stringify(body);
+    await holdUntilDue(res);
     res.writeHead(status, {
       "content-type": "application/json",
       "content-length": Buffer.byteLength(text),
@@ -162,6 +180,7 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
       case "malformed-json": {
         const text =
           '{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [{"index": 0, "mess';
+        await holdUntilDue(res);
         res.writeHead(200, {
           "content-type": "application/json",
           "content-length": Buffer.byteLength(text),
@@ -178,6 +197,7 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
         return send(res, req.path, 200, body);
       }
       case "truncated-stream": {
+        await holdUntilDue(res);
         if (req.body?.stream === true) {
           startStream(res);
           const chunk = chunkShell(req.body, `chatcmpl-${++ids}`);
@@ -236,6 +256,7 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
     const id = `chatcmpl-${++ids}`;
 
     if (chat.stream) {
+      await holdUntilDue(res);
       startStream(res);
       const chunk = chunkShell(body, id);
       const emit = (value: Record<string, unknown>) => {
@@ -258,7 +279,7 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
       res.end("data: [DONE]\n\n");
       return;
     }
-    send(res, req.path, 200, {
+    return send(res, req.path, 200, {
       ...completionShell(body, id),
       choices: results.map((r, index) => ({
         index,
@@ -270,12 +291,11 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
     });
   }
 
-  function serveEmbeddings(req: RecordedRequest, res: ServerResponse): void {
+  function serveEmbeddings(req: RecordedRequest, res: ServerResponse): Promise<void> {
     const body = req.body;
     const input = body?.input;
     if (typeof body?.model !== "string" || input === undefined) {
-      sendError(res, req.path, 400, invalidRequest("'model' and 'input' are required"));
-      return;
+      return sendError(res, req.path, 400, invalidRequest("'model' and 'input' are required"));
     }
     const single =
       typeof input === "string" || (Array.isArray(input) && typeof input[0] === "number");
@@ -307,10 +327,11 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
             })),
           }
         : floats;
-    send(res, req.path, 200, answer, false);
+    return send(res, req.path, 200, answer, false);
   }
 
   async function handle(incoming: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (latencyMs > 0) dueAt.set(res, performance.now() + latencyMs);
     const url = new URL(incoming.url ?? "/", "http://stand-in");
     const raw = await readBody(incoming);
     let parsed: unknown;
@@ -341,7 +362,6 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
     if (validator && known && req.method === "POST" && !unparsable) {
       violations.push(...validator.checkRequest(req.path, parsed));
     }
-    if (latencyMs > 0) await sleep(latencyMs);
     if (
       options.apiKey !== undefined &&
       incoming.headers.authorization !== `Bearer ${options.apiKey}`
@@ -369,7 +389,7 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
     if (route === "POST /v1/chat/completions") return serveChat(req, res);
     if (route === "POST /v1/embeddings") return serveEmbeddings(req, res);
     const models = options.models ?? LISTED_MODELS;
-    send(res, req.path, 200, {
+    return send(res, req.path, 200, {
       object: "list",
       data: models.map((id) => ({
         id,
@@ -385,7 +405,7 @@ export async function startOpenAIStandIn(options: StandInOptions = {}): Promise<
       // A responder that throws is a bug in the test: make it loud, and answer like a crashed server.
       violations.push(`stand-in error: ${e instanceof Error ? e.stack : String(e)}`);
       if (!res.headersSent)
-        sendError(res, "", 500, {
+        void sendError(res, "", 500, {
           message: String(e),
           type: "server_error",
           param: null,
