@@ -253,6 +253,70 @@ describe("promote", () => {
     expect(await gitLog(f.path)).toHaveLength(commits);
   });
 
+  it.each([
+    ["success", "applied"],
+    ["failure", "refused"],
+  ] as const)(
+    "reads the gate of a squash-merged version on its pull request's head (%s)",
+    async (state, outcome) => {
+      const f = await setup();
+      // A pull request adds v7; the action posts the gate on its head; it is squash-merged, so
+      // the commit that adds v7 to main is a new one that carries no status.
+      await gh.createBranch(f.owner, f.name, "add-v7");
+      const branchHead = await gh.commitFiles(
+        f.owner,
+        f.name,
+        {
+          "prompts/support-answer/v7.prompt": (
+            await readFileAt(f.path, "prompts/support-answer/v5.prompt")
+          ).replace("v5", "v7"),
+        },
+        { branch: "add-v7", message: "Add support-answer v7", author: "carol" },
+      );
+      const pull = gh.createPull(f.owner, f.name, { head: "add-v7", title: "support-answer v7" });
+      await gh.setStatus(f.owner, f.name, branchHead, { state, context: GATE("v7") });
+      const squashed = await gh.mergePull(f.owner, f.name, pull, {
+        method: "squash",
+        deleteBranch: true,
+      });
+      expect((await gitLog(f.path, "prompts/support-answer/v7.prompt"))[0]!.sha).toBe(squashed);
+      await gh.commitFiles(
+        f.owner,
+        f.name,
+        { "environments.yaml": environmentsYaml({ canary: "v7" }) },
+        { message: "Canary support-answer v7", author: "alice" },
+      );
+
+      const said = await f.say("/promote canary to production", "maint");
+      expect(said.outcome).toBe(outcome);
+      if (outcome === "applied") {
+        expect(await readFileAt(f.path, "environments.yaml")).toContain(
+          "support-answer: { version: v7, model: gpt-4o-mini-2024-07-18 }  # live",
+        );
+      } else {
+        expect(said.reply).toContain("support-answer@v7 (failure)");
+      }
+    },
+  );
+
+  it("does not take the gate of an open pull request that merely contains the version's commit", async () => {
+    const f = await setup();
+    await gh.createBranch(f.owner, f.name, "later", f.versionCommits.v5!);
+    const pull = gh.createPull(f.owner, f.name, { head: "later" });
+    expect(pull).toBeGreaterThan(0);
+    await gh.setStatus(f.owner, f.name, f.versionCommits.v5!, { state: "pending", context: "ci" });
+    const laterHead = await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "notes.md": "x" },
+      { branch: "later" },
+    );
+    await gh.setStatus(f.owner, f.name, laterHead, { state: "success", context: GATE("v5") });
+    const said = await f.say("/promote canary to production", "maint");
+    expect(said.outcome).toBe("refused");
+    expect(said.reply).toContain("support-answer@v5 (missing)");
+  });
+
   it("--force by an admin overrides a failing gate, and the reply and the commit say so", async () => {
     const f = await setup();
     await gh.setStatus(f.owner, f.name, f.versionCommits.v5!, {

@@ -636,6 +636,65 @@ describe("pull requests, statuses, checks, deployments, dispatches", () => {
     });
   });
 
+  it("merges a pull request with a merge commit or a squash, and lists the pull requests of a commit", async () => {
+    const repo = { owner, repo: "repo" };
+    await gh.createBranch(owner, "repo", "merge-me");
+    const branchCommit = await gh.commitFiles(
+      owner,
+      "repo",
+      { "m.txt": "m\n" },
+      { branch: "merge-me" },
+    );
+    const open = gh.createPull(owner, "repo", { head: "merge-me", title: "add m" });
+    const associated = (sha: string) =>
+      octokit.rest.repos
+        .listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: sha })
+        .then((r) => r.data.map((p) => [p.number, p.state, p.merge_commit_sha]));
+    // An open pull request is associated with the commits its branch carries, not with main's.
+    expect(await associated(branchCommit)).toEqual([[open, "open", null]]);
+    const base = (await gh.resolve(owner, "repo", "main")) as string;
+    expect(await associated(base)).toEqual([]);
+
+    const mergeCommit = await gh.mergePull(owner, "repo", open, { method: "merge" });
+    const parents = (
+      await gitIn(gh.repoPath(owner, "repo"), "rev-list", "--parents", "-n1", mergeCommit)
+    )
+      .trim()
+      .split(" ");
+    expect(parents.slice(1)).toEqual([base, branchCommit]);
+    expect(await gh.readFile(owner, "repo", "m.txt")).toBe("m\n");
+    const pull = await octokit.rest.pulls.get({ ...repo, pull_number: open });
+    expect(pull.data).toMatchObject({
+      merged: true,
+      state: "closed",
+      merge_commit_sha: mergeCommit,
+    });
+    expect(await associated(mergeCommit)).toEqual([[open, "closed", mergeCommit]]);
+
+    await gh.createBranch(owner, "repo", "squash-me");
+    const squashHead = await gh.commitFiles(
+      owner,
+      "repo",
+      { "s.txt": "s\n" },
+      { branch: "squash-me" },
+    );
+    const second = gh.createPull(owner, "repo", { head: "squash-me", title: "add s" });
+    const squashed = await gh.mergePull(owner, "repo", second, {
+      method: "squash",
+      deleteBranch: true,
+    });
+    expect((await gh.log(owner, "repo"))[0]).toMatchObject({
+      sha: squashed,
+      parents: [mergeCommit],
+    });
+    expect((await gh.log(owner, "repo"))[0]!.message).toContain("add s (#");
+    // The branch is gone, yet the merged pull request still names the head it had.
+    const gone = await octokit.rest.pulls.get({ ...repo, pull_number: second });
+    expect(gone.data.head.sha).toBe(squashHead);
+    expect(await associated(squashed)).toEqual([[second, "closed", squashed]]);
+    await expect(gh.mergePull(owner, "repo", second)).rejects.toThrow(/not open/);
+  });
+
   it("combines commit statuses and lists check runs", async () => {
     const sha = (await gh.resolve(owner, "repo", "main")) as string;
     // The action posts statuses with GITHUB_TOKEN; the bot's app may only read them.
@@ -992,6 +1051,8 @@ describe("every served operation", () => {
     await octokit.rest.pulls.get({ ...repo, pull_number: pull });
     await octokit.rest.pulls.listFiles({ ...repo, pull_number: pull });
     await octokit.rest.issues.get({ ...repo, issue_number: pull });
+    const merged = await gh.mergePull(owner, "repo", pull, { method: "squash" });
+    await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: merged });
 
     await octokit.rest.repos.getCollaboratorPermissionLevel({ ...repo, username: "ann" });
     gh.addTeamMember(owner, "release", "ann");

@@ -5,9 +5,10 @@ import type { RepoRef } from "./repo-ref.js";
 
 /**
  * The eval gate of a version is the `promptgate: <prompt>@<version>` status (or check run) that
- * the action posted on the commit that introduced `prompts/<prompt>/<version>.prompt`. Anything
- * but a success — pending, failing, or never posted — is reported as such and refuses the
- * promotion (fail closed); the caller decides, never this reader.
+ * the action posted on the commit that introduced `prompts/<prompt>/<version>.prompt`, or, when
+ * that commit is a squash merge, on the head of the pull request it merged (where the action ran).
+ * Anything but a success — pending, failing, or never posted — is reported as such and refuses
+ * the promotion (fail closed); the caller decides, never this reader.
  */
 export async function readGateStates(
   octokit: GitHubRequest,
@@ -20,9 +21,17 @@ export async function readGateStates(
     versions.map(async ({ prompt, version }) => {
       const path = `${promptsDir.replace(/\/+$/, "")}/${prompt}/${version}.prompt`;
       const introduced = await findIntroducingCommit(octokit, repo, headSha, path);
-      const state = introduced
-        ? await readGateState(octokit, repo, introduced, gateContext(prompt, version))
-        : "missing";
+      const context = gateContext(prompt, version);
+      let state: GateState = "missing";
+      if (introduced) {
+        state = await readGateState(octokit, repo, introduced, context);
+        for (const sha of state === "missing"
+          ? await findMergedPullHeads(octokit, repo, introduced)
+          : []) {
+          state = await readGateState(octokit, repo, sha, context);
+          if (state !== "missing") break;
+        }
+      }
       return [`${prompt}@${version}`, state] as const;
     }),
   );
@@ -52,6 +61,30 @@ export async function findIntroducingCommit(
     if (data.length < PAGE) break;
   }
   return oldest;
+}
+
+/**
+ * The heads of the pull requests whose merge made `sha` (a squash or merge commit): a squash
+ * copies the branch's changes into a new commit that carries none of the branch's statuses.
+ * Only the pull request that made this very commit counts, never one that merely contains it.
+ */
+export async function findMergedPullHeads(
+  octokit: GitHubRequest,
+  repo: RepoRef,
+  sha: string,
+): Promise<string[]> {
+  try {
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", {
+      ...repo,
+      commit_sha: sha,
+      per_page: 100,
+    });
+    return data.filter((pull) => pull.merge_commit_sha === sha).map((pull) => pull.head.sha);
+  } catch (e) {
+    // Without `pull_requests: read` there is no pull request to see: no gate (fail closed).
+    if (statusOf(e) === 403) return [];
+    throw e;
+  }
 }
 
 export async function readGateState(

@@ -499,6 +499,17 @@ export class GitRepo {
     }
   }
 
+  /** The tree of merging `b` into `a`, as `git merge-tree` builds it; undefined on a conflict. */
+  async mergeTree(a: string, b: string): Promise<string | undefined> {
+    try {
+      const out = (await this.git(["merge-tree", "--write-tree", a, b])).toString("utf8");
+      return out.split("\n")[0]?.trim() || undefined;
+    } catch (e) {
+      if (e instanceof GitError && e.code === 1) return undefined;
+      throw e;
+    }
+  }
+
   async countCommits(range: string): Promise<number> {
     return Number((await this.git(["rev-list", "--count", range])).toString("utf8").trim());
   }

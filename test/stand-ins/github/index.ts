@@ -380,6 +380,51 @@ export class GitHubStandIn {
     );
   }
 
+  /**
+   * Merges pull request `number` as GitHub's merge button would: `merge` makes a merge commit,
+   * `squash` one commit with the branch's changes (its branch commits stay off `base`). The pull
+   * request is closed and merged; returns the commit made on `base`.
+   */
+  async mergePull(
+    owner: string,
+    name: string,
+    number: number,
+    options: { method?: "merge" | "squash"; user?: string; deleteBranch?: boolean } = {},
+  ): Promise<string> {
+    const repo = this.state.requireRepo(owner, name);
+    const issue = repo.issues.get(number);
+    const pull = issue?.pull;
+    if (!issue || !pull) throw new Error(`no pull request #${number}`);
+    if (pull.merged || issue.state !== "open") throw new Error(`#${number} is not open`);
+    const headSha = await repo.git.resolveCommit(pull.head);
+    const baseSha = await repo.git.resolveCommit(pull.base);
+    if (!headSha || !baseSha) throw new Error(`#${number} lost its branches`);
+    const tree = await repo.git.mergeTree(baseSha, headSha);
+    if (!tree) throw new Error(`#${number} conflicts with ${pull.base}`);
+    const method = options.method ?? "merge";
+    const user = this.state.ensureUser(options.user ?? owner);
+    const identity = this.state.identityOf(user);
+    const commitSha = await repo.git.commitTree({
+      tree,
+      parents: method === "squash" ? [baseSha] : [baseSha, headSha],
+      message:
+        method === "squash"
+          ? `${issue.title} (#${number})`
+          : `Merge pull request #${number} from ${owner}/${pull.head}\n\n${issue.title}`,
+      author: identity,
+      committer: identity,
+    });
+    if (!(await repo.git.updateRef(`refs/heads/${pull.base}`, commitSha, baseSha))) {
+      throw new Error(`${pull.base} moved while merging #${number}`);
+    }
+    const at = isoNow();
+    pull.merged = { commitSha, headSha, baseSha, at, by: user.login };
+    issue.state = "closed";
+    issue.updatedAt = at;
+    if (options.deleteBranch) await repo.git.deleteRef(`refs/heads/${pull.head}`, headSha);
+    return commitSha;
+  }
+
   private addIssue(
     owner: string,
     name: string,

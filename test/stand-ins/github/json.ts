@@ -11,6 +11,7 @@ import type {
   DeploymentRecord,
   DeploymentStatusRecord,
   IssueRecord,
+  PullRecord,
   ReactionRecord,
   RepoRecord,
   Role,
@@ -505,7 +506,7 @@ export function issueJson(
 
 export function pullJson(
   repo: RepoRecord,
-  issue: IssueRecord & { pull: { head: string; base: string } },
+  issue: IssueRecord & { pull: PullRecord },
   parts: {
     user: UserRecord;
     owner: UserRecord;
@@ -515,12 +516,14 @@ export function pullJson(
     files: FileDiff[];
     commits: number;
     comments: number;
+    mergedBy?: UserRecord;
   },
   l: Links,
 ): Obj {
   const base = repoBase(repo, l);
   const web = webBase(repo, l);
   const n = issue.number;
+  const merged = issue.pull.merged;
   const side = (ref: string, sha: string): Obj => ({
     label: `${repo.owner}:${ref}`,
     ref,
@@ -553,9 +556,9 @@ export function pullJson(
     active_lock_reason: null,
     created_at: issue.createdAt,
     updated_at: issue.updatedAt,
-    closed_at: null,
-    merged_at: null,
-    merge_commit_sha: null,
+    closed_at: merged?.at ?? null,
+    merged_at: merged?.at ?? null,
+    merge_commit_sha: merged?.commitSha ?? null,
     assignee: null,
     assignees: [],
     requested_reviewers: [],
@@ -575,11 +578,11 @@ export function pullJson(
     author_association: parts.association,
     auto_merge: null,
     draft: false,
-    merged: false,
+    merged: merged !== undefined,
     mergeable: null,
     rebaseable: null,
     mergeable_state: "unknown",
-    merged_by: null,
+    merged_by: merged ? userJson(parts.mergedBy ?? parts.owner, l) : null,
     comments: parts.comments,
     review_comments: 0,
     maintainer_can_modify: false,

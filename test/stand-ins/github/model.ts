@@ -57,7 +57,14 @@ export interface IssueRecord {
   createdAt: string;
   updatedAt: string;
   /** Present for pull requests: branch names in the same repository. */
-  pull?: { head: string; base: string };
+  pull?: PullRecord;
+}
+
+export interface PullRecord {
+  head: string;
+  base: string;
+  /** Set by a merge: the commit it made on `base`, and both sides as they were then. */
+  merged?: { commitSha: string; headSha: string; baseSha: string; at: string; by: string };
 }
 
 export interface CommentRecord {

@@ -50,6 +50,7 @@ export const SERVED_OPERATIONS = [
   "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
   "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
   "POST /repos/{owner}/{repo}/dispatches",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
 ] as const;
 
 export type OperationKey = (typeof SERVED_OPERATIONS)[number];
@@ -116,6 +117,7 @@ export const REQUIRED_PERMISSION: Partial<Record<OperationKey, [string, AppPermi
   ],
   "GET /repos/{owner}/{repo}/pulls/{pull_number}": ["pull_requests", "read"],
   "GET /repos/{owner}/{repo}/pulls/{pull_number}/files": ["pull_requests", "read"],
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls": ["pull_requests", "read"],
   "GET /repos/{owner}/{repo}/collaborators/{username}/permission": ["metadata", "read"],
   "GET /orgs/{org}/teams/{team_slug}/memberships/{username}": ["members", "read"],
   "GET /repos/{owner}/{repo}/deployments": ["deployments", "read"],

@@ -38,6 +38,7 @@ import type {
   DeploymentRecord,
   DeploymentState,
   IssueRecord,
+  PullRecord,
   ReactionContent,
   RepoRecord,
   StatusRecord,
@@ -262,6 +263,38 @@ function commentReply(s: StandInState, repo: RepoRecord, comment: CommentRecord,
     s.ensureUser(comment.user),
     s.associationOf(repo, comment.user),
     l,
+  );
+}
+
+/** A pull request's REST JSON; a merged one keeps the shas it had when merged. */
+async function pullBody(
+  s: StandInState,
+  ctx: Ctx,
+  repo: RepoRecord,
+  issue: IssueRecord & { pull: PullRecord },
+): Promise<Record<string, unknown> | undefined> {
+  const pull = issue.pull;
+  const headSha = pull.merged?.headSha ?? (await repo.git.resolveCommit(pull.head));
+  const baseSha = pull.merged?.baseSha ?? (await repo.git.resolveCommit(pull.base));
+  if (!headSha || !baseSha) return undefined;
+  const mergeBase = await repo.git.mergeBase(baseSha, headSha);
+  const files = await repo.git.diff(mergeBase, headSha);
+  const commits = await repo.git.countCommits(mergeBase ? `${mergeBase}..${headSha}` : headSha);
+  return pullJson(
+    repo,
+    issue,
+    {
+      user: s.ensureUser(issue.user),
+      owner: ownerOf(s, repo),
+      association: s.associationOf(repo, issue.user),
+      headSha,
+      baseSha,
+      files,
+      commits,
+      comments: commentCount(s, repo, issue.number),
+      ...(pull.merged ? { mergedBy: s.ensureUser(pull.merged.by) } : {}),
+    },
+    ctx.links,
   );
 }
 
@@ -936,31 +969,35 @@ export const ROUTES: Record<OperationKey, Handler> = {
     const repo = repoOf(s, ctx);
     const issue = issueOf(ctx, repo, "pull_number");
     if (!issue.pull) throw notFound();
-    const pull = issue.pull;
-    const headSha = await repo.git.resolveCommit(pull.head);
-    const baseSha = await repo.git.resolveCommit(pull.base);
-    if (!headSha || !baseSha) throw notFound();
-    const mergeBase = await repo.git.mergeBase(baseSha, headSha);
-    const files = await repo.git.diff(mergeBase, headSha);
-    const commits = await repo.git.countCommits(mergeBase ? `${mergeBase}..${headSha}` : headSha);
-    return {
-      status: 200,
-      body: pullJson(
-        repo,
-        { ...issue, pull },
-        {
-          user: s.ensureUser(issue.user),
-          owner: ownerOf(s, repo),
-          association: s.associationOf(repo, issue.user),
-          headSha,
-          baseSha,
-          files,
-          commits,
-          comments: commentCount(s, repo, issue.number),
-        },
-        ctx.links,
-      ),
-    };
+    const body = await pullBody(s, ctx, repo, { ...issue, pull: issue.pull });
+    if (!body) throw notFound();
+    return { status: 200, body };
+  },
+
+  async "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"(s, ctx) {
+    const repo = repoOf(s, ctx);
+    const sha = await commitOr422(repo, ctx.params.commit_sha ?? "");
+    // GitHub's association: the pull request a merge made this commit for, or open pull
+    // requests whose branch carries it.
+    const found: Record<string, unknown>[] = [];
+    for (const issue of repo.issues.values()) {
+      const pull = issue.pull;
+      if (!pull) continue;
+      let carries = pull.merged?.commitSha === sha;
+      if (!carries && !pull.merged && issue.state === "open") {
+        const head = await repo.git.resolveCommit(pull.head);
+        const base = await repo.git.resolveCommit(pull.base);
+        carries =
+          head !== undefined &&
+          (await repo.git.isAncestor(sha, head)) &&
+          !(base !== undefined && (await repo.git.isAncestor(sha, base)));
+      }
+      if (!carries) continue;
+      const body = await pullBody(s, ctx, repo, { ...issue, pull });
+      if (body) found.push(body);
+    }
+    const page = paginate(ctx, found);
+    return { status: 200, body: page.items, headers: page.headers };
   },
 
   async "GET /repos/{owner}/{repo}/pulls/{pull_number}/files"(s, ctx) {
