@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -178,6 +179,14 @@ describe("retries and errors", () => {
     const e = await llmErrorOf(models({ baseURL, maxRetries: 0 }).complete(ask("x")));
     expect(e.kind).toBe("connection");
     expect(e.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it("leaves no listener on the caller's signal once its requests are done", async () => {
+    const controller = new AbortController();
+    const client = models();
+    for (let i = 0; i < 12; i++) await client.complete(ask(`q${i}`), controller.signal);
+    await client.embed("text-embedding-3-small", ["a"], controller.signal);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
   it("lets the caller's abort through as an abort, not a model error", async () => {

@@ -76,9 +76,11 @@ export function createOpenAIModels(options: OpenAIModelsOptions): ChatModel & Em
       const started = performance.now();
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       try {
-        completion = await client.chat.completions.create(
-          { model: request.model, messages: request.messages, ...request.params, stream: false },
-          { signal },
+        completion = await withRequestSignal(signal, (requestSignal) =>
+          client.chat.completions.create(
+            { model: request.model, messages: request.messages, ...request.params, stream: false },
+            { signal: requestSignal },
+          ),
         );
       } catch (e) {
         throw toLlmError(e, endpoint, options.maxRetries, signal);
@@ -116,7 +118,9 @@ export function createOpenAIModels(options: OpenAIModelsOptions): ChatModel & Em
     async embed(model: string, inputs: string[], signal?: AbortSignal): Promise<number[][]> {
       let response: OpenAI.Embeddings.CreateEmbeddingResponse;
       try {
-        response = await client.embeddings.create({ model, input: inputs }, { signal });
+        response = await withRequestSignal(signal, (requestSignal) =>
+          client.embeddings.create({ model, input: inputs }, { signal: requestSignal }),
+        );
       } catch (e) {
         throw toLlmError(e, endpoint, options.maxRetries, signal);
       }
@@ -130,6 +134,26 @@ export function createOpenAIModels(options: OpenAIModelsOptions): ChatModel & Em
       return [...data].sort((a, b) => a.index - b.index).map((d) => Array.from(d.embedding));
     },
   };
+}
+
+/**
+ * The SDK adds an abort listener to the caller's signal for every request and never removes it,
+ * so one run-wide signal would collect a closure per sample (and Node's leak warning after ten).
+ * Each request gets its own signal that follows the caller's and is unlinked when it ends.
+ */
+async function withRequestSignal<T>(
+  signal: AbortSignal | undefined,
+  call: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  if (!signal || signal.aborted) return call(signal);
+  const controller = new AbortController();
+  const follow = () => controller.abort(signal.reason);
+  signal.addEventListener("abort", follow, { once: true });
+  try {
+    return await call(controller.signal);
+  } finally {
+    signal.removeEventListener("abort", follow);
+  }
 }
 
 function toLlmError(
