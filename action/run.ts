@@ -9,6 +9,7 @@ import {
 } from "../src/compare/run-diff.js";
 import type { PromptComparison } from "../src/compare/types.js";
 import { PromptgateErrors } from "../src/errors.js";
+import { formatPercent } from "../src/format.js";
 import { loadRepo } from "../src/formats/repo.js";
 import { git, gitRevisionSource } from "../src/io/file-sources.js";
 import { listChangedFiles } from "../src/io/git-changes.js";
@@ -230,10 +231,9 @@ function modelDeps(inputs: ActionInputs, settings: DiffInput["head"]["settings"]
 }
 
 function describeStatus(c: PromptComparison): string {
-  const rate = (r: number | null) => (r === null ? "—" : `${(r * 100).toFixed(1)}%`);
   const rates = c.base
-    ? `pass rate ${rate(c.basePassRate)} → ${rate(c.headPassRate)}`
-    : `pass rate ${rate(c.headPassRate)}`;
+    ? `pass rate ${formatPercent(c.basePassRate)} → ${formatPercent(c.headPassRate)}`
+    : `pass rate ${formatPercent(c.headPassRate)}`;
   const failed = c.gates.filter((g) => g.status === "fail").map((g) => g.gate);
   return failed.length > 0 ? `blocked by ${failed.join(", ")}; ${rates}` : `passed; ${rates}`;
 }

@@ -4,10 +4,10 @@ import { planAdaptive } from "../src/compare/adaptive.js";
 import { comparePromptRuns } from "../src/compare/compare-runs.js";
 import { createRandom, type Random } from "../src/compare/random.js";
 import type { PromptComparison } from "../src/compare/types.js";
+import { formatSignedPoints } from "../src/format.js";
 import { defaultSettings } from "../src/formats/settings.js";
 import {
   createReport,
-  formatSignedPoints,
   type Report,
   renderComment,
   renderHtml,

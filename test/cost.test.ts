@@ -6,9 +6,9 @@ import {
   estimateCost,
   projectMonthly,
 } from "../src/cost/estimate.js";
-import { formatUsd } from "../src/cost/format.js";
 import { priceUsage } from "../src/cost/prices.js";
 import { countChatTokens, countTextTokens, encodingForModel } from "../src/cost/tokens.js";
+import { formatUsd } from "../src/format.js";
 import type { ChatMessage } from "../src/formats/prompt-file.js";
 import { parseSettings } from "../src/formats/settings.js";
 
@@ -243,24 +243,5 @@ describe("estimates and projections", () => {
     expect(e.completionTokens).toBe(DEFAULT_COMPLETION_TOKENS);
     expect(e.monthlyUsd).toBeNull();
     expect(assumeCompletionTokens(400)).toBe(400);
-  });
-});
-
-describe("formatUsd", () => {
-  it.each([
-    [null, "unknown"],
-    [0, "$0"],
-    [0.0012, "$0.0012"],
-    [0.000021, "$0.000021"],
-    [0.5, "$0.50"],
-    [1.234, "$1.23"],
-    [999.99, "$999.99"],
-    [12_345, "$12.3k"],
-    [1200, "$1.2k"],
-    [1_250_000, "$1.25M"],
-    [-0.42, "-$0.42"],
-    [Number.NaN, "unknown"],
-  ] as const)("%s → %s", (n, s) => {
-    expect(formatUsd(n)).toBe(s);
   });
 });

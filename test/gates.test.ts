@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { comparePromptRuns } from "../src/compare/compare-runs.js";
-import { formatChange, formatPercent, formatPoints } from "../src/compare/gates.js";
 import type { GateName, GateOutcome, PromptComparison } from "../src/compare/types.js";
 import type { PromptRun } from "../src/engine/types.js";
 import { defaultSettings } from "../src/formats/settings.js";
@@ -256,16 +255,5 @@ describe("gates", () => {
       "max-cost-increase",
     ]);
     expect(c.blocked).toBe(false);
-  });
-});
-
-describe("formatting", () => {
-  it("writes points, percents and changes the way the comment shows them", () => {
-    expect(formatPoints(-0.067)).toBe("−6.7 pts");
-    expect(formatPoints(0.02)).toBe("+2.0 pts");
-    expect(formatPoints(-0.0001)).toBe("0.0 pts");
-    expect(formatPercent(0.8234)).toBe("82.3%");
-    expect(formatChange(0.12)).toBe("+12%");
-    expect(formatChange(-0.055)).toBe("−5.5%");
   });
 });

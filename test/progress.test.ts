@@ -28,7 +28,7 @@ describe("progress on stderr", () => {
     expect(lines.length).toBeLessThanOrEqual(13);
     expect(lines[0]).toBe("eval: 1/200 samples");
     expect(lines.at(-2)).toMatch(/^eval: 200\/200 samples, 100\.0\/s/);
-    expect(lines.at(-1)).toBe("eval: 200/200 samples, 100.0/s (1 errors) in 2.0s");
+    expect(lines.at(-1)).toBe("eval: 200/200 samples, 100.0/s (1 errors) in 2.0 s");
     expect(out.text()).not.toContain("\r");
   });
 
@@ -39,7 +39,7 @@ describe("progress on stderr", () => {
     t = 2000;
     r.update({ done: 50, total: 100, errors: 0, cacheHits: 10 });
     expect(out.text()).toMatch(
-      /^\r\x1b\[2Kdiff █{12}░{12} 50\/100 samples, 25\.0\/s eta 2\.0s \(10 cached\)$/,
+      /^\r\x1b\[2Kdiff █{12}░{12} 50\/100 samples, 25\.0\/s eta 2\.0 s \(10 cached\)$/,
     );
   });
 });

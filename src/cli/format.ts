@@ -1,9 +1,5 @@
 import { markdownTable } from "markdown-table";
 
-export function percent(x: number | null, digits = 1): string {
-  return x === null ? "—" : `${(x * 100).toFixed(digits)}%`;
-}
-
 /** A plain-text table for terminals: markdown-table's alignment without the pipes' noise. */
 export function textTable(rows: string[][]): string {
   return markdownTable(rows, { align: "l" })

@@ -1,4 +1,5 @@
 import type { Progress } from "../engine/run-eval.js";
+import { formatDuration } from "../format.js";
 
 export interface ProgressReporter {
   update(p: Progress): void;
@@ -26,7 +27,8 @@ export function createProgressReporter(
     const left = p.total - p.done;
     // The first answers include connection set-up: a rate from them predicts nonsense.
     const settled = elapsed >= 1 || p.done >= p.total * 0.05;
-    const eta = settled && rate > 0 && left > 0 ? ` eta ${formatSeconds(left / rate)}` : "";
+    const eta =
+      settled && rate > 0 && left > 0 ? ` eta ${formatDuration((left / rate) * 1000)}` : "";
     const extras = [
       p.cacheHits > 0 ? `${p.cacheHits} cached` : "",
       p.errors > 0 ? `${p.errors} errors` : "",
@@ -58,15 +60,7 @@ export function createProgressReporter(
     },
     done(p) {
       if (isTTY) stream.write(`\r\x1b[2K`);
-      stream.write(`${label}: ${line(p)} in ${formatSeconds((now() - started) / 1000)}\n`);
+      stream.write(`${label}: ${line(p)} in ${formatDuration(now() - started)}\n`);
     },
   };
-}
-
-function formatSeconds(s: number): string {
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${Math.round(s - m * 60)
-    .toString()
-    .padStart(2, "0")}s`;
 }

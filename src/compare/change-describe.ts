@@ -1,3 +1,4 @@
+import { formatTrafficShare } from "../format.js";
 import type { ChangeSet, EnvironmentChange, PlannedEvaluation } from "./change-types.js";
 
 /** One-line texts for the report and the CLI, in the words the README uses. */
@@ -38,7 +39,7 @@ export function describeEnvironmentChange(change: EnvironmentChange): string {
     case "environment":
       return `${change.env}: environment ${change.change}`;
     case "traffic":
-      return `${change.env}: traffic ${percent(change.before)} → ${percent(change.after)}`;
+      return `${change.env}: traffic ${formatTrafficShare(change.before)} → ${formatTrafficShare(change.after)}`;
     case "freeze":
       return change.change === "frozen"
         ? `${change.env}: frozen by ${change.by ?? "someone"}${change.reason ? ` (${change.reason})` : ""}`
@@ -63,8 +64,4 @@ export function describeChangeSet(changes: ChangeSet): string[] {
 function pinText(pin: { version: string; model?: string } | null): string {
   if (!pin) return "(unpinned)";
   return pin.model ? `${pin.version} (${pin.model})` : pin.version;
-}
-
-function percent(value: number | null): string {
-  return value === null ? "unset" : `${value}%`;
 }

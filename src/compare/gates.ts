@@ -1,3 +1,10 @@
+import {
+  formatInterval,
+  formatPercent,
+  formatPoints,
+  formatSignedPercent,
+  formatSignedPoints,
+} from "../format.js";
 import type { Settings } from "../formats/settings.js";
 import type { GateOutcome, PromptComparison } from "./types.js";
 
@@ -11,34 +18,11 @@ import type { GateOutcome, PromptComparison } from "./types.js";
 type GateSettings = Settings["gates"];
 type ComparisonCore = Omit<PromptComparison, "gates" | "blocked">;
 
-const MINUS = "\u2212";
-
-/** 0.823 → "82.3%". */
-export function formatPercent(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
-}
-
-/** −0.067 → "−6.7 pts", 0.02 → "+2.0 pts". */
-export function formatPoints(x: number): string {
-  const v = Math.abs(x * 100).toFixed(1);
-  if (v === "0.0") return "0.0 pts";
-  return `${x < 0 ? MINUS : "+"}${v} pts`;
-}
-
-/** A relative change: 0.12 → "+12%". */
-export function formatChange(x: number): string {
-  const v = Math.abs(x * 100);
-  const text = v >= 10 || v === 0 ? v.toFixed(0) : v.toFixed(1);
-  return `${x < 0 ? MINUS : "+"}${text}%`;
-}
-
 function describeInterval(c: ComparisonCore): string {
   if (c.delta === null) return "no paired cases";
-  if (c.interval === null) return `Δ ${formatPoints(c.delta)}, too few cases for an interval`;
-  const level = Math.round(c.interval.level * 100);
-  const low = formatPoints(c.interval.low).replace(" pts", "");
-  const high = formatPoints(c.interval.high).replace(" pts", "");
-  return `Δ ${formatPoints(c.delta)}, ${level}% CI ${low} to ${high}`;
+  const delta = `Δ ${formatSignedPoints(c.delta)} pts`;
+  if (c.interval === null) return `${delta}, too few cases for an interval`;
+  return `${delta}, ${formatInterval(c.interval)}`;
 }
 
 function gateMinPassRate(c: ComparisonCore, floor: number | undefined): GateOutcome {
@@ -67,13 +51,13 @@ function gateMaxRegression(c: ComparisonCore, gates: GateSettings): GateOutcome 
   if (c.verdict === "errors") {
     return { gate, status: "skipped", message: "not judged: too much data missing (see errors)" };
   }
-  const limit = formatPoints(gates.maxRegression).replace("+", "");
+  const limit = `${formatPoints(gates.maxRegression)} pts`;
   const level = `${Math.round(gates.confidence * 100)}%`;
   if (c.verdict === "worse") {
     return {
       gate,
       status: "fail",
-      message: `regresses ${formatPoints(c.delta ?? 0).replace(MINUS, "")} (${describeInterval(c)}): beyond the ${limit} allowed, at ${level} confidence`,
+      message: `regresses ${formatPoints(Math.abs(c.delta ?? 0))} pts (${describeInterval(c)}): beyond the ${limit} allowed, at ${level} confidence`,
     };
   }
   return {
@@ -139,12 +123,12 @@ function gateMaxCostIncrease(c: ComparisonCore, limit: number | undefined): Gate
     ? {
         gate,
         status: "fail",
-        message: `cost per request ${formatChange(relative)} exceeds the ${formatChange(limit)} allowed`,
+        message: `cost per request ${formatSignedPercent(relative)} exceeds the ${formatSignedPercent(limit)} allowed`,
       }
     : {
         gate,
         status: "pass",
-        message: `cost per request ${formatChange(relative)} (limit ${formatChange(limit)})`,
+        message: `cost per request ${formatSignedPercent(relative)} (limit ${formatSignedPercent(limit)})`,
       };
 }
 

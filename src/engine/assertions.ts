@@ -1,6 +1,6 @@
 import { distance } from "fastest-levenshtein";
-import { formatUsd } from "../cost/format.js";
 import { PromptgateError } from "../errors.js";
+import { formatUsd } from "../format.js";
 import type { Assertion, AssertionType } from "../formats/golden-set.js";
 import { excerptAround, quote, truncate } from "./assertions/describe.js";
 import {

@@ -1,17 +1,20 @@
 import type { PromptComparison } from "../compare/types.js";
 import type { CaseResult, PromptRun, Sample } from "../engine/types.js";
-import { escapeHtml, safeUrl, truncate } from "./escape.js";
 import {
-  countErrors,
-  describeChangeKind,
   formatCount,
   formatDuration,
   formatInterval,
   formatPercent,
+  formatPercentNumber,
   formatSignedPoints,
   formatUsd,
-  type OverallVerdict,
   plural,
+} from "../format.js";
+import { escapeHtml, safeUrl, truncate } from "./escape.js";
+import {
+  countErrors,
+  describeChangeKind,
+  type OverallVerdict,
   type Report,
   type ReportEnvironmentChange,
 } from "./model.js";
@@ -113,7 +116,7 @@ function renderBars(ordered: PromptComparison[]): string {
   const bar = (cls: string, rate: number | null, label: string) =>
     rate === null
       ? ""
-      : `<div class="bar ${cls}" style="width:${(rate * 100).toFixed(1)}%" title="${label} ${formatPercent(rate)}"><span>${label} ${formatPercent(rate)}</span></div>`;
+      : `<div class="bar ${cls}" style="width:${formatPercentNumber(rate)}%" title="${label} ${formatPercent(rate)}"><span>${label} ${formatPercent(rate)}</span></div>`;
   return `<figure class="bars" aria-label="Pass rate, base and head"><figcaption>Pass rate, base and head</figcaption>
 ${rows
   .map(
@@ -356,7 +359,7 @@ function renderFooter(report: Report): string {
     s.repeats === "auto" ? `repeats: auto (≤ ${s.maxRepeats ?? "?"})` : `repeats: ${s.repeats}`,
     `confidence: ${Math.round(s.confidence * 100)}%`,
     `${plural(t.samples, "sample")} (${formatCount(t.cacheHits)} cache hits, ${formatCount(t.errors)} errors)`,
-    `eval cost: ${t.costUsd === null ? "unknown" : formatUsd(t.costUsd)}`,
+    `eval cost: ${formatUsd(t.costUsd)}`,
     `wall time: ${formatDuration(t.wallMs)}${t.shards > 1 ? ` (summed over ${t.shards} shards)` : ""}`,
   ];
   const run = report.runUrl ? safeUrl(report.runUrl) : null;

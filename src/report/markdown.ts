@@ -1,15 +1,12 @@
 import { markdownTable } from "markdown-table";
 import type { PromptComparison } from "../compare/types.js";
 import type { SampleOk } from "../engine/types.js";
+import { formatCount, formatDuration, formatPercentNumber, formatUsd, plural } from "../format.js";
 import { code, escapeHtml, escapeMarkdownInline, fence, safeUrl, truncate } from "./escape.js";
 import {
   countErrors,
   describeChangeKind,
-  formatCount,
-  formatDuration,
-  formatUsd,
   type OverallVerdict,
-  plural,
   type Report,
   type ReportEnvironmentChange,
 } from "./model.js";
@@ -363,7 +360,7 @@ function renderFooter(report: Report): string {
   const extra = [`${formatCount(t.cacheHits)} cache hits`];
   if (t.errors > 0) extra.push(`${formatCount(t.errors)} errors`);
   bits.push(`${plural(t.samples, "sample")} (${extra.join(", ")})`);
-  bits.push(`eval cost: ${t.costUsd === null ? "unknown" : formatUsd(t.costUsd)}`);
+  bits.push(`eval cost: ${formatUsd(t.costUsd)}`);
   bits.push(
     `wall time: ${formatDuration(t.wallMs)}${t.shards > 1 ? ` (summed over ${t.shards} shards)` : ""}`,
   );
@@ -459,15 +456,14 @@ function renderChart(ordered: PromptComparison[]): string | null {
     .slice(0, 12);
   if (rows.length === 0) return null;
   const label = (s: string) => `"${s.replace(/[^\w .\-/@]/g, "_").slice(0, 40)}"`;
-  const pct = (v: number | null) => (v === null ? "0" : (v * 100).toFixed(1));
   return [
     "```mermaid",
     "xychart-beta",
     '    title "Pass rate % by prompt (bars: head, line: base)"',
     `    x-axis [${rows.map((c) => label(c.prompt)).join(", ")}]`,
     '    y-axis "pass rate %" 0 --> 100',
-    `    bar [${rows.map((c) => pct(c.headPassRate)).join(", ")}]`,
-    `    line [${rows.map((c) => pct(c.basePassRate)).join(", ")}]`,
+    `    bar [${rows.map((c) => formatPercentNumber(c.headPassRate ?? 0)).join(", ")}]`,
+    `    line [${rows.map((c) => formatPercentNumber(c.basePassRate ?? 0)).join(", ")}]`,
     "```",
   ].join("\n");
 }

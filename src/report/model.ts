@@ -1,5 +1,12 @@
 import type { EnvironmentChange } from "../compare/change-types.js";
 import type { PromptComparison } from "../compare/types.js";
+import {
+  formatInterval,
+  formatPercent,
+  formatPoints,
+  formatSignedPercent,
+  formatSignedPoints,
+} from "../format.js";
 
 /**
  * The one data structure every report output is rendered from: the PR comment, the job summary,
@@ -319,67 +326,4 @@ export function countErrors(c: PromptComparison): ErrorCount {
 
 export function errorLabel(kind: string): string {
   return ERROR_LABELS[kind] ?? kind;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Number formats shared by every renderer. Negative numbers use the minus sign (U+2212), as
-// typeset numbers do; it also keeps "−6.7" from starting a markdown list.
-
-const MINUS = "\u2212";
-
-export function formatPercent(rate: number): string {
-  return `${(rate * 100).toFixed(1)}%`;
-}
-
-/** A difference of rates in percentage points, unsigned. */
-export function formatPoints(delta: number): string {
-  return (delta * 100).toFixed(1);
-}
-
-export function formatSignedPoints(delta: number): string {
-  const v = Math.round(delta * 1000) / 10;
-  if (v === 0) return "±0.0";
-  return v < 0 ? `${MINUS}${Math.abs(v).toFixed(1)}` : `+${v.toFixed(1)}`;
-}
-
-export function formatInterval(i: { low: number; high: number; level: number }): string {
-  return `${Math.round(i.level * 100)}% CI ${formatSignedPoints(i.low)} to ${formatSignedPoints(i.high)}`;
-}
-
-export function formatSignedPercent(rel: number): string {
-  const v = Math.round(rel * 100);
-  if (v === 0) return "±0%";
-  return v < 0 ? `${MINUS}${Math.abs(v)}%` : `+${v}%`;
-}
-
-/** USD with enough digits to tell small per-request prices apart. Never called with unknowns. */
-export function formatUsd(usd: number): string {
-  const abs = Math.abs(usd);
-  const sign = usd < 0 ? MINUS : "";
-  if (abs === 0) return "$0.00";
-  if (abs >= 1000) return `${sign}$${formatCount(Math.round(abs))}`;
-  if (abs >= 1) return `${sign}$${abs.toFixed(2)}`;
-  if (abs >= 0.01) return `${sign}$${abs.toFixed(2)}`;
-  return `${sign}$${abs.toPrecision(2)}`;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  const rest = Math.round(s - m * 60);
-  if (m < 60) return `${m}m ${rest}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
-
-/** 12,345. Hand-rolled: Intl formatting showed up in profiles of 10,000-case reports. */
-export function formatCount(n: number): string {
-  const digits = String(Math.round(Math.abs(n)));
-  const grouped = digits.length > 3 ? digits.replace(/\B(?=(\d{3})+$)/g, ",") : digits;
-  return n < 0 ? `${MINUS}${grouped}` : grouped;
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
 }

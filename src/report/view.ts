@@ -1,6 +1,5 @@
 import type { PairedCase, PromptComparison } from "../compare/types.js";
 import type { AssertionResult, CaseResult, SampleOk } from "../engine/types.js";
-import type { Pin } from "../formats/environments.js";
 import {
   formatCount,
   formatInterval,
@@ -9,9 +8,9 @@ import {
   formatSignedPercent,
   formatSignedPoints,
   formatUsd,
-  isBlocked,
-  type ReportEnvironmentChange,
-} from "./model.js";
+} from "../format.js";
+import type { Pin } from "../formats/environments.js";
+import { isBlocked, type ReportEnvironmentChange } from "./model.js";
 
 /**
  * What the renderers show, as plain text: the markdown and HTML renderers only escape and lay it
@@ -92,8 +91,8 @@ export function describePromptRow(c: PromptComparison): PromptRow {
     prompt: c.prompt,
     versions,
     modelChange,
-    basePass: c.basePassRate === null ? "—" : formatPercent(c.basePassRate),
-    headPass: c.headPassRate === null ? "—" : formatPercent(c.headPassRate),
+    basePass: formatPercent(c.basePassRate),
+    headPass: formatPercent(c.headPassRate),
     delta,
     verdictIcon: v.icon,
     verdictText: v.text,
@@ -106,7 +105,7 @@ export function describePromptRow(c: PromptComparison): PromptRow {
 }
 
 function describeCostPer1k(c: PromptComparison): string {
-  const side = (usd: number | null) => (usd === null ? "unknown" : formatUsd(usd * 1000));
+  const side = (usd: number | null) => formatUsd(usd === null ? null : usd * 1000);
   const head = side(c.cost.head.perRequestUsd);
   if (c.base === null) return head;
   const rel = c.cost.relative === null ? "" : ` (${formatSignedPercent(c.cost.relative)})`;
@@ -115,11 +114,10 @@ function describeCostPer1k(c: PromptComparison): string {
 
 function describeMonthly(c: PromptComparison): string {
   if (c.cost.requestsPerDay === null) return "—";
-  const side = (usd: number | null) => (usd === null ? "unknown" : formatUsd(usd));
-  const head = `${side(c.cost.monthlyHeadUsd)}/mo`;
+  const head = `${formatUsd(c.cost.monthlyHeadUsd)}/mo`;
   const at = ` at ${formatCount(Math.round(c.cost.requestsPerDay))}/day`;
   if (c.base === null) return head + at;
-  return `${side(c.cost.monthlyBaseUsd)} → ${head}${at}`;
+  return `${formatUsd(c.cost.monthlyBaseUsd)} → ${head}${at}`;
 }
 
 // ---------------------------------------------------------------------------------------------

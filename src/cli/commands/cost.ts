@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { assumeCompletionTokens, type CostEstimate, estimateCost } from "../../cost/estimate.js";
-import { formatUsd } from "../../cost/format.js";
 import { countChatTokens } from "../../cost/tokens.js";
 import { selectTargets } from "../../engine/select-targets.js";
+import { formatCount, formatUsd } from "../../format.js";
 import { renderPrompt } from "../../formats/prompt-file.js";
 import { loadRepo } from "../../formats/repo.js";
 import { worktreeSource } from "../../io/file-sources.js";
@@ -81,9 +81,9 @@ export const costCommand: Command = {
       rows.push([
         `${e.prompt}@${e.version}`,
         e.model,
-        String(e.requests),
-        e.meanPromptTokens.toFixed(0),
-        String(e.completionTokens),
+        formatCount(e.requests),
+        formatCount(e.meanPromptTokens),
+        formatCount(e.completionTokens),
         formatUsd(e.perRequestUsd),
         formatUsd(e.runUsd),
         e.monthlyUsd === null && e.perRequestUsd !== null

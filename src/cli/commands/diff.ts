@@ -4,6 +4,7 @@ import { detectChanges } from "../../compare/changes.js";
 import { markPinGates, runDiff } from "../../compare/run-diff.js";
 import type { Progress } from "../../engine/run-eval.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
+import { formatPercent, formatSignedPercent, formatSignedPoints, formatUsd } from "../../format.js";
 import { loadRepo } from "../../formats/repo.js";
 import { git, gitRevisionSource, worktreeSource } from "../../io/file-sources.js";
 import { listChangedFiles } from "../../io/git-changes.js";
@@ -11,7 +12,7 @@ import { createModelStack, type ModelStack } from "../../io/model-stack.js";
 import { writeReports } from "../../io/write-reports.js";
 import { createReport, type Report } from "../../report/index.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
-import { percent, textTable } from "../format.js";
+import { textTable } from "../format.js";
 import { type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
 
@@ -179,9 +180,8 @@ const VERDICT_TEXT = {
 
 /** The terminal's view of the report: the headline and one line per prompt. */
 export function renderDiffText(report: Report): string {
-  const points = (x: number | null) =>
-    x === null ? "—" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}`;
-  const perK = (x: number | null) => (x === null ? "unknown" : `$${(x * 1000).toFixed(3)}`);
+  const points = (x: number | null) => (x === null ? "—" : formatSignedPoints(x));
+  const perK = (x: number | null) => formatUsd(x === null ? null : x * 1000);
   const rows = [
     [
       "prompt",
@@ -200,12 +200,12 @@ export function renderDiffText(report: Report): string {
     rows.push([
       c.prompt,
       `${c.base?.version ?? "—"} → ${c.head.version}`,
-      percent(c.basePassRate),
-      percent(c.headPassRate),
+      formatPercent(c.basePassRate),
+      formatPercent(c.headPassRate),
       points(c.delta),
       c.interval ? `${points(c.interval.low)} to ${points(c.interval.high)}` : "—",
       VERDICT_TEXT[c.verdict],
-      `${perK(c.cost.base.perRequestUsd)} → ${perK(c.cost.head.perRequestUsd)}${c.cost.relative === null ? "" : ` (${c.cost.relative >= 0 ? "+" : ""}${(c.cost.relative * 100).toFixed(0)}%)`}`,
+      `${perK(c.cost.base.perRequestUsd)} → ${perK(c.cost.head.perRequestUsd)}${c.cost.relative === null ? "" : ` (${formatSignedPercent(c.cost.relative)})`}`,
       failed.length ? `blocked: ${failed.join(", ")}` : "pass",
     ]);
   }

@@ -1,16 +1,16 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { formatUsd } from "../../cost/format.js";
 import { runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
 import { PromptgateError } from "../../errors.js";
+import { formatCount, formatDuration, formatPercent, formatUsd } from "../../format.js";
 import { loadRepo } from "../../formats/repo.js";
 import type { Settings } from "../../formats/settings.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { createModelStack } from "../../io/model-stack.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
-import { percent, textTable } from "../format.js";
+import { textTable } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
 
@@ -111,15 +111,15 @@ export function renderEvalTable(result: EvalResult): string {
       `${r.prompt}@${r.version}`,
       r.model,
       `${r.cases.length}×${r.repeats}`,
-      percent(t.passRate),
+      formatPercent(t.passRate),
       t.score === null ? "—" : t.score.toFixed(3),
       t.errors ? `${t.errors}/${t.samples}` : "0",
-      `${t.promptTokens}/${t.completionTokens}`,
+      `${formatCount(t.promptTokens)}/${formatCount(t.completionTokens)}`,
       t.costUsd === null ? "unknown (add the model under prices:)" : formatUsd(t.costUsd),
     ]);
   }
   const { sent, cacheHits, errors } = result.requests;
-  return `${textTable(rows)}\n\n${sent} requests sent, ${cacheHits} from cache, ${errors} errors, ${(result.wallMs / 1000).toFixed(1)}s`;
+  return `${textTable(rows)}\n\n${sent} requests sent, ${cacheHits} from cache, ${errors} errors, ${formatDuration(result.wallMs)}`;
 }
 
 /** Exit code of a plain eval: errors first (no verdict), then the absolute gates that need no base. */
