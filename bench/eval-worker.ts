@@ -26,22 +26,34 @@ for (let i = 0; i < cases; i++) {
 const set = parseGoldenSet(lines.join("\n"), "evals/bench.yaml");
 
 const models = createOpenAIModels({ baseURL, apiKey: "bench", timeoutMs: 30_000, maxRetries: 0 });
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
-const result = await runEval(
-  [{ version, goldenSet: { prompt: "bench", file: "evals/bench.yaml", set }, repeats: 1 }],
-  { chat: models, prices: {}, concurrency },
-  "bench",
-);
-const wallMs = performance.now() - t0;
-const cpu = process.cpuUsage(cpu0);
-const run = result.runs[0];
+const targets = [
+  { version, goldenSet: { prompt: "bench", file: "evals/bench.yaml", set }, repeats: 1 },
+];
+const deps = { chat: models, prices: {}, concurrency };
+
+async function measure() {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await runEval(targets, deps, "bench");
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, result };
+}
+
+// The first run is what a CI job pays: a fresh process, code still cold. The second, in the same
+// process, shows the steady state once V8 has compiled the hot paths (reported, not a target).
+const cold = await measure();
+const maxRssMb = process.resourceUsage().maxRSS / 1024;
+const warm = await measure();
+const run = cold.result.runs[0];
 process.stdout.write(
   `${JSON.stringify({
-    wallMs,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
-    errors: result.requests.errors,
+    wallMs: cold.wallMs,
+    cpuMs: cold.cpuMs,
+    warmWallMs: warm.wallMs,
+    warmCpuMs: warm.cpuMs,
+    maxRssMb,
+    errors: cold.result.requests.errors + warm.result.requests.errors,
     passRate: run?.totals.passRate,
   })}\n`,
 );

@@ -31,6 +31,8 @@ export async function benchEval(): Promise<void> {
       const r = JSON.parse(stdout) as {
         wallMs: number;
         cpuMs: number;
+        warmWallMs: number;
+        warmCpuMs: number;
         maxRssMb: number;
         errors: number;
       };
@@ -59,6 +61,13 @@ export async function benchEval(): Promise<void> {
           measured: `${Math.max(0, cpuPerCase - sdkMs).toFixed(3)} ms`,
           target: "(report)",
           limit: "0",
+          verdict: "",
+        },
+        {
+          what: `  the same run again, warm, in-process @ ${concurrency}`,
+          measured: `${(r.warmCpuMs / CASES).toFixed(3)} ms, ${(r.warmWallMs / ideal).toFixed(2)} × ideal`,
+          target: "(report)",
+          limit: "JIT warm-up excluded",
           verdict: "",
         },
         {
