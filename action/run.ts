@@ -18,6 +18,7 @@ import { writeReports } from "../src/io/write-reports.js";
 import {
   COMMENT_MARKER,
   createReport,
+  describeSettings,
   type OverallVerdict,
   type ReportEnvironmentChange,
   renderComment,
@@ -114,14 +115,7 @@ export async function runAction(
     changes: result?.changes ?? [],
     environmentChanges,
     notices: changes.notices,
-    settings: {
-      repeats: result?.repeats ?? head.settings.repeats,
-      maxRepeats: result?.maxRepeats ?? head.settings.maxRepeats,
-      judge: head.settings.judge?.model,
-      confidence: base.settings.gates.confidence,
-      maxRegression: base.settings.gates.maxRegression,
-      baseline: base.settings.baseline,
-    },
+    settings: describeSettings(base.settings, head.settings, result),
     wallMs: performance.now() - started,
   });
   deps.log(`${report.verdict.overall}: ${report.verdict.reason}`);

@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { PromptgateError } from "../src/errors.js";
+import { parseSettings } from "../src/formats/settings.js";
 import {
+  describeSettings,
   mergeReports,
   parseReportJson,
   REPORT_SCHEMA,
@@ -175,5 +177,32 @@ describe("docs/report-schema.md", () => {
     expect(doc).toContain(`# The report JSON schema — \`${REPORT_SCHEMA}\``);
     const json = z.toJSONSchema(reportSchema) as { properties: Record<string, unknown> };
     expect(Object.keys(json.properties)).toContain("comparisons");
+  });
+});
+
+describe("describeSettings", () => {
+  const base = parseSettings(
+    "version: 1\nrepeats: 3\nbaseline: staging\ngates: { max-regression: 0.02, confidence: 0.9 }\n",
+  );
+  const head = parseSettings(
+    "version: 1\nrepeats: 5\nmax-repeats: 12\njudge: { model: gpt-4o }\ngates: { max-regression: 0.5, confidence: 0.6 }\n",
+  );
+
+  it("takes the gates from the base, so a pull request cannot loosen its own, and the judge from the head", () => {
+    expect(describeSettings(base, head)).toEqual({
+      repeats: 5,
+      maxRepeats: 12,
+      judge: "gpt-4o",
+      confidence: 0.9,
+      maxRegression: 0.02,
+      baseline: "staging",
+    });
+  });
+
+  it("states the repeats the run used when there was one", () => {
+    expect(describeSettings(base, head, { repeats: "auto", maxRepeats: 8 })).toMatchObject({
+      repeats: "auto",
+      maxRepeats: 8,
+    });
   });
 });

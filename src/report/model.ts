@@ -7,6 +7,7 @@ import {
   formatSignedPercent,
   formatSignedPoints,
 } from "../format.js";
+import type { Settings } from "../formats/settings.js";
 
 /**
  * The one data structure every report output is rendered from: the PR comment, the job summary,
@@ -131,6 +132,26 @@ export interface ReportInput {
   notices?: ReportNotice[];
   settings: Omit<ReportSettings, "models"> & { models?: string[] };
   wallMs: number;
+}
+
+/**
+ * The settings a report states, from both revisions' `promptgate.yaml`: the gates come from the
+ * base, so a pull request cannot loosen the gates it is judged by; the judge model from the
+ * head, which evaluated both sides; repeats from the run when one happened.
+ */
+export function describeSettings(
+  base: Pick<Settings, "gates" | "baseline">,
+  head: Pick<Settings, "repeats" | "maxRepeats" | "judge">,
+  run?: { repeats: number | "auto"; maxRepeats?: number },
+): ReportInput["settings"] {
+  return {
+    repeats: run?.repeats ?? head.repeats,
+    maxRepeats: run?.maxRepeats ?? head.maxRepeats,
+    judge: head.judge?.model,
+    confidence: base.gates.confidence,
+    maxRegression: base.gates.maxRegression,
+    baseline: base.baseline,
+  };
 }
 
 /** Builds a report: totals and the overall verdict are derived, never passed in, so they agree. */

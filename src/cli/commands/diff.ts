@@ -10,7 +10,7 @@ import { git, gitRevisionSource, worktreeSource } from "../../io/file-sources.js
 import { listChangedFiles } from "../../io/git-changes.js";
 import { createModelStack, type ModelStack } from "../../io/model-stack.js";
 import { writeReports } from "../../io/write-reports.js";
-import { createReport, type Report } from "../../report/index.js";
+import { createReport, describeSettings, type Report } from "../../report/index.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
 import { textTable } from "../format.js";
 import { type Command, EXIT, type ExitCode } from "../io.js";
@@ -114,14 +114,7 @@ export const diffCommand: Command = {
       changes: result.changes,
       environmentChanges: markPinGates(changes, result.comparisons),
       notices: changes.notices,
-      settings: {
-        repeats: result.repeats,
-        maxRepeats: result.maxRepeats,
-        judge: head.settings.judge?.model,
-        confidence: base.settings.gates.confidence,
-        maxRegression: base.settings.gates.maxRegression,
-        baseline: base.settings.baseline,
-      },
+      settings: describeSettings(base.settings, head.settings, result),
       wallMs,
     });
     const outDir = resolve(io.cwd, values["out-dir"] ?? join(root, ".promptgate", "report"));
