@@ -24,6 +24,10 @@ beforeAll(async () => {
         res.setHeader("content-type", "application/json");
         res.setHeader("X-Request-Id", "req_1");
         res.setHeader("x-multi", ["a", "b"]);
+        // Names a hostile or broken proxy could send: they must not replace methods or prototypes.
+        res.setHeader("get", "shadow");
+        res.setHeader("constructor", "c");
+        res.setHeader("__proto__", "p");
         res.end(JSON.stringify({ answer: "héllo" }));
       } else if (req.url === "/limited") {
         res.writeHead(429, { "content-type": "application/json", "retry-after": "2" });
@@ -75,6 +79,10 @@ describe("httpFetch", () => {
     expect(Object.fromEntries(Object.entries(res.headers))).toMatchObject({
       "x-request-id": "req_1",
     });
+    expect(res.headers.get("get")).toBe("shadow");
+    expect(res.headers.get("constructor")).toBe("c");
+    expect(res.headers.get("__proto__")).toBe("p");
+    expect(res.headers.has("toString")).toBe(false);
     expect(res.bodyUsed).toBe(false);
     expect(await res.json()).toEqual({ answer: "héllo" });
     expect(res.bodyUsed).toBe(true);

@@ -106,25 +106,31 @@ function toHeaders(raw: string[]): Headers {
 
 /**
  * The read-only view of a fetch `Headers` that the SDK uses on a successful answer (`get`,
- * `has`, `entries`, iteration), over node's already-parsed header list. Its header names are
- * also its own enumerable properties, as the SDK's debug log reads them with `Object.entries`.
+ * `has`, `entries`, iteration), over node's already-parsed header list. The SDK's debug log
+ * copies headers that are not a `Headers` with `Object.entries`, so each header is also an own
+ * enumerable property, unless its name is one of the methods (a header cannot replace `get`).
  */
 class ReceivedHeaders {
+  readonly #values = new Map<string, string>();
+
   constructor(raw: string[]) {
-    const own = this as unknown as Record<string, string>;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = (raw[i] as string).toLowerCase();
       const value = raw[i + 1] as string;
+      const before = this.#values.get(name);
       // Repeated headers join with ", ", as fetch's Headers does (set-cookie aside).
-      own[name] = name in own ? `${own[name]}, ${value}` : value;
+      this.#values.set(name, before === undefined ? value : `${before}, ${value}`);
+    }
+    for (const [name, value] of this.#values) {
+      if (name in ReceivedHeaders.prototype) continue;
+      Object.defineProperty(this, name, { value, enumerable: true });
     }
   }
   get(name: string): string | null {
-    const key = name.toLowerCase();
-    return Object.hasOwn(this, key) ? (this as unknown as Record<string, string>)[key]! : null;
+    return this.#values.get(name.toLowerCase()) ?? null;
   }
   has(name: string): boolean {
-    return Object.hasOwn(this, name.toLowerCase());
+    return this.#values.has(name.toLowerCase());
   }
   getSetCookie(): string[] {
     const value = this.get("set-cookie");
@@ -134,8 +140,7 @@ class ReceivedHeaders {
     for (const [key, value] of this.entries()) callback(value, key, this);
   }
   *entries(): IterableIterator<[string, string]> {
-    const own = this as unknown as Record<string, string>;
-    for (const key of Object.keys(own).sort()) yield [key, own[key] as string];
+    for (const key of [...this.#values.keys()].sort()) yield [key, this.#values.get(key) as string];
   }
   *keys(): IterableIterator<string> {
     for (const [key] of this.entries()) yield key;
