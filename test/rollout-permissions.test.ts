@@ -88,20 +88,37 @@ describe("decidePermission", () => {
     ).toMatchObject({ allowed: false });
   });
 
-  test("a team-only rule still lets an admin in", () => {
-    const teamOnly = parseSettings(`
+  test("a rule naming only teams keeps its default role, and adds the teams beside it", () => {
+    const teamsOnly = parseSettings(`
 version: 1
 rollout:
   rules:
     rollback: { teams: [oncall] }
+    freeze: {}
 `);
     const command = parseCommand("/rollback production");
+    const d = (role: Role | null, teams: string[] = [], text = "/rollback production") =>
+      decidePermission({ command: parseCommand(text), settings: teamsOnly, role, teams });
+    expect(d("write").allowed).toBe(true);
+    expect(d("read", ["oncall"]).allowed).toBe(true);
+    expect(d("read")).toMatchObject({
+      allowed: false,
+      needed: "the write role or membership of team oncall",
+    });
+    // An empty rule is the default rule, not "admins only".
+    expect(d("maintain", [], "/promptgate freeze production").allowed).toBe(true);
+    expect(d("write", [], "/promptgate freeze production").allowed).toBe(false);
+
+    // Letting only the team in takes a role nobody below admin has; admins still may.
+    const teamOnly = parseSettings(`
+version: 1
+rollout:
+  rules:
+    rollback: { min-role: admin, teams: [oncall] }
+`);
     expect(
       decidePermission({ command, settings: teamOnly, role: "maintain", teams: [] }),
-    ).toMatchObject({
-      allowed: false,
-      needed: "membership of team oncall",
-    });
+    ).toMatchObject({ allowed: false, needed: "the admin role or membership of team oncall" });
     expect(
       decidePermission({ command, settings: teamOnly, role: "admin", teams: [] }).allowed,
     ).toBe(true);

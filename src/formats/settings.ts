@@ -12,6 +12,13 @@ const ruleSchema = z
   })
   .transform((r) => ({ minRole: r["min-role"], teams: r.teams ?? [] }));
 
+function withDefaultRole(
+  rule: { minRole: Role | undefined; teams: string[] } | undefined,
+  minRole: Role,
+): { minRole: Role; teams: string[] } {
+  return { minRole: rule?.minRole ?? minRole, teams: rule?.teams ?? [] };
+}
+
 const repeatsSchema = z.union([z.number().int().min(1).max(100), z.literal("auto")]);
 
 /** "50000/day", "1.5M/month", "1000/hour" or a plain number per day. */
@@ -123,14 +130,13 @@ export const settingsSchema = z
     rollout: {
       order: s.rollout.order,
       production: s.rollout.production,
+      // Each field defaults on its own: naming an on-call team adds a way in, it does not take
+      // the default role's away (to let only the team in, raise `min-role` to admin).
       rules: {
-        rollback: s.rollout.rules.rollback ?? { minRole: "write" as Role, teams: [] },
-        promote: s.rollout.rules.promote ?? { minRole: "write" as Role, teams: [] },
-        promoteProduction: s.rollout.rules["promote-production"] ?? {
-          minRole: "maintain" as Role,
-          teams: [],
-        },
-        freeze: s.rollout.rules.freeze ?? { minRole: "maintain" as Role, teams: [] },
+        rollback: withDefaultRole(s.rollout.rules.rollback, "write"),
+        promote: withDefaultRole(s.rollout.rules.promote, "write"),
+        promoteProduction: withDefaultRole(s.rollout.rules["promote-production"], "maintain"),
+        freeze: withDefaultRole(s.rollout.rules.freeze, "maintain"),
       },
     },
   }));

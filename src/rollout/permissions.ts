@@ -122,18 +122,15 @@ export function decidePermission(input: PermissionInput): PermissionDecision {
 
   const memberships = new Set(input.teams.map(teamSlug));
   const team = rule.teams.find((t) => memberships.has(teamSlug(t)));
-  // Admins may edit the file by hand anyway, so a team-only rule does not lock them out.
-  const byRole =
-    role !== null &&
-    (role === "admin" || (rule.minRole !== undefined && roleRank(role) >= roleRank(rule.minRole)));
+  // Admins may edit the file by hand anyway, so no rule locks them out.
+  const byRole = role !== null && (role === "admin" || roleRank(role) >= roleRank(rule.minRole));
   const seen = describeSeen(role, input.teams);
 
   if (!byRole && team === undefined) {
-    const needed = [
-      ...(rule.minRole ? [`the ${rule.minRole} role`] : []),
+    const neededText = [
+      `the ${rule.minRole} role`,
       ...rule.teams.map((t) => `membership of team ${t}`),
-    ];
-    const neededText = needed.length > 0 ? needed.join(" or ") : "the admin role";
+    ].join(" or ");
     return {
       allowed: false,
       needed: neededText,
