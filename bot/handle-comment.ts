@@ -4,6 +4,7 @@ import {
   type ActionCommand,
   applyGateResults,
   applyPlanToYaml,
+  CANARY,
   type ChangePlan,
   decidePermission,
   findCommandCommit,
@@ -51,6 +52,8 @@ export interface IssueCommentPayload {
     id: number;
     body: string;
     html_url: string;
+    /** When the command was posted: what the environment held then is what its author saw. */
+    created_at?: string;
     user: { login: string; type?: string } | null;
   };
   issue: { number: number; locked?: boolean };
@@ -108,6 +111,7 @@ interface CommentEvent {
   commentUrl: string;
   body: string;
   actor: string;
+  postedAt: string | undefined;
 }
 
 /** What a command produced before the reply is posted. */
@@ -187,6 +191,7 @@ function readEvent(payload: IssueCommentPayload): CommentEvent | undefined {
     commentUrl: payload.comment.html_url,
     body: payload.comment.body ?? "",
     actor: user.login,
+    postedAt: payload.comment.created_at,
   };
 }
 
@@ -347,6 +352,17 @@ async function runAction(
   let history = firstHistory;
   let touched: string[] | undefined;
 
+  // Two people typing `/rollback production` seconds apart must give one rollback, not two: a
+  // command applies only to what its author saw, so a change to its environment that landed
+  // after the command was posted stops it, however late the command is handled.
+  const unseen = findChangeSince(history, event.postedAt, changedEnvironments(command));
+  if (unseen) {
+    return reply(
+      { outcome: "conflict", actor, command, env: unseen.env, entry: unseen.entry },
+      "confused",
+    );
+  }
+
   for (let attempt = 0; ; attempt++) {
     let plan = planCommandFor(command, snapshot, history, actor, now);
     if (plan.kind === "change" && plan.action === "promote") {
@@ -427,6 +443,41 @@ function planCommandFor(
     actor,
     now,
   });
+}
+
+/** The environments whose pins or traffic the command sets; a freeze changes neither. */
+function changedEnvironments(command: ActionCommand): string[] {
+  switch (command.kind) {
+    case "rollback":
+      return [command.env];
+    case "promote":
+      return [command.to];
+    case "canary-traffic":
+      return [CANARY];
+    case "freeze":
+    case "unfreeze":
+      return [];
+  }
+}
+
+/** The newest commit made after `postedAt` that changed one of `envs`, if any. */
+function findChangeSince(
+  history: readonly HistoryEntry[],
+  postedAt: string | undefined,
+  envs: readonly string[],
+): { env: string; entry: HistoryEntry } | undefined {
+  const posted = postedAt === undefined ? Number.NaN : Date.parse(postedAt);
+  if (Number.isNaN(posted)) return undefined;
+  for (let i = 0; i < history.length; i++) {
+    const entry = history[i]!;
+    // Git and GitHub keep whole seconds: a change in the same second counts as seen.
+    if (!(Date.parse(entry.date) > posted)) break;
+    const parent = history[i + 1];
+    if (!parent) break;
+    const env = envs.find((e) => !isSameState(parent.environments, entry.environments, [e]));
+    if (env !== undefined) return { env, entry };
+  }
+  return undefined;
 }
 
 /** The newest commit that changed `env`: who to name in "production changed while …". */

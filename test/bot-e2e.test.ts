@@ -108,6 +108,34 @@ describe("rollback", () => {
     });
   });
 
+  it("a command posted before the environment changed does not apply on top of the change", async () => {
+    const f = await setup();
+    // Two on-call engineers typed `/rollback production` a few seconds apart; the first one's
+    // rollback (v4 → v3) landed before the second command was handled.
+    const typedEarlier = buildPayload(gh, f, {
+      body: "/rollback production",
+      user: "writer",
+      issueNumber: f.issue,
+    });
+    expect((await f.say("/rollback production")).outcome).toBe("applied");
+    const comment = typedEarlier.comment as { id: number; created_at: string };
+    comment.created_at = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const commits = (await gitLog(f.path)).length;
+
+    const late = await deliver(bot.url, typedEarlier);
+    expect(late.status).toBe(200);
+    const replies = gh.comments(f.owner, f.name, f.issue).filter((c) => c.user === gh.botLogin);
+    const body = replies.at(-1)!.body;
+    expect(body).toMatch(
+      /production changed while your command ran \(now support-answer@v3.*by @writer.*commit [0-9a-f]{7}\); nothing was applied\./,
+    );
+    expect(await gitLog(f.path)).toHaveLength(commits);
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v3" }),
+    );
+    expect(reactionsOn(f, comment.id)).toEqual(["confused"]);
+  });
+
   it("good → bad1 → rollback → bad2 → rollback lands on good", async () => {
     const f = await setup();
     // v4 is bad1 (production went v3 → v4): roll it back, then ship bad2 by hand and roll back again.

@@ -282,7 +282,14 @@ export function buildPayload(
   const comment = gh.addComment(repo.owner, repo.name, spec.issueNumber, {
     body: spec.body,
     user: spec.user,
-  }) as { id: number; node_id: string; html_url: string; url: string };
+  }) as {
+    id: number;
+    node_id: string;
+    html_url: string;
+    url: string;
+    created_at: string;
+    updated_at: string;
+  };
   const ghRepo = gh.repositoryJson(repo.owner, repo.name) as {
     id: number;
     default_branch: string;
@@ -305,6 +312,8 @@ export function buildPayload(
   payload.comment.body = spec.body;
   payload.comment.html_url = comment.html_url;
   payload.comment.url = comment.url;
+  payload.comment.created_at = comment.created_at;
+  payload.comment.updated_at = comment.updated_at;
   const user = gh.userJson(spec.user) as { id: number };
   for (const who of [payload.comment.user, payload.sender]) {
     who.login = spec.user;
@@ -340,6 +349,8 @@ interface PayloadView {
     body: string;
     html_url: string;
     url: string;
+    created_at: string;
+    updated_at: string;
     user: { login: string; id: number; type: string };
   };
   sender: { login: string; id: number; type: string };

@@ -78,16 +78,16 @@ it.each([
     const issue = gh.createIssue("acme", name, { title: "Bad answers in production" });
     const start = (await gitLog(repo.path)).length;
 
-    const sent = Array.from({ length: 20 }, (_, i) => {
-      const [body, user] = COMMANDS[i % COMMANDS.length]!;
-      return { body, user, payload: buildPayload(gh, repo, { body, user, issueNumber: issue }) };
-    });
-    const statuses = await Promise.all(
-      sent.map(async (s, i) => {
+    // Each comment is posted when it is sent, so its created_at is when its author "typed" it.
+    const sent = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const [body, user] = COMMANDS[i % COMMANDS.length]!;
         if (spreadMs > 0) await new Promise((resolve) => setTimeout(resolve, i * spreadMs));
-        return (await deliver(bots[i % 2]!.url, s.payload)).status;
+        const payload = buildPayload(gh, repo, { body, user, issueNumber: issue });
+        return { body, user, payload, status: (await deliver(bots[i % 2]!.url, payload)).status };
       }),
     );
+    const statuses = sent.map((s) => s.status);
     // 200 when done, 202 when a delivery took longer than Probot's 9 s answer window.
     for (const status of statuses) expect([200, 202]).toContain(status);
 

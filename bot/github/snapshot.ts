@@ -182,7 +182,7 @@ export async function readHistory(
       environments,
       trailers: parseTrailers(message),
       author: c.author?.login ?? c.commit.author?.name ?? "unknown",
-      date: c.commit.author?.date ?? c.commit.committer?.date ?? "",
+      date: c.commit.committer?.date ?? c.commit.author?.date ?? "",
       subject: message.split("\n")[0] ?? "",
     });
   });

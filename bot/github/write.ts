@@ -45,7 +45,7 @@ export async function writeFileIfUnchanged(
       blobSha: data.content?.sha ?? "",
       htmlUrl: commit.html_url,
       author: commit.author?.name ?? "",
-      date: commit.author?.date ?? "",
+      date: commit.committer?.date ?? commit.author?.date ?? "",
     };
   } catch (e) {
     if (statusOf(e) === 409) return { kind: "conflict" };

@@ -7,6 +7,7 @@ export interface HistoryEntry {
   environments: Environments;
   trailers: Record<string, string>;
   author: string;
+  /** When the commit was made (committer date, ISO 8601): a rebase keeps the author's. */
   date: string;
   subject: string;
 }

@@ -371,7 +371,7 @@ export async function readGitHistory(
   const log = await git(root, [
     "log",
     `--max-count=${depth}`,
-    "--format=%H%x1f%an%x1f%aI%x1f%B%x1e",
+    "--format=%H%x1f%an%x1f%cI%x1f%B%x1e",
     rev,
     "--",
     path,
