@@ -240,6 +240,7 @@ function failure(e: unknown, command: ParsedCommand, actor: string, log: BotLog)
         actor,
         ...(action ? { command: action } : {}),
         error: text,
+        fixFirst: true,
       }),
       reaction: "confused",
     };

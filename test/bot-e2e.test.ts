@@ -553,6 +553,9 @@ describe("files the bot cannot use", () => {
     const said = await f.say("/rollback production");
     expect(said.outcome).toBe("failed");
     expect(said.reply).toContain('environments.yaml:7:5: unknown key "trafic"');
+    // Retrying cannot help until the file is fixed, and the reply says so.
+    expect(said.reply).toContain("fix that file on the default branch, then run the command again");
+    expect(said.reply).not.toContain("safe to retry");
     expect(reactionsOn(f, said.commentId)).toEqual(["confused"]);
     expect(await gitLog(f.path)).toHaveLength(commits);
   });

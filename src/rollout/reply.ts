@@ -39,7 +39,14 @@ export type ReplyResult =
       decision: Extract<PermissionDecision, { allowed: false }>;
     }
   | { outcome: "conflict"; actor: string; command: ActionCommand; env: string; entry: HistoryEntry }
-  | { outcome: "failed"; actor: string; command?: ActionCommand; error: string };
+  | {
+      outcome: "failed";
+      actor: string;
+      command?: ActionCommand;
+      error: string;
+      /** The repository's own files are broken: running the command again cannot help yet. */
+      fixFirst?: boolean;
+    };
 
 const RESULT_MARK = "<!-- promptgate:result ";
 
@@ -196,7 +203,11 @@ function renderBody(result: ReplyResult): string[] {
       ];
     case "failed":
       return [
-        `**Not applied:** ${result.error.replace(/\s+/g, " ").trim()}. Nothing was changed; it is safe to retry.`,
+        `**Not applied:** ${result.error.replace(/\s+/g, " ").trim()}. Nothing was changed; ${
+          result.fixFirst
+            ? "fix that file on the default branch, then run the command again."
+            : "it is safe to retry."
+        }`,
       ];
   }
 }
@@ -293,7 +304,7 @@ function summarize(result: ReplyResult): Record<string, unknown> {
     case "conflict":
       return { ...base, env: result.env, sha: result.entry.sha };
     case "failed":
-      return { ...base, error: result.error };
+      return { ...base, error: result.error, ...(result.fixFirst ? { fixFirst: true } : {}) };
   }
 }
 
