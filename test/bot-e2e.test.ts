@@ -327,6 +327,54 @@ describe("promote", () => {
     },
   );
 
+  it("reads the gate of a version merged with a merge commit on its pull request's head", async () => {
+    const f = await setup();
+    await gh.createBranch(f.owner, f.name, "add-v7");
+    const v5 = await readFileAt(f.path, "prompts/support-answer/v5.prompt");
+    await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "prompts/support-answer/v7.prompt": v5.replace("v5", "v7") },
+      { branch: "add-v7", message: "Add support-answer v7", author: "carol" },
+    );
+    // A later commit of the branch touches something else: the action ran on this head.
+    const head = await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "notes/v7.md": "why v7\n" },
+      { branch: "add-v7", message: "Notes", author: "carol" },
+    );
+    const pull = gh.createPull(f.owner, f.name, { head: "add-v7", title: "support-answer v7" });
+    await gh.setStatus(f.owner, f.name, head, { state: "success", context: GATE("v7") });
+    await gh.mergePull(f.owner, f.name, pull, { method: "merge" });
+    await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "environments.yaml": environmentsYaml({ canary: "v7" }) },
+      { message: "Canary support-answer v7", author: "alice" },
+    );
+    expect((await f.say("/promote canary to production", "maint")).outcome).toBe("applied");
+  });
+
+  it("reads the gate of a draft's newest content: an edit after the gate passed needs its own", async () => {
+    const f = await setup();
+    await gh.setStatus(f.owner, f.name, f.versionCommits.v5!, {
+      state: "success",
+      context: GATE("v5"),
+    });
+    // v5 is not pinned in production yet, so it may still be edited: here by hand, unevaluated.
+    const v5 = await readFileAt(f.path, "prompts/support-answer/v5.prompt");
+    await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "prompts/support-answer/v5.prompt": v5.replace("billing", "any") },
+      { message: "Widen v5", author: "carol" },
+    );
+    const said = await f.say("/promote canary to production", "maint");
+    expect(said.outcome).toBe("refused");
+    expect(said.reply).toContain("support-answer@v5 (missing)");
+  });
+
   it("does not take the gate of an open pull request that merely contains the version's commit", async () => {
     const f = await setup();
     await gh.createBranch(f.owner, f.name, "later", f.versionCommits.v5!);

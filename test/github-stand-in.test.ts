@@ -670,6 +670,8 @@ describe("pull requests, statuses, checks, deployments, dispatches", () => {
       merge_commit_sha: mergeCommit,
     });
     expect(await associated(mergeCommit)).toEqual([[open, "closed", mergeCommit]]);
+    // A merged branch's commits stay associated with the pull request that brought them.
+    expect(await associated(branchCommit)).toEqual([[open, "closed", mergeCommit]]);
 
     await gh.createBranch(owner, "repo", "squash-me");
     const squashHead = await gh.commitFiles(

@@ -5,10 +5,12 @@ import type { RepoRef } from "./repo-ref.js";
 
 /**
  * The eval gate of a version is the `promptgate: <prompt>@<version>` status (or check run) that
- * the action posted on the commit that introduced `prompts/<prompt>/<version>.prompt`, or, when
- * that commit is a squash merge, on the head of the pull request it merged (where the action ran).
- * Anything but a success — pending, failing, or never posted — is reported as such and refuses
- * the promotion (fail closed); the caller decides, never this reader.
+ * the action posted on the commit that last changed `prompts/<prompt>/<version>.prompt` (a draft
+ * may be edited until it is pinned, and only its newest content's evaluation counts) or, when
+ * that commit carries none, on the head of the merged pull request that brought it (a squash
+ * makes a new commit without the branch's statuses; a merge keeps commits whose own statuses
+ * may be on the pull request's head only). Anything but a success — pending, failing, or never
+ * posted — is reported as such and refuses the promotion (fail closed); the caller decides.
  */
 export async function readGateStates(
   octokit: GitHubRequest,
@@ -20,14 +22,13 @@ export async function readGateStates(
   const entries = await Promise.all(
     versions.map(async ({ prompt, version }) => {
       const path = `${promptsDir.replace(/\/+$/, "")}/${prompt}/${version}.prompt`;
-      const introduced = await findIntroducingCommit(octokit, repo, headSha, path);
+      const changed = await findLastChange(octokit, repo, headSha, path);
       const context = gateContext(prompt, version);
       let state: GateState = "missing";
-      if (introduced) {
-        state = await readGateState(octokit, repo, introduced, context);
-        for (const sha of state === "missing"
-          ? await findMergedPullHeads(octokit, repo, introduced)
-          : []) {
+      if (changed) {
+        state = await readGateState(octokit, repo, changed, context);
+        const heads = state === "missing" ? await findMergedPullHeads(octokit, repo, changed) : [];
+        for (const sha of heads) {
           state = await readGateState(octokit, repo, sha, context);
           if (state !== "missing") break;
         }
@@ -38,35 +39,26 @@ export async function readGateStates(
   return Object.fromEntries(entries);
 }
 
-const PAGE = 100;
-const MAX_PAGES = 10;
-
-/** The oldest commit reachable from `headSha` that touched `path`. */
-export async function findIntroducingCommit(
+/** The newest commit reachable from `headSha` that changed `path`. */
+export async function findLastChange(
   octokit: GitHubRequest,
   repo: RepoRef,
   headSha: string,
   path: string,
 ): Promise<string | undefined> {
-  let oldest: string | undefined;
-  for (let page = 1; page <= MAX_PAGES; page++) {
-    const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits", {
-      ...repo,
-      sha: headSha,
-      path,
-      per_page: PAGE,
-      page,
-    });
-    oldest = data.at(-1)?.sha ?? oldest;
-    if (data.length < PAGE) break;
-  }
-  return oldest;
+  const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits", {
+    ...repo,
+    sha: headSha,
+    path,
+    per_page: 1,
+  });
+  return data[0]?.sha;
 }
 
 /**
- * The heads of the pull requests whose merge made `sha` (a squash or merge commit): a squash
- * copies the branch's changes into a new commit that carries none of the branch's statuses.
- * Only the pull request that made this very commit counts, never one that merely contains it.
+ * The heads of the merged pull requests that brought `sha` to the default branch: the one whose
+ * squash or merge made it, or the one whose branch it was on. A pull request still open never
+ * counts: its head may hold content that is not on the default branch.
  */
 export async function findMergedPullHeads(
   octokit: GitHubRequest,
@@ -79,7 +71,7 @@ export async function findMergedPullHeads(
       commit_sha: sha,
       per_page: 100,
     });
-    return data.filter((pull) => pull.merge_commit_sha === sha).map((pull) => pull.head.sha);
+    return data.filter((pull) => pull.merged_at !== null).map((pull) => pull.head.sha);
   } catch (e) {
     // Without `pull_requests: read` there is no pull request to see: no gate (fail closed).
     if (statusOf(e) === 403) return [];

@@ -977,16 +977,16 @@ export const ROUTES: Record<OperationKey, Handler> = {
   async "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"(s, ctx) {
     const repo = repoOf(s, ctx);
     const sha = await commitOr422(repo, ctx.params.commit_sha ?? "");
-    // GitHub's association: the pull request a merge made this commit for, or open pull
-    // requests whose branch carries it.
+    // GitHub's association: the pull request whose merge made this commit, and those whose
+    // branch carries (or carried, when merged) it.
     const found: Record<string, unknown>[] = [];
     for (const issue of repo.issues.values()) {
       const pull = issue.pull;
       if (!pull) continue;
       let carries = pull.merged?.commitSha === sha;
-      if (!carries && !pull.merged && issue.state === "open") {
-        const head = await repo.git.resolveCommit(pull.head);
-        const base = await repo.git.resolveCommit(pull.base);
+      if (!carries && (pull.merged || issue.state === "open")) {
+        const head = pull.merged?.headSha ?? (await repo.git.resolveCommit(pull.head));
+        const base = pull.merged?.baseSha ?? (await repo.git.resolveCommit(pull.base));
         carries =
           head !== undefined &&
           (await repo.git.isAncestor(sha, head)) &&
