@@ -183,10 +183,27 @@ describe("canary split", () => {
     for (const k of inCanary) expect(bucketOf(k)).toBeLessThan(40);
   });
 
-  it("serves production without a key, to other environments, and for prompts canary does not pin", async () => {
-    const rt = await open();
-    expect(rt.resolve("production", "support-answer").env).toBe("production");
-    expect(rt.resolve("production", "support-answer", "").env).toBe("production");
+  it("draws each request without a key, so canary still gets its share of production", async () => {
+    const draws = [0.05, 0.5, 0.099, 0.1, 0.95];
+    const rt = await open({ random: () => draws.shift() ?? 1 });
+    const sides = Array.from(
+      { length: 5 },
+      (_, i) => rt.resolve("production", "support-answer", i % 2 ? "" : undefined).env,
+    );
+    // traffic 10: a draw below 0.10 is canary's.
+    expect(sides).toEqual(["canary", "production", "canary", "production", "production"]);
+
+    const real = await open();
+    let canary = 0;
+    for (let i = 0; i < 10_000; i++) {
+      if (real.resolve("production", "support-answer").env === "canary") canary++;
+    }
+    expect(canary / 10_000).toBeGreaterThan(0.08);
+    expect(canary / 10_000).toBeLessThan(0.12);
+  });
+
+  it("serves other environments, and prompts canary does not pin, from their own pins", async () => {
+    const rt = await open({ random: () => 0 });
     const canaryKey = keys(1000).find((k) => bucketOf(k) < 10) ?? "";
     expect(rt.resolve("production", "support-answer", canaryKey).env).toBe("canary");
     expect(rt.resolve("staging", "support-answer", canaryKey).env).toBe("staging");

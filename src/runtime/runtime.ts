@@ -32,6 +32,8 @@ export interface OpenPromptsOptions {
   onError?(error: unknown): void;
   /** Clock for `status()`, in ms; default `Date.now`. */
   now?(): number;
+  /** Draws the canary bucket of a request resolved without a key: [0, 1); default `Math.random`. */
+  random?(): number;
 }
 
 /** What serves one request: the prompt version, the model to call it with, and its template. */
@@ -74,6 +76,7 @@ export interface RuntimeStatus {
 export interface PromptRuntime {
   /** A fingerprint of the files the state was loaded from (12 hex digits). */
   readonly revision: string;
+  /** `key` (a user id) keeps one side of a canary split; without it each request is drawn anew. */
   resolve(env: string, prompt: string, key?: string): Resolved;
   /** Re-reads the source now. Never rejects: a failure keeps the last good state. */
   refresh(): Promise<RefreshResult>;
@@ -101,6 +104,7 @@ interface State {
 export async function openPrompts(options: OpenPromptsOptions): Promise<PromptRuntime> {
   const { source } = options;
   const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
   const onError =
     options.onError ??
     ((e: unknown) =>
@@ -169,7 +173,7 @@ export async function openPrompts(options: OpenPromptsOptions): Promise<PromptRu
     get revision() {
       return state.revision;
     },
-    resolve: (env, prompt, key) => resolveIn(state.repo, env, prompt, key),
+    resolve: (env, prompt, key) => resolveIn(state.repo, env, prompt, key, random),
     refresh,
     onChange(listener) {
       listeners.add(listener);
@@ -213,7 +217,13 @@ async function loadState(source: FileSource): Promise<{ repo: Repo; revision: st
   return { repo: { ...repo, source }, revision: hash.digest("hex").slice(0, 12) };
 }
 
-function resolveIn(repo: Repo, env: string, prompt: string, key: string | undefined): Resolved {
+function resolveIn(
+  repo: Repo,
+  env: string,
+  prompt: string,
+  key: string | undefined,
+  random: () => number,
+): Resolved {
   const envFile = repo.settings.paths.environments;
   const envs = repo.environments?.environments;
   if (!envs) {
@@ -246,19 +256,20 @@ function resolveIn(repo: Repo, env: string, prompt: string, key: string | undefi
     );
   }
 
-  // Canary serves a share of production requests, chosen by key so a user keeps one side.
+  // Canary serves a share of production requests, chosen by key so a user keeps one side, or
+  // drawn per request when there is no key (the share holds; a user may see both sides).
   // It takes part only for prompts it pins, so a canary of one prompt leaves the others alone.
   let servedBy = env;
   let served = pin;
   const canary = envs[CANARY];
   const canaryPin = canary?.prompts[prompt];
+  const traffic = canary?.traffic ?? 0;
   if (
     env === repo.settings.rollout.production &&
     env !== CANARY &&
-    key !== undefined &&
-    key !== "" &&
     canaryPin &&
-    isInCanary(key, canary?.traffic ?? 0)
+    traffic > 0 &&
+    (key ? isInCanary(key, traffic) : random() * 100 < traffic)
   ) {
     servedBy = CANARY;
     served = canaryPin;
