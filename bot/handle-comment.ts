@@ -35,7 +35,13 @@ import { readGateStates } from "./github/gates.js";
 import { readRole, readTeamMemberships } from "./github/permissions.js";
 import { addReaction, type Reaction, removeReaction } from "./github/reactions.js";
 import type { RepoRef } from "./github/repo-ref.js";
-import { readHistory, readSnapshot, recordOwnCommit, type Snapshot } from "./github/snapshot.js";
+import {
+  readDeeperHistory,
+  readHistory,
+  readSnapshot,
+  recordOwnCommit,
+  type Snapshot,
+} from "./github/snapshot.js";
 import { writeFileIfUnchanged } from "./github/write.js";
 import type { GitHubRequest } from "./octokit.js";
 
@@ -366,6 +372,15 @@ async function runAction(
 
   for (let attempt = 0; ; attempt++) {
     let plan = planCommandFor(command, snapshot, history, actor, now);
+    // A target older than the history read so far: look further back before giving up.
+    while (
+      plan.kind === "refused" &&
+      (plan.code === "no-previous" || plan.code === "unknown-sha") &&
+      (await readDeeperHistory(octokit, snapshot, cache))
+    ) {
+      history = snapshot.history ?? history;
+      plan = planCommandFor(command, snapshot, history, actor, now);
+    }
     if (plan.kind === "change" && plan.action === "promote") {
       const wanted = listGatedVersions(plan).filter((v) => !(`${v.prompt}@${v.version}` in gates));
       if (wanted.length > 0) {

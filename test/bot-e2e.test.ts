@@ -136,6 +136,26 @@ describe("rollback", () => {
     expect(reactionsOn(f, comment.id)).toEqual(["confused"]);
   });
 
+  it("looks further back than its first read for the previous good value", async () => {
+    const f = await setup();
+    // Sixty canary ramps since production last changed: v3 lies beyond the first 50 commits.
+    for (let i = 1; i <= 60; i++) {
+      await gh.commitFiles(
+        f.owner,
+        f.name,
+        { "environments.yaml": environmentsYaml({ canaryTraffic: i % 50 }) },
+        { message: `Canary at ${i % 50}%`, author: "alice" },
+      );
+    }
+    const said = await f.say("/rollback production");
+    expect(said.outcome).toBe("applied");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v3", canaryTraffic: 10 }),
+    );
+    const [head] = await gitLog(f.path);
+    expect(head!.trailers["Promptgate-Rolls-Back"]).toBe(f.productionCommits.v4);
+  }, 30_000);
+
   it("good → bad1 → rollback → bad2 → rollback lands on good", async () => {
     const f = await setup();
     // v4 is bad1 (production went v3 → v4): roll it back, then ship bad2 by hand and roll back again.

@@ -31,9 +31,16 @@ export interface Snapshot {
   availableVersions: Map<string, string[]>;
   /** Commits of `environments.yaml`, newest first; filled by `readHistory`. */
   history?: HistoryEntry[];
+  /** How many of the file's newest commits `history` covers, and whether that is all of them. */
+  historyDepth?: number;
+  historyComplete?: boolean;
 }
 
+/** What a command reads first: enough for nearly every rollback, in one request. */
 export const HISTORY_DEPTH = 50;
+/** How far `readDeeperHistory` goes when a target is older than that. */
+export const MAX_HISTORY_DEPTH = 800;
+const COMMITS_PER_PAGE = 100;
 
 /** The head of a branch: one small request, and the key every cached read hangs on. */
 export async function readHead(
@@ -154,12 +161,20 @@ export async function readHistory(
 ): Promise<HistoryEntry[]> {
   if (snapshot.history) return snapshot.history;
   const { repo, environmentsPath: path } = snapshot;
-  const { data: commits } = await octokit.request("GET /repos/{owner}/{repo}/commits", {
-    ...repo,
-    sha: snapshot.headSha,
-    path,
-    per_page: depth,
-  });
+  const commits = [];
+  for (let page = 1; commits.length < depth; page++) {
+    const perPage = Math.min(depth, COMMITS_PER_PAGE);
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits", {
+      ...repo,
+      sha: snapshot.headSha,
+      path,
+      per_page: perPage,
+      page,
+    });
+    commits.push(...data);
+    if (data.length < perPage) break;
+  }
+  commits.splice(depth);
   // The file at the head commit is the one just read: remember it for the next head's history.
   cache.fileAtCommit.set(`${repoKey(repo)}@${snapshot.headSha}:${path}`, snapshot.environmentsText);
   const limit = pLimit(6);
@@ -187,7 +202,26 @@ export async function readHistory(
     });
   });
   snapshot.history = history;
+  snapshot.historyDepth = depth;
+  snapshot.historyComplete = commits.length < depth;
   return history;
+}
+
+/**
+ * Reads further back when a command found nothing in the history it had (a rollback target
+ * behind many canary ramps, say). The files at commits already seen come from the cache, so a
+ * deeper read costs the commit list and the older files only. False when there is no more.
+ */
+export async function readDeeperHistory(
+  octokit: GitHubRequest,
+  snapshot: Snapshot,
+  cache: RepoCache,
+): Promise<boolean> {
+  const depth = snapshot.historyDepth ?? HISTORY_DEPTH;
+  if (snapshot.historyComplete || depth >= MAX_HISTORY_DEPTH) return false;
+  snapshot.history = undefined;
+  await readHistory(octokit, snapshot, cache, Math.min(MAX_HISTORY_DEPTH, depth * 4));
+  return true;
 }
 
 async function readFileAtCommit(
@@ -258,5 +292,7 @@ export function recordOwnCommit(
     environmentsBlobSha: commit.blobSha,
     environments,
     history: [entry, ...before.history].slice(0, HISTORY_DEPTH),
+    historyDepth: HISTORY_DEPTH,
+    historyComplete: before.historyComplete === true && before.history.length < HISTORY_DEPTH,
   });
 }

@@ -36,7 +36,8 @@ import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
  * trailers — committed locally with `git commit`, never pushed.
  */
 
-const HISTORY_DEPTH = 50;
+/** A local `git log` and one `cat-file --batch` are cheap: read as far back as the bot may go. */
+const HISTORY_DEPTH = 800;
 
 const LOCAL_FLAGS = {
   root: { type: "string" },
