@@ -31,6 +31,11 @@ describe("decidePermission", () => {
     ["/promote staging to canary", "write", [], true],
     ["/promote staging to canary", "triage", [], false],
     ["/promote canary --traffic 10", "write", [], true],
+    ["/promote canary --traffic 50", "write", [], true],
+    // Most of production on canary is a production deploy: the production rule applies.
+    ["/promote canary --traffic 51", "write", [], false],
+    ["/promote canary --traffic 100", "maintain", [], true],
+    ["/promote canary --traffic 100", "read", ["ml-release"], true],
     ["/promote canary to production", "write", [], false],
     ["/promote canary to production", "maintain", [], true],
     ["/promote canary to production", "admin", [], true],

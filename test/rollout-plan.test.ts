@@ -452,6 +452,18 @@ describe("canary", () => {
       code: "frozen",
     });
   });
+
+  test("a production freeze lets canary's share shrink but not grow", () => {
+    const repo = startingRepo();
+    repo.run("/promote canary --traffic 20");
+    repo.run('/promptgate freeze production --reason "incident"', "carol");
+    const grow = repo.plan("/promote canary --traffic 30");
+    expect(grow).toMatchObject({ kind: "refused", code: "frozen" });
+    expect(grow.kind === "refused" && grow.reason).toContain(
+      "canary's share of its traffic may shrink but not grow",
+    );
+    expect(repo.plan("/promote canary --traffic 5")).toMatchObject({ kind: "change" });
+  });
 });
 
 describe("promote along rollout.order", () => {

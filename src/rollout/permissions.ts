@@ -6,6 +6,9 @@ import { CANARY, type ParsedCommand } from "./command.js";
  * from there, never from a pull request); the role comes from the collaborator-permission API.
  */
 
+/** The largest canary share the `promote` rule may set; above it, `promote-production` applies. */
+export const MAX_CANARY_SHARE_BY_PROMOTE = 50;
+
 export const ROLE_ORDER: readonly Role[] = ["read", "triage", "write", "maintain", "admin"];
 
 export function roleRank(role: Role): number {
@@ -80,7 +83,11 @@ export function selectRule(
     case "promote":
     case "canary-traffic": {
       const to = command.kind === "promote" ? command.to : CANARY;
-      const production = isProductionTarget ?? to === settings.rollout.production;
+      // Canary serving most of production is a production deploy: it needs the same people.
+      const production =
+        isProductionTarget ??
+        (to === settings.rollout.production ||
+          (command.kind === "canary-traffic" && command.traffic > MAX_CANARY_SHARE_BY_PROMOTE));
       return production
         ? { name: "promote-production", rule: rules.promoteProduction }
         : { name: "promote", rule: rules.promote };

@@ -607,6 +607,17 @@ function planCanaryTraffic(input: PlanInput, cmd: CanaryTrafficCommand): Plan {
     };
   }
   const before = trafficOf(envs, CANARY);
+  // Canary's share is production traffic: a production freeze lets it shrink, never grow.
+  const productionEnv = input.settings.rollout.production;
+  const productionFreeze = freezeOf(envs, productionEnv);
+  if (productionFreeze && cmd.traffic > before) {
+    return {
+      kind: "refused",
+      code: "frozen",
+      reason: `${describeFreeze(productionEnv, productionFreeze)}: ${CANARY}'s share of its traffic may shrink but not grow`,
+      hint: `\`/promptgate unfreeze ${productionEnv}\` lifts it; \`/rollback ${CANARY}\` still sets ${CANARY}'s traffic to 0`,
+    };
+  }
   if (before === cmd.traffic) {
     return {
       kind: "noop",
