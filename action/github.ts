@@ -5,7 +5,10 @@ import type { GateState } from "../src/rollout/index.js";
 
 /** The pull request's one promptgate comment: found by its marker, created once, then edited. */
 export interface CommentStore {
-  /** The first comment whose body starts with `marker`, across every page of the conversation. */
+  /**
+   * The first comment a bot wrote whose body starts with `marker`, across every page of the
+   * conversation. Anyone can paste the marker; only a bot's comment is taken as ours.
+   */
   find(marker: string): Promise<StoredComment | undefined>;
   create(body: string): Promise<StoredComment>;
   update(id: number, body: string): Promise<StoredComment>;
@@ -62,6 +65,16 @@ function createClient(token: string, apiUrl: string) {
   });
 }
 
+/**
+ * Whose marked comment is ours. The marker is plain text anyone can paste, so the author decides:
+ * the default GITHUB_TOKEN writes as `github-actions[bot]` and a GitHub App's token as
+ * `<app>[bot]`, both accounts of type "Bot", which no person can write as. Comparing with the
+ * token's own login would be narrower but cannot be done reliably: installation tokens (both of
+ * the above) get 403 from `GET /user`, and the login in the answer to our own comment is known
+ * only after the lookup that decides whether to create one, so a new run never knows it in time.
+ * A personal access token writes as its person: its comments are not recognised and each run adds
+ * one (the README says to use GITHUB_TOKEN or an app's token).
+ */
 export function createCommentStore(
   token: string,
   apiUrl: string,
@@ -77,7 +90,7 @@ export function createCommentStore(
           "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
           { ...target, per_page: PAGE, page },
         );
-        const found = data.find((c) => c.body?.startsWith(marker));
+        const found = data.find((c) => c.user?.type === "Bot" && c.body?.startsWith(marker));
         if (found) return { id: Number(found.id), url: found.html_url };
         if (data.length < PAGE) return undefined;
       }

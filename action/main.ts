@@ -4,6 +4,8 @@
  */
 import * as core from "@actions/core";
 import { describeError } from "../src/errors.js";
+import type { OverallVerdict } from "../src/report/index.js";
+import { ActionFailure, describeFailure } from "./failure.js";
 import { createCommentStore, createGateReader, createStatusWriter } from "./github.js";
 import { getInputs, readRunnerContext } from "./inputs.js";
 import { runAction } from "./run.js";
@@ -30,16 +32,38 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     warn: (message) => core.warning(message),
   });
 
-  core.setOutput("verdict", outcome.verdict);
-  core.setOutput("summary", outcome.summary);
-  core.setOutput("report-dir", outcome.reportDir);
-  core.setOutput("comment-url", outcome.commentUrl ?? "");
+  setOutputs(outcome);
   if (outcome.failed) throw new GateFailure(`promptgate ${outcome.verdict}: ${outcome.summary}`);
+}
+
+/** Set before the step fails, so later steps with `if: always()` can read them. */
+function setOutputs(o: {
+  verdict: OverallVerdict;
+  summary: string;
+  reportDir: string;
+  commentUrl: string | undefined;
+}): void {
+  core.setOutput("verdict", o.verdict);
+  core.setOutput("summary", o.summary);
+  core.setOutput("report-dir", o.reportDir);
+  core.setOutput("comment-url", o.commentUrl ?? "");
 }
 
 /** The verdict failing the step by `fail-on`: expected, so it is said plainly, not as an error. */
 class GateFailure extends Error {}
 
 await main(process.env).catch((e: unknown) => {
-  core.setFailed(e instanceof GateFailure ? e.message : describeError(e));
+  if (e instanceof GateFailure) {
+    core.setFailed(e.message);
+    return;
+  }
+  // An error, not a verdict (runAction has shown its own in the comment and the job summary).
+  const error = e instanceof ActionFailure ? e.error : e;
+  setOutputs({
+    verdict: "errors",
+    summary: describeFailure(error),
+    reportDir: "",
+    commentUrl: e instanceof ActionFailure ? e.commentUrl : undefined,
+  });
+  core.setFailed(describeError(error));
 });

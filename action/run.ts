@@ -8,12 +8,13 @@ import {
   runDiff,
 } from "../src/compare/run-diff.js";
 import type { PromptComparison } from "../src/compare/types.js";
-import { PromptgateErrors } from "../src/errors.js";
+import { prepareTargets } from "../src/engine/run-eval.js";
+import { describeError, PromptgateError, PromptgateErrors } from "../src/errors.js";
 import { formatPercent } from "../src/format.js";
 import { loadRepo } from "../src/formats/repo.js";
 import { git, gitRevisionSource } from "../src/io/file-sources.js";
 import { listChangedFiles } from "../src/io/git-changes.js";
-import { createModelStack } from "../src/io/model-stack.js";
+import { createModelStack, DEFAULT_BASE_URL, resolveBaseUrl } from "../src/io/model-stack.js";
 import { writeReports } from "../src/io/write-reports.js";
 import {
   COMMENT_MARKER,
@@ -26,6 +27,7 @@ import {
   renderSummary,
 } from "../src/report/index.js";
 import { gateContext } from "../src/rollout/plan.js";
+import { ActionFailure, renderFailure } from "./failure.js";
 import type { CommentStore, GateReader, StatusWriter, StoredComment } from "./github.js";
 import type { ActionInputs, FailOn, RunnerContext } from "./inputs.js";
 
@@ -50,14 +52,40 @@ export interface ActionOutcome {
   failed: boolean;
 }
 
+/** How far a run got on the pull request, for reporting an error it ends with. */
+interface CommentProgress {
+  /** The comment this run wrote (the pending one, then the report). */
+  comment: StoredComment | undefined;
+  /** Whether the report went to the comment (or could not, with a warning). */
+  reported: boolean;
+}
+
 /**
  * A pull request's evaluation, start to finish: the pending comment, base vs head, the same
  * comment edited into the report, the job summary, the report files, one status per prompt.
+ *
+ * An error ends it as an ActionFailure, once the error is shown in the comment (in place of
+ * "⏳ evaluating…" or an earlier run's verdict) and in the job summary: a pull request must never
+ * be left saying it is being evaluated, or showing a verdict for a run that failed.
  */
 export async function runAction(
   inputs: ActionInputs,
   context: RunnerContext,
   deps: ActionDeps,
+): Promise<ActionOutcome> {
+  const progress: CommentProgress = { comment: undefined, reported: false };
+  try {
+    return await evaluate(inputs, context, deps, progress);
+  } catch (e) {
+    throw await reportFailure(e, context, deps, progress);
+  }
+}
+
+async function evaluate(
+  inputs: ActionInputs,
+  context: RunnerContext,
+  deps: ActionDeps,
+  progress: CommentProgress,
 ): Promise<ActionOutcome> {
   const { root } = inputs;
   await ensureCommit(root, inputs.base, deps);
@@ -77,6 +105,15 @@ export async function runAction(
 
   const diffInput: DiffInput = { base, head, changes, repeats: inputs.repeats };
   const planned = planTargets(diffInput);
+  // What can fail without asking the model fails before "⏳ evaluating…" is posted: a missing key
+  // (a fork's pull request gets no secrets), a judge or embeddings model a golden set needs.
+  const engine = planned.length === 0 ? undefined : modelDeps(inputs, head.settings);
+  if (engine) {
+    await prepareTargets(
+      planned.flatMap((p) => (p.base ? [p.base, p.head] : [p.head])),
+      engine,
+    );
+  }
   const comments = deps.comments;
   let comment: StoredComment | undefined;
   if (comments && planned.length > 0) {
@@ -88,16 +125,11 @@ export async function runAction(
     comment = await tolerate(deps, "post the pending comment", () =>
       upsertComment(comments, pending),
     );
+    progress.comment = comment;
   }
 
   const started = performance.now();
-  const result =
-    planned.length === 0
-      ? undefined
-      : await runDiff(diffInput, {
-          ...modelDeps(inputs, head.settings),
-          onProgress: () => {},
-        });
+  const result = engine ? await runDiff(diffInput, { ...engine, onProgress: () => {} }) : undefined;
   const environmentChanges = await readPinGates(
     markPinGates(changes, result?.comparisons ?? []),
     deps,
@@ -132,7 +164,9 @@ export async function runAction(
       const existing = await comments.find(COMMENT_MARKER);
       return existing ? comments.update(existing.id, body) : undefined;
     });
+    progress.comment = comment;
   }
+  progress.reported = true;
 
   await deps.writeSummary(renderSummary(report));
   const reportDir = join(context.runnerTemp, "promptgate-report");
@@ -203,11 +237,66 @@ async function tolerate<T>(
   }
 }
 
+/**
+ * Shows the error that ended the run in the comment and the job summary, as far as GitHub lets it
+ * (a fork's read-only token gets 403: a warning). Nothing here may hide the error itself.
+ */
+async function reportFailure(
+  error: unknown,
+  context: RunnerContext,
+  deps: ActionDeps,
+  progress: CommentProgress,
+): Promise<ActionFailure> {
+  const runUrl = context.runUrl;
+  // Once the report is in the comment, it stays: it is right, the error came after it.
+  let commentUrl = progress.reported ? progress.comment?.url : undefined;
+  const comments = deps.comments;
+  if (comments && !progress.reported) {
+    const body = renderFailure(error, { marker: true, runUrl });
+    try {
+      const written = await tolerate(
+        deps,
+        "show the error in the pull request comment",
+        async () => {
+          // The pending comment or an earlier run's; with neither, the failed check says it all.
+          const target = progress.comment ?? (await comments.find(COMMENT_MARKER));
+          return target ? comments.update(target.id, body) : undefined;
+        },
+      );
+      commentUrl = written?.url;
+    } catch (e) {
+      deps.warn(`could not show the error in the pull request comment: ${describeError(e)}`);
+    }
+  }
+  try {
+    await deps.writeSummary(renderFailure(error, { marker: false, runUrl }));
+  } catch (e) {
+    deps.warn(`could not write the job summary: ${describeError(e)}`);
+  }
+  return new ActionFailure(error, commentUrl);
+}
+
+/** `\${{ … }}` is escaped: it is the workflow expression to write, not a placeholder. */
+const MISSING_KEY_HINT =
+  `pass \`openai-api-key: \${{ secrets.OPENAI_API_KEY }}\` to the action, or \`openai-base-url\` for a local server; ` +
+  "a pull request from a fork gets no secrets: push its branch to this repository to evaluate it";
+
+/**
+ * The model endpoint's dependencies. The key is checked here, with the action's own wording, so
+ * that a run without one fails before anything is posted on the pull request.
+ */
 function modelDeps(inputs: ActionInputs, settings: DiffInput["head"]["settings"]) {
   const env: Record<string, string | undefined> = {
     OPENAI_API_KEY: inputs.openaiApiKey,
     OPENAI_BASE_URL: inputs.openaiBaseUrl,
   };
+  if (!inputs.openaiApiKey && resolveBaseUrl(settings, {}, env) === DEFAULT_BASE_URL) {
+    throw new PromptgateError(
+      "E_CONFIG",
+      "OPENAI_API_KEY is not set (the openai-api-key input is empty)",
+      { hint: MISSING_KEY_HINT },
+    );
+  }
   const stack = createModelStack(
     inputs.root,
     settings,

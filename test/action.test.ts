@@ -3,7 +3,7 @@ import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseReportJson } from "../src/report/json.js";
 import { ISOLATED_GIT_ENV } from "./helpers/git-repo.js";
 import { type GitHubStandIn, startGitHubStandIn } from "./stand-ins/github/index.js";
@@ -99,6 +99,21 @@ afterAll(async () => {
   await Promise.all([gh?.close(), llm?.close()]);
   if (temp) await rm(temp, { recursive: true, force: true });
 });
+
+afterEach(() => {
+  // Every request to either stand-in, and every answer, matched the API's OpenAPI description.
+  expect(llm.violations.splice(0)).toEqual([]);
+  expect(gh.violations.splice(0)).toEqual([]);
+});
+
+const MARKER = "<!-- promptgate:report v1 -->";
+
+/** The comment writes (not reads) GitHub received since request number `since`. */
+function commentWrites(since: number) {
+  return gh.requests
+    .slice(since)
+    .filter((r) => r.operation?.includes("comments") && r.method !== "GET");
+}
 
 function pullRequestEvent(p: { number: number; head: string; base: string; branch: string }) {
   return {
@@ -324,6 +339,204 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
       gh.setFaults([]);
     }
     expect(gh.violations).toEqual([]);
+  });
+
+  it("takes only a bot's comment as its own: a pasted marker is left alone", async () => {
+    const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "marker pasted" });
+    const pasted = gh.addComment(OWNER, REPO, number, {
+      body: `${MARKER}\nwhy does the bot comment start with this?`,
+      user: "mallory",
+    });
+    const requestsBefore = gh.requests.length;
+    const result = await runAction(
+      { "fail-on": "never" },
+      { ...pull, number, branch: "new-prompts" },
+    );
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    const comments = gh.comments(OWNER, REPO, number);
+    expect(comments.map((c) => c.user)).toEqual(["mallory", "github-actions[bot]"]);
+    expect(comments[0]!.body).toBe(pasted.body);
+    const ours = comments[1]!;
+    expect(ours.body).toContain("❌");
+    expect(result.outputs["comment-url"]).toMatch(new RegExp(`#issuecomment-${ours.id}$`));
+    expect(commentWrites(requestsBefore).map((r) => `${r.method} ${r.path}`)).toEqual([
+      `POST /repos/${OWNER}/${REPO}/issues/${number}/comments`,
+      `PATCH /repos/${OWNER}/${REPO}/issues/comments/${ours.id}`,
+    ]);
+  });
+
+  it("without OPENAI_API_KEY it fails before the ⏳ comment, saying how to fix it", async () => {
+    const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "no key" });
+    const requestsBefore = gh.requests.length;
+    const llmRequests = llm.requests.length;
+    // No key and no openai-base-url: the endpoint is OpenAI's, which needs one.
+    const noKey = { "openai-base-url": "" };
+    const result = await runAction(noKey, { ...pull, number, branch: "new-prompts" });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.outcome).toBe("failure");
+    expect(result.outputs.verdict).toBe("errors");
+    expect(result.outputs.summary).toMatch(/^OPENAI_API_KEY is not set/);
+    expect(result.outputs["report-dir"]).toBe("");
+    expect(result.outputs["comment-url"]).toBe("");
+    const errors = result.annotations.filter((a) => a.level === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(
+      /OPENAI_API_KEY is not set[\s\S]*hint: .*secrets\.OPENAI_API_KEY/,
+    );
+    expect(result.summary).toMatch(/^### ⚠️ errors: /);
+    expect(result.summary).toContain("error E_CONFIG: OPENAI_API_KEY is not set");
+    expect(result.summary).toContain("How to fix");
+    expect(result.summary).not.toContain(MARKER);
+    // Nothing posted: no "⏳ evaluating" left behind, no status, nothing sent to the model.
+    expect(commentWrites(requestsBefore)).toEqual([]);
+    expect(gh.comments(OWNER, REPO, number)).toEqual([]);
+    expect(gh.requests.slice(requestsBefore).filter((r) => r.method === "POST")).toEqual([]);
+    expect(llm.requests.length).toBe(llmRequests);
+
+    // An earlier run's comment must not keep its verdict: the error replaces it, in place.
+    const pasted = gh.addComment(OWNER, REPO, number, {
+      body: `${MARKER}\nquoted`,
+      user: "mallory",
+    });
+    const earlier = gh.addComment(OWNER, REPO, number, {
+      body: `${MARKER}\n### ✅ pass: an earlier run`,
+      user: "github-actions[bot]",
+    });
+    const again = await runAction(noKey, { ...pull, number, branch: "new-prompts" });
+    expect(again.exitCode).not.toBe(0);
+    expect(again.outputs.verdict).toBe("errors");
+    expect(again.outputs["comment-url"]).toBe(earlier.html_url);
+    const comments = gh.comments(OWNER, REPO, number);
+    expect(comments.map((c) => c.id)).toEqual([pasted.id, earlier.id]);
+    expect(comments[0]!.body).toBe(pasted.body);
+    const body = comments[1]!.body;
+    expect(body.startsWith(`${MARKER}\n### ⚠️ errors: `)).toBe(true);
+    expect(body).toContain("OPENAI_API_KEY is not set");
+    expect(body).toContain("<code>openai-api-key: ");
+    expect(body).not.toContain("✅");
+    expect(body).toContain(`https://github.com/${OWNER}/${REPO}/actions/runs/4242`);
+  });
+
+  it("an llm-rubric golden set without a judge fails before the ⏳ comment", async () => {
+    const settings = (await readFile(join(EXAMPLES, "promptgate.yaml"), "utf8")).replace(
+      /^judge:.*\n/m,
+      "",
+    );
+    await gh.createBranch(OWNER, REPO, "no-judge", pull.head);
+    const head = await gh.commitFiles(
+      OWNER,
+      REPO,
+      { "promptgate.yaml": settings },
+      { branch: "no-judge", message: "no judge" },
+    );
+    const number = gh.createPull(OWNER, REPO, { head: "no-judge" });
+    await git(workspace, "fetch", "--quiet", "origin", "no-judge");
+    await git(workspace, "checkout", "--quiet", "--detach", head);
+    try {
+      const requestsBefore = gh.requests.length;
+      const result = await runAction({}, { number, head, base: pull.base, branch: "no-judge" });
+      expect(result.exitCode).not.toBe(0);
+      expect(result.outputs.verdict).toBe("errors");
+      const errors = result.annotations.filter((a) => a.level === "error");
+      expect(errors.map((a) => a.message)).toEqual([
+        // The engine's wording may change; the point is the error, its hint, and no ⏳ comment.
+        expect.stringMatching(/^error E_CONFIG: .*llm-rubric.*judge[\s\S]*hint: add `judge:/),
+      ]);
+      expect(result.summary).toMatch(/^### ⚠️ errors: .*llm-rubric/);
+      expect(result.summary).toContain("<code>judge:");
+      expect(commentWrites(requestsBefore)).toEqual([]);
+    } finally {
+      await git(workspace, "checkout", "--quiet", "--detach", pull.head);
+    }
+  });
+
+  it("an error after the ⏳ comment replaces it in place with the error", async () => {
+    const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "report refused" });
+    // GitHub refuses a comment it finds too long with 422; the short error comment then fits.
+    gh.setFaults([
+      {
+        kind: "status",
+        status: 422,
+        method: "PATCH",
+        path: /\/issues\/comments\/\d+$/,
+        message: "Validation Failed: body is too long (maximum is 65536 characters)",
+        times: 1,
+      },
+    ]);
+    const requestsBefore = gh.requests.length;
+    try {
+      const result = await runAction(
+        { "fail-on": "never" },
+        { ...pull, number, branch: "new-prompts" },
+      );
+      // An error fails the step whatever fail-on says: there is no verdict to judge.
+      expect(result.exitCode).not.toBe(0);
+      expect(result.outputs.verdict).toBe("errors");
+      expect(result.outputs.summary).toMatch(/body is too long/);
+      const errors = result.annotations.filter((a) => a.level === "error");
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.message).toMatch(/body is too long/);
+
+      const comments = gh.comments(OWNER, REPO, number);
+      expect(comments).toHaveLength(1);
+      const comment = comments[0]!;
+      const writes = commentWrites(requestsBefore);
+      expect(writes.map((r) => `${r.method} ${r.status}`)).toEqual([
+        "POST 201",
+        "PATCH 422",
+        "PATCH 200",
+      ]);
+      expect((writes[0]!.body as { body: string }).body).toMatch(/⏳ evaluating/);
+      expect(writes.slice(1).every((w) => w.path.endsWith(`/comments/${comment.id}`))).toBe(true);
+      expect(comment.body.startsWith(`${MARKER}\n### ⚠️ errors: `)).toBe(true);
+      expect(comment.body).toContain("body is too long");
+      expect(comment.body).not.toContain("⏳");
+      expect(result.outputs["comment-url"]).toMatch(new RegExp(`#issuecomment-${comment.id}$`));
+      expect(result.summary).toMatch(/^### ⚠️ errors: .*body is too long/);
+    } finally {
+      gh.setFaults([]);
+    }
+  });
+
+  it("with a read-only token and no key (a fork's pull request), a refused error comment does not hide the error", async () => {
+    const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "fork, no secrets" });
+    const earlier = gh.addComment(OWNER, REPO, number, {
+      body: `${MARKER}\n### ✅ pass: an earlier run`,
+      user: "github-actions[bot]",
+    });
+    const refused = {
+      kind: "status",
+      status: 403,
+      message: "Resource not accessible by integration",
+    } as const;
+    gh.setFaults([
+      { ...refused, method: "POST", path: /\/issues\/\d+\/comments$/ },
+      { ...refused, method: "PATCH", path: /\/issues\/comments\/\d+$/ },
+      { ...refused, method: "POST", path: /\/statuses\// },
+    ]);
+    try {
+      const result = await runAction(
+        { "openai-base-url": "" },
+        { ...pull, number, branch: "new-prompts" },
+      );
+      expect(result.exitCode).not.toBe(0);
+      expect(result.outputs.verdict).toBe("errors");
+      expect(result.outputs["comment-url"]).toBe("");
+      const errors = result.annotations.filter((a) => a.level === "error");
+      expect(errors.map((a) => a.message)).toEqual([
+        expect.stringMatching(/^error E_CONFIG: OPENAI_API_KEY is not set/),
+      ]);
+      const warnings = result.annotations.filter((a) => a.level === "warning");
+      expect(warnings.map((a) => a.message)).toEqual([
+        expect.stringMatching(
+          /could not show the error in the pull request comment: GitHub refused \(403\)/,
+        ),
+      ]);
+      expect(result.summary).toContain("OPENAI_API_KEY is not set");
+      expect(gh.comments(OWNER, REPO, number).map((c) => c.body)).toEqual([earlier.body]);
+    } finally {
+      gh.setFaults([]);
+    }
   });
 
   it("refuses a bad input before touching GitHub, naming it", async () => {
