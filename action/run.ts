@@ -175,9 +175,10 @@ async function evaluate(
   const statusSha = context.pullRequest?.headSha || headSha;
   for (const c of report.comparisons) {
     // The head commit shows the gate on the pull request; `/promote` reads it on the commit that
-    // added the version's file, which is another one when the pull request has several commits.
-    const introduced = await findIntroducingCommit(root, baseSha, headSha, c.head.file);
-    const shas = new Set([statusSha, ...(introduced ? [introduced] : [])]);
+    // last changed the version's file (a merge keeps that commit), another one when the pull
+    // request has several commits. A squash loses both: the bot then asks the pull request.
+    const changed = await findLastChange(root, baseSha, headSha, c.head.file);
+    const shas = new Set([statusSha, ...(changed ? [changed] : [])]);
     for (const sha of shas) {
       await tolerate(deps, `post the status of ${c.prompt}@${c.head.version}`, () =>
         deps.statuses.post({
@@ -370,8 +371,12 @@ async function ensureCommit(root: string, ref: string, deps: ActionDeps): Promis
   await git(root, ["fetch", "--no-tags", ...(shallow ? ["--unshallow"] : []), "origin", ref]);
 }
 
-/** The oldest commit of the change that added `file` (a path relative to `root`). */
-async function findIntroducingCommit(
+/**
+ * The newest commit of the change that changed `file` (a path relative to `root`): the one whose
+ * content was evaluated. Merge commits are left out: the checkout may be GitHub's synthetic merge
+ * of the pull request, which no branch keeps.
+ */
+export async function findLastChange(
   root: string,
   baseSha: string,
   headSha: string,
@@ -380,13 +385,14 @@ async function findIntroducingCommit(
   const out = await git(root, [
     "--literal-pathspecs",
     "log",
+    "-1",
+    "--no-merges",
     "--format=%H",
-    "--diff-filter=A",
     `${baseSha}..${headSha}`,
     "--",
     file,
   ]);
-  return out.trim().split("\n").filter(Boolean).at(-1);
+  return out.trim() || undefined;
 }
 
 async function revParse(root: string, ref: string): Promise<string> {
