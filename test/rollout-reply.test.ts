@@ -155,8 +155,8 @@ describe("renderReply", () => {
     `);
   });
 
-  test("canary ramp", () => {
-    const { command, plan: p } = plan("/promote canary --traffic 25");
+  test("canary ramp (down: production is frozen, so its canary share may only shrink)", () => {
+    const { command, plan: p } = plan("/promote canary --traffic 5");
     if (p.kind !== "change") throw new Error(JSON.stringify(p));
     expect(
       reply({
@@ -167,18 +167,18 @@ describe("renderReply", () => {
         commit: { sha: "e".repeat(40) },
       }),
     ).toMatchInlineSnapshot(`
-      "@alice set **canary** traffic to 25%.
+      "@alice set **canary** traffic to 5%.
 
-      | Environment | Prompt      | Version   | Model     | Traffic   |
-      | ----------- | ----------- | --------- | --------- | --------- |
-      | canary      | all prompts | unchanged | unchanged | 10% → 25% |
+      | Environment | Prompt      | Version   | Model     | Traffic  |
+      | ----------- | ----------- | --------- | --------- | -------- |
+      | canary      | all prompts | unchanged | unchanged | 10% → 5% |
 
-      - **Commit:** \`eeeeeee\` — traffic 10% → 25%
+      - **Commit:** \`eeeeeee\` — traffic 10% → 5%
 
       Warnings:
       - canary pins the same versions as production: the split changes nothing users see
 
-      <!-- promptgate:result {"v":1,"outcome":"applied","actor":"alice","action":"traffic","env":"canary","changes":[{"kind":"traffic","env":"canary","before":10,"after":25}],"commit":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","skipped":[],"warnings":["canary pins the same versions as production: the split changes nothing users see"]} -->"
+      <!-- promptgate:result {"v":1,"outcome":"applied","actor":"alice","action":"traffic","env":"canary","changes":[{"kind":"traffic","env":"canary","before":10,"after":5}],"commit":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","skipped":[],"warnings":["canary pins the same versions as production: the split changes nothing users see"]} -->"
     `);
   });
 
