@@ -32,6 +32,35 @@ describe("renderHtml", () => {
     expect(html).toContain("no price for <code>acme-ft-triage-2026-10</code>");
   });
 
+  it("says once, under the prompts table, what Δ is and the interval's method", () => {
+    expect(html).toContain(
+      '</tbody></table></div>\n<p class="legend">Δ: head − base pass rate in points, over the cases with a result on both sides; 95% CI: paired t.</p>\n',
+    );
+    expect(html.split("paired t").length - 1).toBe(1);
+    const report = buildReport();
+    const adaptive = {
+      ...report,
+      comparisons: report.comparisons.map((c) =>
+        c.interval === null
+          ? c
+          : {
+              ...c,
+              interval: { ...c.interval, method: "group-sequential" as const },
+              sequential: { look: 4, looks: 6, critical: 2.1 },
+            },
+      ),
+    };
+    expect(renderHtml(adaptive)).toContain("; 95% CI: group-sequential at look 4 of 6.</p>");
+  });
+
+  it("counts the cases left out of Δ with the errors", () => {
+    expect(html).not.toContain("left out of Δ");
+    const page = renderHtml(buildReport({ allErroredOnHead: 3 }));
+    expect(page).toContain(
+      "<strong>classify-intent</strong>: 21 of 240 samples errored (429 after retries); 3 cases left out of Δ: no result on one side; errors count neither as passes nor as failures</li>",
+    );
+  });
+
   it("has one filterable row group per case, regressions marked", () => {
     const groups = html.match(/<tbody class="case /g) ?? [];
     const report = buildReport();

@@ -34,6 +34,37 @@ describe("toJson / parseReportJson", () => {
     expect(text.endsWith("}\n")).toBe(true);
   });
 
+  it("keeps the cases left out of Δ and where an adaptive run stopped", () => {
+    const report = buildReport({ allErroredOnHead: 2 });
+    const classify = report.comparisons.find((c) => c.prompt === "classify-intent")!;
+    expect(classify.droppedCases).toEqual(["intent-039", "intent-040"]);
+    const adaptive = {
+      ...report,
+      comparisons: report.comparisons.map((c) =>
+        c === classify ? { ...c, sequential: { look: 2, looks: 5, critical: 3.35 } } : c,
+      ),
+    };
+    const parsed = parseReportJson(toJson(adaptive), "report.json");
+    expect(parsed).toEqual(adaptive);
+    expect(parsed.comparisons.find((c) => c.prompt === "classify-intent")).toMatchObject({
+      droppedCases: ["intent-039", "intent-040"],
+      sequential: { look: 2, looks: 5, critical: 3.35 },
+    });
+  });
+
+  it("reads a v1 report written before droppedCases and sequential were added", () => {
+    const data = JSON.parse(toJson(buildReport({ allErroredOnHead: 2 })));
+    for (const c of data.comparisons) {
+      delete c.droppedCases;
+      delete c.sequential;
+    }
+    const parsed = parseReportJson(JSON.stringify(data), "old.json");
+    expect(parsed.schema).toBe(REPORT_SCHEMA);
+    expect(parsed.comparisons[0]).not.toHaveProperty("droppedCases");
+    // The count is still there for the reader: the paired cases without a Δ.
+    expect(renderComment(parsed)).toContain("; 2 cases left out of Δ: no result on one side");
+  });
+
   it("ignores fields a later v1 writer adds", () => {
     const data = JSON.parse(toJson(buildReport({ only: ["summarize-thread"] })));
     data.dashboardHint = "new";
@@ -109,6 +140,19 @@ describe("mergeReports", () => {
     expect(renderComment(merged)).toContain("wall time: 4m 28s (summed over 2 shards)");
   });
 
+  it("keeps each shard's cases left out of Δ", () => {
+    const a = buildReport({ only: ["support-answer", "classify-intent"], allErroredOnHead: 3 });
+    const merged = mergeReports([viaJson(a, "a.json"), viaJson(shardB, "b.json")]);
+    const dropped = Object.fromEntries(merged.comparisons.map((c) => [c.prompt, c.droppedCases]));
+    expect(dropped).toEqual({
+      "support-answer": [],
+      "classify-intent": ["intent-038", "intent-039", "intent-040"],
+      "summarize-thread": [],
+      "triage-ticket": [],
+    });
+    expect(renderComment(merged)).toContain("; 3 cases left out of Δ: no result on one side");
+  });
+
   it("keeps changes that every shard reports once", () => {
     const a = { ...shardA, changes: [...shardA.changes, ...all.changes.slice(-1)] };
     const b = { ...shardB, changes: [...shardB.changes, ...all.changes.slice(-1)] };
@@ -170,6 +214,12 @@ describe("docs/report-schema.md", () => {
       ...Object.keys(shape.totals.shape),
     ];
     const missing = keys.filter((k) => !doc.includes(`\`${k}\``));
+    expect(missing).toEqual([]);
+  });
+
+  it("documents every field of a comparison", () => {
+    const fields = Object.keys(reportSchema.shape.comparisons.element.shape);
+    const missing = fields.filter((k) => !doc.includes(`\`${k}\``));
     expect(missing).toEqual([]);
   });
 

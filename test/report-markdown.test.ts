@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import type { PromptComparison } from "../src/compare/types.js";
 import {
   COMMENT_MARKER,
   createReport,
+  type Report,
   renderComment,
   renderPendingComment,
   renderSummary,
@@ -15,6 +17,25 @@ function tableLines(md: string): string[] {
   const out: string[] = [];
   for (let i = start; i < lines.length && lines[i]!.startsWith("|"); i++) out.push(lines[i]!);
   return out;
+}
+
+/** The report with some prompts' intervals from an adaptive (group-sequential) run. */
+function adaptive(report: Report, prompts: string[], look = 2, looks = 5): Report {
+  const comparisons = report.comparisons.map((c): PromptComparison => {
+    if (!prompts.includes(c.prompt) || c.interval === null) return c;
+    const { crossCheck: _none, ...rest } = c;
+    return {
+      ...rest,
+      interval: { ...c.interval, method: "group-sequential" },
+      sequential: { look, looks, critical: 2.3 },
+    };
+  });
+  return { ...report, comparisons };
+}
+
+/** Every occurrence of `needle` in `text`. */
+function count(text: string, needle: string): number {
+  return text.split(needle).length - 1;
 }
 
 /** Cell separators: pipes that are not escaped (an escaped one would be `\|`; we use entities). */
@@ -74,6 +95,19 @@ describe("renderComment", () => {
 
   it("never hides errors", () => {
     expect(comment).toContain("**classify-intent**: 12 of 240 samples errored (429 after retries)");
+    // Nothing was left out of Δ here, so nothing is said about it.
+    expect(comment).not.toContain("left out of Δ");
+  });
+
+  it("says once, under the table, what Δ is and the interval's method", () => {
+    const legend =
+      "<sub>Δ: head − base pass rate in points, over the cases with a result on both sides; 95% CI: paired t.</sub>";
+    const rows = tableLines(comment);
+    expect(comment).toContain(`${rows.at(-1)}\n\n${legend}\n\n**Gates**`);
+    expect(count(comment, "paired t")).toBe(1);
+    const summary = renderSummary(report);
+    expect(summary).toContain(`${rows.at(-1)}\n\n${legend}`);
+    expect(count(summary, "paired t")).toBe(1);
   });
 
   it("lists regressions before improvements, each case in details with a word diff", () => {
@@ -117,6 +151,64 @@ describe("renderComment", () => {
     expect(comment).toContain(
       "| staging | support-answer | v4 → v5 (gpt-4o-mini-2024-07-18) | ❌ not passed |",
     );
+  });
+});
+
+describe("the interval's method", () => {
+  const report = buildReport();
+
+  it("names the look an adaptive run stopped at", () => {
+    const all = adaptive(
+      report,
+      report.comparisons.map((c) => c.prompt),
+    );
+    const md = renderComment(all);
+    expect(md).toContain(
+      "<sub>Δ: head − base pass rate in points, over the cases with a result on both sides; 95% CI: group-sequential at look 2 of 5.</sub>",
+    );
+    expect(md).not.toContain("paired t");
+    expect(renderSummary(all)).toContain("95% CI: group-sequential at look 2 of 5.</sub>");
+  });
+
+  it("names the prompts when methods differ, still in one line", () => {
+    const md = renderComment(adaptive(report, ["support-answer"], 3, 8));
+    expect(md).toContain(
+      "95% CI: group-sequential at look 3 of 8 for support-answer; paired t for summarize-thread, classify-intent.</sub>",
+    );
+    expect(count(md, "95% CI:")).toBe(1);
+  });
+
+  it("says nothing about an interval when no prompt has one", () => {
+    const md = renderComment(buildReport({ only: ["triage-ticket"] }));
+    expect(md).toContain("| Prompt |");
+    expect(md).not.toContain("CI:");
+  });
+});
+
+describe("cases left out of Δ", () => {
+  it("are counted where errors are reported, in the comment and the summary", () => {
+    const report = buildReport({ allErroredOnHead: 3 });
+    const c = report.comparisons.find((k) => k.prompt === "classify-intent")!;
+    expect(c.droppedCases).toHaveLength(3);
+    const line =
+      /- ⚠️ \*\*classify-intent\*\*: 21 of 240 samples errored \(429 after retries\); 3 cases left out of Δ: no result on one side\n/;
+    expect(renderComment(report)).toMatch(line);
+    expect(renderSummary(report)).toMatch(line);
+  });
+
+  it("one case reads in the singular", () => {
+    const md = renderComment(buildReport({ allErroredOnHead: 1 }));
+    expect(md).toContain("; 1 case left out of Δ: no result on one side");
+  });
+
+  it("are counted from the cases for a report written before the field existed", () => {
+    const report = buildReport({ allErroredOnHead: 2 });
+    const comparisons = report.comparisons.map((c) => {
+      const { droppedCases: _old, ...rest } = c;
+      return rest;
+    });
+    const md = renderComment({ ...report, comparisons });
+    expect(md).toContain("; 2 cases left out of Δ: no result on one side");
   });
 });
 
@@ -174,25 +266,107 @@ describe("the 65,536-character limit", () => {
   it("says what was left out and where the rest is", () => {
     const md = renderComment(huge);
     expect(md).toMatch(
-      /> ✂️ \*\*Shortened to fit GitHub's 65,536-character comment limit\*\*: left out \d+ case diffs/,
+      /> ✂️ \*\*Shortened to fit GitHub's 65,536-character comment limit\*\*: left out 3 prompt diffs, the chart\. /,
     );
     expect(md).toContain(
       "Everything is in the job summary of [this run](https://github.com/acme/support-bot/actions/runs/1234567890) and the <code>promptgate-report</code> artifact (full HTML and JSON report).",
     );
-    // Details are cut in order: case diffs go first, the earliest regressions are the ones kept.
+    // What breaks stays: every regression shown (up to the per-prompt cap) and the improvements;
+    // the chart and the long prompt diffs went first, the earliest prompt diff is kept.
     expect(md).toContain("#### 🔴 Regressions");
     expect(md).toContain("<code>password-reset</code>");
+    expect(md).toMatch(
+      /…and \d+ more worse or failing cases of \*\*support-answer\*\* in the full report\./,
+    );
+    expect(md).toContain("#### 🟢 Improvements");
+    expect(md).toContain("<code>support-answer</code> v4 → v5 (new version)");
+    expect(md).not.toContain("```mermaid");
   });
 
-  it("cuts case diffs before prompt diffs", () => {
+  it("cuts the chart, prompt diffs and improvements before any regression", () => {
     const md = renderComment(buildReport({ extraRegressions: 200, outputChars: 1500 }), {
       maxChars: 20_000,
     });
     expect(md.length).toBeLessThanOrEqual(20_000);
-    expect(md).toContain("#### 📝 Prompt changes");
-    expect(md).toContain("<code>triage-ticket</code> v1 (new prompt)");
-    expect(md).toMatch(/left out \d+ case diffs\./);
-    expect(md).not.toMatch(/prompt diff/);
+    expect(md).toContain("#### 🔴 Regressions");
+    expect(md).toContain("<code>password-reset</code>");
+    expect(md).not.toContain("#### 🟢 Improvements");
+    expect(md).not.toContain("#### 📝 Prompt changes");
+    expect(md).not.toContain("```mermaid");
+    expect(md).toMatch(
+      /left out \d+ regression case diffs, \d+ improvement case diffs, 4 prompt diffs, the chart\./,
+    );
+  });
+
+  describe("cuts details in order: the chart, prompt diffs, improvements, regressions", () => {
+    const report = buildReport();
+    const full = renderComment(report);
+    const chart = full.slice(
+      full.indexOf("```mermaid"),
+      full.indexOf("```\n", full.indexOf("```mermaid")) + 3,
+    );
+    // The layout keeps this much room for the "shortened" notice.
+    const RESERVE = 600;
+    const present = (md: string) => ({
+      chart: md.includes("```mermaid"),
+      promptDiffs: count(md, "<summary><code>"),
+      improvements: count(md, "<summary>🟢"),
+      regressions: count(md, "<summary>🔴") + count(md, "<summary>❗") + count(md, "<summary>❌"),
+    });
+    const all = present(full);
+
+    it("the chart goes first", () => {
+      expect(full).not.toContain("Shortened");
+      const md = renderComment(report, { maxChars: full.length + RESERVE - 1 });
+      expect(present(md)).toEqual({ ...all, chart: false });
+      expect(md).toMatch(/left out the chart\./);
+    });
+
+    it("then prompt diffs, before any case diff", () => {
+      const md = renderComment(report, { maxChars: full.length + RESERVE - chart.length - 3 });
+      const p = present(md);
+      expect(p.chart).toBe(false);
+      expect(p.promptDiffs).toBeLessThan(all.promptDiffs);
+      expect(p.improvements).toBe(all.improvements);
+      expect(p.regressions).toBe(all.regressions);
+      expect(md).toMatch(/left out \d prompt diffs?, the chart\./);
+    });
+
+    it("at every size, a part is cut only when every less important part is gone", () => {
+      const stages = new Set<string>();
+      for (let limit = 4_000; limit < full.length + RESERVE + 250; limit += 250) {
+        const md = renderComment(report, { maxChars: limit });
+        expect(md.length).toBeLessThanOrEqual(limit);
+        const p = present(md);
+        stages.add(
+          p.regressions < all.regressions
+            ? "regressions cut"
+            : p.improvements < all.improvements
+              ? "improvements cut"
+              : p.promptDiffs < all.promptDiffs
+                ? "prompt diffs cut"
+                : p.chart
+                  ? "nothing cut"
+                  : "chart cut",
+        );
+        if (p.regressions < all.regressions) {
+          expect({ limit, ...p }).toMatchObject({ improvements: 0, promptDiffs: 0, chart: false });
+        }
+        if (p.improvements < all.improvements) {
+          expect({ limit, ...p }).toMatchObject({ promptDiffs: 0, chart: false });
+        }
+        if (p.promptDiffs < all.promptDiffs)
+          expect({ limit, ...p }).toMatchObject({ chart: false });
+      }
+      // The sweep went through every stage.
+      expect([...stages].sort()).toEqual([
+        "chart cut",
+        "improvements cut",
+        "nothing cut",
+        "prompt diffs cut",
+        "regressions cut",
+      ]);
+    });
   });
 
   it("still fits when even the table does not: rows cut, worst kept", () => {
@@ -265,6 +439,14 @@ describe("renderPendingComment", () => {
     expect(renderPendingComment(1, 1, { runUrl: "https://github.com/a/b/actions/runs/1" })).toBe(
       `${COMMENT_MARKER}\n### ⏳ evaluating 1 prompt, 1 sample…\n\n<sub>[follow the run](https://github.com/a/b/actions/runs/1)</sub>`,
     );
+  });
+
+  it("says 'up to' when repeats are adaptive: the count is the max-repeats budget", () => {
+    expect(renderPendingComment(3, 240, { adaptive: true })).toBe(
+      `${COMMENT_MARKER}\n### ⏳ evaluating 3 prompts, up to 240 samples…`,
+    );
+    expect(renderPendingComment(3, 240, { adaptive: false })).toBe(renderPendingComment(3, 240));
+    expect(renderPendingComment(3, 240)).not.toContain("up to");
   });
 
   it("drops a run link that is not http(s)", () => {

@@ -127,6 +127,12 @@ describe("intervals", () => {
     expect(pairedTInterval(Float64Array.of(0.5), 0.95)).toBeNull();
   });
 
+  it("a fixed run has no sequential look", () => {
+    const base = runFromPatterns({ a: "PPP", b: "PPF", c: "PFF" });
+    const head = runFromPatterns({ a: "PPF", b: "PPP", c: "PFF" });
+    expect(compare(base, head)).not.toHaveProperty("sequential");
+  });
+
   it("the same interval comes out of comparePromptRuns from real runs", () => {
     const headFor = ["PPP", "PPF", "PFF", "PPP", "PPP", "PPF", "PPP", "FFF", "PPP", "PPF"];
     const baseFor = ["PPP", "PPP", "PPP", "PPP", "PPF", "PPP", "PPP", "PPP", "PPP", "PPP"];
@@ -224,6 +230,21 @@ describe("pairing", () => {
     expect(c.delta).toBeCloseTo(0.25, 12);
     expect(c.errors).toEqual({ base: 4, head: 1, samples: 18 });
     expect(c.samplesSpent).toBe(18);
+  });
+
+  it("counts the cases left out of Δ for want of a result on one side", () => {
+    const base = runFromPatterns({ a: "PPP", b: "EEE", c: "PPF", d: "PPP", gone: "EEE" });
+    const head = runFromPatterns({ a: "PPF", b: "PPP", c: "EEE", d: "PPP", fresh: "EEE" });
+    const c = compare(base, head, { gates: { ...gates, maxErrorRate: 0.9 } });
+    // b has no base result, c no head result: both paired, both out of Δ. Cases on one side only
+    // are added/removed, not dropped.
+    expect(c.droppedCases).toEqual(["b", "c"]);
+    expect(c.delta).toBeCloseTo(-1 / 6, 12);
+    expect(compare(base, base).droppedCases).toEqual(["b", "gone"]);
+    const clean = runFromPatterns({ a: "PPP", b: "PFP" });
+    expect(compare(clean, clean).droppedCases).toEqual([]);
+    // A new prompt has no Δ at all: nothing is dropped from it.
+    expect(compare(null, runFromPatterns({ a: "EEE", b: "PPP" })).droppedCases).toEqual([]);
   });
 });
 
@@ -445,6 +466,8 @@ describe("adaptive steps", () => {
       },
     );
     expect(c.interval?.method).toBe("group-sequential");
+    // The look it stopped at goes into the comparison, for the report to name the method.
+    expect(c.sequential).toEqual({ look: 4, looks: 4, critical: step.sequential?.critical });
     expect(c.crossCheck).toBeUndefined();
     expect(c.samplesSpent).toBe(2 * (6 + 6 + 3 + 6));
   });

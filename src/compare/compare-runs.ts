@@ -15,6 +15,7 @@ import type {
   Interval,
   PairedCase,
   PromptComparison,
+  SequentialBasis,
   Verdict,
 } from "./types.js";
 
@@ -29,15 +30,7 @@ export type GateSettings = Settings["gates"];
 /** Which interval the verdict reads; the other one is still computed as a cross-check. */
 export type IntervalMethod = "paired-t" | "paired-bootstrap";
 
-/** Where an adaptive (group-sequential) run stopped: the verdict uses that look's boundary. */
-export interface SequentialBasis {
-  /** 1-based look at which the run stopped. */
-  look: number;
-  /** Planned looks. */
-  looks: number;
-  /** Two-sided boundary on the z scale at that look. */
-  critical: number;
-}
+export type { SequentialBasis } from "./types.js";
 
 export interface CompareOptions {
   gates: GateSettings;
@@ -108,6 +101,14 @@ export function pairedDifferences(cases: readonly PairedCase[]): Float64Array {
   let i = 0;
   for (const c of cases) if (c.delta !== null) d[i++] = c.delta;
   return d;
+}
+
+/**
+ * The paired cases left out of Δ: a side has no result because every sample on it errored. The
+ * report counts them (docs/statistics.md: "the report counts what was dropped").
+ */
+export function droppedCases(cases: readonly PairedCase[]): string[] {
+  return cases.filter((c) => c.delta === null).map((c) => c.id);
 }
 
 export interface SampleCounts {
@@ -281,11 +282,15 @@ export function comparePromptRuns(
     delta,
     interval,
     ...(crossCheck === null ? {} : { crossCheck }),
+    ...(base !== null && options.sequential !== undefined
+      ? { sequential: { ...options.sequential } }
+      : {}),
     detectable: interval === null ? null : (interval.high - interval.low) / 2,
     verdict,
     cases: pairing.cases,
     addedCases: pairing.addedCases,
     removedCases: pairing.removedCases,
+    droppedCases: base === null ? [] : droppedCases(pairing.cases),
     criticalFailures,
     errors: {
       base: baseCounts.errors,

@@ -28,6 +28,16 @@ export interface Interval {
   method: "paired-bootstrap" | "paired-t" | "group-sequential";
 }
 
+/** Where an adaptive (group-sequential) run stopped: the verdict uses that look's boundary. */
+export interface SequentialBasis {
+  /** 1-based look at which the run stopped. */
+  look: number;
+  /** Planned looks. */
+  looks: number;
+  /** Two-sided boundary on the z scale at that look. */
+  critical: number;
+}
+
 /** One case present on both sides, with its per-side pass rates over the repeats. */
 export interface PairedCase {
   id: string;
@@ -72,12 +82,23 @@ export interface PromptComparison {
    * paired t the verdict reads); absent for adaptive runs and when the bootstrap is switched off.
    */
   crossCheck?: Interval;
+  /**
+   * Set for adaptive runs (interval method "group-sequential"): the look the run stopped at, of the
+   * planned looks, and that look's boundary. Absent for fixed repeats.
+   */
+  sequential?: SequentialBasis;
   /** Half-width of the interval: the smallest drop this run could have told from noise. */
   detectable: number | null;
   verdict: Verdict;
   cases: PairedCase[];
   addedCases: string[];
   removedCases: string[];
+  /**
+   * Cases on both sides but left out of Δ because a side has no result (all its samples errored),
+   * in `cases` order; empty for a new prompt, which has no Δ. Always set by comparePromptRuns;
+   * absent in reports written before it was added (then: the `cases` with `delta: null`).
+   */
+  droppedCases?: string[];
   /** Critical cases failing on head (pass rate < 1). */
   criticalFailures: string[];
   errors: { base: number; head: number; samples: number };

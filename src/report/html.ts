@@ -22,6 +22,8 @@ import {
   type CaseLine,
   describeAssertion,
   describeEnvironmentChange,
+  describeIntervalLegend,
+  describeMissing,
   describePromptRow,
   listCases,
   orderComparisons,
@@ -104,10 +106,15 @@ function renderPrompts(report: Report, ordered: PromptComparison[]): string {
 <tbody>
 ${rows}
 </tbody></table></div>
-${renderBars(ordered)}
+${renderLegend(ordered)}${renderBars(ordered)}
 ${renderNotes(ordered)}
 ${renderChanges(report)}
 </section>`;
+}
+
+function renderLegend(ordered: PromptComparison[]): string {
+  const legend = describeIntervalLegend(ordered);
+  return legend ? `<p class="legend">${escapeHtml(legend)}</p>\n` : "";
 }
 
 function renderBars(ordered: PromptComparison[]): string {
@@ -138,10 +145,12 @@ function renderNotes(ordered: PromptComparison[]): string {
     }
   }
   for (const c of ordered) {
-    const e = countErrors(c);
-    if (e.errored === 0) continue;
+    const missing = describeMissing(c);
+    if (missing === null) continue;
+    const errors =
+      countErrors(c).errored > 0 ? "; errors count neither as passes nor as failures" : "";
     items.push(
-      `<li class="errors">⚠️ <strong>${escapeHtml(c.prompt)}</strong>: ${formatCount(e.errored)} of ${formatCount(e.total)} samples errored (${escapeHtml(e.label)}); errors count neither as passes nor as failures</li>`,
+      `<li class="errors">⚠️ <strong>${escapeHtml(c.prompt)}</strong>: ${escapeHtml(missing)}${errors}</li>`,
     );
   }
   const unknown = new Set<string>();
@@ -385,7 +394,7 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--soft
 pre{font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wrap;word-break:break-word;background:var(--soft);padding:8px;border-radius:6px;margin:4px 0;max-height:420px;overflow:auto}
 del{background:var(--del);text-decoration:line-through}ins{background:var(--ins);text-decoration:none}
 pre.diff .hunk{color:var(--muted)}pre.diff .file{font-weight:bold}pre.diff ins,pre.diff del{display:inline-block;width:100%;text-decoration:none}
-.notes li.gate-fail{color:var(--red)}.notes li.errors{color:var(--amber)}
+.legend{color:var(--muted);font-size:12px;margin:4px 0}.notes li.gate-fail{color:var(--red)}.notes li.errors{color:var(--amber)}
 .bars{margin:16px 0}.bars figcaption{color:var(--muted);margin-bottom:4px}.bar-row{display:flex;gap:8px;align-items:center;margin:2px 0}
 .bar-label{width:200px;text-align:right;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.bar-pair{flex:1;max-width:600px}
 .bar{height:14px;margin:1px 0;border-radius:3px;font-size:10px;line-height:14px;white-space:nowrap;overflow:visible}.bar span{padding-left:4px}

@@ -4,7 +4,6 @@ import type { SampleOk } from "../engine/types.js";
 import { formatCount, formatDuration, formatPercentNumber, formatUsd, plural } from "../format.js";
 import { code, escapeHtml, escapeMarkdownInline, fence, safeUrl, truncate } from "./escape.js";
 import {
-  countErrors,
   describeChangeKind,
   type OverallVerdict,
   type Report,
@@ -15,6 +14,8 @@ import {
   collectStories,
   describeAssertion,
   describeEnvironmentChange,
+  describeIntervalLegend,
+  describeMissing,
   describePromptRow,
   orderComparisons,
 } from "./view.js";
@@ -72,16 +73,26 @@ export function renderSummary(report: Report, options: MarkdownOptions = {}): st
   });
 }
 
+export interface PendingOptions {
+  runUrl?: string;
+  /**
+   * Some prompt runs with adaptive repeats (`repeats: auto`): `samples` is then the budget at
+   * max-repeats, an upper bound, and the comment says "up to". Default false.
+   */
+  adaptive?: boolean;
+}
+
 /** What the comment says while the evaluation runs; the same marker, so the report replaces it. */
 export function renderPendingComment(
   prompts: number,
   samples: number,
-  options: { runUrl?: string } = {},
+  options: PendingOptions = {},
 ): string {
   const url = options.runUrl ? safeUrl(options.runUrl) : null;
+  const upTo = options.adaptive === true ? "up to " : "";
   const lines = [
     COMMENT_MARKER,
-    `### ⏳ evaluating ${plural(prompts, "prompt")}, ${plural(samples, "sample")}…`,
+    `### ⏳ evaluating ${plural(prompts, "prompt")}, ${upTo}${plural(samples, "sample")}…`,
   ];
   if (url) lines.push("", `<sub>[follow the run](${url})</sub>`);
   return lines.join("\n");
@@ -105,10 +116,24 @@ interface Layout {
 interface Detail {
   kind: "case" | "prompt-diff" | "chart" | "note";
   text: string;
-  group?: string;
+  group?: DetailGroup;
   /** Position in the output, independent of the order in which details are kept. */
   order: number;
 }
+
+type DetailGroup = "regressions" | "improvements" | "prompt-diffs";
+
+/**
+ * What is kept when the details do not all fit, most important first (the comment answers "what
+ * breaks" before "what changed"): regressions' case diffs, improvements' case diffs, prompt diffs,
+ * and last the chart, which only repeats the table. Cutting goes the other way: the chart first.
+ */
+const KEEP_ORDER: readonly ((d: Detail) => boolean)[] = [
+  (d) => d.group === "regressions",
+  (d) => d.group === "improvements",
+  (d) => d.kind === "prompt-diff",
+  (d) => d.kind === "chart",
+];
 
 const SEPARATOR = "\n\n";
 
@@ -137,28 +162,39 @@ function renderMarkdown(report: Report, layout: Layout): string {
   let used = layout.measure(core.join(SEPARATOR)) + reserve;
   const kept = new Set<Detail>();
   const headingsKept = new Set<string>();
-  // Keep order: the chart, then prompt diffs, then case diffs, each as a prefix: case diffs are
-  // cut first, then prompt diffs, and a reader never sees a later case without the earlier ones.
-  for (const kind of ["chart", "prompt-diff", "case"] as const) {
+  // Kept as one prefix of KEEP_ORDER: once a detail does not fit, nothing after it is kept, so
+  // a part is only ever cut when every less important part is gone, and a reader never sees a
+  // later case without the earlier ones.
+  let full = false;
+  for (const tier of KEEP_ORDER) {
     for (const d of details) {
-      if (d.kind !== kind && !(kind === "case" && d.kind === "note")) continue;
+      if (!tier(d)) continue;
       let cost = layout.measure(d.text) + SEPARATOR.length;
       const heading = d.group === undefined ? undefined : headings.get(d.group);
       if (d.group !== undefined && heading !== undefined && !headingsKept.has(d.group)) {
         cost += layout.measure(heading) + SEPARATOR.length;
       }
-      if (used + cost > layout.limit) break;
+      if (used + cost > layout.limit) {
+        full = true;
+        break;
+      }
       used += cost;
       kept.add(d);
       if (d.group !== undefined) headingsKept.add(d.group);
     }
+    if (full) break;
   }
 
-  const dropped = {
-    cases: details.filter((d) => d.kind === "case" && !kept.has(d)).length,
-    promptDiffs: details.filter((d) => d.kind === "prompt-diff" && !kept.has(d)).length,
-    chart: details.some((d) => d.kind === "chart" && !kept.has(d)),
+  const cut = (d: Detail) => !kept.has(d);
+  const dropped: Dropped = {
     rows: ordered.length - shownRows,
+    regressionCases: details.filter((d) => d.kind === "case" && d.group === "regressions" && cut(d))
+      .length,
+    improvementCases: details.filter(
+      (d) => d.kind === "case" && d.group === "improvements" && cut(d),
+    ).length,
+    promptDiffs: details.filter((d) => d.kind === "prompt-diff" && cut(d)).length,
+    chart: details.some((d) => d.kind === "chart" && cut(d)),
   };
 
   const body: string[] = [];
@@ -186,14 +222,23 @@ function hardCut(text: string, layout: Layout): string {
   return `${text.slice(0, Math.max(0, end))}\n…`;
 }
 
-function renderCutNotice(
-  report: Report,
-  dropped: { cases: number; promptDiffs: number; chart: boolean; rows: number },
-  layout: Layout,
-): string | null {
+interface Dropped {
+  rows: number;
+  regressionCases: number;
+  improvementCases: number;
+  promptDiffs: number;
+  chart: boolean;
+}
+
+function renderCutNotice(report: Report, dropped: Dropped, layout: Layout): string | null {
   const what: string[] = [];
   if (dropped.rows > 0) what.push(plural(dropped.rows, "prompt row"));
-  if (dropped.cases > 0) what.push(plural(dropped.cases, "case diff"));
+  if (dropped.regressionCases > 0) {
+    what.push(plural(dropped.regressionCases, "regression case diff"));
+  }
+  if (dropped.improvementCases > 0) {
+    what.push(plural(dropped.improvementCases, "improvement case diff"));
+  }
   if (dropped.promptDiffs > 0) what.push(plural(dropped.promptDiffs, "prompt diff"));
   if (dropped.chart) what.push("the chart");
   if (what.length === 0) return null;
@@ -224,6 +269,8 @@ function renderCore(
   const parts = [layout.marker ? `${COMMENT_MARKER}\n${head}` : `## promptgate report\n\n${head}`];
   if (ordered.length > 0) {
     let table = renderTable(shown);
+    const legend = describeIntervalLegend(shown);
+    if (legend) table += `\n\n<sub>${escapeMarkdownInline(legend)}</sub>`;
     if (rows < ordered.length) {
       table += `\n\n…and ${plural(ordered.length - rows, "more prompt")} (see the full report).`;
     }
@@ -290,11 +337,9 @@ function renderNotes(report: Report, shown: PromptComparison[]): string | null {
 
   const errorLines: string[] = [];
   for (const c of shown) {
-    const e = countErrors(c);
-    if (e.errored === 0) continue;
-    errorLines.push(
-      `- ⚠️ **${escapeMarkdownInline(c.prompt)}**: ${formatCount(e.errored)} of ${formatCount(e.total)} samples errored (${escapeMarkdownInline(e.label)})`,
-    );
+    const missing = describeMissing(c);
+    if (missing === null) continue;
+    errorLines.push(`- ⚠️ **${escapeMarkdownInline(c.prompt)}**: ${escapeMarkdownInline(missing)}`);
   }
   if (errorLines.length > 0) {
     if (lines.length > 0) lines.push("");
@@ -389,9 +434,9 @@ function renderDetails(
   report: Report,
   ordered: PromptComparison[],
   layout: Layout,
-): { details: Detail[]; headings: Map<string, string> } {
+): { details: Detail[]; headings: Map<DetailGroup, string> } {
   const details: Detail[] = [];
-  const headings = new Map<string, string>([
+  const headings = new Map<DetailGroup, string>([
     ["regressions", "#### 🔴 Regressions"],
     ["improvements", "#### 🟢 Improvements"],
     ["prompt-diffs", "#### 📝 Prompt changes"],

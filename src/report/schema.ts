@@ -135,6 +135,9 @@ const comparisonSchema = z.object({
   delta: z.number().min(-1).max(1).nullable(),
   interval: intervalSchema.nullable(),
   crossCheck: intervalSchema.optional(),
+  sequential: z
+    .object({ look: z.number().int().min(1), looks: z.number().int().min(1), critical: num })
+    .optional(),
   detectable: num.nullable(),
   verdict: z.enum(["better", "worse", "noise", "errors"]),
   cases: z.array(
@@ -149,6 +152,8 @@ const comparisonSchema = z.object({
   ),
   addedCases: z.array(z.string()),
   removedCases: z.array(z.string()),
+  // Added within v1: optional, so reports written before it still read.
+  droppedCases: z.array(z.string()).optional(),
   criticalFailures: z.array(z.string()),
   errors: z.object({ base: num, head: num, samples: num }),
   cost: z.object({

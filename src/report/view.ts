@@ -1,4 +1,4 @@
-import type { PairedCase, PromptComparison } from "../compare/types.js";
+import type { Interval, PairedCase, PromptComparison } from "../compare/types.js";
 import type { AssertionResult, CaseResult, SampleOk } from "../engine/types.js";
 import {
   formatCount,
@@ -8,9 +8,10 @@ import {
   formatSignedPercent,
   formatSignedPoints,
   formatUsd,
+  plural,
 } from "../format.js";
 import type { Pin } from "../formats/environments.js";
-import { isBlocked, type ReportEnvironmentChange } from "./model.js";
+import { countErrors, isBlocked, type ReportEnvironmentChange } from "./model.js";
 
 /**
  * What the renderers show, as plain text: the markdown and HTML renderers only escape and lay it
@@ -118,6 +119,83 @@ function describeMonthly(c: PromptComparison): string {
   const at = ` at ${formatCount(Math.round(c.cost.requestsPerDay))}/day`;
   if (c.base === null) return head + at;
   return `${formatUsd(c.cost.monthlyBaseUsd)} → ${head}${at}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the interval is (docs/statistics.md: "Report the interval and the method"), said once under
+// the table rather than in every row.
+
+const METHOD_LABELS: Record<Interval["method"], string> = {
+  "paired-t": "paired t",
+  "paired-bootstrap": "paired bootstrap",
+  "group-sequential": "group-sequential",
+};
+
+/** "paired t", or "group-sequential at look 2 of 5" for an adaptive run. */
+export function describeIntervalMethod(c: PromptComparison): string | null {
+  if (c.interval === null) return null;
+  const label = METHOD_LABELS[c.interval.method];
+  if (c.interval.method === "group-sequential" && c.sequential !== undefined) {
+    return `${label} at look ${c.sequential.look} of ${c.sequential.looks}`;
+  }
+  return label;
+}
+
+/**
+ * The legend under the prompts table: what Δ is, and the interval's level and method. One method
+ * for every row reads "95% CI: paired t"; mixed methods name their prompts.
+ */
+export function describeIntervalLegend(comparisons: readonly PromptComparison[]): string | null {
+  const withInterval = comparisons.filter(
+    (c): c is PromptComparison & { interval: Interval } => c.interval !== null,
+  );
+  const first = withInterval[0];
+  if (first === undefined) return null;
+  const levels = new Set(withInterval.map((c) => Math.round(c.interval.level * 100)));
+  const groups = new Map<string, string[]>();
+  for (const c of withInterval) {
+    const method = describeIntervalMethod(c) ?? "";
+    const label = levels.size > 1 ? `${Math.round(c.interval.level * 100)}% CI ${method}` : method;
+    groups.set(label, [...(groups.get(label) ?? []), c.prompt]);
+  }
+  const named = (prompts: string[]) =>
+    prompts.length <= 4
+      ? prompts.join(", ")
+      : `${prompts.slice(0, 3).join(", ")} and ${plural(prompts.length - 3, "more prompt")}`;
+  const methods =
+    groups.size === 1
+      ? [...groups.keys()].join("")
+      : [...groups.entries()]
+          .map(([label, prompts]) => `${label} for ${named(prompts)}`)
+          .join("; ");
+  const ci = levels.size === 1 ? `${Math.round(first.interval.level * 100)}% CI: ` : "CI: ";
+  return `Δ: head − base pass rate in points, over the cases with a result on both sides; ${ci}${methods}.`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is missing: errored samples, and the cases they leave out of Δ.
+
+/** Paired cases left out of Δ (a side has no result); derived for reports that predate the field. */
+export function listDroppedCases(c: PromptComparison): string[] {
+  if (c.droppedCases !== undefined) return c.droppedCases;
+  return c.base === null ? [] : c.cases.filter((k) => k.delta === null).map((k) => k.id);
+}
+
+/**
+ * "12 of 240 samples errored (429 after retries); 3 cases left out of Δ: no result on one side",
+ * each part only when there is something to say; null when nothing is missing.
+ */
+export function describeMissing(c: PromptComparison): string | null {
+  const parts: string[] = [];
+  const e = countErrors(c);
+  if (e.errored > 0) {
+    parts.push(
+      `${formatCount(e.errored)} of ${formatCount(e.total)} samples errored${e.label ? ` (${e.label})` : ""}`,
+    );
+  }
+  const dropped = listDroppedCases(c).length;
+  if (dropped > 0) parts.push(`${plural(dropped, "case")} left out of Δ: no result on one side`);
+  return parts.length > 0 ? parts.join("; ") : null;
 }
 
 // ---------------------------------------------------------------------------------------------
