@@ -98,7 +98,11 @@ async function evaluate(
     gitRevisionSource(root, headSha),
     listChangedFiles(root, baseSha, headSha),
   ]);
-  const [base, head] = await Promise.all([loadRepo(baseSource), loadRepo(headSource)]);
+  const [base, head] = await Promise.all([
+    // The base is what is already merged: a typo there is not this change's to fix first.
+    loadRepo(baseSource, { checkReferences: false }),
+    loadRepo(headSource),
+  ]);
   const changes = detectChanges({ base, head, changedFiles });
   // A live version edited, or a pinned one deleted, must not merge: no eval can make it right.
   if (changes.errors.length > 0) throw new PromptgateErrors(changes.errors);
@@ -121,7 +125,10 @@ async function evaluate(
       (n, p) => n + p.head.goldenSet.set.cases.length * p.head.repeats * (p.base === null ? 1 : 2),
       0,
     );
-    const pending = renderPendingComment(planned.length, samples, { runUrl: context.runUrl });
+    const pending = renderPendingComment(planned.length, samples, {
+      runUrl: context.runUrl,
+      adaptive: planned.some((p) => p.adaptive),
+    });
     comment = await tolerate(deps, "post the pending comment", () =>
       upsertComment(comments, pending),
     );

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli/main.js";
 import { parseReportJson } from "../src/report/json.js";
 import { createGitRepo, type GitRepo } from "./helpers/git-repo.js";
@@ -47,6 +47,28 @@ afterAll(async () => {
   await standIn.close();
   await repo.remove();
 });
+// Every request the CLI sent, and every answer, matched OpenAI's API description.
+afterEach(() => {
+  expect(standIn.violations).toEqual([]);
+});
+
+/** validate on a copy of examples/ with some files edited. */
+async function validateEdited(edits: Record<string, (text: string) => string>) {
+  const dir = await mkdtemp(join(tmpdir(), "promptgate-edited-"));
+  try {
+    await cp(EXAMPLES, dir, { recursive: true });
+    for (const [file, edit] of Object.entries(edits)) {
+      const path = join(dir, file);
+      const text = await readFile(path, "utf8");
+      const edited = edit(text);
+      expect(edited).not.toBe(text);
+      await writeFile(path, edited);
+    }
+    return await cli(["validate", "--root", dir]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 async function cli(args: string[], env: Record<string, string | undefined> = {}) {
   const stdout = new PassThrough();
@@ -95,6 +117,49 @@ describe("promptgate CLI", () => {
     expect((await cli(["validate"])).out).toMatch(
       /^ok: 3 prompts \(7 versions\), 3 golden sets \(55 cases\), 3 environments/,
     );
+  });
+
+  it("validate runs the checks a run makes before sending anything, located in the golden set", async () => {
+    const { code, err } = await validateEdited({
+      "promptgate.yaml": (t) => t.replace("judge: { model: gpt-4o-2024-08-06 }\n", ""),
+      "evals/ticket-triage.yaml": (t) =>
+        t.replace("required: [category, priority],", "required: category,"),
+    });
+    expect(code).toBe(1);
+    expect(err).toContain(
+      "error E_CONFIG: evals/support-answer.yaml:118:9: llm-rubric needs a judge model, and none is set",
+    );
+    expect(err).toContain(
+      "error E_SCHEMA: evals/ticket-triage.yaml:17:13: contains-json: invalid JSON Schema: schema is invalid: data/required must be array",
+    );
+  });
+
+  it("validate exits 1 for every problem in the files, a missing pin included", async () => {
+    const pin = await validateEdited({
+      "environments.yaml": (t) =>
+        t.replace(
+          "summarize-thread: { version: v1, model",
+          "summarize-thread: { version: v9, model",
+        ),
+    });
+    expect(pin.err).toMatch(
+      /^error E_NOT_FOUND: environments\.yaml:19:25: production pins summarize-thread@v9, which does not exist/,
+    );
+    expect(pin.code).toBe(1);
+
+    const more = await validateEdited({
+      "promptgate.yaml": (t) =>
+        t.replace("summarize-thread: 8000/day", "summarise-thread: 8000/day"),
+      "environments.yaml": (t) =>
+        t.replace("freezes: {}", "freezes: { prodution: { by: a, since: x } }"),
+      "prompts/support-answer/v1.prompt": (t) => t.replace("{{question}}", "{{question}"),
+    });
+    expect(more.code).toBe(1);
+    expect(more.err.split("\n").filter((l) => l.startsWith("error"))).toEqual([
+      'error E_PROMPT: prompts/support-answer/v1.prompt:10:11: template syntax error: unexpected "}"',
+      'error E_NOT_FOUND: environments.yaml:20:12: freeze of unknown environment "prodution"',
+      'error E_NOT_FOUND: promptgate.yaml:16:3: traffic for unknown prompt "summarise-thread"',
+    ]);
   });
 
   it("eval prints a table, writes the result file, and exits by the absolute gates", async () => {

@@ -6,7 +6,9 @@ import { createOpenAIModels } from "../src/engine/openai-client.js";
 import { withResponseCache } from "../src/engine/response-cache.js";
 import { type EvalTarget, runEval } from "../src/engine/run-eval.js";
 import type { ChatModel, SampleErr } from "../src/engine/types.js";
-import { parseGoldenSet } from "../src/formats/golden-set.js";
+import { PromptgateErrors } from "../src/errors.js";
+import { goldenSetSchema, parseGoldenSet } from "../src/formats/golden-set.js";
+import { locator, parseYaml } from "../src/formats/located-yaml.js";
 import { parsePromptFile } from "../src/formats/prompt-file.js";
 import { createDiskStore } from "../src/io/disk-cache.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "./stand-ins/openai/index.js";
@@ -52,6 +54,25 @@ function target(system: string, cases: number, repeats = 1, name = "helper"): Ev
       set: parseGoldenSet(lines.join("\n"), `evals/${name}.yaml`),
     },
     repeats,
+  };
+}
+
+/** One case on a golden set loaded as loadRepo loads it (with its locations). */
+function targetWith(asserts: string[], name = "graded"): EvalTarget {
+  const file = `evals/${name}.yaml`;
+  const text = [
+    "cases:",
+    "  - id: c0",
+    '    vars: { question: "question 0" }',
+    "    assert:",
+    ...asserts.map((a) => `      - ${a}`),
+    "",
+  ].join("\n");
+  const parsed = parseYaml(text, file, goldenSetSchema);
+  return {
+    version: parsePromptFile(promptSource("Be brief."), `prompts/${name}/v1.prompt`, name, "v1"),
+    goldenSet: { prompt: name, file, set: parsed.value, locator: locator(parsed, file) },
+    repeats: 1,
   };
 }
 
@@ -134,6 +155,69 @@ describe("engine through the SDK and the stand-in", () => {
     }
     expect(result.runs[0]!.totals).toMatchObject({ errors: 4, passRate: null });
     expect(result.requests.errors).toBe(4);
+  });
+
+  it("refuses to start on a golden set's missing model or broken schema, naming file and line", async () => {
+    const t = targetWith([
+      "{ type: icontains, value: question }",
+      '{ type: llm-rubric, value: "Answers the question" }',
+      "{ type: contains-json, value: { type: object, required: name } }",
+      "{ type: not-llm-rubric, value: Rude }",
+    ]);
+    const err = await runEval([t, t], { chat: models(), prices: {}, concurrency: 1 }, "t").catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PromptgateErrors);
+    expect((err as PromptgateErrors).errors.map((e) => e.message)).toEqual([
+      "evals/graded.yaml:6:9: llm-rubric needs a judge model, and none is set (and 1 more in this file)",
+      "evals/graded.yaml:7:39: contains-json: invalid JSON Schema: schema is invalid: data/required must be array",
+    ]);
+    expect(standIn.requests).toHaveLength(0);
+  });
+
+  it("a judge or embeddings request that fails keeps its kind: rate limit, timeout, server", async () => {
+    const isGrader = (r: { body?: unknown }) =>
+      JSON.stringify(r.body).includes("You are promptgate's grader.");
+    const rubric = targetWith(['{ type: llm-rubric, value: "Answers the question" }']);
+    const deps = { chat: models(300, 1), judgeModel: "gpt-4o", prices: {}, concurrency: 1 };
+    const errorOf = async (t: EvalTarget, d: Parameters<typeof runEval>[1]) => {
+      const errors = errorsOf(await runEval([t], d, "t"));
+      expect(errors).toHaveLength(1);
+      return errors[0]!.error;
+    };
+
+    standIn.setFaults([{ kind: "status", status: 429, retryAfterS: 0, match: isGrader }]);
+    expect(await errorOf(rubric, deps)).toMatchObject({
+      kind: "rate-limit",
+      status: 429,
+      message: expect.stringMatching(/^llm-rubric: the judge \(gpt-4o\) failed: /),
+    });
+    standIn.setFaults([{ kind: "hang", match: isGrader }]);
+    expect((await errorOf(rubric, deps)).kind).toBe("timeout");
+
+    const openai = createOpenAIModels({
+      baseURL: standIn.baseURL,
+      apiKey: "test",
+      timeoutMs: 300,
+      // No retries: the expected text's and the output's embeddings are requested together, and
+      // a retry of the one still in flight must not reach the stand-in during the next test.
+      maxRetries: 0,
+    });
+    const similar = targetWith(['{ type: similar, value: "question 0" }']);
+    standIn.setFaults([{ kind: "status", status: 503, match: (r) => r.path === "/v1/embeddings" }]);
+    expect(
+      await errorOf(similar, {
+        chat: openai,
+        embeddings: openai,
+        embeddingModel: "text-embedding-3-small",
+        prices: {},
+        concurrency: 1,
+      }),
+    ).toMatchObject({ kind: "server", status: 503 });
+
+    // A reply that came back but cannot be read is still a bad response.
+    standIn.setFaults([{ kind: "malformed-json", match: isGrader }]);
+    expect((await errorOf(rubric, deps)).kind).toBe("bad-response");
   });
 
   it("sends nothing on a second run of the same eval, and only a changed prompt's samples after an edit", async () => {

@@ -245,6 +245,57 @@ describe("prompt files", () => {
     expect(pv.contentHash).not.toBe(plain.contentHash);
   });
 
+  const template = (body: string) => PROMPT.replace(/---\n\{\{role[\s\S]*$/, `---\n${body}`);
+
+  it("locates a template syntax error on the file's own lines, at load", () => {
+    // The template starts on line 7, after the front matter's six lines.
+    const broken = template('{{role "system"}}\nBe brief.\n{{role "user"}}\n  Q: {{question}\n');
+    expect(messagesOf(() => parsePromptFile(broken, "prompts/x/v1.prompt", "x", "v1"))).toEqual([
+      'prompts/x/v1.prompt:10:16: template syntax error: unexpected "}"',
+    ]);
+    const unclosed = template('{{role "user"}}\n{{#if question}}\n  {{question}}\n');
+    expect(messagesOf(() => parsePromptFile(unclosed, "p/v1.prompt", "p", "v1"))).toEqual([
+      "p/v1.prompt:10:1: template syntax error: unexpected end of template (a {{ or {{#block}} is not closed)",
+    ]);
+    const crossed = template("{{#if question}}\n  {{question}}\n{{/each}}\n");
+    expect(messagesOf(() => parsePromptFile(crossed, "p/v1.prompt", "p", "v1"))).toEqual([
+      "p/v1.prompt:7:4: template syntax error: {{#if}} is closed by {{/each}}",
+    ]);
+    // The verdict is kept per content; the file named is still the one loaded.
+    expect(messagesOf(() => parsePromptFile(crossed, "q/v2.prompt", "q", "v2"))).toEqual([
+      "q/v2.prompt:7:4: template syntax error: {{#if}} is closed by {{/each}}",
+    ]);
+  });
+
+  it("rejects a helper Dotprompt does not know, where it is used", () => {
+    const typo = template('{{role "system"}}\nHi.\n{{rol "user"}}\n{{question}}\n');
+    const err = (() => {
+      try {
+        parsePromptFile(typo, "p/v1.prompt", "p", "v1");
+      } catch (e) {
+        return (e as PromptgateErrors).errors[0];
+      }
+    })();
+    expect(err?.message).toBe('p/v1.prompt:9:1: template: unknown helper "rol"');
+    expect(err?.code).toBe("E_PROMPT");
+    expect(err?.hint).toMatch(/role/);
+  });
+
+  it("reports a front-matter error and a template error of one file together", () => {
+    const both = template("{{question").replace("temperature", "temprature");
+    expect(messagesOf(() => parsePromptFile(both, "p/v1.prompt", "p", "v1"))).toEqual([
+      'p/v1.prompt:3:11: unknown key "temprature" at config',
+      'p/v1.prompt:7:3: template syntax error: unexpected "question"',
+    ]);
+  });
+
+  it("accepts the helpers of Handlebars and Dotprompt", () => {
+    const rich = template(
+      '{{role "system"}}\n{{#if question}}{{json question}}{{else}}none{{/if}}\n{{#each tags}}{{this}}{{/each}}\n{{#ifEquals a b}}x{{/ifEquals}}\n{{role "user"}}\n{{question}}\n',
+    );
+    expect(parsePromptFile(rich, "p/v1.prompt", "p", "v1").model).toBe("gpt-4o-mini-2024-07-18");
+  });
+
   it("orders versions naturally", () => {
     expect(["v10", "v2", "v1"].sort(compareVersions)).toEqual(["v1", "v2", "v10"]);
   });
@@ -291,6 +342,86 @@ describe("loadRepo", () => {
       'promptgate.yaml:2:1: unknown key "repeat"',
       'evals/missing-prompt.yaml:1:1: golden set for unknown prompt "missing-prompt"',
       "environments.yaml:12:23: production pins support-answer@v9, which does not exist (have v4, v5)",
+    ]);
+  });
+
+  const errorsOf = async (over: Record<string, string | undefined>) => {
+    const err = await loadRepo(source(over)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PromptgateErrors);
+    return (err as PromptgateErrors).errors.map((e) => e.message);
+  };
+
+  it("finds a broken template when the repository is loaded", async () => {
+    expect(
+      await errorsOf({
+        "prompts/support-answer/v5.prompt": PROMPT.replace("{{question}}", "{{#if question}}"),
+      }),
+    ).toEqual([
+      "prompts/support-answer/v5.prompt:11:1: template syntax error: unexpected end of template (a {{ or {{#block}} is not closed)",
+    ]);
+  });
+
+  it("rejects a freeze of an environment that does not exist", async () => {
+    const envs = ENVS.replace(
+      "freezes: {}",
+      "freezes:\n  production: { by: alice, since: 2025-01-01 }\n  prodution: { by: bob, since: 2025-01-02 }",
+    );
+    expect(await errorsOf({ "environments.yaml": envs })).toEqual([
+      'environments.yaml:15:3: freeze of unknown environment "prodution"',
+    ]);
+  });
+
+  it("leaves references unchecked for a base revision or a running app", async () => {
+    const envs = ENVS.replace(
+      "freezes: {}",
+      "freezes:\n  prodution: { by: bob, since: 2025-01-02 }",
+    );
+    const settings = "version: 1\nbaseline: prod\n";
+    const over = { "environments.yaml": envs, "promptgate.yaml": settings };
+    expect(await errorsOf(over)).toHaveLength(2);
+    const repo = await loadRepo(source(over), { checkReferences: false });
+    expect(repo.settings.baseline).toBe("prod");
+  });
+
+  it("allows traffic only on canary", async () => {
+    const envs = ENVS.replace("  production:\n", "  production:\n    traffic: 50\n");
+    expect(await errorsOf({ "environments.yaml": envs })).toEqual([
+      "environments.yaml:11:5: traffic is only for canary (the share of production requests its pins serve); production serves all of its requests",
+    ]);
+  });
+
+  it("checks the environments promptgate.yaml names", async () => {
+    const settings = [
+      "version: 1",
+      "baseline: prod",
+      "rollout:",
+      "  order: [staging, canary, prodution]",
+      "  production: prodution",
+      "",
+    ].join("\n");
+    expect(await errorsOf({ "promptgate.yaml": settings })).toEqual([
+      'promptgate.yaml:2:11: baseline names unknown environment "prod"',
+      'promptgate.yaml:4:28: rollout.order names unknown environment "prodution"',
+      'promptgate.yaml:5:15: rollout.production names unknown environment "prodution"',
+    ]);
+  });
+
+  it("does not hold defaults against a repository's own environment names", async () => {
+    const envs = "environments:\n  dev: {}\n  prod: {}\n";
+    // baseline, rollout.order and rollout.production default to names this repository lacks.
+    await expect(loadRepo(source({ "environments.yaml": envs }))).resolves.toBeDefined();
+    // Without environments.yaml nothing is deployed yet: the names refer to environments to come.
+    const named = "version: 1\nbaseline: production\nrollout: { order: [staging, production] }\n";
+    await expect(
+      loadRepo(source({ "environments.yaml": undefined, "promptgate.yaml": named })),
+    ).resolves.toBeDefined();
+  });
+
+  it("rejects traffic for a prompt that does not exist", async () => {
+    const settings =
+      "version: 1\ntraffic:\n  support-answer: 50000/day\n  suport-answer: 100/day\n";
+    expect(await errorsOf({ "promptgate.yaml": settings })).toEqual([
+      'promptgate.yaml:4:3: traffic for unknown prompt "suport-answer"',
     ]);
   });
 });

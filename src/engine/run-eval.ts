@@ -1,11 +1,11 @@
 import pLimit from "p-limit";
 import { priceUsage } from "../cost/prices.js";
-import { PromptgateError } from "../errors.js";
+import { PromptgateError, PromptgateErrors, type SourceLocation } from "../errors.js";
 import type { GoldenCase } from "../formats/golden-set.js";
 import type { ModelConfig, PromptVersion } from "../formats/prompt-file.js";
 import { type ChatMessage, renderPrompt } from "../formats/prompt-file.js";
 import type { LoadedGoldenSet } from "../formats/repo.js";
-import type { PriceOverride } from "../formats/settings.js";
+import type { PriceOverride, Settings } from "../formats/settings.js";
 import {
   AssertionInfraError,
   assertionNeeds,
@@ -162,8 +162,28 @@ export function createSampler(deps: EngineDeps): Sampler {
 
 function toSampleError(e: unknown): SampleError {
   if (e instanceof LlmError) return { kind: e.kind, message: e.message, status: e.status };
-  if (e instanceof AssertionInfraError) return { kind: "bad-response", message: e.message };
+  if (e instanceof AssertionInfraError) {
+    // A judge or embeddings request that failed keeps its kind (a 429 is a rate limit, not a
+    // malformed response); only a reply that came back and cannot be read is a bad response.
+    const llm = llmCause(e);
+    if (llm) {
+      return llm.status === undefined
+        ? { kind: llm.kind, message: e.message }
+        : { kind: llm.kind, message: e.message, status: llm.status };
+    }
+    return { kind: "bad-response", message: e.message };
+  }
   return { kind: "bad-response", message: e instanceof Error ? e.message : String(e) };
+}
+
+/** The LlmError an error wraps, following `cause` a few levels down. */
+function llmCause(e: unknown): LlmError | undefined {
+  let c: unknown = e;
+  for (let depth = 0; depth < 8 && c instanceof Error; depth++) {
+    if (c instanceof LlmError) return c;
+    c = c.cause;
+  }
+  return undefined;
 }
 
 /** Summarises a case's samples. Errored samples are missing data, never failures. */
@@ -270,34 +290,106 @@ export function buildPromptRun(target: EvalTarget, cases: CaseResult[]): PromptR
   };
 }
 
+/** What the CLI, the action and the diff grade with when promptgate.yaml names no embeddings model. */
+export const DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small";
+
+/** The grading models of a run. An undefined model means the assertions that need it cannot run. */
+export interface GradingModels {
+  judgeModel?: string;
+  embeddingModel?: string;
+}
+
+/** The grading models a repository's settings give a run (as eval, diff and the action set them). */
+export function gradingModels(settings: Pick<Settings, "judge" | "embeddings">): GradingModels {
+  return {
+    judgeModel: settings.judge?.model,
+    embeddingModel: settings.embeddings?.model ?? DEFAULT_EMBEDDING_MODEL,
+  };
+}
+
 /**
- * Checks what the golden sets need before anything is sent: a judge model for llm-rubric, an
- * embeddings model for similar, and schemas that compile. One clear error beats one per sample.
+ * What a golden set needs before anything is sent: a judge model for llm-rubric, an embeddings
+ * model for similar, and regexes and JSON Schemas that compile. Each problem is located at its
+ * assertion in the golden set's file, so `validate` reports it like any other error in the file.
+ */
+export async function checkGoldenSet(
+  goldenSet: LoadedGoldenSet,
+  models: GradingModels,
+): Promise<PromptgateError[]> {
+  const at = (path: (string | number)[]): SourceLocation =>
+    goldenSet.locator?.at(path) ?? { file: goldenSet.file };
+  const errors: PromptgateError[] = [];
+  const uses = { judge: [] as (string | number)[][], embeddings: [] as (string | number)[][] };
+  for (const [i, c] of goldenSet.set.cases.entries()) {
+    for (const [j, a] of c.assert.entries()) {
+      const path = ["cases", i, "assert", j];
+      const needs = assertionNeeds([a]);
+      if (needs.judge) uses.judge.push(path);
+      if (needs.embeddings) uses.embeddings.push(path);
+      try {
+        await prepareAssertions([a]);
+      } catch (e) {
+        if (!(e instanceof PromptgateError)) throw e;
+        errors.push(
+          e.location
+            ? e
+            : new PromptgateError(e.code, e.message, {
+                location: at([...path, "value"]),
+                hint: e.hint,
+                cause: e,
+              }),
+        );
+      }
+    }
+  }
+  // One error per missing model, at the first assertion that needs it.
+  const missing = (paths: (string | number)[][], what: string, hint: string) => {
+    const first = paths[0];
+    if (!first) return;
+    const others = paths.length > 1 ? ` (and ${paths.length - 1} more in this file)` : "";
+    errors.push(new PromptgateError("E_CONFIG", `${what}${others}`, { location: at(first), hint }));
+  };
+  if (!models.embeddingModel) {
+    missing(
+      uses.embeddings,
+      "similar needs an embeddings model, and none is set",
+      `add \`embeddings: { model: ${DEFAULT_EMBEDDING_MODEL} }\` to promptgate.yaml`,
+    );
+  }
+  if (!models.judgeModel) {
+    missing(
+      uses.judge,
+      "llm-rubric needs a judge model, and none is set",
+      "add `judge: { model: <model id> }` to promptgate.yaml",
+    );
+  }
+  // In the order of the file, as a reader fixes them.
+  const line = (e: PromptgateError) => e.location?.line ?? 0;
+  return errors.sort(
+    (a, b) => line(a) - line(b) || (a.location?.column ?? 0) - (b.location?.column ?? 0),
+  );
+}
+
+/**
+ * Checks what the golden sets need before anything is sent (see checkGoldenSet), every golden
+ * set once. One clear error per problem beats one per sample.
  */
 export async function prepareTargets(targets: EvalTarget[], deps: EngineDeps): Promise<void> {
+  const models: GradingModels = {
+    judgeModel: deps.judgeModel,
+    embeddingModel: deps.embeddings ? deps.embeddingModel : undefined,
+  };
+  const seen = new Set<LoadedGoldenSet>();
+  const errors = new Map<string, PromptgateError>();
   for (const t of targets) {
-    const all = t.goldenSet.set.cases.flatMap((c) => c.assert);
-    const needs = assertionNeeds(all);
-    if (needs.judge && !deps.judgeModel) {
-      throw new PromptgateError(
-        "E_CONFIG",
-        `${t.goldenSet.file} uses llm-rubric but no judge model is set`,
-        {
-          hint: "add `judge: { model: <model id> }` to promptgate.yaml",
-        },
-      );
-    }
-    if (needs.embeddings && !(deps.embeddings && deps.embeddingModel)) {
-      throw new PromptgateError(
-        "E_CONFIG",
-        `${t.goldenSet.file} uses similar but no embeddings model is set`,
-        {
-          hint: "add `embeddings: { model: text-embedding-3-small }` to promptgate.yaml",
-        },
-      );
-    }
-    await prepareAssertions(all);
+    if (seen.has(t.goldenSet)) continue;
+    seen.add(t.goldenSet);
+    // Base and head may hold the same file: its problems are reported once.
+    for (const e of await checkGoldenSet(t.goldenSet, models)) errors.set(e.message, e);
   }
+  const all = [...errors.values()];
+  if (all.length === 1) throw all[0];
+  if (all.length > 1) throw new PromptgateErrors(all);
 }
 
 /** Evaluates several targets concurrently through one bounded pool. */

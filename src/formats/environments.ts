@@ -2,6 +2,12 @@ import { z } from "zod";
 import { parseYaml } from "./located-yaml.js";
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+
+/**
+ * The one environment whose `traffic` means something: the share of production's requests that
+ * its pins serve (formats.md §4; the bot's `/promote canary --traffic N`, the runtime's split).
+ */
+export const CANARY_ENV = "canary";
 const nameSchema = z.string().regex(NAME_PATTERN, "must match [a-z0-9][a-z0-9._-]*");
 
 const pinSchema = z.strictObject({

@@ -47,6 +47,32 @@ export function parseYaml<S extends z.ZodType>(
   return { value: result.data, doc, lineCounter };
 }
 
+/** Maps a path in a parsed file to where it stands: a value, or a map's key. */
+export interface Locator {
+  /** The value at `path`, or its nearest existing ancestor. */
+  at(path: readonly (string | number)[]): SourceLocation;
+  /** The key `key` of the map at `path`; the map itself when the key is absent. */
+  key(path: readonly (string | number)[], key: string): SourceLocation;
+  /** Whether the file writes `path` (a default is not written). */
+  has(path: readonly (string | number)[]): boolean;
+}
+
+export function locator(
+  parsed: Pick<ParsedYaml<unknown>, "doc" | "lineCounter">,
+  file: string,
+  options: ParseOptions = {},
+): Locator {
+  const { doc, lineCounter } = parsed;
+  const offset = options.lineOffset ?? 0;
+  return {
+    at: (path) => locate(doc, lineCounter, [...path], file, offset),
+    key: (path, key) =>
+      locateKey(doc, lineCounter, [...path], key, file, offset) ??
+      locate(doc, lineCounter, [...path], file, offset),
+    has: (path) => doc.hasIn(path),
+  };
+}
+
 export function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

@@ -1,8 +1,7 @@
-import { isNode } from "yaml";
 import { PromptgateError, PromptgateErrors } from "../errors.js";
-import { type Environments, environmentsSchema, NAME_PATTERN } from "./environments.js";
+import { CANARY_ENV, type Environments, environmentsSchema, NAME_PATTERN } from "./environments.js";
 import { type GoldenSet, goldenSetSchema } from "./golden-set.js";
-import { parseYaml } from "./located-yaml.js";
+import { type Locator, locator, parseYaml } from "./located-yaml.js";
 import { compareVersions, type PromptVersion, parsePromptFile } from "./prompt-file.js";
 import { defaultSettings, SETTINGS_FILE, type Settings, settingsSchema } from "./settings.js";
 
@@ -22,6 +21,8 @@ export interface LoadedGoldenSet {
   prompt: string;
   file: string;
   set: GoldenSet;
+  /** Where a path of the set stands in its file (`["cases", 0, "assert", 1]`), when loaded from one. */
+  locator?: Locator;
 }
 
 export interface Repo {
@@ -37,7 +38,17 @@ export interface Repo {
  * Loads and validates every file promptgate reads, collecting all located errors before
  * throwing so `promptgate validate` can report them in one pass.
  */
-export async function loadRepo(source: FileSource): Promise<Repo> {
+export interface LoadOptions {
+  /**
+   * Check that names in one file exist in another (a `freezes:` entry, `baseline`, `traffic:`
+   * keys…): on for what a change brings, off for a base revision or a running app, which an
+   * upgrade of promptgate must not stop for a typo it could not report before. Default true.
+   */
+  checkReferences?: boolean;
+}
+
+export async function loadRepo(source: FileSource, options: LoadOptions = {}): Promise<Repo> {
+  const checkReferences = options.checkReferences ?? true;
   const errors: PromptgateError[] = [];
   const collect = <T>(fn: () => T): T | undefined => {
     try {
@@ -51,14 +62,22 @@ export async function loadRepo(source: FileSource): Promise<Repo> {
   };
 
   const settingsText = await source.read(SETTINGS_FILE);
+  let settingsAt: Locator | undefined;
   const settings =
     settingsText === undefined
       ? defaultSettings()
-      : (collect(() => parseYaml(settingsText, SETTINGS_FILE, settingsSchema).value) ??
-        defaultSettings());
+      : (collect(() => {
+          const parsed = parseYaml(settingsText, SETTINGS_FILE, settingsSchema);
+          settingsAt = locator(parsed, SETTINGS_FILE);
+          return parsed.value;
+        }) ?? defaultSettings());
   const { paths } = settings;
 
   const prompts = new Map<string, PromptVersion[]>();
+  // Every prompt folder and version file, even a broken one: a reference to it is not a typo,
+  // and the broken file reports its own error.
+  const promptNames = new Set<string>();
+  const versionFiles = new Set<string>();
   for (const file of await source.list(paths.prompts)) {
     const rel = file.slice(paths.prompts.length + 1);
     const m = /^([^/]+)\/([^/]+)\.prompt$/.exec(rel);
@@ -76,6 +95,8 @@ export async function loadRepo(source: FileSource): Promise<Repo> {
       );
       continue;
     }
+    promptNames.add(prompt);
+    versionFiles.add(`${prompt}@${version}`);
     const text = (await source.read(file)) ?? "";
     const pv = collect(() => parsePromptFile(text, file, prompt, version));
     if (!pv) continue;
@@ -91,9 +112,9 @@ export async function loadRepo(source: FileSource): Promise<Repo> {
     if (!m) continue;
     const prompt = m[1] ?? "";
     const text = (await source.read(file)) ?? "";
-    const set = collect(() => parseYaml(text, file, goldenSetSchema).value);
-    if (!set) continue;
-    if (!prompts.has(prompt)) {
+    const parsed = collect(() => parseYaml(text, file, goldenSetSchema));
+    if (!parsed) continue;
+    if (!promptNames.has(prompt)) {
       errors.push(
         new PromptgateError("E_NOT_FOUND", `golden set for unknown prompt "${prompt}"`, {
           location: { file, line: 1, column: 1 },
@@ -102,7 +123,7 @@ export async function loadRepo(source: FileSource): Promise<Repo> {
       );
       continue;
     }
-    goldenSets.set(prompt, { prompt, file, set });
+    goldenSets.set(prompt, { prompt, file, set: parsed.value, locator: locator(parsed, file) });
   }
 
   let environments: Environments | undefined;
@@ -111,14 +132,13 @@ export async function loadRepo(source: FileSource): Promise<Repo> {
     const parsed = collect(() => parseYaml(envText, paths.environments, environmentsSchema));
     if (parsed) {
       environments = parsed.value;
+      const envAt = locator(parsed, paths.environments);
       // A pin must name a version that exists, or a deploy would point at nothing.
       for (const [env, e] of Object.entries(parsed.value.environments)) {
         for (const [prompt, pin] of Object.entries(e.prompts)) {
           const versions = prompts.get(prompt);
           if (versions?.some((v) => v.version === pin.version)) continue;
-          const node = parsed.doc.getIn(["environments", env, "prompts", prompt], true);
-          const pos =
-            isNode(node) && node.range ? parsed.lineCounter.linePos(node.range[0]) : undefined;
+          if (versionFiles.has(`${prompt}@${pin.version}`)) continue;
           errors.push(
             new PromptgateError(
               "E_NOT_FOUND",
@@ -126,18 +146,122 @@ export async function loadRepo(source: FileSource): Promise<Repo> {
                 ? `${env} pins ${prompt}@${pin.version}, which does not exist (have ${versions.map((v) => v.version).join(", ")})`
                 : `${env} pins unknown prompt "${prompt}"`,
               {
-                location: { file: paths.environments, line: pos?.line, column: pos?.col },
+                location: envAt.at(["environments", env, "prompts", prompt]),
                 hint: `add ${paths.prompts}/${prompt}/${pin.version}.prompt or pin an existing version`,
               },
             ),
           );
         }
       }
+      if (checkReferences)
+        errors.push(...checkEnvironments(parsed.value, envAt, paths.environments));
+      // Without environments.yaml nothing is deployed yet: there is no name to check against.
+      if (settingsAt && checkReferences) {
+        errors.push(
+          ...checkEnvironmentNames(settings, settingsAt, parsed.value, paths.environments),
+        );
+      }
     }
   }
+  if (settingsAt && checkReferences)
+    errors.push(...checkTraffic(settings, settingsAt, promptNames));
 
   if (errors.length > 0) throw new PromptgateErrors(errors);
   return { source, settings, environments, prompts, goldenSets };
+}
+
+/*
+ * Cross-file references. Each is a name the schemas accept (any string) that must name something
+ * that exists: a typo there is no shape error, and the code that reads it would quietly do
+ * something else. Values left to their defaults are not checked: the user named nothing.
+ */
+
+/** Within environments.yaml: freezes and canary traffic. */
+function checkEnvironments(envs: Environments, at: Locator, file: string): PromptgateError[] {
+  const errors: PromptgateError[] = [];
+  const names = Object.keys(envs.environments);
+  for (const env of Object.keys(envs.freezes)) {
+    // A freeze of a misspelt environment would leave the real one open to promotions.
+    if (names.includes(env)) continue;
+    errors.push(
+      new PromptgateError("E_NOT_FOUND", `freeze of unknown environment "${env}"`, {
+        location: at.key(["freezes"], env),
+        hint: `environments in ${file}: ${names.join(", ") || "none"}; remove the freeze or fix the name`,
+      }),
+    );
+  }
+  for (const [env, e] of Object.entries(envs.environments)) {
+    // Only canary's traffic is read (the runtime's split, the bot's --traffic); on another
+    // environment it would promise a split of requests that never happens.
+    if (e.traffic === undefined || env === CANARY_ENV) continue;
+    errors.push(
+      new PromptgateError(
+        "E_SCHEMA",
+        `traffic is only for ${CANARY_ENV} (the share of production requests its pins serve); ${env} serves all of its requests`,
+        {
+          location: at.key(["environments", env], "traffic"),
+          hint: `remove \`traffic\` from ${env}, or name the environment ${CANARY_ENV} if it is the canary`,
+        },
+      ),
+    );
+  }
+  return errors;
+}
+
+/** promptgate.yaml's names of environments. */
+function checkEnvironmentNames(
+  settings: Settings,
+  at: Locator,
+  envs: Environments,
+  envFile: string,
+): PromptgateError[] {
+  const names = Object.keys(envs.environments);
+  const errors: PromptgateError[] = [];
+  const unknown = (path: (string | number)[], name: string, what: string) => {
+    if (names.includes(name)) return;
+    errors.push(
+      new PromptgateError("E_NOT_FOUND", `${what} names unknown environment "${name}"`, {
+        location: at.at(path),
+        hint: `environments in ${envFile}: ${names.join(", ") || "none"}`,
+      }),
+    );
+  };
+  // A misspelt baseline finds no pin, and diff quietly compares with the latest earlier version.
+  if (at.has(["baseline"])) unknown(["baseline"], settings.baseline, "baseline");
+  // /promote follows this order: a misspelt stage is a step no promotion can take.
+  if (at.has(["rollout", "order"])) {
+    settings.rollout.order.forEach((env, i) => {
+      unknown(["rollout", "order", i], env, "rollout.order");
+    });
+  }
+  // The promote-production rule guards the environment named here, and the runtime splits its
+  // requests with canary: misspelt, production would need only the ordinary promote rule and
+  // canary would serve no one.
+  if (at.has(["rollout", "production"])) {
+    unknown(["rollout", "production"], settings.rollout.production, "rollout.production");
+  }
+  return errors;
+}
+
+/** `traffic:` keys are prompts. */
+function checkTraffic(
+  settings: Settings,
+  at: Locator,
+  promptNames: ReadonlySet<string>,
+): PromptgateError[] {
+  const errors: PromptgateError[] = [];
+  for (const prompt of Object.keys(settings.trafficPerDay)) {
+    // Traffic feeds the monthly cost projection of the prompt it names: misspelt, the real
+    // prompt would silently get none.
+    if (promptNames.has(prompt)) continue;
+    errors.push(
+      new PromptgateError("E_NOT_FOUND", `traffic for unknown prompt "${prompt}"`, {
+        location: at.key(["traffic"], prompt),
+        hint: `prompts: ${[...promptNames].sort().join(", ") || "none"}`,
+      }),
+    );
+  }
+  return errors;
 }
 
 export function findVersion(

@@ -60,7 +60,11 @@ export const diffCommand: Command = {
       headRef === "worktree" ? worktreeSource(root) : gitRevisionSource(root, headRef),
       listChangedFiles(root, values.base, headRef),
     ]);
-    const [base, head] = await Promise.all([loadRepo(baseSource), loadRepo(headSource)]);
+    const [base, head] = await Promise.all([
+      // The base is what is already merged: a typo there is not this change's to fix first.
+      loadRepo(baseSource, { checkReferences: false }),
+      loadRepo(headSource),
+    ]);
     const changes = selectShard(detectChanges({ base, head, changedFiles }), values.shard);
     // A live version edited, or a pinned one deleted, must not merge: no eval can make it right.
     if (changes.errors.length > 0) throw new PromptgateErrors(changes.errors);

@@ -1,13 +1,16 @@
 import { resolve } from "node:path";
-import { loadRepo } from "../../formats/repo.js";
+import { checkGoldenSet, gradingModels } from "../../engine/run-eval.js";
+import { describeError, PromptgateError, PromptgateErrors } from "../../errors.js";
+import { loadRepo, type Repo } from "../../formats/repo.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { parseFlags } from "../args.js";
 import { type Command, EXIT } from "../io.js";
 
 const usage = `promptgate validate [--root DIR]
 
-Checks promptgate.yaml, every prompt file, golden set and environments.yaml. Prints every error with
-its file, line and column and exits 1 when there is any; sends nothing to a model.`;
+Checks promptgate.yaml, every prompt file, golden set and environments.yaml, and what a run would
+check before sending anything (a judge model for llm-rubric, JSON Schemas that compile). Prints every
+error with its file, line and column and exits 1 when there is any; sends nothing to a model.`;
 
 export const validateCommand: Command = {
   name: "validate",
@@ -23,8 +26,17 @@ export const validateCommand: Command = {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    // Errors propagate to main's boundary, which prints them all, located, and exits 1.
-    const repo = await loadRepo(worktreeSource(resolve(io.cwd, values.root ?? ".")));
+    let repo: Repo;
+    try {
+      repo = await loadRepo(worktreeSource(resolve(io.cwd, values.root ?? ".")));
+      await checkGoldenSets(repo);
+    } catch (e) {
+      // Every problem found in the user's files exits 1, whatever its code (a pin to a missing
+      // version is E_NOT_FOUND, which other commands treat as bad usage and exit 2).
+      if (!(e instanceof PromptgateErrors || e instanceof PromptgateError)) throw e;
+      io.stderr.write(`${describeError(e)}\n`);
+      return EXIT.blocked;
+    }
     const versions = [...repo.prompts.values()].reduce((n, v) => n + v.length, 0);
     const cases = [...repo.goldenSets.values()].reduce((n, g) => n + g.set.cases.length, 0);
     const envs = Object.keys(repo.environments?.environments ?? {}).length;
@@ -34,3 +46,11 @@ export const validateCommand: Command = {
     return EXIT.ok;
   },
 };
+
+/** The checks a run makes before it sends anything, with the models eval and diff would use. */
+async function checkGoldenSets(repo: Repo): Promise<void> {
+  const models = gradingModels(repo.settings);
+  const errors: PromptgateError[] = [];
+  for (const set of repo.goldenSets.values()) errors.push(...(await checkGoldenSet(set, models)));
+  if (errors.length > 0) throw new PromptgateErrors(errors);
+}
