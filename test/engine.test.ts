@@ -246,3 +246,31 @@ describe("engine through the SDK and the stand-in", () => {
     expect(edited.requests).toMatchObject({ sent: 10, cacheHits: 10 });
   });
 });
+
+describe("the model that answered", () => {
+  it("is recorded on a sample when the server answers as another model, and that one is priced", async () => {
+    const answeringAs = (model: string): ChatModel => ({
+      complete: async () => ({
+        output: "question answered",
+        usage: { promptTokens: 1000, completionTokens: 1000 },
+        latencyMs: 1,
+        cached: false,
+        model,
+      }),
+    });
+    const t = target("Be brief.", 1);
+    const asked = t.version.model;
+    const alias = await runEval(
+      [t],
+      { chat: answeringAs("my-litellm-alias"), prices: {}, concurrency: 1 },
+      "x",
+    );
+    const aliased = alias.runs[0]!.cases[0]!.samples[0]!;
+    expect(aliased).toMatchObject({ kind: "ok", model: "my-litellm-alias", costUsd: null });
+
+    const same = await runEval([t], { chat: answeringAs(asked), prices: {}, concurrency: 1 }, "x");
+    const plain = same.runs[0]!.cases[0]!.samples[0]!;
+    expect(plain.kind === "ok" && "model" in plain).toBe(false);
+    expect(plain.kind === "ok" && plain.costUsd).toBeGreaterThan(0);
+  });
+});

@@ -382,6 +382,16 @@ describe("cost delta", () => {
     expect(compare(base, base).cost.monthlyBaseUsd).toBeNull();
   });
 
+  it("names the model the server answered as when an alias was asked for: that id was priced", () => {
+    const head = runFromPatterns({ a: "PPP", b: "PPP" }, { costUsd: null, model: "my-alias" });
+    // LiteLLM answered the first case's samples as the model the alias points to.
+    for (const s of head.cases[0]!.samples) if (s.kind === "ok") s.model = "acme-llama-3-70b";
+    expect(compare(null, head).cost.head.unknownModels.sort()).toEqual([
+      "acme-llama-3-70b",
+      "my-alias",
+    ]);
+  });
+
   it("a new prompt has no base cost", () => {
     const c = compare(null, runFromPatterns({ a: "PPP" }), { requestsPerDay: 10 });
     expect(c.cost.base.perRequestUsd).toBeNull();

@@ -167,16 +167,20 @@ function costOf(run: PromptRun | null): CostSide {
   let ok = 0;
   let sum = 0;
   let known = true;
+  const unknown = new Set<string>();
   for (const c of run.cases) {
     for (const s of c.samples) {
       if (s.kind !== "ok") continue;
       ok++;
-      if (s.costUsd === null) known = false;
-      else sum += s.costUsd;
+      if (s.costUsd === null) {
+        known = false;
+        // The id that was looked up: what the server answered as, else what was asked for.
+        unknown.add(s.model ?? run.model);
+      } else sum += s.costUsd;
     }
   }
   // One unpriced sample makes the mean unknown: a partial sum would read as a saving.
-  if (!known) return { perRequestUsd: null, unknownModels: [run.model] };
+  if (!known) return { perRequestUsd: null, unknownModels: [...unknown] };
   return { perRequestUsd: ok === 0 ? null : sum / ok, unknownModels: [] };
 }
 

@@ -103,8 +103,8 @@ export function createOpenAIModels(options: OpenAIModelsOptions): ChatModel & Em
       return {
         output: content,
         usage: {
-          // Some compatible servers omit usage; zero keeps the sums defined, and the cost model
-          // prices tokens, so such a run shows $0 for what it could not see.
+          // Some compatible servers omit usage; zero keeps the sums defined, and the engine
+          // prices no sample without usage: its cost is unknown, never $0.
           promptTokens: usage?.prompt_tokens ?? 0,
           completionTokens: usage?.completion_tokens ?? 0,
           ...(cachedTokens === undefined ? {} : { cachedTokens }),

@@ -134,6 +134,8 @@ export function createSampler(deps: EngineDeps): Sampler {
             : undefined,
         signal: deps.signal,
       });
+      // An alias (LiteLLM, Azure deployments) answers as another model: that one was priced.
+      const answeredAs = res.model && res.model !== model ? { model: res.model } : {};
       return {
         kind: "ok",
         index,
@@ -141,6 +143,7 @@ export function createSampler(deps: EngineDeps): Sampler {
         usage: res.usage,
         latencyMs: res.latencyMs,
         costUsd,
+        ...answeredAs,
         cached: res.cached,
         pass: verdict.pass,
         score: verdict.score,

@@ -85,6 +85,8 @@ export interface SampleOk {
   latencyMs: number;
   /** USD; null when the model's price is unknown. */
   costUsd: number | null;
+  /** The model the server says answered, when it is not the one asked for; it was priced. */
+  model?: string;
   cached: boolean;
   pass: boolean;
   score: number;

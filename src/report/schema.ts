@@ -46,6 +46,7 @@ const sampleSchema = z.discriminatedUnion("kind", [
     usage: usageSchema,
     latencyMs: num,
     costUsd: num.nullable(),
+    model: z.string().optional(),
     cached: z.boolean(),
     pass: z.boolean(),
     score: num,
