@@ -19,12 +19,20 @@ import {
  * (mean 0.75, a tail of hard cases); base and head sample independently from them. "Equally good"
  * gives head the same probabilities; "10 points worse" moves every case down by the same amount
  * (clamped at 0) so that the mean drop over the set is exactly 10 points.
- * Bounds: false "worse" ≤ 7 % (nominal 2.5 % one-sided at 95 % confidence, plus sampling error);
+ * Bounds: false "worse" (or "better") at most nominal, 2.5 % one-sided at 95 % confidence, within
+ * two Monte Carlo standard errors (FALSE_ALARM_BOUND);
  * a real 10-point drop on 100 cases × 3 repeats found ≥ 80 %.
  */
 
 const gates = defaultSettings().gates;
 const COMPARISONS = 400;
+/**
+ * statistics.md: the false-alarm rate is at or below nominal (2.5 % per direction of a 95 %
+ * interval). A simulation measures it with Monte Carlo error, so "at or below" is read as within
+ * two standard errors of the nominal rate: 4.1 % at 400 comparisons.
+ */
+const NOMINAL = 0.025;
+const FALSE_ALARM_BOUND = NOMINAL + 2 * Math.sqrt((NOMINAL * (1 - NOMINAL)) / COMPARISONS);
 const CASES = 100;
 
 interface Tally {
@@ -108,7 +116,7 @@ afterAll(() => {
 });
 
 describe("simulated comparisons (seeded)", () => {
-  it("(a) equally good prompts: 'worse' in at most 7 %; bootstrap and t agree", () => {
+  it("(a) equally good prompts: 'worse' no more often than nominal; bootstrap and t agree", () => {
     let agree = 0;
     const t = runFixed({
       seed: 1,
@@ -122,18 +130,18 @@ describe("simulated comparisons (seeded)", () => {
     table.push(
       `  paired t and bootstrap agree on 'worse' in ${((100 * agree) / COMPARISONS).toFixed(1)}%`,
     );
-    expect(rate(t, "worse")).toBeLessThanOrEqual(0.07);
-    expect(rate(t, "better")).toBeLessThanOrEqual(0.07);
+    expect(rate(t, "worse")).toBeLessThanOrEqual(FALSE_ALARM_BOUND);
+    expect(rate(t, "better")).toBeLessThanOrEqual(FALSE_ALARM_BOUND);
     expect(agree / COMPARISONS).toBeGreaterThanOrEqual(0.97);
   });
 
   it("(a) holds with small golden sets and with errored samples too", () => {
     const small = runFixed({ seed: 2, change: 0, cases: 15, repeats: 3 });
     record("equal, 15 cases × 3 repeats", small);
-    expect(rate(small, "worse")).toBeLessThanOrEqual(0.07);
+    expect(rate(small, "worse")).toBeLessThanOrEqual(FALSE_ALARM_BOUND);
     const errors = runFixed({ seed: 3, change: 0, repeats: 3, sample: { errorRate: 0.05 } });
     record("equal, fixed 3 repeats, 5% of samples errored", errors);
-    expect(rate(errors, "worse")).toBeLessThanOrEqual(0.07);
+    expect(rate(errors, "worse")).toBeLessThanOrEqual(FALSE_ALARM_BOUND);
   });
 
   it("(b) head 10 points worse, 100 cases × 3 repeats: 'worse' in at least 80 %", () => {
@@ -149,8 +157,8 @@ describe("simulated comparisons (seeded)", () => {
   it("(c) adaptive repeats (3 → max 10): the same bounds, and fewer samples than fixed 10", () => {
     const equal = runAdaptive({ seed: 6, change: 0, maxRepeats: 10 });
     record("equal, adaptive 3..10 repeats", equal);
-    expect(rate(equal, "worse")).toBeLessThanOrEqual(0.07);
-    expect(rate(equal, "better")).toBeLessThanOrEqual(0.07);
+    expect(rate(equal, "worse")).toBeLessThanOrEqual(FALSE_ALARM_BOUND);
+    expect(rate(equal, "better")).toBeLessThanOrEqual(FALSE_ALARM_BOUND);
     const worse = runAdaptive({ seed: 7, change: -0.1, maxRepeats: 10 });
     record("10 pts worse, adaptive 3..10 repeats", worse);
     expect(rate(worse, "worse")).toBeGreaterThanOrEqual(0.8);
