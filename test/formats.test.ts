@@ -406,6 +406,18 @@ describe("loadRepo", () => {
     ]);
   });
 
+  it("asks for rollout.production when an order of one's own ends at another name", async () => {
+    const envs = "environments:\n  dev: {}\n  canary: { traffic: 0 }\n  prod: {}\n";
+    const settings = "version: 1\nrollout:\n  order: [dev, canary, prod]\n";
+    expect(await errorsOf({ "environments.yaml": envs, "promptgate.yaml": settings })).toEqual([
+      'promptgate.yaml:3:10: rollout.order ends at "prod", but no environment is named "production", the default of rollout.production',
+    ]);
+    const named = `${settings}  production: prod\n`;
+    await expect(
+      loadRepo(source({ "environments.yaml": envs, "promptgate.yaml": named })),
+    ).resolves.toBeDefined();
+  });
+
   it("does not hold defaults against a repository's own environment names", async () => {
     const envs = "environments:\n  dev: {}\n  prod: {}\n";
     // baseline, rollout.order and rollout.production default to names this repository lacks.

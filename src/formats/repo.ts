@@ -239,6 +239,20 @@ function checkEnvironmentNames(
   // canary would serve no one.
   if (at.has(["rollout", "production"])) {
     unknown(["rollout", "production"], settings.rollout.production, "rollout.production");
+  } else if (at.has(["rollout", "order"]) && !names.includes(settings.rollout.production)) {
+    // An order of one's own ending elsewhere, and no production named: the default name guards
+    // nothing, so promoting to the real last stage would need only the ordinary promote rule.
+    const last = settings.rollout.order.at(-1) ?? "";
+    errors.push(
+      new PromptgateError(
+        "E_CONFIG",
+        `rollout.order ends at "${last}", but no environment is named "${settings.rollout.production}", the default of rollout.production`,
+        {
+          location: at.at(["rollout", "order"]),
+          hint: `set rollout.production: ${last} (the environment that serves your users), so the promote-production rule and the canary split apply to it`,
+        },
+      ),
+    );
   }
   return errors;
 }
