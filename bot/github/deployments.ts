@@ -55,8 +55,9 @@ export async function recordDeployment(
 }
 
 /**
- * `repository_dispatch` after each commit: commits made with an installation token start no push
- * workflows, so this is how a deploy pipeline learns that `environments.yaml` changed.
+ * `repository_dispatch` after each commit: commits made with the workflow's `GITHUB_TOKEN` start
+ * no push workflows (an app's do, but a pipeline should not have to tell them from hand edits), so
+ * this is how a deploy pipeline learns that `environments.yaml` changed, and what changed.
  */
 export async function sendEnvironmentsChanged(
   octokit: GitHubRequest,

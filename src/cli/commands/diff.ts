@@ -18,13 +18,15 @@ import { createProgressReporter } from "../progress.js";
 
 const usage = `promptgate diff --base REF [--head REF|worktree] [--out-dir DIR] [--repeats N] [--shard K/N]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
+                [--repository OWNER/NAME] [--run-url URL]
 
 Finds the prompt changes between two revisions (git's three-dot diff, like a pull request), runs
 each changed prompt's golden set on the base and the head version, and compares them with a
 confidence interval. Writes comment.md, summary.md, report.html and report.json to --out-dir
 (default .promptgate/report). Exits 1 when a gate blocks, 3 when too many samples errored.
 --head defaults to the working tree. --shard K/N evaluates every N-th changed prompt (from the K-th);
-merge the shards' report.json files with \`promptgate report --merge\`.`;
+merge the shards' report.json files with \`promptgate report --merge\`. --repository and --run-url
+name the repository and link the CI run in the report.`;
 
 export const diffCommand: Command = {
   name: "diff",
