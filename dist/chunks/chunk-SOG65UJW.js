@@ -253,13 +253,15 @@ ${t}${n}`}function Og(o){let e=o.settings,t=o.totals,n=[];n.push(`models: ${e.mo
 `))},done(u){n&&o.write("\r\x1B[2K"),o.write(`${e}: ${s(u)} in ${Re(i()-a)}
 `)}}}var xa=`promptgate diff --base REF [--head REF|worktree] [--out-dir DIR] [--repeats N] [--shard K/N]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
+                [--repository OWNER/NAME] [--run-url URL]
 
 Finds the prompt changes between two revisions (git's three-dot diff, like a pull request), runs
 each changed prompt's golden set on the base and the head version, and compares them with a
 confidence interval. Writes comment.md, summary.md, report.html and report.json to --out-dir
 (default .promptgate/report). Exits 1 when a gate blocks, 3 when too many samples errored.
 --head defaults to the working tree. --shard K/N evaluates every N-th changed prompt (from the K-th);
-merge the shards' report.json files with \`promptgate report --merge\`.`,Jm={name:"diff",summary:"compare base and head: score diffs with confidence intervals, cost deltas, the report",usage:xa,async run(o,e){let{values:t}=ge(o,{...vi,base:{type:"string"},head:{type:"string"},"out-dir":{type:"string"},repeats:{type:"string"},"run-url":{type:"string"},shard:{type:"string"},repository:{type:"string"}},xa);if(t.help)return e.stdout.write(`${xa}
+merge the shards' report.json files with \`promptgate report --merge\`. --repository and --run-url
+name the repository and link the CI run in the report.`,Jm={name:"diff",summary:"compare base and head: score diffs with confidence intervals, cost deltas, the report",usage:xa,async run(o,e){let{values:t}=ge(o,{...vi,base:{type:"string"},head:{type:"string"},"out-dir":{type:"string"},repeats:{type:"string"},"run-url":{type:"string"},shard:{type:"string"},repository:{type:"string"}},xa);if(t.help)return e.stdout.write(`${xa}
 `),O.ok;if(!t.base)return e.stderr.write(`error E_USAGE: --base is required
   usage: ${xa.split(`
 `)[0]}

@@ -1,0 +1,105 @@
+import { z } from "zod";
+/** The assertion types of formats.md, in promptfoo's syntax; each may take a `not-` prefix. */
+export declare const ASSERTION_TYPES: readonly ["equals", "contains", "icontains", "contains-any", "contains-all", "starts-with", "regex", "is-json", "contains-json", "levenshtein", "similar", "llm-rubric", "cost", "latency"];
+export type AssertionType = (typeof ASSERTION_TYPES)[number];
+declare const assertionSchema: z.ZodPipe<z.ZodObject<{
+    type: z.ZodPipe<z.ZodString, z.ZodTransform<{
+        type: AssertionType;
+        negated: boolean;
+    }, string>>;
+    value: z.ZodOptional<z.ZodUnknown>;
+    threshold: z.ZodOptional<z.ZodNumber>;
+    weight: z.ZodDefault<z.ZodNumber>;
+    metric: z.ZodOptional<z.ZodString>;
+}, z.core.$strict>, z.ZodTransform<{
+    type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
+    negated: boolean;
+    value: unknown;
+    threshold: number | undefined;
+    weight: number;
+    metric: string | undefined;
+}, {
+    type: {
+        type: AssertionType;
+        negated: boolean;
+    };
+    weight: number;
+    value?: unknown;
+    threshold?: number | undefined;
+    metric?: string | undefined;
+}>>;
+export type Assertion = z.output<typeof assertionSchema>;
+declare const caseSchema: z.ZodObject<{
+    id: z.ZodString;
+    description: z.ZodOptional<z.ZodString>;
+    vars: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+    critical: z.ZodDefault<z.ZodBoolean>;
+    tags: z.ZodDefault<z.ZodArray<z.ZodString>>;
+    assert: z.ZodArray<z.ZodPipe<z.ZodObject<{
+        type: z.ZodPipe<z.ZodString, z.ZodTransform<{
+            type: AssertionType;
+            negated: boolean;
+        }, string>>;
+        value: z.ZodOptional<z.ZodUnknown>;
+        threshold: z.ZodOptional<z.ZodNumber>;
+        weight: z.ZodDefault<z.ZodNumber>;
+        metric: z.ZodOptional<z.ZodString>;
+    }, z.core.$strict>, z.ZodTransform<{
+        type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
+        negated: boolean;
+        value: unknown;
+        threshold: number | undefined;
+        weight: number;
+        metric: string | undefined;
+    }, {
+        type: {
+            type: AssertionType;
+            negated: boolean;
+        };
+        weight: number;
+        value?: unknown;
+        threshold?: number | undefined;
+        metric?: string | undefined;
+    }>>>;
+}, z.core.$strict>;
+export type GoldenCase = z.output<typeof caseSchema>;
+export declare const goldenSetSchema: z.ZodObject<{
+    description: z.ZodOptional<z.ZodString>;
+    repeats: z.ZodOptional<z.ZodUnion<readonly [z.ZodNumber, z.ZodLiteral<"auto">]>>;
+    cases: z.ZodArray<z.ZodObject<{
+        id: z.ZodString;
+        description: z.ZodOptional<z.ZodString>;
+        vars: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+        critical: z.ZodDefault<z.ZodBoolean>;
+        tags: z.ZodDefault<z.ZodArray<z.ZodString>>;
+        assert: z.ZodArray<z.ZodPipe<z.ZodObject<{
+            type: z.ZodPipe<z.ZodString, z.ZodTransform<{
+                type: AssertionType;
+                negated: boolean;
+            }, string>>;
+            value: z.ZodOptional<z.ZodUnknown>;
+            threshold: z.ZodOptional<z.ZodNumber>;
+            weight: z.ZodDefault<z.ZodNumber>;
+            metric: z.ZodOptional<z.ZodString>;
+        }, z.core.$strict>, z.ZodTransform<{
+            type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
+            negated: boolean;
+            value: unknown;
+            threshold: number | undefined;
+            weight: number;
+            metric: string | undefined;
+        }, {
+            type: {
+                type: AssertionType;
+                negated: boolean;
+            };
+            weight: number;
+            value?: unknown;
+            threshold?: number | undefined;
+            metric?: string | undefined;
+        }>>>;
+    }, z.core.$strict>>;
+}, z.core.$strict>;
+export type GoldenSet = z.output<typeof goldenSetSchema>;
+export declare function parseGoldenSet(text: string, file: string): GoldenSet;
+export {};

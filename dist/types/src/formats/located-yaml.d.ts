@@ -1,0 +1,28 @@
+import { type Document, LineCounter } from "yaml";
+import type { z } from "zod";
+import { type SourceLocation } from "../errors.js";
+/**
+ * Parses YAML and validates it with a zod schema, turning every problem into an error that names
+ * the file, line and column of the offending node — users fix files, not zod paths.
+ */
+export interface ParsedYaml<T> {
+    value: T;
+    doc: Document.Parsed;
+    lineCounter: LineCounter;
+}
+export interface ParseOptions {
+    /** Lines before the YAML text in its file (front matter starts after `---`). */
+    lineOffset?: number;
+}
+export declare function parseYaml<S extends z.ZodType>(text: string, file: string, schema: S, options?: ParseOptions): ParsedYaml<z.output<S>>;
+/** Maps a path in a parsed file to where it stands: a value, or a map's key. */
+export interface Locator {
+    /** The value at `path`, or its nearest existing ancestor. */
+    at(path: readonly (string | number)[]): SourceLocation;
+    /** The key `key` of the map at `path`; the map itself when the key is absent. */
+    key(path: readonly (string | number)[], key: string): SourceLocation;
+    /** Whether the file writes `path` (a default is not written). */
+    has(path: readonly (string | number)[]): boolean;
+}
+export declare function locator(parsed: Pick<ParsedYaml<unknown>, "doc" | "lineCounter">, file: string, options?: ParseOptions): Locator;
+export declare function stripBom(text: string): string;

@@ -1,0 +1,46 @@
+import { type Environments } from "./environments.js";
+import { type GoldenSet } from "./golden-set.js";
+import { type Locator } from "./located-yaml.js";
+import { type PromptVersion } from "./prompt-file.js";
+import { type Settings } from "./settings.js";
+/**
+ * Read access to one revision of a repository: the working tree, or a git commit.
+ * Paths are POSIX and relative to the repository root.
+ */
+export interface FileSource {
+    /** A short name for messages: "worktree", or an abbreviated sha. */
+    readonly label: string;
+    read(path: string): Promise<string | undefined>;
+    /** Every file below `dir`, recursively, as paths relative to the root. */
+    list(dir: string): Promise<string[]>;
+}
+export interface LoadedGoldenSet {
+    prompt: string;
+    file: string;
+    set: GoldenSet;
+    /** Where a path of the set stands in its file (`["cases", 0, "assert", 1]`), when loaded from one. */
+    locator?: Locator;
+}
+export interface Repo {
+    source: FileSource;
+    settings: Settings;
+    environments: Environments | undefined;
+    /** prompt → versions in natural order. */
+    prompts: Map<string, PromptVersion[]>;
+    goldenSets: Map<string, LoadedGoldenSet>;
+}
+/**
+ * Loads and validates every file promptgate reads, collecting all located errors before
+ * throwing so `promptgate validate` can report them in one pass.
+ */
+export interface LoadOptions {
+    /**
+     * Check that names in one file exist in another (a `freezes:` entry, `baseline`, `traffic:`
+     * keys…): on for what a change brings, off for a base revision or a running app, which an
+     * upgrade of promptgate must not stop for a typo it could not report before. Default true.
+     */
+    checkReferences?: boolean;
+}
+export declare function loadRepo(source: FileSource, options?: LoadOptions): Promise<Repo>;
+export declare function findVersion(repo: Repo, prompt: string, version: string): PromptVersion | undefined;
+export declare function latestVersion(repo: Repo, prompt: string): PromptVersion | undefined;

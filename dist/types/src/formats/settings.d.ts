@@ -1,0 +1,268 @@
+import { z } from "zod";
+/** `promptgate.yaml`: kebab-case in the file, camelCase in code. */
+declare const roleSchema: z.ZodEnum<{
+    read: "read";
+    triage: "triage";
+    write: "write";
+    maintain: "maintain";
+    admin: "admin";
+}>;
+export type Role = z.infer<typeof roleSchema>;
+declare const priceSchema: z.ZodPipe<z.ZodObject<{
+    input: z.ZodNumber;
+    output: z.ZodNumber;
+    "cached-input": z.ZodOptional<z.ZodNumber>;
+}, z.core.$strict>, z.ZodTransform<{
+    input: number;
+    output: number;
+    cachedInput: number | undefined;
+}, {
+    input: number;
+    output: number;
+    "cached-input"?: number | undefined;
+}>>;
+export type PriceOverride = z.output<typeof priceSchema>;
+export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
+    version: z.ZodLiteral<1>;
+    paths: z.ZodDefault<z.ZodObject<{
+        prompts: z.ZodDefault<z.ZodString>;
+        evals: z.ZodDefault<z.ZodString>;
+        environments: z.ZodDefault<z.ZodString>;
+    }, z.core.$strict>>;
+    provider: z.ZodDefault<z.ZodObject<{
+        "base-url": z.ZodOptional<z.ZodURL>;
+        concurrency: z.ZodDefault<z.ZodNumber>;
+        "timeout-s": z.ZodDefault<z.ZodNumber>;
+        retries: z.ZodDefault<z.ZodNumber>;
+    }, z.core.$strict>>;
+    judge: z.ZodOptional<z.ZodObject<{
+        model: z.ZodString;
+    }, z.core.$strict>>;
+    embeddings: z.ZodOptional<z.ZodObject<{
+        model: z.ZodString;
+    }, z.core.$strict>>;
+    repeats: z.ZodDefault<z.ZodUnion<readonly [z.ZodNumber, z.ZodLiteral<"auto">]>>;
+    "max-repeats": z.ZodDefault<z.ZodNumber>;
+    baseline: z.ZodDefault<z.ZodString>;
+    gates: z.ZodDefault<z.ZodObject<{
+        "min-pass-rate": z.ZodOptional<z.ZodNumber>;
+        "max-regression": z.ZodDefault<z.ZodNumber>;
+        confidence: z.ZodDefault<z.ZodNumber>;
+        critical: z.ZodDefault<z.ZodEnum<{
+            block: "block";
+            warn: "warn";
+            off: "off";
+        }>>;
+        "max-cost-increase": z.ZodOptional<z.ZodNumber>;
+        "max-error-rate": z.ZodDefault<z.ZodNumber>;
+    }, z.core.$strict>>;
+    traffic: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodPipe<z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>, z.ZodTransform<number, string | number>>>>;
+    prices: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodPipe<z.ZodObject<{
+        input: z.ZodNumber;
+        output: z.ZodNumber;
+        "cached-input": z.ZodOptional<z.ZodNumber>;
+    }, z.core.$strict>, z.ZodTransform<{
+        input: number;
+        output: number;
+        cachedInput: number | undefined;
+    }, {
+        input: number;
+        output: number;
+        "cached-input"?: number | undefined;
+    }>>>>;
+    rollout: z.ZodDefault<z.ZodObject<{
+        order: z.ZodDefault<z.ZodArray<z.ZodString>>;
+        production: z.ZodDefault<z.ZodString>;
+        rules: z.ZodDefault<z.ZodObject<{
+            rollback: z.ZodOptional<z.ZodPipe<z.ZodObject<{
+                "min-role": z.ZodOptional<z.ZodEnum<{
+                    read: "read";
+                    triage: "triage";
+                    write: "write";
+                    maintain: "maintain";
+                    admin: "admin";
+                }>>;
+                teams: z.ZodOptional<z.ZodArray<z.ZodString>>;
+            }, z.core.$strict>, z.ZodTransform<{
+                minRole: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams: string[];
+            }, {
+                "min-role"?: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams?: string[] | undefined;
+            }>>>;
+            promote: z.ZodOptional<z.ZodPipe<z.ZodObject<{
+                "min-role": z.ZodOptional<z.ZodEnum<{
+                    read: "read";
+                    triage: "triage";
+                    write: "write";
+                    maintain: "maintain";
+                    admin: "admin";
+                }>>;
+                teams: z.ZodOptional<z.ZodArray<z.ZodString>>;
+            }, z.core.$strict>, z.ZodTransform<{
+                minRole: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams: string[];
+            }, {
+                "min-role"?: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams?: string[] | undefined;
+            }>>>;
+            "promote-production": z.ZodOptional<z.ZodPipe<z.ZodObject<{
+                "min-role": z.ZodOptional<z.ZodEnum<{
+                    read: "read";
+                    triage: "triage";
+                    write: "write";
+                    maintain: "maintain";
+                    admin: "admin";
+                }>>;
+                teams: z.ZodOptional<z.ZodArray<z.ZodString>>;
+            }, z.core.$strict>, z.ZodTransform<{
+                minRole: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams: string[];
+            }, {
+                "min-role"?: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams?: string[] | undefined;
+            }>>>;
+            freeze: z.ZodOptional<z.ZodPipe<z.ZodObject<{
+                "min-role": z.ZodOptional<z.ZodEnum<{
+                    read: "read";
+                    triage: "triage";
+                    write: "write";
+                    maintain: "maintain";
+                    admin: "admin";
+                }>>;
+                teams: z.ZodOptional<z.ZodArray<z.ZodString>>;
+            }, z.core.$strict>, z.ZodTransform<{
+                minRole: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams: string[];
+            }, {
+                "min-role"?: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams?: string[] | undefined;
+            }>>>;
+        }, z.core.$strict>>;
+    }, z.core.$strict>>;
+}, z.core.$strict>, z.ZodTransform<{
+    version: 1;
+    paths: {
+        prompts: string;
+        evals: string;
+        environments: string;
+    };
+    provider: {
+        baseUrl: string | undefined;
+        concurrency: number;
+        timeoutMs: number;
+        retries: number;
+    };
+    judge: {
+        model: string;
+    } | undefined;
+    embeddings: {
+        model: string;
+    } | undefined;
+    repeats: number | "auto";
+    maxRepeats: number;
+    baseline: string;
+    gates: {
+        minPassRate: number | undefined;
+        maxRegression: number;
+        confidence: number;
+        critical: "block" | "warn" | "off";
+        maxCostIncrease: number | undefined;
+        maxErrorRate: number;
+    };
+    /** Requests per day, per prompt. */
+    trafficPerDay: Record<string, number>;
+    prices: Record<string, {
+        input: number;
+        output: number;
+        cachedInput: number | undefined;
+    }>;
+    rollout: {
+        order: string[];
+        production: string;
+        rules: {
+            rollback: {
+                minRole: Role;
+                teams: string[];
+            };
+            promote: {
+                minRole: Role;
+                teams: string[];
+            };
+            promoteProduction: {
+                minRole: Role;
+                teams: string[];
+            };
+            freeze: {
+                minRole: Role;
+                teams: string[];
+            };
+        };
+    };
+}, {
+    version: 1;
+    paths: {
+        prompts: string;
+        evals: string;
+        environments: string;
+    };
+    provider: {
+        concurrency: number;
+        "timeout-s": number;
+        retries: number;
+        "base-url"?: string | undefined;
+    };
+    repeats: number | "auto";
+    "max-repeats": number;
+    baseline: string;
+    gates: {
+        "max-regression": number;
+        confidence: number;
+        critical: "block" | "warn" | "off";
+        "max-error-rate": number;
+        "min-pass-rate"?: number | undefined;
+        "max-cost-increase"?: number | undefined;
+    };
+    traffic: Record<string, number>;
+    prices: Record<string, {
+        input: number;
+        output: number;
+        cachedInput: number | undefined;
+    }>;
+    rollout: {
+        order: string[];
+        production: string;
+        rules: {
+            rollback?: {
+                minRole: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams: string[];
+            } | undefined;
+            promote?: {
+                minRole: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams: string[];
+            } | undefined;
+            "promote-production"?: {
+                minRole: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams: string[];
+            } | undefined;
+            freeze?: {
+                minRole: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
+                teams: string[];
+            } | undefined;
+        };
+    };
+    judge?: {
+        model: string;
+    } | undefined;
+    embeddings?: {
+        model: string;
+    } | undefined;
+}>>;
+export type Settings = z.output<typeof settingsSchema>;
+export type Repeats = Settings["repeats"];
+export type Rule = Settings["rollout"]["rules"]["rollback"];
+export declare const SETTINGS_FILE = "promptgate.yaml";
+export declare function parseSettings(text: string, file?: string): Settings;
+/** The settings a repository without `promptgate.yaml` gets. */
+export declare function defaultSettings(): Settings;
+export {};

@@ -1,0 +1,83 @@
+import { type ChatMessage, type ModelConfig } from "../formats/prompt-file.js";
+import { type FileSource } from "../formats/repo.js";
+/**
+ * Where the runtime reads the prompt repository: the same shape as `FileSource`.
+ *
+ * - A checkout, a mounted volume or a synced folder: `worktreeSource(root)`.
+ * - A single git commit: `gitRevisionSource(root, "origin/main")` (re-create it to move on).
+ * - HTTP: `read(path)` fetches `${base}/${path}` (e.g. raw.githubusercontent.com/<owner>/<repo>/
+ *   <branch>/<path> or an object store holding a copy of the repository) and returns `undefined`
+ *   on 404; `list(dir)` returns every file path below `dir`, relative to the repository root — from
+ *   a manifest file published next to the copy, or from GitHub's git trees API
+ *   (`GET /repos/{o}/{r}/git/trees/{branch}?recursive=1`). Take the tree once per refresh and read
+ *   blobs from that same commit so a refresh never mixes two commits.
+ *
+ * Only promptgate.yaml, the prompt files and environments.yaml are read; golden sets are not.
+ */
+export type PromptStore = FileSource;
+export interface OpenPromptsOptions {
+    source: PromptStore;
+    /** Re-read the source this often; 0 turns automatic refresh off. Default 30 s. */
+    refreshMs?: number;
+    /**
+     * Told about every failed refresh (the runtime keeps serving the last good state). Default:
+     * one `console.warn` line, so a broken commit is never silent.
+     */
+    onError?(error: unknown): void;
+    /** Clock for `status()`, in ms; default `Date.now`. */
+    now?(): number;
+    /** Draws the canary bucket of a request resolved without a key: [0, 1); default `Math.random`. */
+    random?(): number;
+}
+/** What serves one request: the prompt version, the model to call it with, and its template. */
+export interface Resolved {
+    /** The environment that serves this request: "canary" when the key falls in canary's share. */
+    env: string;
+    prompt: string;
+    version: string;
+    /** The pin's model when it names one, else the prompt file's. */
+    model: string;
+    /** Generation parameters from the prompt file's front matter. */
+    config: ModelConfig;
+    /** sha256 of the prompt file, hex: log it to tie an answer to the exact template. */
+    contentHash: string;
+    render(vars?: Record<string, unknown>): Promise<ChatMessage[]>;
+}
+export interface RefreshResult {
+    changed: boolean;
+    /** Set when the refresh failed and the last good state was kept. */
+    error?: unknown;
+}
+export interface RuntimeChange {
+    revision: string;
+    previous: string;
+}
+export interface RuntimeStatus {
+    /** Changes whenever any file the runtime read changes. */
+    revision: string;
+    /** When the state now served was loaded. */
+    loadedAt: number;
+    /** When the source was last read, successfully or not. */
+    checkedAt: number;
+    /** The error of the last refresh, cleared by the next good one: a stale-config health signal. */
+    lastError: unknown;
+}
+export interface PromptRuntime {
+    /** A fingerprint of the files the state was loaded from (12 hex digits). */
+    readonly revision: string;
+    /** `key` (a user id) keeps one side of a canary split; without it each request is drawn anew. */
+    resolve(env: string, prompt: string, key?: string): Resolved;
+    /** Re-reads the source now. Never rejects: a failure keeps the last good state. */
+    refresh(): Promise<RefreshResult>;
+    /** Calls `listener` after each refresh that changed the state; returns an unsubscribe. */
+    onChange(listener: (change: RuntimeChange) => void): () => void;
+    status(): RuntimeStatus;
+    /** Stops automatic refresh; `resolve` keeps answering from the last state. */
+    close(): void;
+}
+/**
+ * Opens a prompt repository for an application: throws at start when a file is invalid (a deploy
+ * should fail loudly), then keeps following the source so a `/rollback` committed by the bot
+ * reaches running apps on their next refresh, without a redeploy.
+ */
+export declare function openPrompts(options: OpenPromptsOptions): Promise<PromptRuntime>;
