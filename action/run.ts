@@ -8,13 +8,13 @@ import {
   runDiff,
 } from "../src/compare/run-diff.js";
 import type { PromptComparison } from "../src/compare/types.js";
-import { prepareTargets } from "../src/engine/run-eval.js";
-import { describeError, PromptgateError, PromptgateErrors } from "../src/errors.js";
+import { gradingModels, prepareTargets } from "../src/engine/run-eval.js";
+import { describeError, PromptgateErrors } from "../src/errors.js";
 import { formatPercent } from "../src/format.js";
 import { loadRepo } from "../src/formats/repo.js";
 import { git, gitRevisionSource } from "../src/io/file-sources.js";
 import { listChangedFiles } from "../src/io/git-changes.js";
-import { createModelStack, DEFAULT_BASE_URL, resolveBaseUrl } from "../src/io/model-stack.js";
+import { createModelStack } from "../src/io/model-stack.js";
 import { writeReports } from "../src/io/write-reports.js";
 import {
   COMMENT_MARKER,
@@ -286,36 +286,28 @@ async function reportFailure(
 
 /** `\${{ … }}` is escaped: it is the workflow expression to write, not a placeholder. */
 const MISSING_KEY_HINT =
-  `pass \`openai-api-key: \${{ secrets.OPENAI_API_KEY }}\` to the action, or \`openai-base-url\` for a local server; ` +
+  `the openai-api-key input is empty: pass \`openai-api-key: \${{ secrets.OPENAI_API_KEY }}\` to the action, or \`openai-base-url\` for a local server; ` +
   "a pull request from a fork gets no secrets: push its branch to this repository to evaluate it";
 
 /**
- * The model endpoint's dependencies. The key is checked here, with the action's own wording, so
- * that a run without one fails before anything is posted on the pull request.
+ * The model endpoint's dependencies, built before anything is posted on the pull request, so a
+ * run without a key fails first; the hint speaks of the action's inputs, not of shell variables.
  */
 function modelDeps(inputs: ActionInputs, settings: DiffInput["head"]["settings"]) {
-  const env: Record<string, string | undefined> = {
-    OPENAI_API_KEY: inputs.openaiApiKey,
-    OPENAI_BASE_URL: inputs.openaiBaseUrl,
-  };
-  if (!inputs.openaiApiKey && resolveBaseUrl(settings, {}, env) === DEFAULT_BASE_URL) {
-    throw new PromptgateError(
-      "E_CONFIG",
-      "OPENAI_API_KEY is not set (the openai-api-key input is empty)",
-      { hint: MISSING_KEY_HINT },
-    );
-  }
   const stack = createModelStack(
     inputs.root,
     settings,
-    { cacheDir: inputs.cacheDir, noCache: inputs.cacheDir === undefined },
-    env,
+    {
+      cacheDir: inputs.cacheDir,
+      noCache: inputs.cacheDir === undefined,
+      missingKeyHint: MISSING_KEY_HINT,
+    },
+    { OPENAI_API_KEY: inputs.openaiApiKey, OPENAI_BASE_URL: inputs.openaiBaseUrl },
   );
   return {
     chat: stack.chat,
     embeddings: stack.embeddings,
-    judgeModel: settings.judge?.model,
-    embeddingModel: settings.embeddings?.model ?? "text-embedding-3-small",
+    ...gradingModels(settings),
     prices: settings.prices,
     concurrency: inputs.concurrency ?? settings.provider.concurrency,
   };

@@ -11,6 +11,8 @@ export interface ModelFlags {
   concurrency?: number;
   noCache?: boolean;
   cacheDir?: string;
+  /** What to do about a missing key, in the caller's words (the action names its input). */
+  missingKeyHint?: string;
 }
 
 export interface ModelStack {
@@ -39,7 +41,7 @@ export function createModelStack(
   env: CliEnv,
 ): ModelStack {
   const baseURL = resolveBaseUrl(settings, flags, env);
-  requireCredentials(baseURL, env);
+  requireCredentials(baseURL, env, flags.missingKeyHint);
   const models = createOpenAIModels({
     baseURL,
     // Local servers (Ollama, vLLM) take any key; the SDK refuses to start without one.
@@ -56,10 +58,12 @@ export function createModelStack(
   return { chat, embeddings, baseURL, cacheDir };
 }
 
-export function requireCredentials(baseURL: string, env: CliEnv): void {
+export function requireCredentials(
+  baseURL: string,
+  env: CliEnv,
+  hint = "export OPENAI_API_KEY, or OPENAI_BASE_URL for vLLM/Ollama/LiteLLM; `npm run demo` needs neither",
+): void {
   if (baseURL === DEFAULT_BASE_URL && !env.OPENAI_API_KEY) {
-    throw new PromptgateError("E_CONFIG", "OPENAI_API_KEY is not set", {
-      hint: "export OPENAI_API_KEY, or OPENAI_BASE_URL for vLLM/Ollama/LiteLLM; `npm run demo` needs neither",
-    });
+    throw new PromptgateError("E_CONFIG", "OPENAI_API_KEY is not set", { hint });
   }
 }

@@ -2,7 +2,7 @@ import { join, relative, resolve } from "node:path";
 import type { ChangeSet } from "../../compare/change-types.js";
 import { detectChanges } from "../../compare/changes.js";
 import { markPinGates, runDiff } from "../../compare/run-diff.js";
-import type { Progress } from "../../engine/run-eval.js";
+import { gradingModels, type Progress } from "../../engine/run-eval.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
 import { formatPercent, formatSignedPercent, formatSignedPoints, formatUsd } from "../../format.js";
 import { loadRepo } from "../../formats/repo.js";
@@ -93,8 +93,7 @@ export const diffCommand: Command = {
       {
         chat: stack.chat,
         embeddings: stack.embeddings,
-        judgeModel: head.settings.judge?.model,
-        embeddingModel: head.settings.embeddings?.model ?? "text-embedding-3-small",
+        ...gradingModels(head.settings),
         prices: head.settings.prices,
         concurrency:
           toInt(values.concurrency, "--concurrency", 1, 1000) ?? head.settings.provider.concurrency,

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { runEval } from "../../engine/run-eval.js";
+import { gradingModels, runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
 import { PromptgateError } from "../../errors.js";
@@ -84,8 +84,7 @@ export async function evaluate(
     {
       chat: stack.chat,
       embeddings: stack.embeddings,
-      judgeModel: settings.judge?.model,
-      embeddingModel: settings.embeddings?.model ?? "text-embedding-3-small",
+      ...gradingModels(settings),
       prices: settings.prices,
       concurrency: flags.concurrency ?? settings.provider.concurrency,
       onProgress: (p) => progress.update(p),
