@@ -233,25 +233,18 @@ function reply(result: ReplyResult, reaction: Reaction, commitSha?: string): Res
 /** The error boundary's verdict: a file the bot cannot use is bad input; anything else is GitHub. */
 function failure(e: unknown, command: ParsedCommand, actor: string, log: BotLog): Result {
   const action = isActionCommand(command) ? command : undefined;
-  if (e instanceof PromptgateError || e instanceof PromptgateErrors) {
+  // A broken repository file is fixed by a person, not by trying again: 😕 and "fix it first".
+  const badFile = e instanceof PromptgateError || e instanceof PromptgateErrors;
+  let error: string;
+  if (badFile) {
     log.warn("command refused: repository files", { error: describeError(e) });
-    const text = describeError(e)
+    error = describeError(e)
       .replace(/^error [A-Z_]+: /gm, "")
       .replace(/\n\s*hint: /g, " — ");
-    return {
-      kind: "reply",
-      outcome: "failed",
-      body: renderReply({
-        outcome: "failed",
-        actor,
-        ...(action ? { command: action } : {}),
-        error: text,
-        fixFirst: true,
-      }),
-      reaction: "confused",
-    };
+  } else {
+    error = describeApiFailure(e);
+    log.error("command failed", { error });
   }
-  log.error("command failed", { error: describeApiFailure(e) });
   return {
     kind: "reply",
     outcome: "failed",
@@ -259,10 +252,10 @@ function failure(e: unknown, command: ParsedCommand, actor: string, log: BotLog)
       outcome: "failed",
       actor,
       ...(action ? { command: action } : {}),
-      // The reply reads "Not applied: <this>. Nothing was changed; it is safe to retry."
-      error: describeApiFailure(e),
+      error,
+      ...(badFile ? { fixFirst: true } : {}),
     }),
-    reaction: "-1",
+    reaction: badFile ? "confused" : "-1",
   };
 }
 
