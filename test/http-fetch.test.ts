@@ -123,4 +123,33 @@ describe("httpFetch", () => {
     controller.abort();
     await expect(pending).rejects.toThrow(/abort/i);
   });
+
+  it("still aborts a stream of events after its headers came", async () => {
+    const controller = new AbortController();
+    const events = await httpFetch(`${base}/events`, { signal: controller.signal });
+    const reading = events.text();
+    controller.abort();
+    await expect(reading).rejects.toThrow(/abort/i);
+  });
+
+  it("leaves no listener on the caller's signal once an answer is read", async () => {
+    const controller = new AbortController();
+    const signal = controller.signal;
+    let listeners = 0;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = (...args: Parameters<typeof add>) => {
+      listeners++;
+      add(...args);
+    };
+    signal.removeEventListener = (...args: Parameters<typeof remove>) => {
+      listeners--;
+      remove(...args);
+    };
+    for (let i = 0; i < 3; i++) {
+      await (await httpFetch(`${base}/ok`, { method: "POST", body: "{}", signal })).json();
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(listeners).toBe(0);
+  });
 });

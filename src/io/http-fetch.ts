@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
+import { urlToHttpOptions } from "node:url";
 
 /**
  * A `fetch` for the openai SDK over node:http with keep-alive agents. Node 20's built-in fetch
@@ -24,18 +25,19 @@ export function httpFetch(
   ) {
     return fetch(input, init);
   }
-  const url = typeof input === "string" ? new URL(input) : input;
-  const protocol = url.protocol as keyof typeof agents;
-  const agent = agents[protocol];
-  if (!agent) return fetch(input, init);
+  const destination = findDestination(input);
+  if (!destination) return fetch(input, init);
   const headers = toOutgoingHeaders(init.headers);
   if (typeof body === "string") headers["content-length"] = String(Buffer.byteLength(body));
-  const request = protocol === "https:" ? https.request : http.request;
+  const signal = init.signal ?? undefined;
 
   return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: init.method ?? "GET", headers, agent, signal: init.signal ?? undefined },
+    if (signal?.aborted) {
+      reject(abortError(signal));
+      return;
+    }
+    const req = destination.request(
+      { ...destination.options, method: init.method ?? "GET", headers },
       (res) => {
         const status = res.statusCode ?? 0;
         const statusText = res.statusMessage ?? "";
@@ -67,7 +69,7 @@ export function httpFetch(
           // Errors keep a real Response: they are rare, and callers rebuild them with new headers.
           resolve(
             status >= 200 && status < 300
-              ? bufferedResponse(status, statusText, url.href, raw, bytes)
+              ? bufferedResponse(status, statusText, destination.href, raw, bytes)
               : new Response(bytes, { status, statusText, headers: toHeaders(raw) }),
           );
         });
@@ -82,7 +84,52 @@ export function httpFetch(
       },
     );
     req.on("error", reject);
+    if (signal) {
+      // One listener, dropped when the exchange closes; node's own `signal` option costs a
+      // stream-level abort hook and an end-of-stream watcher per request.
+      const abort = () => req.destroy(abortError(signal));
+      signal.addEventListener("abort", abort, { once: true });
+      req.once("close", () => signal.removeEventListener("abort", abort));
+    }
     req.end(body ?? undefined);
+  });
+}
+
+interface Destination {
+  href: string;
+  request: typeof http.request;
+  options: http.RequestOptions;
+}
+
+/**
+ * Request options per URL string. The SDK sends every chat request to the same URL, and parsing
+ * it into options again for each one is a measurable part of a request's CPU.
+ */
+const destinations = new Map<string, Destination>();
+const MAX_DESTINATIONS = 64;
+
+function findDestination(input: string | URL): Destination | undefined {
+  const key = typeof input === "string" ? input : input.href;
+  const known = destinations.get(key);
+  if (known) return known;
+  const url = typeof input === "string" ? new URL(input) : input;
+  const agent =
+    url.protocol === "http:" || url.protocol === "https:" ? agents[url.protocol] : undefined;
+  if (!agent) return undefined;
+  const destination: Destination = {
+    href: url.href,
+    request: url.protocol === "https:" ? https.request : http.request,
+    options: { ...urlToHttpOptions(url), agent },
+  };
+  if (destinations.size >= MAX_DESTINATIONS) destinations.clear();
+  destinations.set(key, destination);
+  return destination;
+}
+
+/** What fetch rejects with when its signal aborts: an "AbortError" carrying the reason. */
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new DOMException("This operation was aborted", "AbortError"), {
+    cause: signal.reason,
   });
 }
 
@@ -112,6 +159,7 @@ function toHeaders(raw: string[]): Headers {
  */
 class ReceivedHeaders {
   readonly #values = new Map<string, string>();
+  #sorted: [string, string][] | undefined;
 
   constructor(raw: string[]) {
     for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -121,10 +169,10 @@ class ReceivedHeaders {
       // Repeated headers join with ", ", as fetch's Headers does (set-cookie aside).
       this.#values.set(name, before === undefined ? value : `${before}, ${value}`);
     }
-    for (const [name, value] of this.#values) {
-      if (name in ReceivedHeaders.prototype) continue;
-      Object.defineProperty(this, name, { value, enumerable: true });
-    }
+    // `in` also covers Object.prototype's members, `__proto__` among them.
+    const own = this as unknown as Record<string, string>;
+    for (const [name, value] of this.#values)
+      if (!(name in ReceivedHeaders.prototype)) own[name] = value;
   }
   get(name: string): string | null {
     return this.#values.get(name.toLowerCase()) ?? null;
@@ -139,14 +187,15 @@ class ReceivedHeaders {
   forEach(callback: (value: string, key: string, parent: this) => void): void {
     for (const [key, value] of this.entries()) callback(value, key, this);
   }
-  *entries(): IterableIterator<[string, string]> {
-    for (const key of [...this.#values.keys()].sort()) yield [key, this.#values.get(key) as string];
+  entries(): IterableIterator<[string, string]> {
+    this.#sorted ??= [...this.#values].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return this.#sorted.values();
   }
-  *keys(): IterableIterator<string> {
-    for (const [key] of this.entries()) yield key;
+  keys(): IterableIterator<string> {
+    return [...this.entries()].map(([key]) => key).values();
   }
-  *values(): IterableIterator<string> {
-    for (const [, value] of this.entries()) yield value;
+  values(): IterableIterator<string> {
+    return [...this.entries()].map(([, value]) => value).values();
   }
   [Symbol.iterator](): IterableIterator<[string, string]> {
     return this.entries();
