@@ -6,6 +6,7 @@ import {
 } from "../src/compare/change-describe.js";
 import type { ChangeSet, FileChange } from "../src/compare/change-types.js";
 import { detectChanges, listRelevantPaths } from "../src/compare/changes.js";
+import { planTargets } from "../src/compare/run-diff.js";
 import { PromptgateErrors } from "../src/errors.js";
 import { loadRepo } from "../src/formats/repo.js";
 import { gitRevisionSource, worktreeSource } from "../src/io/file-sources.js";
@@ -293,6 +294,46 @@ describe("golden sets", () => {
     const { changes } = await changesBetween(base, head);
     expect(changes.evaluations.map((e) => [e.reason, e.goldenSetChanged, e.head.version])).toEqual([
       ["new-version", true, "v4"],
+    ]);
+    // Each side graded by its own cases would credit v4 with the edit of the cases.
+    expect(changes.evaluations[0]?.base?.goldenSet).toBe("head");
+    expect(changes.notices).toEqual([
+      {
+        kind: "golden-set-changed",
+        message:
+          "evals/support-answer.yaml changed in this pull request (1 case added, 1 case removed: invoice); both sides run its new cases, so Δ measures the prompt alone",
+        prompt: "support-answer",
+        file: "evals/support-answer.yaml",
+      },
+    ]);
+  });
+
+  it("grades both sides with one golden set in which a case critical at base stays critical", async () => {
+    const critical = goldenSet("refund", "invoice").replace(
+      "  - id: refund\n",
+      "  - id: refund\n    critical: true\n",
+    );
+    const loosened = critical
+      .replace("    critical: true\n", "")
+      .replace('{ type: contains, value: "invoice" }', '{ type: contains, value: "" }');
+    const { base, head } = await baseThenChange(
+      {
+        "prompts/support-answer/v4.prompt": promptFile("Answer, briefly."),
+        "evals/support-answer.yaml": loosened,
+      },
+      { ...BASE_FILES, "evals/support-answer.yaml": critical },
+    );
+    const baseRepo = await loadRepo(await gitRevisionSource(repo.root, base));
+    const headRepo = await loadRepo(await gitRevisionSource(repo.root, head));
+    const { changes } = await changesBetween(base, head);
+    expect(changes.notices.map((n) => n.message)).toEqual([
+      "evals/support-answer.yaml changed in this pull request (1 case's assertions or vars changed, critical dropped from refund (still gated as critical)); both sides run its new cases, so Δ measures the prompt alone",
+    ]);
+    const [pair] = planTargets({ base: baseRepo, head: headRepo, changes });
+    expect(pair?.base?.goldenSet).toBe(pair?.head.goldenSet);
+    expect(pair?.head.goldenSet.set.cases.map((c) => [c.id, c.critical])).toEqual([
+      ["refund", true],
+      ["invoice", false],
     ]);
   });
 

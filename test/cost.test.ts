@@ -232,6 +232,47 @@ describe("estimates and projections", () => {
     expect(none.perRequestUsd).toBeNull();
   });
 
+  it("counts every case's prompt tokens for an unpriced model, as for a priced one", async () => {
+    // One template rendered for three cases, tokenised as `promptgate cost` does (acme-llm falls
+    // back to o200k_base, the encoding of gpt-4o-mini).
+    const system =
+      "You answer billing questions for Acme. Quote the policy; never promise refunds.";
+    const questions = [
+      "Can I get a refund after 30 days?",
+      "My card was charged twice for the same order last week; which charge gets reversed?",
+      "Where is the policy on annual plans?",
+    ];
+    const counts = (model: string) =>
+      Promise.all(
+        questions.map((q) =>
+          countChatTokens(
+            [
+              { role: "system", content: system },
+              { role: "user", content: q },
+            ],
+            model,
+          ),
+        ),
+      );
+    const estimate = async (model: string) =>
+      estimateCost({
+        model,
+        promptTokens: await counts(model),
+        completionTokens: 256,
+        repeats: 1,
+        overrides: {},
+      });
+    const priced = await estimate("gpt-4o-mini");
+    const unpriced = await estimate("acme-llm");
+    const tokens = await counts("gpt-4o-mini");
+    expect(new Set(tokens).size).toBe(3);
+    expect(priced.meanPromptTokens).toBeCloseTo(tokens.reduce((a, b) => a + b, 0) / 3, 10);
+    expect(unpriced.meanPromptTokens).toBe(priced.meanPromptTokens);
+    expect(priced.perRequestUsd).not.toBeNull();
+    expect(unpriced).toMatchObject({ perRequestUsd: null, runUsd: null, source: null });
+    expect(formatUsd(unpriced.perRequestUsd)).toBe("unknown");
+  });
+
   it("has no monthly figure without traffic, and assumes a documented completion length", () => {
     const e = estimateCost({
       model: "gpt-4o-mini",

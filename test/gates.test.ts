@@ -63,6 +63,27 @@ describe("gates", () => {
       expect(c.blocked).toBe(true);
     });
 
+    it("passes a rate that meets the floor on paper but lands an ulp below it in floating point", () => {
+      // Three cases at 3/5 and three at 1: exactly 80%, yet the mean sums to 0.7999999999999999.
+      const head = runFromPatterns([
+        { id: "a", pattern: "PPPFF" },
+        { id: "b", pattern: "PPPFF" },
+        { id: "c", pattern: "PPPFF" },
+        { id: "d", pattern: "PPPPP" },
+        { id: "e", pattern: "PPPPP" },
+        { id: "f", pattern: "PPPPP" },
+      ]);
+      const c = compare(null, head, { minPassRate: 0.8 });
+      expect(c.headPassRate).toBeLessThan(0.8);
+      expect(c.headPassRate).toBeCloseTo(0.8, 12);
+      expect(gate(c, "min-pass-rate")).toEqual({
+        gate: "min-pass-rate",
+        status: "pass",
+        message: "head pass rate 80.0% ≥ 80.0%",
+      });
+      expect(c.blocked).toBe(false);
+    });
+
     it("is skipped when not set, and applies to a new prompt too", () => {
       const { head } = steady();
       expect(gate(compare(null, head), "min-pass-rate").status).toBe("skipped");
@@ -171,6 +192,17 @@ describe("gates", () => {
         gate(compare(priced(0.002), priced(0.001), { maxCostIncrease: 0 }), "max-cost-increase")
           .status,
       ).toBe("pass");
+    });
+
+    it("passes an increase that equals the limit on paper but overshoots it in floating point", () => {
+      const c = compare(priced(0.0003), priced(0.00033), { maxCostIncrease: 0.1 });
+      expect(c.cost.relative).toBeGreaterThan(0.1);
+      expect(c.cost.relative).toBeCloseTo(0.1, 12);
+      expect(gate(c, "max-cost-increase")).toEqual({
+        gate: "max-cost-increase",
+        status: "pass",
+        message: "cost per request +10% (limit +10%)",
+      });
     });
 
     it("warns when a price is unknown, with the prices: hint, never passing as $0", () => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { nextAdaptiveStep, planAdaptive } from "../src/compare/adaptive.js";
-import { comparePromptRuns, DAYS_PER_MONTH, pairCases } from "../src/compare/compare-runs.js";
+import {
+  comparePromptRuns,
+  DAYS_PER_MONTH,
+  judgeInterval,
+  pairCases,
+} from "../src/compare/compare-runs.js";
 import { createRandom, hashSeed } from "../src/compare/random.js";
 import {
   groupSequentialBoundaries,
@@ -249,6 +254,17 @@ describe("pairing", () => {
 });
 
 describe("verdicts", () => {
+  it("allows a drop of exactly max-regression, though its float lands a few ulps over", () => {
+    const delta = 0.75 - 0.8; // −0.050000000000000044
+    expect(-delta).toBeGreaterThan(0.05);
+    expect(
+      judgeInterval(delta, { low: -0.07, high: -0.03, level: 0.95, method: "paired-t" }, 0.05),
+    ).toBe("noise");
+    expect(
+      judgeInterval(-0.06, { low: -0.08, high: -0.04, level: 0.95, method: "paired-t" }, 0.05),
+    ).toBe("worse");
+  });
+
   const many = (n: number, pattern: string) =>
     Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}`, pattern]));
   const mixed = (n: number, pattern: string, rest: string, other: string) =>

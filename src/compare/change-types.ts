@@ -42,7 +42,7 @@ export type GoldenSetSide = "base" | "head";
 export interface PlannedEvaluation {
   prompt: string;
   reason: EvaluationReason;
-  /** The golden set changed too: each side runs its own, so cases may be added or removed. */
+  /** The golden set changed too: both sides then run the head's cases (see detectChanges). */
   goldenSetChanged: boolean;
   /** null: nothing to compare with (a brand-new prompt). */
   base: {
@@ -82,7 +82,8 @@ export type NoticeKind =
   | "renamed"
   | "settings-changed"
   | "no-golden-set"
-  | "golden-set-from-head";
+  | "golden-set-from-head"
+  | "golden-set-changed";
 
 /** Something the reviewer should know that neither stops the run nor is evaluated. */
 export interface Notice {

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { PromptgateError } from "../errors.js";
 import { listPins } from "../formats/environments.js";
 import { compareVersions, type PromptVersion } from "../formats/prompt-file.js";
-import { findVersion, type Repo } from "../formats/repo.js";
+import { findVersion, type LoadedGoldenSet, type Repo } from "../formats/repo.js";
 import { SETTINGS_FILE, type Settings } from "../formats/settings.js";
 import { diffEnvironments } from "./change-environments.js";
 import type { ChangeSet, FileChange, Notice, PlannedEvaluation } from "./change-types.js";
@@ -176,6 +176,26 @@ export function detectChanges(input: {
         prompt,
       });
     }
+    const baseSet = base.goldenSets.get(prompt);
+    const headSet = head.goldenSets.get(prompt);
+    if (t.goldenSetChanged && baseSet && headSet) {
+      // Each side graded by its own golden set would credit the prompt with what the edit of the
+      // cases did (a loosened assertion reads as an improvement). Both sides run the head's cases;
+      // the comment says what the pull request changed in them, for the reviewer to judge.
+      let moved = false;
+      for (const p of planned) {
+        if (p.reason === "golden-set" || !p.base) continue;
+        p.base.goldenSet = "head";
+        moved = true;
+      }
+      const edits = describeGoldenSetEdits(baseSet, headSet);
+      notices.push({
+        kind: "golden-set-changed",
+        message: `${headSet.file} changed in this pull request${edits ? ` (${edits})` : ""}${moved ? "; both sides run its new cases, so Δ measures the prompt alone" : ""}`,
+        prompt,
+        file: headSet.file,
+      });
+    }
     evaluations.push(...planned.map(dropUndefined));
   }
 
@@ -185,6 +205,64 @@ export function detectChanges(input: {
     : [];
 
   return { evaluations, environmentChanges, notices, errors };
+}
+
+/**
+ * What an edit of a golden set did to its cases, in the words a reviewer checks: "2 cases removed,
+ * 3 cases' assertions changed, critical dropped from refund-policy". Cases critical at base stay
+ * critical for the gate (see withBaseCritical), so a dropped flag is named but does not loosen it.
+ */
+export function describeGoldenSetEdits(before: LoadedGoldenSet, after: LoadedGoldenSet): string {
+  const old = new Map(before.set.cases.map((c) => [c.id, c]));
+  const now = new Set(after.set.cases.map((c) => c.id));
+  const removed = [...old.keys()].filter((id) => !now.has(id));
+  const added = after.set.cases.filter((c) => !old.has(c.id)).length;
+  let reworded = 0;
+  const uncritical: string[] = [];
+  for (const c of after.set.cases) {
+    const was = old.get(c.id);
+    if (!was) continue;
+    if (!isDeepStrictEqual(was.assert, c.assert) || !isDeepStrictEqual(was.vars, c.vars))
+      reworded++;
+    if (was.critical && !c.critical) uncritical.push(c.id);
+  }
+  const cases = (n: number) => (n === 1 ? "1 case" : `${n} cases`);
+  const parts: string[] = [];
+  if (added > 0) parts.push(`${cases(added)} added`);
+  if (removed.length > 0) parts.push(`${cases(removed.length)} removed: ${listIds(removed)}`);
+  if (reworded > 0)
+    parts.push(`${reworded === 1 ? "1 case's" : `${reworded} cases'`} assertions or vars changed`);
+  if (uncritical.length > 0)
+    parts.push(`critical dropped from ${listIds(uncritical)} (still gated as critical)`);
+  return parts.join(", ");
+}
+
+function listIds(ids: string[]): string {
+  return ids.length <= 3
+    ? ids.join(", ")
+    : `${ids.slice(0, 3).join(", ")} and ${ids.length - 3} more`;
+}
+
+/**
+ * The golden set a pull request is graded with, where a case critical at base stays critical:
+ * the critical gate is a rule about the product, and the branch under review cannot lift it.
+ */
+export function withBaseCritical(
+  graded: LoadedGoldenSet,
+  base: LoadedGoldenSet | undefined,
+): LoadedGoldenSet {
+  if (!base) return graded;
+  const critical = new Set(base.set.cases.filter((c) => c.critical).map((c) => c.id));
+  if (!graded.set.cases.some((c) => !c.critical && critical.has(c.id))) return graded;
+  return {
+    ...graded,
+    set: {
+      ...graded.set,
+      cases: graded.set.cases.map((c) =>
+        !c.critical && critical.has(c.id) ? { ...c, critical: true } : c,
+      ),
+    },
+  };
 }
 
 /** The paths whose changes matter to promptgate, as git pathspecs for `listChangedFiles`. */

@@ -1,6 +1,6 @@
 import type { CaseResult, PromptRun } from "../engine/types.js";
 import type { Settings } from "../formats/settings.js";
-import { evaluateGates } from "./gates.js";
+import { evaluateGates, THRESHOLD_TOLERANCE } from "./gates.js";
 import { hashSeed } from "./random.js";
 import {
   groupSequentialInterval,
@@ -154,8 +154,9 @@ export function judgeInterval(
   maxRegression: number,
 ): "better" | "worse" | "noise" {
   if (delta === null || interval === null) return "noise";
-  if (interval.high < 0 && -delta > maxRegression) return "worse";
-  if (interval.low > 0 && delta > maxRegression) return "better";
+  // A drop of exactly max-regression is allowed, whatever the last bits of a mean of fractions say.
+  if (interval.high < 0 && -delta > maxRegression + THRESHOLD_TOLERANCE) return "worse";
+  if (interval.low > 0 && delta > maxRegression + THRESHOLD_TOLERANCE) return "better";
   return "noise";
 }
 

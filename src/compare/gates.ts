@@ -18,6 +18,14 @@ import type { GateOutcome, PromptComparison } from "./types.js";
 type GateSettings = Settings["gates"];
 type ComparisonCore = Omit<PromptComparison, "gates" | "blocked">;
 
+/**
+ * Slack for comparing a computed rate with a configured threshold. Pass rates are means of
+ * fractions such as 2/3 and cost changes are ratios of float means, so a value that equals the
+ * threshold exactly on paper lands a few ulps either side (0.7999999999999999 for 80%). Far below
+ * any difference the reports can show (0.1%), so it only settles those ties, in the PR's favour.
+ */
+export const THRESHOLD_TOLERANCE = 1e-9;
+
 function describeInterval(c: ComparisonCore): string {
   if (c.delta === null) return "no paired cases";
   const delta = `Δ ${formatSignedPoints(c.delta)} pts`;
@@ -31,7 +39,7 @@ function gateMinPassRate(c: ComparisonCore, floor: number | undefined): GateOutc
   if (c.headPassRate === null) {
     return { gate, status: "skipped", message: "no head results to judge (every sample errored)" };
   }
-  return c.headPassRate >= floor
+  return c.headPassRate >= floor - THRESHOLD_TOLERANCE
     ? {
         gate,
         status: "pass",
@@ -119,7 +127,7 @@ function gateMaxCostIncrease(c: ComparisonCore, limit: number | undefined): Gate
   }
   const relative =
     c.cost.relative ?? (head.perRequestUsd - base.perRequestUsd) / base.perRequestUsd;
-  return relative > limit
+  return relative > limit + THRESHOLD_TOLERANCE
     ? {
         gate,
         status: "fail",

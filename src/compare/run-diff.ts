@@ -17,6 +17,7 @@ import type { Settings } from "../formats/settings.js";
 import type { PromptChange, ReportEnvironmentChange } from "../report/model.js";
 import { nextAdaptiveStep, planAdaptive } from "./adaptive.js";
 import type { ChangeSet, PlannedEvaluation } from "./change-types.js";
+import { withBaseCritical } from "./changes.js";
 import { comparePromptRuns, type SequentialBasis } from "./compare-runs.js";
 import type { PromptComparison } from "./types.js";
 
@@ -55,7 +56,8 @@ export function planTargets(input: DiffInput): PlannedPair[] {
   const { base, head } = input;
   return input.changes.evaluations.map((ev) => {
     const headVersion = findVersion(head, ev.prompt, ev.head.version);
-    const headSet = head.goldenSets.get(ev.prompt);
+    const branchSet = head.goldenSets.get(ev.prompt);
+    const headSet = branchSet && withBaseCritical(branchSet, base.goldenSets.get(ev.prompt));
     if (!headVersion || !headSet) {
       throw new PromptgateError(
         "E_NOT_FOUND",
@@ -118,11 +120,10 @@ export async function runDiff(input: DiffInput, deps: EngineDeps): Promise<DiffR
       return comparePromptRuns(base, head, { gates, requestsPerDay });
     }),
   );
-  const configured = input.repeats ?? input.head.settings.repeats;
   return {
     comparisons,
     changes: pairs.map(describePair),
-    repeats: configured,
+    repeats: describeRepeats(pairs, input.repeats ?? input.head.settings.repeats),
     maxRepeats: input.head.settings.maxRepeats,
   };
 }
@@ -190,6 +191,16 @@ async function runAdaptive(
 /** An adaptive run's `repeats` is the most samples any case got. */
 function withRepeats(run: PromptRun): PromptRun {
   return { ...run, repeats: Math.max(0, ...run.cases.map((c) => c.samples.length)) };
+}
+
+/**
+ * The footer's repeats: what the evaluations ran with (a golden set's own `repeats` overrides the
+ * settings): "auto" when any was adaptive, else the most any prompt ran.
+ */
+function describeRepeats(pairs: PlannedPair[], fallback: number | "auto"): number | "auto" {
+  if (pairs.length === 0) return fallback;
+  if (pairs.some((p) => p.adaptive)) return "auto";
+  return Math.max(...pairs.map((p) => p.head.repeats));
 }
 
 function describePair(pair: PlannedPair): PromptChange {

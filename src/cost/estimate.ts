@@ -57,7 +57,11 @@ export function estimateCost(input: CostEstimateInput): CostEstimate {
   let source: CostEstimate["source"] = null;
   let known = true;
   for (const promptTokens of input.promptTokens) {
+    // Every case counts towards the mean prompt tokens, priced or not: an unpriced model still
+    // shows how long its requests are.
     sumTokens += promptTokens;
+    // One unknown price makes the whole cost unknown, so pricing the remaining cases is wasted.
+    if (!known) continue;
     // Priced per case, not from a mean, because some tables have tiers by prompt length.
     const price = priceUsage(
       input.model,
@@ -66,7 +70,7 @@ export function estimateCost(input: CostEstimateInput): CostEstimate {
     );
     if (price.kind === "unknown") {
       known = false;
-      break;
+      continue;
     }
     sumUsd += price.usd;
     source = price.source;

@@ -19,7 +19,8 @@ const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repea
 
 Runs golden sets against the model endpoint. Without --prompt or --env, every prompt that has a
 golden set is evaluated at its latest version. --env evaluates the versions and models an
-environment pins. Results: a table on stdout (or JSON with --json), the full result file with --out.`;
+environment pins; with --prompt NAME, only the pins of those prompts (a @VERSION must be the
+pinned one). Results: a table on stdout (or JSON with --json), the full result file with --out.`;
 
 export const evalCommand: Command = {
   name: "eval",
