@@ -93,6 +93,44 @@ describe("decidePermission", () => {
     ).toMatchObject({ allowed: false });
   });
 
+  // Whichever form sets canary's share, a majority of production on canary is a production deploy.
+  const canaryShareForms = ["/promote canary --traffic", "/promote staging to canary --traffic"];
+
+  test.each(canaryShareForms)("`%s 100` by a writer falls under promote-production", (form) => {
+    const text = `${form} 100`;
+    expect(decide(text, "write")).toEqual({
+      allowed: false,
+      needed: "the maintain role or membership of team acme/ml-release",
+      seen: "the write role",
+      message:
+        "promote to production needs the maintain role or membership of team acme/ml-release; you have the write role",
+    });
+    expect(decide(text, "maintain")).toEqual({
+      allowed: true,
+      via: "the maintain role (rule promote-production)",
+    });
+    expect(decide(text, "read", ["ml-release"]).allowed).toBe(true);
+    expect(listTeamsToCheck(parseCommand(text), settings)).toEqual(["acme/ml-release"]);
+    // Saying the target is not production does not lower the rule for canary's share.
+    expect(
+      decidePermission({
+        command: parseCommand(text),
+        settings,
+        role: "write",
+        teams: [],
+        isProductionTarget: false,
+      }).allowed,
+    ).toBe(false);
+  });
+
+  test.each(canaryShareForms)("`%s 50` stays under promote, 51 does not", (form) => {
+    expect(decide(`${form} 50`, "write")).toEqual({
+      allowed: true,
+      via: "the write role (rule promote)",
+    });
+    expect(decide(`${form} 51`, "write")).toMatchObject({ allowed: false });
+  });
+
   test("a rule naming only teams keeps its default role, and adds the teams beside it", () => {
     const teamsOnly = parseSettings(`
 version: 1

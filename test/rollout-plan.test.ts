@@ -14,6 +14,7 @@ import {
   type Plan,
   planCommand,
 } from "../src/rollout/plan.js";
+import { renderReply } from "../src/rollout/reply.js";
 
 const settings = parseSettings(`
 version: 1
@@ -275,7 +276,7 @@ describe("rollback to the previous good value", () => {
     const plan = change(repo.plan("/rollback production"));
     expect(plan.bypassedFreeze).toBe(true);
     expect(plan.warnings[0]).toMatch(
-      /^freeze bypassed: production is frozen by @carol since .*“incident”/,
+      /^freeze bypassed: production is frozen by @carol since .* \(`incident`\)/,
     );
     expect(plan.next.freezes.production).toBeDefined();
   });
@@ -464,6 +465,128 @@ describe("canary", () => {
     );
     expect(repo.plan("/promote canary --traffic 5")).toMatchObject({ kind: "change" });
   });
+
+  test.each(["/promote canary --traffic", "/promote staging to canary --traffic"])(
+    "a production freeze: `%s N` may shrink canary's share but not grow it",
+    (form) => {
+      const repo = startingRepo();
+      repo.run("/promote canary --traffic 20");
+      repo.run('/promptgate freeze production --reason "incident"', "carol");
+      for (const share of [21, 100]) {
+        const grow = repo.plan(`${form} ${share}`);
+        expect(grow).toMatchObject({
+          kind: "refused",
+          code: "frozen",
+          reason: expect.stringContaining("canary's share of its traffic may shrink but not grow"),
+          hint: expect.stringContaining("`/promptgate unfreeze production`"),
+        });
+        expect(grow.kind === "refused" && grow.reason).toMatch(/^production is frozen by @carol/);
+      }
+      for (const share of [20, 5, 0]) {
+        const plan = repo.plan(`${form} ${share}`);
+        expect(plan.kind, `${form} ${share}`).not.toBe("refused");
+        if (plan.kind === "change") expect(plan.next.environments.canary!.traffic).toBe(share);
+      }
+      expect(change(repo.plan(`${form} 5`)).changes).toContainEqual({
+        kind: "traffic",
+        env: "canary",
+        before: 20,
+        after: 5,
+      });
+      // It is the freeze that refused: lifted, the share may grow again.
+      repo.run("/promptgate unfreeze production", "carol");
+      expect(change(repo.plan(`${form} 100`)).next.environments.canary!.traffic).toBe(100);
+    },
+  );
+
+  test("a production freeze still lets pins move into canary without growing its share", () => {
+    const repo = startingRepo();
+    repo.run("/promote canary --traffic 20");
+    repo.edit("staging v5", (e) => {
+      e.environments.staging!.prompts["support-answer"] = pin("v5", MINI);
+    });
+    repo.run('/promptgate freeze production --reason "incident"', "carol");
+    expect(repo.plan("/promote staging to canary --traffic 30")).toMatchObject({ code: "frozen" });
+    const shrink = change(repo.plan("/promote staging to canary --traffic 10"));
+    expect(pinsOf(shrink, "canary")["support-answer"]).toEqual(pin("v5", MINI));
+    expect(shrink.next.environments.canary!.traffic).toBe(10);
+  });
+});
+
+describe("a freeze's reason is user text", () => {
+  const REASON =
+    "ping @acme/everyone <img src=x> [click](https://evil.example)\n# not a heading ` @acme/everyone";
+  const RAW = ["@acme/everyone", "<img", "]("];
+  /** What GitHub renders as markdown: everything outside code spans (and the hidden line). */
+  const outsideCode = (text: string) =>
+    text
+      .split("\n")
+      .filter((line) => !line.startsWith("<!-- promptgate:result "))
+      .join("\n")
+      .replace(/`[^`\n]*`/g, "");
+
+  function frozenRepo(env: string): Repo {
+    const repo = startingRepo();
+    repo.run("/promote canary --traffic 20");
+    deploy(repo, "v4");
+    // Written by hand in environments.yaml, so no command parser ever saw it.
+    repo.edit(`freeze ${env}`, (e) => {
+      e.freezes[env] = { by: "carol", reason: REASON, since: "2025-01-31T00:00:00Z" };
+    });
+    return repo;
+  }
+
+  function expectQuoted(text: string) {
+    expect(text).toContain(
+      "(`ping @acme/everyone <img src=x> [click](https://evil.example) # not a heading ' @acme/everyone`)",
+    );
+    for (const raw of RAW) expect(outsideCode(text)).not.toContain(raw);
+  }
+
+  test.each([
+    ["/promote staging to canary", "canary"],
+    ["/promote canary --traffic 30", "canary"],
+    ["/promote canary --traffic 30", "production"],
+    ["/promote staging to canary --traffic 30", "production"],
+    ["/promote canary to production", "production"],
+  ])("`%s` refused by a freeze of %s", (text, env) => {
+    const repo = frozenRepo(env);
+    const plan = repo.plan(text);
+    if (plan.kind !== "refused") throw new Error(JSON.stringify(plan));
+    expect(plan.code).toBe("frozen");
+    expectQuoted(plan.reason);
+    expectQuoted(
+      renderReply({
+        outcome: "refused",
+        actor: "alice",
+        command: parseCommand(text) as ActionCommand,
+        plan,
+      }),
+    );
+  });
+
+  test.each(["/rollback production", "/rollback canary"])("`%s` bypassing the freeze", (text) => {
+    const env = text.split(" ")[1]!;
+    const repo = frozenRepo(env);
+    const plan = change(repo.plan(text));
+    expect(plan.bypassedFreeze).toBe(true);
+    const warning = plan.warnings.find((w) => w.startsWith("freeze bypassed"))!;
+    expectQuoted(warning);
+    expectQuoted(
+      renderReply({
+        outcome: "applied",
+        actor: "alice",
+        command: parseCommand(text) as ActionCommand,
+        plan,
+      }),
+    );
+  });
+
+  test("freezing a frozen environment", () => {
+    const plan = frozenRepo("production").plan("/promptgate freeze production");
+    if (plan.kind !== "noop") throw new Error(JSON.stringify(plan));
+    expectQuoted(plan.message);
+  });
 });
 
 describe("promote along rollout.order", () => {
@@ -557,7 +680,7 @@ describe("promote along rollout.order", () => {
     expect(plan).toMatchObject({ kind: "refused", code: "frozen" });
     if (plan.kind !== "refused") return;
     expect(plan.reason).toBe(
-      "canary is frozen by @carol since 2025-02-01T03:00:00.000Z (“holiday”): promotions wait until it is lifted",
+      "canary is frozen by @carol since 2025-02-01T03:00:00.000Z (`holiday`): promotions wait until it is lifted",
     );
     expect(plan.hint).toContain("`/promptgate unfreeze canary`");
   });

@@ -123,10 +123,10 @@ describe("renderReply", () => {
       - \`support-answer@v5+gpt-4o-2024-08-06\` (at \`c3c3c3c\`): rolled back in c4c4c4c
 
       Warnings:
-      - freeze bypassed: production is frozen by @carol since 2025-01-31T00:00:00Z (“incident 42”), and a freeze never blocks a rollback
+      - freeze bypassed: production is frozen by @carol since 2025-01-31T00:00:00Z (\`incident 42\`), and a freeze never blocks a rollback
       - canary still serves support-answer@v4+gpt-4o-2024-08-06 at 10%: \`/rollback canary\` stops it
 
-      <!-- promptgate:result {"v":1,"outcome":"applied","actor":"alice","action":"rollback","env":"production","changes":[{"kind":"pin","env":"production","prompt":"support-answer","before":{"version":"v4","model":"gpt-4o-2024-08-06"},"after":{"version":"v3","model":"gpt-4o-2024-08-06"}}],"commit":"dddddddddddddddddddddddddddddddddddddddd","rollsBack":"c4c4c4c000000000000000000000000000000000","skipped":[{"value":"support-answer@v5+gpt-4o-2024-08-06","sha":"c3c3c3c000000000000000000000000000000000","why":"rolled back in c4c4c4c"}],"warnings":["freeze bypassed: production is frozen by @carol since 2025-01-31T00:00:00Z (“incident 42”), and a freeze never blocks a rollback","canary still serves support-answer@v4+gpt-4o-2024-08-06 at 10%: \`/rollback canary\` stops it"]} -->"
+      <!-- promptgate:result {"v":1,"outcome":"applied","actor":"alice","action":"rollback","env":"production","changes":[{"kind":"pin","env":"production","prompt":"support-answer","before":{"version":"v4","model":"gpt-4o-2024-08-06"},"after":{"version":"v3","model":"gpt-4o-2024-08-06"}}],"commit":"dddddddddddddddddddddddddddddddddddddddd","rollsBack":"c4c4c4c000000000000000000000000000000000","skipped":[{"value":"support-answer@v5+gpt-4o-2024-08-06","sha":"c3c3c3c000000000000000000000000000000000","why":"rolled back in c4c4c4c"}],"warnings":["freeze bypassed: production is frozen by @carol since 2025-01-31T00:00:00Z (\`incident 42\`), and a freeze never blocks a rollback","canary still serves support-answer@v4+gpt-4o-2024-08-06 at 10%: \`/rollback canary\` stops it"]} -->"
     `);
     expect(parseReplyResult(body)).toMatchObject({
       action: "rollback",
@@ -137,7 +137,11 @@ describe("renderReply", () => {
   });
 
   test("dry run says would and commits nothing", () => {
-    const { command, plan: p } = plan("/promote staging to canary --traffic 20 --dry-run");
+    // Production unfrozen: a production freeze would refuse growing canary's share to 20%.
+    const { command, plan: p } = plan(
+      "/promote staging to canary --traffic 20 --dry-run",
+      state(pin("v4", BIG), pin("v4", BIG), 10),
+    );
     if (p.kind !== "change") throw new Error(JSON.stringify(p));
     expect(reply({ outcome: "dry-run", actor: "alice", command, plan: p })).toMatchInlineSnapshot(`
       "**Dry run:** @alice would promote **staging** to **canary**. Nothing was committed.

@@ -312,6 +312,89 @@ describe("refresh", () => {
     expect(await rt.refresh()).toEqual({ changed: true });
   });
 
+  it("applies a rollback past a broken draft no environment pins, and warns about the draft", async () => {
+    const reports: { error: unknown; severity: string }[] = [];
+    const rt = await open({ onError: (error, severity) => reports.push({ error, severity }) });
+    const changes: RuntimeChange[] = [];
+    rt.onChange((c) => changes.push(c));
+
+    // One commit: a half-written draft (bad YAML front matter, and a new prompt whose only file is
+    // broken) together with the rollback of production from v4 to v3.
+    await put("prompts/support-answer/v6.prompt", "---\nmodel: x\nbogus: [\n---\n{{#if}}\n");
+    await put("prompts/new-idea/v1.prompt", "no front matter");
+    await put("environments.yaml", environments({ production: "v3" }));
+    const result = await rt.refresh();
+    expect(result.changed).toBe(true);
+    expect(result.error).toBeUndefined();
+    expect(rt.resolve("production", "support-answer").version).toBe("v3");
+    expect(rt.resolve("staging", "support-answer").version).toBe("v5");
+    expect(changes).toHaveLength(1);
+
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.severity).toBe("warning");
+    const warned = reports[0]?.error;
+    expect(warned).toBeInstanceOf(PromptgateErrors);
+    expect(warned).toBe(result.warnings);
+    const files = (warned as PromptgateErrors).errors.map((e) => e.location?.file);
+    expect(new Set(files)).toEqual(
+      new Set(["prompts/support-answer/v6.prompt", "prompts/new-idea/v1.prompt"]),
+    );
+    expect(rt.status()).toMatchObject({ lastError: undefined, warnings: warned });
+
+    // The same files on the next refresh: nothing new to apply or to say.
+    expect(await rt.refresh()).toEqual({ changed: false });
+    expect(reports).toHaveLength(1);
+
+    // Fixing the draft is a new state, without warnings.
+    await put("prompts/support-answer/v6.prompt", prompt("gpt-4o-mini", "You are v6."));
+    await rm(join(root, "prompts/new-idea"), { recursive: true });
+    expect(await rt.refresh()).toEqual({ changed: true });
+    expect(rt.status().warnings).toBeUndefined();
+    expect(reports).toHaveLength(1);
+  });
+
+  it("starts past a broken draft no environment pins, and warns about it", async () => {
+    await put("prompts/support-answer/v6.prompt", "---\nmodel: x\nbogus: [\n---\n");
+    const reports: string[] = [];
+    const rt = await open({ onError: (_e, severity) => reports.push(severity) });
+    expect(rt.resolve("production", "support-answer").version).toBe("v4");
+    expect(reports).toEqual(["warning"]);
+    expect(rt.status().warnings?.errors[0]?.location?.file).toBe(
+      "prompts/support-answer/v6.prompt",
+    );
+  });
+
+  it("keeps the last good state when a version any environment pins is broken", async () => {
+    const reports: { error: unknown; severity: string }[] = [];
+    const rt = await open({ onError: (error, severity) => reports.push({ error, severity }) });
+    const good = rt.revision;
+
+    // A rollback to a version broken in the same commit, next to a broken draft.
+    await put("prompts/support-answer/v3.prompt", "---\nmodel: x\nbogus: [\n---\n");
+    await put("prompts/support-answer/v6.prompt", "no front matter");
+    await put("environments.yaml", environments({ production: "v3" }));
+    const bad = await rt.refresh();
+    expect(bad.changed).toBe(false);
+    expect(bad.error).toBeInstanceOf(PromptgateErrors);
+    const files = (bad.error as PromptgateErrors).errors.map((e) => e.location?.file);
+    expect(files).toContain("prompts/support-answer/v3.prompt");
+    expect(reports.map((r) => r.severity)).toEqual(["error"]);
+    expect(rt.revision).toBe(good);
+    expect(rt.resolve("production", "support-answer").version).toBe("v4");
+
+    // Pinned by staging and canary only: still a version an app can resolve.
+    await put("environments.yaml", environments());
+    await put("prompts/support-answer/v3.prompt", prompt("gpt-4o-mini", "You are v3."));
+    await put("prompts/support-answer/v5.prompt", "no front matter");
+    const canary = await rt.refresh();
+    expect((canary.error as PromptgateErrors).errors[0]?.location?.file).toBe(
+      "prompts/support-answer/v5.prompt",
+    );
+    expect(rt.revision).toBe(good);
+    expect(rt.resolve("staging", "support-answer").version).toBe("v5");
+    expect(reports.map((r) => r.severity)).toEqual(["error", "error"]);
+  });
+
   it("is not stopped by a broken golden set, which never changes what an app serves", async () => {
     await put("evals/support-answer.yaml", "cases: [unclosed\n");
     const rt = await open();

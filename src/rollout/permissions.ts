@@ -9,6 +9,25 @@ import { CANARY, type ParsedCommand } from "./command.js";
 /** The largest canary share the `promote` rule may set; above it, `promote-production` applies. */
 export const MAX_CANARY_SHARE_BY_PROMOTE = 50;
 
+/**
+ * The share of production requests a command gives canary, whichever form sets it:
+ * `/promote canary --traffic N` or `/promote <env> to canary --traffic N`. Undefined when the
+ * command does not set it (`/promote canary to production` only stops canary: that is a
+ * production deploy anyway). The permission rule and the production-freeze check of the plan
+ * both read the share from here, so neither form can slip past one of them.
+ */
+export function canaryShareSetBy(command: ParsedCommand): number | undefined {
+  if (command.kind === "canary-traffic") return command.traffic;
+  if (command.kind === "promote" && command.to === CANARY) return command.traffic;
+  return undefined;
+}
+
+/** Whether a command puts more than {@link MAX_CANARY_SHARE_BY_PROMOTE} % of production on canary. */
+export function isCanaryMajority(command: ParsedCommand): boolean {
+  const share = canaryShareSetBy(command);
+  return share !== undefined && share > MAX_CANARY_SHARE_BY_PROMOTE;
+}
+
 export const ROLE_ORDER: readonly Role[] = ["read", "triage", "write", "maintain", "admin"];
 
 export function roleRank(role: Role): number {
@@ -83,11 +102,10 @@ export function selectRule(
     case "promote":
     case "canary-traffic": {
       const to = command.kind === "promote" ? command.to : CANARY;
-      // Canary serving most of production is a production deploy: it needs the same people.
+      // Canary serving most of production is a production deploy: it needs the same people,
+      // whichever form sets the share, and whatever the caller says about the target.
       const production =
-        isProductionTarget ??
-        (to === settings.rollout.production ||
-          (command.kind === "canary-traffic" && command.traffic > MAX_CANARY_SHARE_BY_PROMOTE));
+        (isProductionTarget ?? to === settings.rollout.production) || isCanaryMajority(command);
       return production
         ? { name: "promote-production", rule: rules.promoteProduction }
         : { name: "promote", rule: rules.promote };

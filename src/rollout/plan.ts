@@ -20,7 +20,9 @@ import {
   listRecentGoodValues,
   type SkippedValue,
 } from "./history.js";
+import { canaryShareSetBy } from "./permissions.js";
 import { cloneEnvironments, describeMove, pinLabel, pinValue, samePin, shortSha } from "./pins.js";
+import { quoteText } from "./quote.js";
 
 /**
  * Transitions of `environments.yaml`: a command plus the files and the file's history in, a planned
@@ -150,7 +152,26 @@ function freezeOf(envs: Environments, env: string): Freeze | undefined {
 }
 
 function describeFreeze(env: string, f: Freeze): string {
-  return `${env} is frozen by @${f.by} since ${f.since}${f.reason ? ` (“${f.reason}”)` : ""}`;
+  // The reason is text from environments.yaml: quoted like the status reply quotes it.
+  return `${env} is frozen by @${f.by} since ${f.since}${f.reason ? ` (${quoteText(f.reason)})` : ""}`;
+}
+
+/**
+ * Canary's share is production traffic: a production freeze lets it shrink, never grow, whichever
+ * command form sets it (see {@link canaryShareSetBy}).
+ */
+function refuseCanaryGrowth(input: PlanInput): RefusedPlan | undefined {
+  const share = canaryShareSetBy(input.command);
+  if (share === undefined || share <= trafficOf(input.environments, CANARY)) return undefined;
+  const productionEnv = input.settings.rollout.production;
+  const productionFreeze = freezeOf(input.environments, productionEnv);
+  if (!productionFreeze) return undefined;
+  return {
+    kind: "refused",
+    code: "frozen",
+    reason: `${describeFreeze(productionEnv, productionFreeze)}: ${CANARY}'s share of its traffic may shrink but not grow`,
+    hint: `\`/promptgate unfreeze ${productionEnv}\` lifts it; \`/rollback ${CANARY}\` still sets ${CANARY}'s traffic to 0`,
+  };
 }
 
 function versionExists(input: PlanInput) {
@@ -470,7 +491,8 @@ function planCanaryStop(input: PlanInput, warnings: string[], bypassedFreeze: bo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Promote: follows rollout.order, blocked by a freeze of the target.
+// Promote: follows rollout.order, blocked by a freeze of the target (and, for canary's share, of
+// production).
 
 function planPromote(input: PlanInput, cmd: PromoteCommand): Plan {
   const { environments: envs, settings } = input;
@@ -511,6 +533,8 @@ function planPromote(input: PlanInput, cmd: PromoteCommand): Plan {
       hint: `\`/promptgate unfreeze ${cmd.to}\` lifts it; \`/rollback ${cmd.to}\` still works`,
     };
   }
+  const growth = refuseCanaryGrowth(input);
+  if (growth) return growth;
 
   const source = envs.environments[cmd.from]!.prompts;
   if (cmd.prompt !== undefined) {
@@ -606,18 +630,9 @@ function planCanaryTraffic(input: PlanInput, cmd: CanaryTrafficCommand): Plan {
       hint: `\`/promptgate unfreeze ${CANARY}\` lifts it; \`/rollback ${CANARY}\` still sets its traffic to 0`,
     };
   }
+  const growth = refuseCanaryGrowth(input);
+  if (growth) return growth;
   const before = trafficOf(envs, CANARY);
-  // Canary's share is production traffic: a production freeze lets it shrink, never grow.
-  const productionEnv = input.settings.rollout.production;
-  const productionFreeze = freezeOf(envs, productionEnv);
-  if (productionFreeze && cmd.traffic > before) {
-    return {
-      kind: "refused",
-      code: "frozen",
-      reason: `${describeFreeze(productionEnv, productionFreeze)}: ${CANARY}'s share of its traffic may shrink but not grow`,
-      hint: `\`/promptgate unfreeze ${productionEnv}\` lifts it; \`/rollback ${CANARY}\` still sets ${CANARY}'s traffic to 0`,
-    };
-  }
   if (before === cmd.traffic) {
     return {
       kind: "noop",

@@ -1,8 +1,14 @@
 import { createHash } from "node:crypto";
-import { describeError, PromptgateError } from "../errors.js";
+import { describeError, PromptgateError, PromptgateErrors } from "../errors.js";
+import { listPins, parseEnvironments } from "../formats/environments.js";
 import { type ChatMessage, type ModelConfig, renderPrompt } from "../formats/prompt-file.js";
 import { type FileSource, findVersion, loadRepo, type Repo } from "../formats/repo.js";
-import { defaultSettings, parseSettings, SETTINGS_FILE } from "../formats/settings.js";
+import {
+  defaultSettings,
+  parseSettings,
+  SETTINGS_FILE,
+  type Settings,
+} from "../formats/settings.js";
 import { isInCanary } from "./canary.js";
 
 /**
@@ -17,7 +23,9 @@ import { isInCanary } from "./canary.js";
  *   (`GET /repos/{o}/{r}/git/trees/{branch}?recursive=1`). Take the tree once per refresh and read
  *   blobs from that same commit so a refresh never mixes two commits.
  *
- * Only promptgate.yaml, the prompt files and environments.yaml are read; golden sets are not.
+ * Only promptgate.yaml, the prompt files and environments.yaml are read; golden sets are not. A
+ * prompt file that no environment pins (a draft) and fails to load is skipped with a warning: it
+ * must not stop a rollback from arriving.
  */
 export type PromptStore = FileSource;
 
@@ -26,10 +34,12 @@ export interface OpenPromptsOptions {
   /** Re-read the source this often; 0 turns automatic refresh off. Default 30 s. */
   refreshMs?: number;
   /**
-   * Told about every failed refresh (the runtime keeps serving the last good state). Default:
-   * one `console.warn` line, so a broken commit is never silent.
+   * Told about every failed refresh (`severity` "error": the runtime keeps serving the last good
+   * state), and, once per state loaded, about prompt files no environment pins that failed to load
+   * and were skipped (`severity` "warning": the state was applied without them). Default: one
+   * `console.warn` line, so a broken commit is never silent.
    */
-  onError?(error: unknown): void;
+  onError?(error: unknown, severity: "error" | "warning"): void;
   /** Clock for `status()`, in ms; default `Date.now`. */
   now?(): number;
   /** Draws the canary bucket of a request resolved without a key: [0, 1); default `Math.random`. */
@@ -55,6 +65,11 @@ export interface RefreshResult {
   changed: boolean;
   /** Set when the refresh failed and the last good state was kept. */
   error?: unknown;
+  /**
+   * Set when the refresh applied a new state without prompt files that no environment pins and
+   * that failed to load (a half-written draft): their errors, also given to `onError`.
+   */
+  warnings?: PromptgateErrors;
 }
 
 export interface RuntimeChange {
@@ -71,6 +86,8 @@ export interface RuntimeStatus {
   checkedAt: number;
   /** The error of the last refresh, cleared by the next good one: a stale-config health signal. */
   lastError: unknown;
+  /** The errors of the unpinned prompt files the state now served was loaded without, if any. */
+  warnings: PromptgateErrors | undefined;
 }
 
 export interface PromptRuntime {
@@ -93,13 +110,17 @@ const DEFAULT_REFRESH_MS = 30_000;
 interface State {
   repo: Repo;
   revision: string;
+  /** The unpinned prompt files that failed to load and were left out. */
+  warnings: PromptgateErrors | undefined;
   loadedAt: number;
 }
 
 /**
- * Opens a prompt repository for an application: throws at start when a file is invalid (a deploy
- * should fail loudly), then keeps following the source so a `/rollback` committed by the bot
- * reaches running apps on their next refresh, without a redeploy.
+ * Opens a prompt repository for an application: throws at start when a file it serves is invalid
+ * (a deploy should fail loudly), then keeps following the source so a `/rollback` committed by
+ * the bot reaches running apps on their next refresh, without a redeploy. A file that no
+ * environment pins is skipped with a warning, at start as on refresh: someone's draft must neither
+ * stop a rollback nor a new replica.
  */
 export async function openPrompts(options: OpenPromptsOptions): Promise<PromptRuntime> {
   const { source } = options;
@@ -107,27 +128,32 @@ export async function openPrompts(options: OpenPromptsOptions): Promise<PromptRu
   const random = options.random ?? Math.random;
   const onError =
     options.onError ??
-    ((e: unknown) =>
-      console.warn(`promptgate: refresh failed, serving the last good state\n${describeError(e)}`));
+    ((e: unknown, severity: "error" | "warning") =>
+      console.warn(
+        severity === "warning"
+          ? `promptgate: skipped prompt files that no environment pins and that failed to load\n${describeError(e)}`
+          : `promptgate: refresh failed, serving the last good state\n${describeError(e)}`,
+      ));
   const refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
 
+  const reportError = (e: unknown, severity: "error" | "warning" = "error") => {
+    try {
+      onError(e, severity);
+    } catch {
+      // A throwing error handler must not take the refresh loop down with it.
+    }
+  };
+
   let state: State = { ...(await loadState(source)), loadedAt: now() };
+  if (state.warnings) reportError(state.warnings, "warning");
   let checkedAt = state.loadedAt;
   let lastError: unknown;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   const listeners = new Set<(change: RuntimeChange) => void>();
 
-  const reportError = (e: unknown) => {
-    try {
-      onError(e);
-    } catch {
-      // A throwing error handler must not take the refresh loop down with it.
-    }
-  };
-
   const refreshOnce = async (): Promise<RefreshResult> => {
-    let next: Omit<State, "loadedAt">;
+    let next: Loaded;
     try {
       next = await loadState(source);
     } catch (e) {
@@ -141,6 +167,8 @@ export async function openPrompts(options: OpenPromptsOptions): Promise<PromptRu
     if (next.revision === state.revision) return { changed: false };
     const previous = state.revision;
     state = { ...next, loadedAt: checkedAt };
+    // Once per state: the same files skipped again on the next refresh are the same revision.
+    if (next.warnings) reportError(next.warnings, "warning");
     for (const listener of listeners) {
       try {
         listener({ revision: next.revision, previous });
@@ -148,7 +176,7 @@ export async function openPrompts(options: OpenPromptsOptions): Promise<PromptRu
         reportError(e);
       }
     }
-    return { changed: true };
+    return next.warnings ? { changed: true, warnings: next.warnings } : { changed: true };
   };
 
   // Refreshes run one after another, so a manual refresh always reads after the call was made.
@@ -179,7 +207,13 @@ export async function openPrompts(options: OpenPromptsOptions): Promise<PromptRu
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    status: () => ({ revision: state.revision, loadedAt: state.loadedAt, checkedAt, lastError }),
+    status: () => ({
+      revision: state.revision,
+      loadedAt: state.loadedAt,
+      checkedAt,
+      lastError,
+      warnings: state.warnings,
+    }),
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
@@ -188,34 +222,102 @@ export async function openPrompts(options: OpenPromptsOptions): Promise<PromptRu
   };
 }
 
+interface Loaded {
+  repo: Repo;
+  revision: string;
+  warnings: PromptgateErrors | undefined;
+}
+
 /**
  * Loads the repository and fingerprints every file read. Golden sets are hidden from `loadRepo`:
  * they never change what an app serves, and a broken one must not stop a rollback from arriving.
+ * Neither must a prompt file that no environment pins: when every error is in such files, the
+ * repository is loaded again without them and their errors come back as warnings. An error
+ * anywhere else (environments.yaml, promptgate.yaml, a pinned version) fails the load.
  */
-async function loadState(source: FileSource): Promise<{ repo: Repo; revision: string }> {
+async function loadState(source: FileSource): Promise<Loaded> {
   const hash = createHash("sha256");
   const settingsText = await source.read(SETTINGS_FILE);
-  let evalsDir: string | undefined;
+  let settings: Settings | undefined;
   try {
-    evalsDir = (settingsText === undefined ? defaultSettings() : parseSettings(settingsText)).paths
-      .evals;
+    settings = settingsText === undefined ? defaultSettings() : parseSettings(settingsText);
   } catch {
     // loadRepo reports the bad settings file with its location.
   }
+  const evalsDir = settings?.paths.evals;
+  // Each file is read once per load, even when the repository is loaded a second time, so both
+  // loads see the same text and the fingerprint covers every file once.
+  const texts = new Map<string, string | undefined>();
+  const listings = new Map<string, string[]>();
+  const skipped = new Set<string>();
   const recording: FileSource = {
     label: source.label,
     async read(path) {
+      if (texts.has(path)) return texts.get(path);
       const text = path === SETTINGS_FILE ? settingsText : await source.read(path);
+      texts.set(path, text);
       hash.update(`${path}\0${text === undefined ? "-" : `+${text}`}\0`);
       return text;
     },
     async list(dir) {
-      return dir === evalsDir ? [] : source.list(dir);
+      if (dir === evalsDir) return [];
+      let files = listings.get(dir);
+      if (!files) {
+        files = await source.list(dir);
+        listings.set(dir, files);
+      }
+      return skipped.size > 0 ? files.filter((f) => !skipped.has(f)) : files;
     },
   };
   // A running app serves pins; names it does not use must not stop it (`validate` reports them).
-  const repo = await loadRepo(recording, { checkReferences: false });
-  return { repo: { ...repo, source }, revision: hash.digest("hex").slice(0, 12) };
+  const load = () => loadRepo(recording, { checkReferences: false });
+  let repo: Repo;
+  let warnings: PromptgateErrors | undefined;
+  try {
+    repo = await load();
+  } catch (e) {
+    const unpinned =
+      settings && e instanceof PromptgateErrors
+        ? await unpinnedFileErrors(e.errors, settings, recording)
+        : undefined;
+    if (!unpinned) throw e;
+    for (const file of unpinned.files) skipped.add(file);
+    repo = await load();
+    warnings = new PromptgateErrors(unpinned.errors);
+  }
+  return { repo: { ...repo, source }, revision: hash.digest("hex").slice(0, 12), warnings };
+}
+
+/**
+ * The errors and files when every error is in a prompt version file that no environment pins;
+ * `undefined` when any error is elsewhere, or environments.yaml cannot be read to tell.
+ */
+async function unpinnedFileErrors(
+  errors: PromptgateError[],
+  settings: Settings,
+  source: FileSource,
+): Promise<{ errors: PromptgateError[]; files: Set<string> } | undefined> {
+  const { paths } = settings;
+  const envText = await source.read(paths.environments);
+  const pinned = new Set<string>();
+  if (envText !== undefined) {
+    try {
+      const envs = parseEnvironments(envText, paths.environments);
+      for (const { prompt, pin } of listPins(envs)) pinned.add(`${prompt}@${pin.version}`);
+    } catch {
+      return undefined;
+    }
+  }
+  const files = new Set<string>();
+  for (const error of errors) {
+    const file = error.location?.file;
+    if (!file?.startsWith(`${paths.prompts}/`)) return undefined;
+    // The same shape loadRepo reads as <prompts>/<prompt>/<version>.prompt.
+    const m = /^([^/]+)\/([^/]+)\.prompt$/.exec(file.slice(paths.prompts.length + 1));
+    if (!m || pinned.has(`${m[1]}@${m[2]}`)) return undefined;
+    files.add(file);
+  }
+  return errors.length > 0 ? { errors, files } : undefined;
 }
 
 function resolveIn(
