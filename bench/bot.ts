@@ -23,6 +23,7 @@ import {
   deliver,
   environmentsYaml,
   startBot,
+  typedAfterReading,
 } from "../test/bot-harness.js";
 import { startGitHubStandIn } from "../test/stand-ins/github/index.js";
 
@@ -52,11 +53,10 @@ async function runScenario(
   const samples: Sample[] = [];
   for (let i = 0; i < N; i++) {
     await before?.(i);
-    const payload = buildPayload(gh, repo, {
-      body: command(i),
-      user: "writer",
-      issueNumber: issue,
-    });
+    // Dated past the bot's race margin, as a person who read the last reply would type it.
+    const payload = typedAfterReading(
+      buildPayload(gh, repo, { body: command(i), user: "writer", issueNumber: issue }),
+    );
     const from = gh.requests.length;
     const handled = bot.results.length;
     const t0 = performance.now();

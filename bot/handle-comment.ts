@@ -7,6 +7,7 @@ import {
   CANARY,
   type ChangePlan,
   decidePermission,
+  type FailureKind,
   findCommandCommit,
   formatCommitMessage,
   type GateState,
@@ -30,7 +31,7 @@ import {
   recordDeployment,
   sendEnvironmentsChanged,
 } from "./github/deployments.js";
-import { describeApiFailure } from "./github/errors.js";
+import { describeApiFailure, isRequestError } from "./github/errors.js";
 import { readGateStates } from "./github/gates.js";
 import { readRole, readTeamMemberships } from "./github/permissions.js";
 import { addReaction, type Reaction, removeReaction } from "./github/reactions.js";
@@ -126,6 +127,36 @@ type Result =
   | { kind: "silent" };
 
 const NOOP_LOG: BotLog = { info() {}, warn() {}, error() {} };
+
+/**
+ * How long before a command was posted a change to its environment still counts as unseen by the
+ * command's author. Git and GitHub keep whole seconds, so a change dated the comment's own second
+ * may have landed after it; and nobody reads the bot's reply and types a new command within a few
+ * seconds. Erring this way is cheap: a conflict reply is safe to retry, a second rollback on top
+ * of the first one is not.
+ */
+export const UNSEEN_MARGIN_S = 5;
+
+/**
+ * The write of the environments file failed without a clear answer (5xx, timeout, network) and the
+ * re-read that would tell whether it landed failed too: the change may be applied. Never "safe to
+ * retry", since a retry could apply it twice (a rollback would go one step further back).
+ */
+export class WriteOutcomeUnknownError extends Error {
+  readonly code = "E_OUTCOME_UNKNOWN";
+  readonly hint =
+    "check `/promptgate status` or the file's history on the default branch before running the command again";
+  constructor(
+    readonly writeError: unknown,
+    readonly rereadError: unknown,
+  ) {
+    super(
+      `the write of the environments file got no clear answer (${describeApiFailure(writeError)}), and checking whether it landed failed too (${describeApiFailure(rereadError)})`,
+      { cause: writeError },
+    );
+    this.name = "WriteOutcomeUnknownError";
+  }
+}
 
 export async function handleIssueComment(
   payload: IssueCommentPayload,
@@ -230,18 +261,28 @@ function reply(result: ReplyResult, reaction: Reaction, commitSha?: string): Res
   };
 }
 
-/** The error boundary's verdict: a file the bot cannot use is bad input; anything else is GitHub. */
+/**
+ * The error boundary's verdict: a file the bot cannot use is bad input; a write whose outcome
+ * nobody knows needs a person to look; anything else is GitHub failing before a write.
+ */
 function failure(e: unknown, command: ParsedCommand, actor: string, log: BotLog): Result {
   const action = isActionCommand(command) ? command : undefined;
-  // A broken repository file is fixed by a person, not by trying again: 😕 and "fix it first".
-  const badFile = e instanceof PromptgateError || e instanceof PromptgateErrors;
+  let kind: FailureKind;
   let error: string;
-  if (badFile) {
+  if (e instanceof PromptgateError || e instanceof PromptgateErrors) {
+    // A broken repository file is fixed by a person, not by trying again: 😕 and "fix it first".
+    kind = "fix-first";
     log.warn("command refused: repository files", { error: describeError(e) });
     error = describeError(e)
       .replace(/^error [A-Z_]+: /gm, "")
       .replace(/\n\s*hint: /g, " — ");
+  } else if (e instanceof WriteOutcomeUnknownError) {
+    // Maybe applied: 😕, and the reply says to look before running it again.
+    kind = "outcome-unknown";
+    error = e.message;
+    log.error("command outcome unknown", { code: e.code, error });
   } else {
+    kind = "not-applied";
     error = describeApiFailure(e);
     log.error("command failed", { error });
   }
@@ -253,9 +294,9 @@ function failure(e: unknown, command: ParsedCommand, actor: string, log: BotLog)
       actor,
       ...(action ? { command: action } : {}),
       error,
-      ...(badFile ? { fixFirst: true } : {}),
+      ...(kind === "not-applied" ? {} : { failure: kind }),
     }),
-    reaction: badFile ? "confused" : "-1",
+    reaction: kind === "not-applied" ? "-1" : "confused",
   };
 }
 
@@ -354,7 +395,8 @@ async function runAction(
 
   // Two people typing `/rollback production` seconds apart must give one rollback, not two: a
   // command applies only to what its author saw, so a change to its environment that landed
-  // after the command was posted stops it, however late the command is handled.
+  // after the command was posted, or just before (`UNSEEN_MARGIN_S`), stops it, however late the
+  // command is handled.
   const unseen = findChangeSince(history, event.postedAt, changedEnvironments(command));
   if (unseen) {
     return reply(
@@ -469,7 +511,10 @@ function changedEnvironments(command: ActionCommand): string[] {
   }
 }
 
-/** The newest commit made after `postedAt` that changed one of `envs`, if any. */
+/**
+ * The newest commit that changed one of `envs` and that the command's author cannot have seen:
+ * dated after `postedAt`, in its second, or less than `UNSEEN_MARGIN_S` before it.
+ */
 function findChangeSince(
   history: readonly HistoryEntry[],
   postedAt: string | undefined,
@@ -477,10 +522,12 @@ function findChangeSince(
 ): { env: string; entry: HistoryEntry } | undefined {
   const posted = postedAt === undefined ? Number.NaN : Date.parse(postedAt);
   if (Number.isNaN(posted)) return undefined;
+  const seenBefore = posted - UNSEEN_MARGIN_S * 1000;
   for (let i = 0; i < history.length; i++) {
     const entry = history[i]!;
-    // Git and GitHub keep whole seconds: a change in the same second counts as seen.
-    if (!(Date.parse(entry.date) > posted)) break;
+    const at = Date.parse(entry.date);
+    // Newest first: from the first change old enough to have been seen (or undated), all were.
+    if (Number.isNaN(at) || at < seenBefore) break;
     const parent = history[i + 1];
     if (!parent) break;
     const env = envs.find((e) => !isSameState(parent.environments, entry.environments, [e]));
@@ -527,13 +574,23 @@ async function writeOrFindLanded(
       message,
     });
   } catch (e) {
-    const landed = await (async () => {
+    let landed: HistoryEntry | undefined;
+    try {
       const again = await readSnapshot(octokit, snapshot.repo, snapshot.branch, deps.cache);
-      return findCommandCommit(await readHistory(octokit, again, deps.cache), event.commentId);
-    })().catch(() => undefined);
+      landed = findCommandCommit(await readHistory(octokit, again, deps.cache), event.commentId);
+    } catch (reread) {
+      // GitHub refused the write outright (4xx): nothing landed, whatever the re-read says.
+      if (isRejection(e)) throw e;
+      throw new WriteOutcomeUnknownError(e, reread);
+    }
     if (landed) return { kind: "landed", commitSha: landed.sha, htmlUrl: undefined };
     throw e;
   }
+}
+
+/** An answer from GitHub refusing the request: a request GitHub refused did not happen. */
+function isRejection(e: unknown): boolean {
+  return isRequestError(e) && e.status >= 400 && e.status < 500;
 }
 
 async function finishApplied(

@@ -12,6 +12,7 @@ import {
   reactionsOf,
   readFileAt,
   startBot,
+  typedAfterReading,
 } from "./bot-harness.js";
 import {
   DEFAULT_APP_PERMISSIONS,
@@ -39,11 +40,13 @@ afterEach(() => {
   expect(gh.violations.splice(0)).toEqual([]);
 });
 
-function setup(
+async function setup(
   roles: Record<string, Role> = {},
   options: Parameters<typeof createRolloutRepo>[3] = {},
 ): Promise<Fixture> {
-  return createFixture(gh, bot, `prompts-${++repoCount}`, roles, options);
+  const f = await createFixture(gh, bot, `prompts-${++repoCount}`, roles, options);
+  const post: Fixture["post"] = (body, user, extra) => typedAfterReading(f.post(body, user, extra));
+  return { ...f, post, say: (body, user, extra) => f.send(post(body, user, extra)) };
 }
 
 function reactionsOn(f: Fixture, commentId: number): string[] {
@@ -478,11 +481,13 @@ describe("promote", () => {
         status: "completed",
         conclusion: "success",
       });
-      const payload = buildPayload(gh2, repo, {
-        body: "/promote canary to production",
-        user: "maint",
-        issueNumber: issue,
-      });
+      const payload = typedAfterReading(
+        buildPayload(gh2, repo, {
+          body: "/promote canary to production",
+          user: "maint",
+          issueNumber: issue,
+        }),
+      );
       expect((await deliver(bot2.url, payload)).status).toBe(200);
       expect(bot2.results.map((r) => r.outcome)).toEqual(["applied"]);
       expect(gh2.violations).toEqual([]);

@@ -8,6 +8,7 @@ import {
   reactionsOf,
   readFileAt,
   startBot,
+  typedAfterReading,
 } from "./bot-harness.js";
 import { type GitHubStandIn, startGitHubStandIn } from "./stand-ins/github/index.js";
 
@@ -30,8 +31,10 @@ afterEach(() => {
   expect(gh.violations.splice(0)).toEqual([]);
 });
 
-function setup(on: BotServer = bot): Promise<Fixture> {
-  return createFixture(gh, on, `faults-${++count}`);
+async function setup(on: BotServer = bot): Promise<Fixture> {
+  const f = await createFixture(gh, on, `faults-${++count}`);
+  const post: Fixture["post"] = (body, user, extra) => typedAfterReading(f.post(body, user, extra));
+  return { ...f, post, say: (body, user, extra) => f.send(post(body, user, extra)) };
 }
 
 /** The reply of an API failure: not applied, safe to retry. */
@@ -181,6 +184,41 @@ describe("GitHub failing", () => {
       expect(await readFileAt(f.path, "environments.yaml")).toBe(
         environmentsYaml({ production: "v4" }),
       );
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it("a lost write answer with a failed re-read replies 'outcome unknown', never 'safe to retry'", async () => {
+    const quick = await startBot(gh, { client: { timeoutMs: 600, retries: 0 } });
+    try {
+      const f = await setup(quick);
+      // The write lands after the bot gave up waiting for its answer, and the re-read that would
+      // have found it fails: a "safe to retry" now would roll production back a second time.
+      gh.setFaults([{ kind: "delay", ms: 1_200, method: "PUT", path: PUT_ENVIRONMENTS, times: 1 }]);
+      const from = gh.requests.length;
+      const pending = f.say("/rollback production");
+      await waitForWrite(f, from);
+      gh.setFaults([
+        { kind: "status", status: 502, method: "GET", path: new RegExp(`^/repos/acme/${f.name}/`) },
+      ]);
+      const said = await pending;
+      gh.setFaults([]);
+      expect(said.outcome).toBe("failed");
+      expect(said.reply).toMatch(
+        /^\*\*Outcome unknown:\*\* the write of the environments file got no clear answer \(GitHub did not answer `PUT \/repos\/acme\/.+` in time\), and checking whether it landed failed too \(GitHub answered 502 .+\)\. The change may have been applied: check `\/promptgate status` or the history of the environments file on the default branch before running the command again, which could otherwise apply it twice\.$/m,
+      );
+      expect(said.reply).not.toContain("safe to retry");
+      expect(said.reply).not.toContain("Nothing was changed");
+      expect(said.result).toMatchObject({ outcome: "failed", failure: "outcome-unknown" });
+      expect(reactionsOf(gh, f, said.commentId)).toEqual(["confused"]);
+      // And it was applied after all.
+      const deadline = Date.now() + 5_000;
+      while ((await gitLog(f.path))[0]!.sha === f.productionCommits.v4 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const [head] = await gitLog(f.path);
+      expect(head!.trailers["Promptgate-Comment-Id"]).toBe(String(said.commentId));
     } finally {
       await quick.close();
     }

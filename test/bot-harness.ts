@@ -17,7 +17,7 @@ import * as ajvFormats from "ajv-formats";
 import { createNodeMiddleware, createProbot } from "probot";
 import { createApp } from "../bot/app.js";
 import { RepoCache } from "../bot/github/cache.js";
-import type { HandleResult } from "../bot/handle-comment.js";
+import { type HandleResult, UNSEEN_MARGIN_S } from "../bot/handle-comment.js";
 import { type ClientOptions, createOctokitClass } from "../bot/octokit.js";
 import { parseReplyResult } from "../src/rollout/index.js";
 import type { GitHubStandIn, Role } from "./stand-ins/github/index.js";
@@ -615,4 +615,16 @@ export function runNode(
     });
     child.on("exit", (code) => resolve({ code, output }));
   });
+}
+
+/**
+ * Dates a command's comment past `UNSEEN_MARGIN_S` after it was posted. A test sets its repository
+ * up and comments within the same second, which the bot rightly takes for a race (a change less
+ * than the margin before a command counts as unseen by its author); people read before they type.
+ */
+export function typedAfterReading(payload: Record<string, unknown>): Record<string, unknown> {
+  const comment = payload.comment as { created_at: string };
+  const at = Date.parse(comment.created_at) + (UNSEEN_MARGIN_S + 1) * 1000;
+  comment.created_at = new Date(at).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return payload;
 }

@@ -5,6 +5,7 @@
  * in which every commit is exactly its command applied to its parent, and nothing lost.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { UNSEEN_MARGIN_S } from "../bot/handle-comment.js";
 import { readGitHistory } from "../src/cli/commands/rollout.js";
 import { parseEnvironments } from "../src/formats/environments.js";
 import { parseSettings } from "../src/formats/settings.js";
@@ -61,8 +62,9 @@ const COMMANDS: [string, string][] = [
 
 it.each([
   ["at once", 0],
-  // Spread over 1.5 s, so some commands read after others committed and apply too.
-  ["within 1.5 s", 75],
+  // Spread over 9.5 s, longer than the margin within which a change counts as unseen by a
+  // command's author, so later commands see earlier commits and apply too.
+  ["within 9.5 s", 500],
 ])(
   "20 commands on one environment %s, two bot processes: serializable, linear, nothing lost",
   async (_, spreadMs) => {
@@ -77,6 +79,8 @@ it.each([
     }
     const issue = gh.createIssue("acme", name, { title: "Bad answers in production" });
     const start = (await gitLog(repo.path)).length;
+    // People comment on what they have read: the set-up commits must be older than the margin.
+    await new Promise((resolve) => setTimeout(resolve, (UNSEEN_MARGIN_S + 1) * 1000));
 
     // Each comment is posted when it is sent, so its created_at is when its author "typed" it.
     const sent = await Promise.all(
@@ -136,6 +140,8 @@ it.each([
       }
     }
     expect(applied.size).toBeGreaterThan(0);
+    // Typed at once, nobody saw anyone else's change: exactly one command applies.
+    if (spreadMs === 0) expect(applied.size).toBe(1);
     if (spreadMs > 0) expect(applied.size).toBeGreaterThan(1);
 
     // Linear history: no merges, each commit's parent is the one before it.

@@ -20,6 +20,7 @@ import {
   readFileAt,
   runNode,
   spawnBotProcess,
+  typedAfterReading,
 } from "./bot-harness.js";
 import {
   DEFAULT_APP_PERMISSIONS,
@@ -82,11 +83,13 @@ describe("npm run bot (node dist/bot.js)", () => {
     const repo = await repoWithIssue("served");
     const bot = await spawnBotProcess(gh, [join(dist, "bot.js")]);
     try {
-      const payload = buildPayload(gh, repo, {
-        body: "/rollback production",
-        user: "writer",
-        issueNumber: repo.issue,
-      });
+      const payload = typedAfterReading(
+        buildPayload(gh, repo, {
+          body: "/rollback production",
+          user: "writer",
+          issueNumber: repo.issue,
+        }),
+      );
       const res = await deliver(bot.url, payload);
       expect([200, 202]).toContain(res.status);
       const id = (payload.comment as { id: number }).id;
@@ -132,11 +135,13 @@ describe("the workflow entry (bot/action-entry.ts)", () => {
     const repo = await repoWithIssue("workflow");
     const tmp = await mkdtemp(join(tmpdir(), "promptgate-runner-"));
     try {
-      const payload = buildPayload(gh, repo, {
-        body: '/rollback production --reason "from a workflow"',
-        user: "writer",
-        issueNumber: repo.issue,
-      });
+      const payload = typedAfterReading(
+        buildPayload(gh, repo, {
+          body: '/rollback production --reason "from a workflow"',
+          user: "writer",
+          issueNumber: repo.issue,
+        }),
+      );
       const eventPath = join(tmp, "event.json");
       const outputPath = join(tmp, "output");
       await writeFile(eventPath, JSON.stringify(payload));

@@ -1,8 +1,8 @@
 /**
  * User text (a `--reason`, a freeze's reason from `environments.yaml`) inside a reply: one line,
  * in a code span whose backticks the text cannot close, so it cannot mention people or inject
- * markdown, HTML or links. The quoting of the status reply (`quoteText` in reply.ts, which should
- * import it from here), shared so a plan's refusals and warnings quote the same way.
+ * markdown, HTML or links. Shared by the replies and the plan's refusals and warnings, so both
+ * quote the same way.
  */
 export function quoteText(s: string): string {
   return `\`${s.replace(/\s+/g, " ").trim().replace(/`/g, "'")}\``;

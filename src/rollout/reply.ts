@@ -12,12 +12,25 @@ import { type HistoryEntry, TRAILERS } from "./history.js";
 import type { PermissionDecision } from "./permissions.js";
 import { pinLabel, shortSha } from "./pins.js";
 import type { ChangePlan, NoopPlan, PinChange, RefusedPlan } from "./plan.js";
+import { quoteText } from "./quote.js";
 
 /**
  * The one reply comment per command. Every command named in a reply sits inside backticks and no
  * line starts with one, so quoting or copying the bot never triggers it; the last line is a hidden
  * machine-readable summary for scripts and tests.
  */
+
+/** Why a command failed: what its reply tells people to do next. */
+export type FailureKind =
+  /** Nothing was written (GitHub failed before, or refused the write): running it again is safe. */
+  | "not-applied"
+  /** The repository's own files are broken: running the command again cannot help yet. */
+  | "fix-first"
+  /**
+   * The write's answer was lost and so was the look at whether it landed: the change may be
+   * applied, and running the command again blindly could apply it twice.
+   */
+  | "outcome-unknown";
 
 export type ReplyResult =
   | {
@@ -44,8 +57,8 @@ export type ReplyResult =
       actor: string;
       command?: ActionCommand;
       error: string;
-      /** The repository's own files are broken: running the command again cannot help yet. */
-      fixFirst?: boolean;
+      /** "not-applied" when absent. */
+      failure?: FailureKind;
     };
 
 const RESULT_MARK = "<!-- promptgate:result ";
@@ -74,11 +87,6 @@ function hiddenLine(data: Record<string, unknown>): string {
 }
 
 const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
-
-/** User text: one line, in a code span so it cannot mention people or inject markdown. */
-function quoteText(s: string): string {
-  return code(s.replace(/\s+/g, " ").trim());
-}
 
 function usageLines(usage: string): string[] {
   return ["Usage:", ...usage.split("\n").map((form) => `- ${code(form)}`)];
@@ -201,14 +209,21 @@ function renderBody(result: ReplyResult): string[] {
         "",
         `Check the new state with ${code("/promptgate status")} and run ${code(formatCommand(result.command))} again if it still makes sense.`,
       ];
-    case "failed":
-      return [
-        `**Not applied:** ${result.error.replace(/\s+/g, " ").trim()}. Nothing was changed; ${
-          result.fixFirst
-            ? "fix that file on the default branch, then run the command again."
-            : "it is safe to retry."
-        }`,
-      ];
+    case "failed": {
+      const error = result.error.replace(/\s+/g, " ").trim();
+      switch (result.failure ?? "not-applied") {
+        case "not-applied":
+          return [`**Not applied:** ${error}. Nothing was changed; it is safe to retry.`];
+        case "fix-first":
+          return [
+            `**Not applied:** ${error}. Nothing was changed; fix that file on the default branch, then run the command again.`,
+          ];
+        case "outcome-unknown":
+          return [
+            `**Outcome unknown:** ${error}. The change may have been applied: check ${code("/promptgate status")} or the history of the environments file on the default branch before running the command again, which could otherwise apply it twice.`,
+          ];
+      }
+    }
   }
 }
 
@@ -304,7 +319,11 @@ function summarize(result: ReplyResult): Record<string, unknown> {
     case "conflict":
       return { ...base, env: result.env, sha: result.entry.sha };
     case "failed":
-      return { ...base, error: result.error, ...(result.fixFirst ? { fixFirst: true } : {}) };
+      return {
+        ...base,
+        error: result.error,
+        ...(result.failure && result.failure !== "not-applied" ? { failure: result.failure } : {}),
+      };
   }
 }
 
