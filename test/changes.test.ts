@@ -4,7 +4,7 @@ import {
   describeEnvironmentChange,
   describeEvaluation,
 } from "../src/compare/change-describe.js";
-import type { ChangeSet, FileChange } from "../src/compare/change-types.js";
+import type { ChangeSet, FileChange, PlannedEvaluation } from "../src/compare/change-types.js";
 import { detectChanges, listRelevantPaths } from "../src/compare/changes.js";
 import { planTargets } from "../src/compare/run-diff.js";
 import { PromptgateErrors } from "../src/errors.js";
@@ -362,6 +362,50 @@ describe("golden sets", () => {
   });
 });
 
+describe("model swaps", () => {
+  it("evaluates a pin that keeps its version and changes its model, once per swap", async () => {
+    const { base, head } = await baseThenChange({
+      "environments.yaml": ENVIRONMENTS
+        // production: gpt-4o → the front matter's gpt-4o-mini, a swap
+        .replace(
+          "      support-answer: { version: v2, model: gpt-4o-2024-08-06 }",
+          "      support-answer: { version: v2 }",
+        )
+        // staging: the front matter's model made explicit, no swap
+        .replace(
+          "  staging:\n    prompts:\n      support-answer: { version: v2 }",
+          "  staging:\n    prompts:\n      support-answer: { version: v2, model: gpt-4o-mini-2024-07-18 }",
+        ),
+    });
+    const baseRepo = await loadRepo(await gitRevisionSource(repo.root, base));
+    const headRepo = await loadRepo(await gitRevisionSource(repo.root, head));
+    const { changes } = await changesBetween(base, head);
+    expect(changes.evaluations).toEqual([
+      {
+        prompt: "support-answer",
+        reason: "model-swap",
+        goldenSetChanged: false,
+        base: {
+          version: "v2",
+          source: "baseline-pin",
+          env: "production",
+          model: "gpt-4o-2024-08-06",
+          goldenSet: "head",
+        },
+        head: { version: "v2", env: "production", model: "gpt-4o-mini-2024-07-18" },
+      },
+    ]);
+    expect(describeEvaluation(changes.evaluations[0] as PlannedEvaluation)).toBe(
+      "support-answer v2 (pinned in production, model gpt-4o-2024-08-06) → v2 (model gpt-4o-mini-2024-07-18): model swap",
+    );
+    const [pair] = planTargets({ base: baseRepo, head: headRepo, changes });
+    expect([pair?.base?.model, pair?.head.model]).toEqual([
+      "gpt-4o-2024-08-06",
+      "gpt-4o-mini-2024-07-18",
+    ]);
+  });
+});
+
 describe("deletions and renames", () => {
   it("reports a deleted prompt and a deleted draft version without evaluating anything", async () => {
     const { "environments.yaml": envs = "", ...rest } = BASE_FILES;
@@ -470,7 +514,10 @@ freezes:
 `,
     });
     const { changes } = await changesBetween(base, head);
-    expect(changes.evaluations).toEqual([]);
+    // Staging's triage keeps v1 on another model: a deploy that is evaluated like a new version.
+    expect(changes.evaluations.map(describeEvaluation)).toEqual([
+      "triage v1 (pinned in staging, model gpt-4o-mini-2024-07-18) → v1 (model gpt-4o-2024-08-06): model swap",
+    ]);
     expect(changes.environmentChanges).toEqual([
       {
         kind: "pin",

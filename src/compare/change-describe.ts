@@ -8,6 +8,7 @@ const REASONS: Record<PlannedEvaluation["reason"], string> = {
   "edited-draft": "edited draft",
   "golden-set": "golden set changed",
   "new-prompt": "new prompt",
+  "model-swap": "model swap",
 };
 
 /** "support-answer v4 (pinned in production) → v5: new version, golden set changed" */

@@ -23,7 +23,9 @@ export type EvaluationReason =
   /** Only the golden set changed: the same selection is re-run on both sides. */
   | "golden-set"
   /** A prompt with no version at base: there is nothing to compare with. */
-  | "new-prompt";
+  | "new-prompt"
+  /** environments.yaml keeps a pin's version and changes its model: old model against new. */
+  | "model-swap";
 
 /** Where the base side's version was chosen from (it always runs from the base revision). */
 export type BaseSource =

@@ -5,7 +5,13 @@ import { compareVersions, type PromptVersion } from "../formats/prompt-file.js";
 import { findVersion, type LoadedGoldenSet, type Repo } from "../formats/repo.js";
 import { SETTINGS_FILE, type Settings } from "../formats/settings.js";
 import { diffEnvironments } from "./change-environments.js";
-import type { ChangeSet, FileChange, Notice, PlannedEvaluation } from "./change-types.js";
+import type {
+  ChangeSet,
+  EnvironmentChange,
+  FileChange,
+  Notice,
+  PlannedEvaluation,
+} from "./change-types.js";
 
 export type { ChangeSet, FileChange } from "./change-types.js";
 
@@ -203,8 +209,55 @@ export function detectChanges(input: {
   const environmentChanges = [...envFiles].some((f) => touched.has(f))
     ? diffEnvironments(base.environments, head.environments)
     : [];
+  for (const swap of planModelSwaps(base, head, environmentChanges)) {
+    if (head.goldenSets.has(swap.prompt)) evaluations.push(swap);
+    else {
+      notices.push({
+        kind: "no-golden-set",
+        message: `${swap.prompt}@${swap.head.version} on ${swap.head.model} not evaluated: no golden set ${head.settings.paths.evals}/${swap.prompt}.yaml at head`,
+        prompt: swap.prompt,
+      });
+    }
+  }
 
   return { evaluations, environmentChanges, notices, errors };
+}
+
+/**
+ * A pin that keeps its version but changes the model it runs on is a deploy too: the same version
+ * runs on the old and the new model, over the head's golden set. Environments making the same swap
+ * share one evaluation.
+ */
+function planModelSwaps(base: Repo, head: Repo, changes: EnvironmentChange[]): PlannedEvaluation[] {
+  const planned = new Map<string, PlannedEvaluation>();
+  for (const change of changes) {
+    if (change.kind !== "pin" || !change.before || !change.after) continue;
+    if (change.before.version !== change.after.version) continue;
+    const { prompt } = change;
+    const version = change.after.version;
+    const before = findVersion(base, prompt, version);
+    const after = findVersion(head, prompt, version);
+    if (!before || !after) continue;
+    const modelBefore = change.before.model ?? before.model;
+    const modelAfter = change.after.model ?? after.model;
+    if (modelBefore === modelAfter) continue;
+    const id = [prompt, version, modelBefore, modelAfter].join("\0");
+    if (planned.has(id)) continue;
+    planned.set(id, {
+      prompt,
+      reason: "model-swap",
+      goldenSetChanged: false,
+      base: {
+        version,
+        source: "baseline-pin",
+        env: change.env,
+        model: modelBefore,
+        goldenSet: "head",
+      },
+      head: { version, env: change.env, model: modelAfter },
+    });
+  }
+  return [...planned.values()];
 }
 
 /**

@@ -30,6 +30,7 @@ export type ChangeKind =
   | "edited-draft"
   | "golden-set"
   | "new-prompt"
+  | "model-swap"
   | "deleted"
   | "renamed";
 
@@ -38,6 +39,7 @@ const CHANGE_LABELS: Record<ChangeKind, string> = {
   "edited-draft": "draft edited",
   "golden-set": "golden set edited",
   "new-prompt": "new prompt",
+  "model-swap": "model swap",
   deleted: "deleted",
   renamed: "renamed",
 };

@@ -196,6 +196,7 @@ export const reportSchema = z.object({
         "edited-draft",
         "golden-set",
         "new-prompt",
+        "model-swap",
         "deleted",
         "renamed",
       ]),
