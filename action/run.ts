@@ -180,18 +180,22 @@ async function evaluate(
   await writeReports(reportDir, report);
 
   const statusSha = context.pullRequest?.headSha || headSha;
-  for (const c of report.comparisons) {
+  for (const [i, c] of (result?.comparisons ?? []).entries()) {
+    // A model swap judges the version on another model, not the version: its status stays on
+    // the pull request under a context of its own, so it never becomes the version's gate.
+    const swap = result?.changes[i]?.kind === "model-swap";
     // The head commit shows the gate on the pull request; `/promote` reads it on the commit that
     // last changed the version's file (a merge keeps that commit), another one when the pull
     // request has several commits. A squash loses both: the bot then asks the pull request.
-    const changed = await findLastChange(root, baseSha, headSha, c.head.file);
+    const changed = swap ? undefined : await findLastChange(root, baseSha, headSha, c.head.file);
     const shas = new Set([statusSha, ...(changed ? [changed] : [])]);
+    const gate = gateContext(c.prompt, c.head.version);
     for (const sha of shas) {
       await tolerate(deps, `post the status of ${c.prompt}@${c.head.version}`, () =>
         deps.statuses.post({
           sha,
           state: passedGate(c) ? "success" : "failure",
-          context: gateContext(c.prompt, c.head.version),
+          context: swap ? `${gate} on ${c.head.model}` : gate,
           description: describeStatus(c),
           ...(context.runUrl ? { targetUrl: context.runUrl } : {}),
         }),

@@ -314,6 +314,50 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     expect(gh.violations).toEqual([]);
   });
 
+  it("evaluates a model swap in environments.yaml without touching the version's gate", async () => {
+    const envs = (await readFile(join(EXAMPLES, "environments.yaml"), "utf8")).replace(
+      /(production:\n(?:.*\n)*?\s+ticket-triage: \{ version: v1, model: )gpt-4o-mini-2024-07-18/,
+      "$1gpt-4.1-nano-2025-04-14",
+    );
+    const head = await gh.commitFiles(
+      OWNER,
+      REPO,
+      { "environments.yaml": envs },
+      { branch: "swap-model", message: "ticket-triage on gpt-4.1-nano in production" },
+    );
+    const number = gh.createPull(OWNER, REPO, { head: "swap-model" });
+    await git(workspace, "fetch", "--quiet", "origin", "swap-model");
+    await git(workspace, "checkout", "--quiet", "--detach", head);
+    try {
+      const result = await runAction(
+        { "fail-on": "never" },
+        {
+          number,
+          head,
+          base: pull.base,
+          branch: "swap-model",
+        },
+      );
+      expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+      const report = JSON.parse(
+        await readFile(join(result.outputs["report-dir"]!, "report.json"), "utf8"),
+      ) as {
+        changes: { kind: string; prompt: string }[];
+        comparisons: { head: { model: string } }[];
+      };
+      expect(report.changes).toEqual([
+        expect.objectContaining({ kind: "model-swap", prompt: "ticket-triage" }),
+      ]);
+      expect(report.comparisons.map((c) => c.head.model)).toEqual(["gpt-4.1-nano-2025-04-14"]);
+      // The swap's status stays on the pull request, under its own context.
+      expect(gh.statuses(OWNER, REPO, head).map((s) => s.context)).toEqual([
+        "promptgate: ticket-triage@v1 on gpt-4.1-nano-2025-04-14",
+      ]);
+    } finally {
+      await git(workspace, "checkout", "--quiet", "--detach", pull.head);
+    }
+  });
+
   it("with a read-only token (a fork's pull request) it warns, and still reports and decides", async () => {
     const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "from a fork" });
     const refused = {

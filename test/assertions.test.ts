@@ -229,6 +229,17 @@ describe("cost and latency", () => {
     expect(COST_UNKNOWN_REASON).toBe("cost unknown: add the model under prices:");
   });
 
+  it("an unknown cost for want of usage says so, not to add a price", async () => {
+    const r = await one(
+      A("cost", { threshold: 1 }),
+      ctx(OUT, { costUsd: null, costUnknown: "no-usage" }),
+    );
+    expect(r).toMatchObject({
+      pass: false,
+      reason: "cost unknown: the endpoint reported no token usage, so cost cannot be computed",
+    });
+  });
+
   it("latency compares milliseconds", async () => {
     expect(
       (await both("latency", { threshold: 500 }, ctx(OUT, { latencyMs: 500 }))).plain.pass,

@@ -5,7 +5,12 @@ import { join, resolve } from "node:path";
 import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { renderEvalTable } from "../src/cli/commands/eval.js";
 import { runCli } from "../src/cli/main.js";
+import { type EvalTarget, runEval } from "../src/engine/run-eval.js";
+import type { ChatModel, ChatResponse } from "../src/engine/types.js";
+import { parseGoldenSet } from "../src/formats/golden-set.js";
+import { parsePromptFile } from "../src/formats/prompt-file.js";
 import { parseReportJson } from "../src/report/json.js";
 import { createGitRepo, type GitRepo } from "./helpers/git-repo.js";
 import {
@@ -329,5 +334,76 @@ describe("promptgate CLI", () => {
     const bad = await cli(["eval", "--repeat", "3"]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/Unknown option '--repeat'/);
+  });
+});
+
+describe("eval's unknown cost says why, so the hint names what would help", () => {
+  /** One case, two repeats, of a prompt on `model`, run against a scripted endpoint. */
+  async function evalTable(model: string, answer: (index: number) => ChatResponse) {
+    const t: EvalTarget = {
+      version: parsePromptFile(
+        `---\nmodel: ${model}\n---\nAnswer {{question}}\n`,
+        "prompts/helper/v1.prompt",
+        "helper",
+        "v1",
+      ),
+      goldenSet: {
+        prompt: "helper",
+        file: "evals/helper.yaml",
+        set: parseGoldenSet(
+          'cases:\n  - id: c0\n    vars: { question: "q" }\n    assert: [{ type: icontains, value: answered }]\n',
+          "evals/helper.yaml",
+        ),
+      },
+      repeats: 2,
+    };
+    const chat: ChatModel = { complete: async (req) => answer(req.sampleIndex) };
+    const result = await runEval([t], { chat, prices: {}, concurrency: 1 }, "test");
+    return renderEvalTable(result);
+  }
+  const reply = (promptTokens: number, completionTokens: number): ChatResponse => ({
+    output: "answered",
+    usage: { promptTokens, completionTokens },
+    latencyMs: 1,
+    cached: false,
+  });
+
+  it("no-price: names the model to add under prices:", async () => {
+    const out = await evalTable("acme-ft-helper-2026", () => reply(100, 20));
+    expect(out).toMatch(/helper@v1\s+acme-ft-helper-2026\s+.*unknown †/);
+    expect(out).toContain(
+      "† helper@v1: cost unknown: no price for acme-ft-helper-2026. Add it under prices: in promptgate.yaml (USD per 1M input and output tokens).",
+    );
+    expect(out).not.toMatch(/\$0(\.0+)?\b/);
+  });
+
+  it("no-usage: a priced model on an endpoint that reports no token usage is not a missing price", async () => {
+    const out = await evalTable("gpt-4o-mini-2024-07-18", () => reply(0, 0));
+    expect(out).toMatch(/unknown †/);
+    expect(out).toContain(
+      "† helper@v1: cost unknown: the endpoint reported no token usage, so cost cannot be computed.",
+    );
+    expect(out).not.toContain("prices:");
+    expect(out).not.toMatch(/\$0(\.0+)?\b/);
+  });
+
+  it("no-samples: a priced model whose every sample errored has nothing to price", async () => {
+    const out = await evalTable("gpt-4o-mini-2024-07-18", () => {
+      throw new Error("the endpoint fell over");
+    });
+    expect(out).toContain("† helper@v1: cost unknown: no successful sample to price.");
+    expect(out).not.toContain("prices:");
+  });
+
+  it("a run with a known cost and one without both read right, each with its own reason", async () => {
+    // Half the samples without usage: one unpriced sample makes the run's cost unknown.
+    const out = await evalTable("gpt-4o-mini-2024-07-18", (i) =>
+      i === 0 ? reply(100, 20) : reply(0, 0),
+    );
+    expect(out).toContain("the endpoint reported no token usage");
+    expect(out).not.toContain("prices:");
+    const priced = await evalTable("gpt-4o-mini-2024-07-18", () => reply(100, 20));
+    expect(priced).not.toContain("unknown");
+    expect(priced).not.toContain("†");
   });
 });

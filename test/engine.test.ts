@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { costUnknownOf, reportsUsage } from "../src/cost/cost-unknown.js";
 import { createOpenAIModels } from "../src/engine/openai-client.js";
 import { withResponseCache } from "../src/engine/response-cache.js";
 import { type EvalTarget, runEval } from "../src/engine/run-eval.js";
@@ -272,5 +273,28 @@ describe("the model that answered", () => {
     const plain = same.runs[0]!.cases[0]!.samples[0]!;
     expect(plain.kind === "ok" && "model" in plain).toBe(false);
     expect(plain.kind === "ok" && plain.costUsd).toBeGreaterThan(0);
+  });
+
+  it("prices nothing when the server reports no usage, even for a priced model: unknown, never $0", async () => {
+    const noUsage: ChatModel = {
+      complete: async () => ({
+        output: "question answered",
+        usage: { promptTokens: 0, completionTokens: 0 },
+        latencyMs: 1,
+        cached: false,
+      }),
+    };
+    expect(reportsUsage({ promptTokens: 0, completionTokens: 0 })).toBe(false);
+    expect(reportsUsage({ promptTokens: 0, completionTokens: 3 })).toBe(true);
+    const r = await runEval(
+      [target("Be brief.", 1)],
+      { chat: noUsage, prices: {}, concurrency: 1 },
+      "x",
+    );
+    const run = r.runs[0]!;
+    expect(run.cases[0]!.samples[0]).toMatchObject({ kind: "ok", costUsd: null });
+    expect(run.totals.costUsd).toBeNull();
+    // The reason is kept, so no hint asks for a price the model already has.
+    expect(costUnknownOf(run)).toEqual([{ reason: "no-usage", models: [] }]);
   });
 });

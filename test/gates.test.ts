@@ -210,9 +210,21 @@ describe("gates", () => {
       const g = gate(c, "max-cost-increase");
       expect(g.status).toBe("warn");
       expect(g.message).toBe(
-        "cost unknown: no price for acme-7b; add it under prices: in promptgate.yaml",
+        "cost unknown: no price for acme-7b. Add it under prices: in promptgate.yaml (USD per 1M input and output tokens)",
       );
       expect(c.blocked).toBe(false);
+    });
+
+    it("names the missing usage, not a price, when the endpoint reports no usage", () => {
+      const head = priced(null);
+      for (const c of head.cases)
+        for (const s of c.samples)
+          if (s.kind === "ok") s.usage = { promptTokens: 0, completionTokens: 0 };
+      const g = gate(compare(priced(0.001), head, { maxCostIncrease: 0.1 }), "max-cost-increase");
+      expect(g).toMatchObject({
+        status: "warn",
+        message: "cost unknown: the endpoint reported no token usage, so cost cannot be computed",
+      });
     });
 
     it("handles a free base, and is skipped when not set or for a new prompt", () => {

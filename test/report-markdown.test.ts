@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PromptComparison } from "../src/compare/types.js";
+import type { Sample } from "../src/engine/types.js";
 import {
   COMMENT_MARKER,
   createReport,
@@ -91,6 +92,52 @@ describe("renderComment", () => {
     );
     expect(comment).toContain("eval cost: unknown");
     expect(comment).not.toMatch(/(\$|&#36;)0\.00\b/);
+  });
+
+  describe("says why a cost is unknown, and asks for a price only when one is missing", () => {
+    /** The new triage-ticket prompt alone, its head samples rewritten by `edit`. */
+    function triageWith(edit: (s: Sample) => Sample): string {
+      const only = buildReport({ only: ["triage-ticket"] });
+      const comparisons = only.comparisons.map((c): PromptComparison => {
+        const cases = c.head.cases.map((k) => ({ ...k, samples: k.samples.map(edit) }));
+        // What compare/ gives such a run: a price is missing for no model.
+        const head = { perRequestUsd: null, unknownModels: [] };
+        return { ...c, head: { ...c.head, cases }, cost: { ...c.cost, head } };
+      });
+      return renderComment({ ...only, comparisons });
+    }
+
+    it("no-price: names the model to add under prices:", () => {
+      const md = renderComment(buildReport({ only: ["triage-ticket"] }));
+      expect(md).toContain(
+        "- † Cost unknown: no price for <code>acme-ft-triage-2026-10</code>. Add it under <code>prices:</code> in <code>promptgate.yaml</code> (USD per 1M input and output tokens).",
+      );
+    });
+
+    it("no-usage: the endpoint reported no token usage, and a price would not help", () => {
+      const md = triageWith((s) =>
+        s.kind === "ok" ? { ...s, usage: { promptTokens: 0, completionTokens: 0 } } : s,
+      );
+      expect(tableLines(md).find((l) => l.includes("triage-ticket"))).toContain("unknown †");
+      expect(md).toContain(
+        "- † Cost unknown: the endpoint reported no token usage, so cost cannot be computed.",
+      );
+      expect(md).not.toContain("no price for");
+      expect(md).not.toContain("<code>prices:</code>");
+    });
+
+    it("no-samples: every sample errored, and a price would not help", () => {
+      const md = triageWith((s) => ({
+        kind: "error",
+        index: s.index,
+        latencyMs: 0,
+        error: { kind: "server", message: "503 after retries", status: 503 },
+      }));
+      expect(tableLines(md).find((l) => l.includes("triage-ticket"))).toContain("unknown †");
+      expect(md).toContain("- † Cost unknown: no successful sample to price.");
+      expect(md).not.toContain("no price for");
+      expect(md).not.toContain("<code>prices:</code>");
+    });
   });
 
   it("never hides errors", () => {

@@ -20,6 +20,7 @@ import {
   studentTUpperTail,
   summarisePaired,
 } from "../src/compare/statistics.js";
+import { comparisonCostUnknown, describeCostUnknown } from "../src/cost/cost-unknown.js";
 import type { CaseResult } from "../src/engine/types.js";
 import { defaultSettings } from "../src/formats/settings.js";
 import {
@@ -396,6 +397,54 @@ describe("cost delta", () => {
     expect(c.cost.monthlyBaseUsd).not.toBeNull();
     // Without traffic there is no monthly projection.
     expect(compare(base, base).cost.monthlyBaseUsd).toBeNull();
+  });
+
+  it("hints to add an unpriced model under prices:, naming it", () => {
+    const base = runFromPatterns({ a: "PPP" }, { costUsd: 0.002 });
+    const head = runFromPatterns({ a: "PPP" }, { costUsd: null, model: "my-local-llama" });
+    const unknown = comparisonCostUnknown(compare(base, head));
+    expect(unknown).toEqual([{ reason: "no-price", models: ["my-local-llama"] }]);
+    expect(unknown.map((u) => describeCostUnknown(u))).toEqual([
+      "no price for my-local-llama. Add it under prices: in promptgate.yaml (USD per 1M input and output tokens)",
+    ]);
+  });
+
+  it("an endpoint that reported no token usage: unknown, never $0, and no price is asked for", () => {
+    const base = runFromPatterns({ a: "PPP" }, { costUsd: 0.002 });
+    // A priced model on a server that omits usage: the engine priced nothing.
+    const head = runFromPatterns({ a: "PPP" }, { costUsd: null, model: "gpt-4o-mini" });
+    for (const s of head.cases[0]!.samples)
+      if (s.kind === "ok") s.usage = { promptTokens: 0, completionTokens: 0 };
+    const c = compare(base, head, { requestsPerDay: 1000 });
+    expect(c.cost.head).toEqual({ perRequestUsd: null, unknownModels: [] });
+    expect(c.cost.monthlyHeadUsd).toBeNull();
+    const unknown = comparisonCostUnknown(c);
+    expect(unknown).toEqual([{ reason: "no-usage", models: [] }]);
+    expect(unknown.map((u) => describeCostUnknown(u))).toEqual([
+      "the endpoint reported no token usage, so cost cannot be computed",
+    ]);
+  });
+
+  it("a side whose every sample errored: nothing to price, and no price is asked for", () => {
+    const base = runFromPatterns({ a: "PPP" }, { costUsd: 0.002 });
+    const head = runFromPatterns({ a: "EEE" }, { costUsd: 0.002, model: "gpt-4o-mini" });
+    const c = compare(base, head);
+    expect(c.cost.head).toEqual({ perRequestUsd: null, unknownModels: [] });
+    const unknown = comparisonCostUnknown(c);
+    expect(unknown).toEqual([{ reason: "no-samples", models: [] }]);
+    expect(unknown.map((u) => describeCostUnknown(u))).toEqual(["no successful sample to price"]);
+  });
+
+  it("keeps each reason of a mixed side, and lists only the unpriced model under prices:", () => {
+    const head = runFromPatterns({ a: "PPP", b: "PPP" }, { costUsd: null, model: "my-alias" });
+    // The second case's answers came without usage.
+    for (const s of head.cases[1]!.samples)
+      if (s.kind === "ok") s.usage = { promptTokens: 0, completionTokens: 0 };
+    const c = compare(null, head);
+    expect(c.cost.head.unknownModels).toEqual(["my-alias"]);
+    expect(comparisonCostUnknown(c).map((u) => u.reason)).toEqual(["no-price", "no-usage"]);
+    // A new prompt's missing base is no reason to hint at anything.
+    expect(comparisonCostUnknown(compare(null, runFromPatterns({ a: "PPP" })))).toEqual([]);
   });
 
   it("names the model the server answered as when an alias was asked for: that id was priced", () => {

@@ -1,3 +1,4 @@
+import { costUnknownOf } from "../cost/cost-unknown.js";
 import type { CaseResult, PromptRun } from "../engine/types.js";
 import type { Settings } from "../formats/settings.js";
 import { evaluateGates, THRESHOLD_TOLERANCE } from "./gates.js";
@@ -168,20 +169,20 @@ function costOf(run: PromptRun | null): CostSide {
   let ok = 0;
   let sum = 0;
   let known = true;
-  const unknown = new Set<string>();
   for (const c of run.cases) {
     for (const s of c.samples) {
       if (s.kind !== "ok") continue;
       ok++;
-      if (s.costUsd === null) {
-        known = false;
-        // The id that was looked up: what the server answered as, else what was asked for.
-        unknown.add(s.model ?? run.model);
-      } else sum += s.costUsd;
+      if (s.costUsd === null) known = false;
+      else sum += s.costUsd;
     }
   }
-  // One unpriced sample makes the mean unknown: a partial sum would read as a saving.
-  if (!known) return { perRequestUsd: null, unknownModels: [...unknown] };
+  // One unpriced sample makes the mean unknown: a partial sum would read as a saving. Only the
+  // models that lack a price are listed: for a sample without usage, a price would not help.
+  if (!known) {
+    const noPrice = costUnknownOf(run).find((u) => u.reason === "no-price");
+    return { perRequestUsd: null, unknownModels: noPrice?.models ?? [] };
+  }
   return { perRequestUsd: ok === 0 ? null : sum / ok, unknownModels: [] };
 }
 

@@ -1,3 +1,4 @@
+import { comparisonCostUnknown, describeCostUnknown } from "../cost/cost-unknown.js";
 import {
   formatInterval,
   formatPercent,
@@ -106,14 +107,11 @@ function gateMaxCostIncrease(c: ComparisonCore, limit: number | undefined): Gate
     return { gate, status: "skipped", message: "new prompt: nothing to compare with" };
   const { base, head } = c.cost;
   if (base.perRequestUsd === null || head.perRequestUsd === null) {
-    const models = [...new Set([...base.unknownModels, ...head.unknownModels])];
+    const why = comparisonCostUnknown({ base: c.base, head: c.head });
     return {
       gate,
       status: "warn",
-      message:
-        models.length > 0
-          ? `cost unknown: no price for ${models.join(", ")}; add ${models.length === 1 ? "it" : "them"} under prices: in promptgate.yaml`
-          : "cost unknown: no sample succeeded on one side",
+      message: `cost unknown: ${why.map((u) => describeCostUnknown(u)).join("; ") || "no sample succeeded on one side"}`,
     };
   }
   if (base.perRequestUsd === 0) {

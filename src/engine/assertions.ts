@@ -1,4 +1,5 @@
 import { distance } from "fastest-levenshtein";
+import { describeCostUnknown } from "../cost/cost-unknown.js";
 import { PromptgateError } from "../errors.js";
 import { formatUsd } from "../format.js";
 import type { Assertion, AssertionType } from "../formats/golden-set.js";
@@ -32,8 +33,10 @@ export { cosineSimilarity } from "./assertions/similar.js";
 export interface AssertionContext {
   output: string;
   latencyMs: number;
-  /** USD; null when the model's price is unknown. */
+  /** USD; null when the model's price is unknown or the endpoint reported no usage. */
   costUsd: number | null;
+  /** Why costUsd is null, for the message (absent: no price). */
+  costUnknown?: "no-price" | "no-usage";
   judge?: { model: ChatModel; modelId: string };
   embeddings?: { model: EmbeddingModel; modelId: string };
   signal?: AbortSignal;
@@ -48,6 +51,8 @@ export interface AssertionsVerdict {
 export const DEFAULT_LEVENSHTEIN_THRESHOLD = 5;
 export const DEFAULT_SIMILAR_THRESHOLD = 0.75;
 export const COST_UNKNOWN_REASON = "cost unknown: add the model under prices:";
+/** Without usage nothing can be priced: a price under `prices:` would not help. */
+export const COST_NO_USAGE_REASON = `cost unknown: ${describeCostUnknown({ reason: "no-usage", models: [] })}`;
 
 /** What an assertion found, before `not-` is applied. `expected` reads after "must" / "must not". */
 interface Check {
@@ -176,7 +181,9 @@ function runCheck(a: Assertion, ctx: AssertionContext): Check | Promise<Check> {
       const max = numericLimit(a);
       const expected = `cost ≤ ${formatUsd(max)}`;
       if (ctx.costUsd === null) {
-        return { pass: false, score: 0, expected, observed: "", unmeasured: COST_UNKNOWN_REASON };
+        const unmeasured =
+          ctx.costUnknown === "no-usage" ? COST_NO_USAGE_REASON : COST_UNKNOWN_REASON;
+        return { pass: false, score: 0, expected, observed: "", unmeasured };
       }
       return binary(ctx.costUsd <= max, expected, `cost ${formatUsd(ctx.costUsd)}`);
     }

@@ -1,4 +1,5 @@
 import pLimit from "p-limit";
+import { reportsUsage } from "../cost/cost-unknown.js";
 import { priceUsage } from "../cost/prices.js";
 import { PromptgateError, PromptgateErrors, type SourceLocation } from "../errors.js";
 import type { GoldenCase } from "../formats/golden-set.js";
@@ -119,14 +120,15 @@ export function createSampler(deps: EngineDeps): Sampler {
         { model, messages, params: toChatParams(target.version.config), sampleIndex: index },
         deps.signal,
       );
-      // A server that reports no usage has not told us the cost: unknown, never $0.
-      const reported = res.usage.promptTokens + res.usage.completionTokens > 0;
-      const price = reported ? priceUsage(res.model ?? model, res.usage, deps.prices) : undefined;
+      const price = reportsUsage(res.usage)
+        ? priceUsage(res.model ?? model, res.usage, deps.prices)
+        : undefined;
       const costUsd = price?.kind === "known" ? price.usd : null;
       const verdict = await evaluateAssertions(c.assert, {
         output: res.output,
         latencyMs: res.latencyMs,
         costUsd,
+        ...(costUsd === null ? { costUnknown: price ? "no-price" : "no-usage" } : {}),
         judge: deps.judgeModel ? { model: deps.chat, modelId: deps.judgeModel } : undefined,
         embeddings:
           deps.embeddings && deps.embeddingModel

@@ -1,4 +1,9 @@
 import type { PromptComparison } from "../compare/types.js";
+import {
+  comparisonCostUnknown,
+  describeCostUnknown,
+  mergeCostUnknown,
+} from "../cost/cost-unknown.js";
 import type { CaseResult, PromptRun, Sample } from "../engine/types.js";
 import {
   formatCount,
@@ -92,7 +97,7 @@ function renderPrompts(report: Report, ordered: PromptComparison[]): string {
           ? "—"
           : `❗ ${r.criticalFailures.length}: ${r.criticalFailures.map((id) => `<code>${escapeHtml(id)}</code>`).join(", ")}`;
       const unknown =
-        r.unknownPriceModels.length > 0 ? ' <span title="price unknown">†</span>' : "";
+        comparisonCostUnknown(c).length > 0 ? ' <span title="cost unknown">†</span>' : "";
       return `<tr class="prompt v-${escapeHtml(c.verdict)}${r.blocked ? " blocked" : ""}">
 <th scope="row">${escapeHtml(r.prompt)}</th><td>${escapeHtml(r.versions)}${model}</td>
 <td class="num">${r.basePass}</td><td class="num">${r.headPass}</td><td class="num"${c.crossCheck ? ` title="cross-check (${escapeHtml(c.crossCheck.method)}): ${escapeHtml(formatInterval(c.crossCheck))}"` : ""}>${escapeHtml(r.delta)}</td>
@@ -153,12 +158,10 @@ function renderNotes(ordered: PromptComparison[]): string {
       `<li class="errors">⚠️ <strong>${escapeHtml(c.prompt)}</strong>: ${escapeHtml(missing)}${errors}</li>`,
     );
   }
-  const unknown = new Set<string>();
-  for (const c of ordered) for (const m of describePromptRow(c).unknownPriceModels) unknown.add(m);
-  if (unknown.size > 0) {
-    items.push(
-      `<li>† Cost unknown: no price for ${[...unknown].map((m) => `<code>${escapeHtml(m)}</code>`).join(", ")}. Add it under <code>prices:</code> in <code>promptgate.yaml</code> (USD per 1M input and output tokens).</li>`,
-    );
+  // Why a † cost is unknown: a price helps only a model without one.
+  const code = (id: string) => `<code>${escapeHtml(id)}</code>`;
+  for (const u of mergeCostUnknown(ordered.map(comparisonCostUnknown))) {
+    items.push(`<li>† Cost unknown: ${describeCostUnknown(u, code)}.</li>`);
   }
   for (const c of ordered) {
     if (c.addedCases.length > 0) {

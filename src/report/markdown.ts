@@ -1,5 +1,10 @@
 import { markdownTable } from "markdown-table";
 import type { PromptComparison } from "../compare/types.js";
+import {
+  comparisonCostUnknown,
+  describeCostUnknown,
+  mergeCostUnknown,
+} from "../cost/cost-unknown.js";
 import type { SampleOk } from "../engine/types.js";
 import { formatCount, formatDuration, formatPercentNumber, formatUsd, plural } from "../format.js";
 import { code, escapeHtml, escapeMarkdownInline, fence, safeUrl, truncate } from "./escape.js";
@@ -311,7 +316,7 @@ function renderTable(comparisons: PromptComparison[]): string {
       escapeMarkdownInline(r.delta),
       `${r.verdictIcon} ${escapeMarkdownInline(r.verdictText)}${r.blocked ? " · ⛔ blocked" : ""}`,
       critical,
-      escapeMarkdownInline(r.costPer1k) + (r.unknownPriceModels.length > 0 ? " †" : ""),
+      escapeMarkdownInline(r.costPer1k) + (comparisonCostUnknown(c).length > 0 ? " †" : ""),
       escapeMarkdownInline(r.monthly),
     ];
   });
@@ -347,12 +352,9 @@ function renderNotes(report: Report, shown: PromptComparison[]): string | null {
   }
 
   const other: string[] = [];
-  const unknown = new Set<string>();
-  for (const c of shown) for (const m of describePromptRow(c).unknownPriceModels) unknown.add(m);
-  if (unknown.size > 0) {
-    other.push(
-      `- † Cost unknown: no price for ${[...unknown].map(code).join(", ")}. Add ${unknown.size === 1 ? "it" : "them"} under ${code("prices:")} in ${code("promptgate.yaml")} (USD per 1M input and output tokens).`,
-    );
+  // Why a † cost is unknown: a price helps only a model without one.
+  for (const u of mergeCostUnknown(shown.map(comparisonCostUnknown))) {
+    other.push(`- † Cost unknown: ${describeCostUnknown(u, code)}.`);
   }
   for (const c of shown) {
     if (c.addedCases.length === 0 && c.removedCases.length === 0) continue;

@@ -32,8 +32,6 @@ export interface PromptRow {
   criticalFailures: string[];
   costPer1k: string;
   monthly: string;
-  /** Models whose price is unknown, for the "add it under prices:" hint. */
-  unknownPriceModels: string[];
 }
 
 /** Blocked and worse prompts first: a reviewer reads the top of the table. */
@@ -101,7 +99,6 @@ export function describePromptRow(c: PromptComparison): PromptRow {
     criticalFailures: c.criticalFailures,
     costPer1k: describeCostPer1k(c),
     monthly: describeMonthly(c),
-    unknownPriceModels: [...new Set([...c.cost.base.unknownModels, ...c.cost.head.unknownModels])],
   };
 }
 

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { costUnknownOf, describeCostUnknown } from "../../cost/cost-unknown.js";
 import { gradingModels, runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
@@ -105,8 +106,16 @@ export function renderEvalTable(result: EvalResult): string {
   const rows = [
     ["prompt", "model", "cases", "pass rate", "score", "errors", "tokens in/out", "cost"],
   ];
+  // Cost is "unknown", never $0; a note under the table says why, and so what would help.
+  const notes: string[] = [];
   for (const r of result.runs) {
     const t = r.totals;
+    const unknown = t.costUsd === null ? costUnknownOf(r) : [];
+    if (unknown.length > 0) {
+      notes.push(
+        `† ${r.prompt}@${r.version}: cost unknown: ${unknown.map((u) => describeCostUnknown(u)).join("; ")}.`,
+      );
+    }
     rows.push([
       `${r.prompt}@${r.version}`,
       r.model,
@@ -115,11 +124,12 @@ export function renderEvalTable(result: EvalResult): string {
       t.score === null ? "—" : t.score.toFixed(3),
       t.errors ? `${t.errors}/${t.samples}` : "0",
       `${formatCount(t.promptTokens)}/${formatCount(t.completionTokens)}`,
-      t.costUsd === null ? "unknown (add the model under prices:)" : formatUsd(t.costUsd),
+      t.costUsd === null ? `unknown${unknown.length > 0 ? " †" : ""}` : formatUsd(t.costUsd),
     ]);
   }
   const { sent, cacheHits, errors } = result.requests;
-  return `${textTable(rows)}\n\n${sent} requests sent, ${cacheHits} from cache, ${errors} errors, ${formatDuration(result.wallMs)}`;
+  const footer = `${sent} requests sent, ${cacheHits} from cache, ${errors} errors, ${formatDuration(result.wallMs)}`;
+  return [textTable(rows), ...(notes.length > 0 ? [notes.join("\n")] : []), footer].join("\n\n");
 }
 
 /** Exit code of a plain eval: errors first (no verdict), then the absolute gates that need no base. */
