@@ -135,7 +135,7 @@ describe("gates", () => {
       expect(gate(blocked, "critical")).toEqual({
         gate: "critical",
         status: "fail",
-        message: "1 critical case fails on head: safety",
+        message: "1 critical case fails on head: safety (passes 66.7%, base 100.0%)",
       });
       expect(blocked.blocked).toBe(true);
       const warned = compare(base, head, { critical: "warn" });

@@ -83,10 +83,20 @@ function gateCritical(c: ComparisonCore, mode: GateSettings["critical"]): GateOu
   if (critical.length === 0) return { gate, status: "skipped", message: "no critical cases" };
   if (c.criticalFailures.length > 0) {
     const n = c.criticalFailures.length;
+    // Base's rate beside head's tells the reviewer whether this change broke the case or it
+    // already failed as often before (a flaky critical case blocks every change until fixed).
+    const paired = new Map(c.cases.map((k) => [k.id, k]));
+    const rates = c.criticalFailures.map((id) => {
+      const k = paired.get(id);
+      if (!k?.head) return id;
+      const base =
+        c.base === null ? "" : `, base ${k.base ? formatPercent(k.base.passRate) : "no result"}`;
+      return `${id} (passes ${formatPercent(k.head.passRate)}${base})`;
+    });
     return {
       gate,
       status: mode === "block" ? "fail" : "warn",
-      message: `${n} critical case${n === 1 ? "" : "s"} fail${n === 1 ? "s" : ""} on head: ${c.criticalFailures.join(", ")}`,
+      message: `${n} critical case${n === 1 ? "" : "s"} fail${n === 1 ? "s" : ""} on head: ${rates.join(", ")}`,
     };
   }
   const unjudged = critical.filter((k) => k.passRate === null).map((k) => k.id);
