@@ -57,6 +57,8 @@ export function hashContent(source: string): string {
   return createHash("sha256").update(source).digest("hex");
 }
 
+const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
+
 export function parsePromptFile(
   source: string,
   file: string,
@@ -73,7 +75,7 @@ export function parsePromptFile(
     );
   }
   const text = stripBom(source);
-  const m = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
+  const m = FRONT_MATTER.exec(text);
   if (!m) {
     throw new PromptgateError("E_PROMPT", "missing YAML front matter (a block between --- lines)", {
       location: { file, line: 1, column: 1 },
@@ -251,6 +253,26 @@ function fromHandlebarsError(
       ? "unexpected end of template (a {{ or {{#block}} is not closed)"
       : `unexpected ${JSON.stringify(word)}`;
   return { message: `template syntax error: ${what}`, line, column, hint: TEMPLATE_HINT };
+}
+
+/**
+ * The parsed Handlebars template of a prompt file (its body after the front matter), with the
+ * names of the helpers Dotprompt knows; undefined when the template does not parse (loading
+ * reports that) or a dotprompt upgrade moved its Handlebars instance.
+ */
+export function parseTemplate(
+  source: string,
+): { program: unknown; helpers: ReadonlySet<string> } | undefined {
+  const internals = handlebarsOf(getDotprompt());
+  if (!internals) return undefined;
+  const text = stripBom(source);
+  const m = FRONT_MATTER.exec(text);
+  try {
+    const program = internals.handlebars.parse(m ? text.slice(m[0].length) : text);
+    return { program, helpers: new Set(Object.keys(internals.knownHelpers)) };
+  } catch {
+    return undefined;
+  }
 }
 
 // One Dotprompt instance: it caches compiled templates by source.

@@ -1,9 +1,11 @@
+import { distance } from "fastest-levenshtein";
 import { PromptgateError, PromptgateErrors } from "../errors.js";
 import { CANARY_ENV, type Environments, environmentsSchema, NAME_PATTERN } from "./environments.js";
 import { type GoldenSet, goldenSetSchema } from "./golden-set.js";
 import { type Locator, locator, parseYaml } from "./located-yaml.js";
 import { compareVersions, type PromptVersion, parsePromptFile } from "./prompt-file.js";
 import { defaultSettings, SETTINGS_FILE, type Settings, settingsSchema } from "./settings.js";
+import { didYouMean } from "./template-vars.js";
 
 /**
  * Read access to one revision of a repository: the working tree, or a git commit.
@@ -41,8 +43,10 @@ export interface Repo {
 export interface LoadOptions {
   /**
    * Check that names in one file exist in another (a `freezes:` entry, `baseline`, `traffic:`
-   * keys…): on for what a change brings, off for a base revision or a running app, which an
-   * upgrade of promptgate must not stop for a typo it could not report before. Default true.
+   * keys…), and report files of the prompts and evals folders whose names look meant to be read
+   * but are not (`v9.promt`): on for what a change brings, off for a base revision or a running
+   * app, which an upgrade of promptgate must not stop for a typo it could not report before.
+   * Default true.
    */
   checkReferences?: boolean;
 }
@@ -81,7 +85,11 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
   for (const file of await source.list(paths.prompts)) {
     const rel = file.slice(paths.prompts.length + 1);
     const m = /^([^/]+)\/([^/]+)\.prompt$/.exec(rel);
-    if (!m) continue;
+    if (!m) {
+      const misnamed = checkReferences ? misnamedPromptFile(rel, paths.prompts) : undefined;
+      if (misnamed) errors.push(new PromptgateError("E_PROMPT", misnamed.message, misnamed.more));
+      continue;
+    }
     const [, prompt = "", version = ""] = m;
     if (!NAME_PATTERN.test(prompt)) {
       errors.push(
@@ -108,18 +116,41 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
 
   const goldenSets = new Map<string, LoadedGoldenSet>();
   for (const file of await source.list(paths.evals)) {
-    const m = /^([^/]+)\.ya?ml$/.exec(file.slice(paths.evals.length + 1));
-    if (!m) continue;
+    const rel = file.slice(paths.evals.length + 1);
+    const m = /^([^/]+)\.ya?ml$/.exec(rel);
+    if (!m) {
+      const misnamed = checkReferences ? misnamedGoldenSet(rel, paths.evals) : undefined;
+      if (misnamed) errors.push(new PromptgateError("E_SCHEMA", misnamed.message, misnamed.more));
+      continue;
+    }
     const prompt = m[1] ?? "";
     const text = (await source.read(file)) ?? "";
     const parsed = collect(() => parseYaml(text, file, goldenSetSchema));
     if (!parsed) continue;
     if (!promptNames.has(prompt)) {
+      const guess = didYouMean(prompt, promptNames);
       errors.push(
         new PromptgateError("E_NOT_FOUND", `golden set for unknown prompt "${prompt}"`, {
           location: { file, line: 1, column: 1 },
-          hint: `add ${paths.prompts}/${prompt}/v1.prompt or rename the file after an existing prompt`,
+          hint: guess
+            ? `did you mean ${paths.evals}/${guess}${file.slice(file.lastIndexOf("."))}? Rename the file, or add ${paths.prompts}/${prompt}/v1.prompt`
+            : `add ${paths.prompts}/${prompt}/v1.prompt or rename the file after an existing prompt`,
         }),
+      );
+      continue;
+    }
+    const twin = goldenSets.get(prompt);
+    if (twin && checkReferences) {
+      // x.yaml and x.yml: one would silently replace the other (a base revision keeps the last).
+      errors.push(
+        new PromptgateError(
+          "E_CONFIG",
+          `a second golden set for ${prompt} (the first is ${twin.file}); only one would be read`,
+          {
+            location: { file },
+            hint: `merge the cases into ${twin.file} and remove ${file}`,
+          },
+        ),
       );
       continue;
     }
@@ -168,6 +199,85 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
 
   if (errors.length > 0) throw new PromptgateErrors(errors);
   return { source, settings, environments, prompts, goldenSets };
+}
+
+/*
+ * Files in the prompts and evals folders that are not read, though their names say they were
+ * meant to be: a misspelt extension (`v9.promt`, `x.ymal`), a case the loader does not match
+ * (`v1.PROMPT`), a prompt file outside a prompt's folder. Nothing else is reported: a README,
+ * notes, editor backups (`v1.prompt~`, `v1.prompt.bak`) and hidden files are the user's own.
+ */
+interface Misnamed {
+  message: string;
+  more: { location: { file: string }; hint: string };
+}
+
+const extensionOf = (name: string) => {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? { stem: name.slice(0, dot), ext: name.slice(dot + 1) } : undefined;
+};
+
+/** `rel` is a file's path below the prompts folder `dir`, one that loading does not read. */
+export function misnamedPromptFile(rel: string, dir: string): Misnamed | undefined {
+  const parts = rel.split("/");
+  if (parts.some((p) => p.startsWith("."))) return undefined;
+  const name = parts.at(-1) ?? "";
+  const split = extensionOf(name);
+  const ext = split?.ext.toLowerCase();
+  // `.prompty` is another tool's format, `.prompt~` an editor's backup: not slips.
+  const ours =
+    ext !== undefined &&
+    ext !== "prompty" &&
+    /^[a-z0-9]+$/.test(ext) &&
+    (ext === "prompt" || (ext.length >= 4 && distance(ext, "prompt") <= 2));
+  const file = `${dir}/${rel}`;
+  const layout = `prompt versions are ${dir}/<prompt>/<version>.prompt`;
+  if (parts.length === 2) {
+    const folder = parts[0] ?? "";
+    // A bare `v3` in a prompt's folder is a version without its extension.
+    const stem = split && ours ? split.stem : /^v\d+$/.test(name) ? name : undefined;
+    if (stem === undefined) return undefined;
+    const fixed = `${dir}/${folder}/${stem}.prompt`;
+    return {
+      message: `not read: prompt versions end in .prompt; rename to ${fixed}`,
+      more: { location: { file }, hint: `${layout}; only those are loaded, evaluated and gated` },
+    };
+  }
+  if (!ours || !split) return undefined;
+  const fixed =
+    parts.length === 1 ? `${dir}/${split.stem}/v1.prompt` : `${dir}/<prompt>/${split.stem}.prompt`;
+  return {
+    message: `not read: a prompt file must be in its prompt's folder, one level below ${dir}/; move it to ${fixed}`,
+    more: {
+      location: { file },
+      hint: `${layout}; only those are loaded, evaluated and gated (move the file out of ${dir}/ if it is not a prompt)`,
+    },
+  };
+}
+
+/** `rel` is a file's path below the evals folder `dir`, one that loading does not read. */
+export function misnamedGoldenSet(rel: string, dir: string): Misnamed | undefined {
+  // Only the top level: a folder below evals/ may hold anything (data, other tools' files).
+  if (rel.includes("/") || rel.startsWith(".")) return undefined;
+  const split = extensionOf(rel);
+  if (!split) return undefined;
+  const ext = split.ext.toLowerCase();
+  const slip =
+    /^[a-z0-9]+$/.test(ext) &&
+    (ext === "yaml" ||
+      ext === "yml" ||
+      (ext.startsWith("y") &&
+        ext.length >= 3 &&
+        Math.min(distance(ext, "yaml"), distance(ext, "yml")) <= 2));
+  if (!slip) return undefined;
+  const fixed = `${dir}/${split.stem}.yaml`;
+  return {
+    message: `not read: golden sets end in .yaml; rename to ${fixed}`,
+    more: {
+      location: { file: `${dir}/${rel}` },
+      hint: `golden sets are ${dir}/<prompt>.yaml, one per prompt; only those are loaded and evaluated`,
+    },
+  };
 }
 
 /*

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { checkGoldenSet, gradingModels } from "../../engine/run-eval.js";
 import { describeError, PromptgateError, PromptgateErrors } from "../../errors.js";
 import { loadRepo, type Repo } from "../../formats/repo.js";
+import { checkRepo } from "../../formats/repo-checks.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { parseFlags } from "../args.js";
 import { type Command, EXIT } from "../io.js";
@@ -9,8 +10,11 @@ import { type Command, EXIT } from "../io.js";
 const usage = `promptgate validate [--root DIR]
 
 Checks promptgate.yaml, every prompt file, golden set and environments.yaml, and what a run would
-check before sending anything (a judge model for llm-rubric, JSON Schemas that compile). Prints every
-error with its file, line and column and exits 1 when there is any; sends nothing to a model.`;
+check before sending anything (a judge model for llm-rubric, JSON Schemas that compile); that each
+case's vars are variables its prompt's templates read, and give what the latest version reads; and
+that no file in prompts/ or evals/ is skipped for a misspelt name. Prints every error with its file,
+line and column and exits 1 when there is any; sends nothing to a model. Warnings (a pinned prompt
+with no golden set, a variable only an earlier version reads) are printed and do not fail.`;
 
 export const validateCommand: Command = {
   name: "validate",
@@ -27,30 +31,60 @@ export const validateCommand: Command = {
       return EXIT.ok;
     }
     let repo: Repo;
+    let warnings: PromptgateError[] = [];
     try {
       repo = await loadRepo(worktreeSource(resolve(io.cwd, values.root ?? ".")));
-      await checkGoldenSets(repo);
+      const findings = await checkRepo(repo);
+      warnings = findings.warnings;
+      // In the order of the files, as a reader fixes them.
+      const errors = [...(await checkGoldenSets(repo)), ...findings.errors].sort(byPlace);
+      if (errors.length > 0) throw new PromptgateErrors(errors);
     } catch (e) {
       // Every problem found in the user's files exits 1, whatever its code (a pin to a missing
       // version is E_NOT_FOUND, which other commands treat as bad usage and exit 2).
       if (!(e instanceof PromptgateErrors || e instanceof PromptgateError)) throw e;
       io.stderr.write(`${describeError(e)}\n`);
+      writeWarnings(io.stderr, warnings);
       return EXIT.blocked;
     }
+    writeWarnings(io.stderr, warnings);
     const versions = [...repo.prompts.values()].reduce((n, v) => n + v.length, 0);
     const cases = [...repo.goldenSets.values()].reduce((n, g) => n + g.set.cases.length, 0);
     const envs = Object.keys(repo.environments?.environments ?? {}).length;
+    const warned =
+      warnings.length > 0 ? `, ${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : "";
     io.stdout.write(
-      `ok: ${repo.prompts.size} prompts (${versions} versions), ${repo.goldenSets.size} golden sets (${cases} cases), ${envs} environments\n`,
+      `ok: ${repo.prompts.size} prompts (${versions} versions), ${repo.goldenSets.size} golden sets (${cases} cases), ${envs} environments${warned}\n`,
     );
     return EXIT.ok;
   },
 };
 
 /** The checks a run makes before it sends anything, with the models eval and diff would use. */
-async function checkGoldenSets(repo: Repo): Promise<void> {
+async function checkGoldenSets(repo: Repo): Promise<PromptgateError[]> {
   const models = gradingModels(repo.settings);
   const errors: PromptgateError[] = [];
   for (const set of repo.goldenSets.values()) errors.push(...(await checkGoldenSet(set, models)));
-  if (errors.length > 0) throw new PromptgateErrors(errors);
+  return errors;
+}
+
+function byPlace(a: PromptgateError, b: PromptgateError): number {
+  const x = a.location;
+  const y = b.location;
+  return (
+    (x?.file ?? "").localeCompare(y?.file ?? "") ||
+    (x?.line ?? 0) - (y?.line ?? 0) ||
+    (x?.column ?? 0) - (y?.column ?? 0)
+  );
+}
+
+/** Like errors (located, with a hint), after them, on stderr; they do not change the exit code. */
+function writeWarnings(out: NodeJS.WritableStream, warnings: PromptgateError[]): void {
+  for (const w of warnings) {
+    out.write(
+      w.hint
+        ? `warning ${w.code}: ${w.message}\n  hint: ${w.hint}\n`
+        : `warning ${w.code}: ${w.message}\n`,
+    );
+  }
 }
