@@ -287,8 +287,11 @@ describe("a pinned prompt without a golden set", () => {
 describe("promptgate validate", () => {
   const EXAMPLES = resolve("examples");
 
-  /** validate on a copy of examples/ with files edited (a function), written (a string) or removed. */
-  async function validate(edits: Record<string, string | null | ((text: string) => string)>) {
+  /** validate (or `command`) on a copy of examples/ with files edited (a function), written (a string) or removed. */
+  async function validate(
+    edits: Record<string, string | null | ((text: string) => string)>,
+    command = "validate",
+  ) {
     const dir = await mkdtemp(join(tmpdir(), "promptgate-validate-"));
     try {
       await cp(EXAMPLES, dir, { recursive: true });
@@ -318,7 +321,7 @@ describe("promptgate validate", () => {
       stderr.on("data", (d) => {
         err += d;
       });
-      const code = await runCli(["validate", "--root", dir], {
+      const code = await runCli([command, "--root", dir], {
         cwd: dir,
         env: {},
         stdout,
@@ -346,6 +349,20 @@ describe("promptgate validate", () => {
       /^error E_NOT_FOUND: evals\/support-answer\.yaml:5:13: case "refund-annual-within-30-days": var "questoin" is read by no version of support-answer; did you mean "question"\?\n {2}hint: support-answer's templates read \{\{question\}\};/,
     );
     expect(r.out).toBe("");
+  });
+
+  it("stops an eval of that golden set before anything is sent (no key needed to say so)", async () => {
+    const r = await validate(
+      {
+        "evals/support-answer.yaml": (t) => t.replace("vars: { question:", "vars: { questoin:"),
+      },
+      "eval",
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(
+      /evals\/support-answer\.yaml:5:13: .*var "questoin" is read by no version/,
+    );
+    expect(r.err).not.toMatch(/OPENAI_API_KEY/);
   });
 
   it("fails a file whose name looks meant to be read", async () => {

@@ -27,6 +27,20 @@ export async function checkRepo(repo: Repo): Promise<Findings> {
 }
 
 /**
+ * The vars checks of the golden sets a run is about to use: a misspelt var would send every case
+ * with a hole in its prompt. Only those prompts, so a slip elsewhere in the repository (merged
+ * before this check existed, say) does not stop an unrelated pull request.
+ */
+export function checkVarsBeforeRun(repo: Repo, prompts: Iterable<string>): PromptgateError[] {
+  const errors: PromptgateError[] = [];
+  for (const prompt of new Set(prompts)) {
+    const set = repo.goldenSets.get(prompt);
+    if (set) errors.push(...checkCaseVars(set, repo.prompts.get(prompt) ?? []).errors);
+  }
+  return errors;
+}
+
+/**
  * A golden set's `vars` against the templates of its prompt's versions (in natural order, as
  * `repo.prompts` holds them):
  *

@@ -4,9 +4,10 @@ import { costUnknownOf, describeCostUnknown } from "../../cost/cost-unknown.js";
 import { gradingModels, runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
-import { PromptgateError } from "../../errors.js";
+import { PromptgateError, PromptgateErrors } from "../../errors.js";
 import { formatCount, formatDuration, formatPercent, formatUsd } from "../../format.js";
 import { loadRepo } from "../../formats/repo.js";
+import { checkVarsBeforeRun } from "../../formats/repo-checks.js";
 import type { Settings } from "../../formats/settings.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { createModelStack } from "../../io/model-stack.js";
@@ -56,6 +57,11 @@ export const evalCommand: Command = {
         hint: `add ${repo.settings.paths.evals}/<prompt>.yaml`,
       });
     }
+    const varErrors = checkVarsBeforeRun(
+      repo,
+      targets.map((t) => t.version.prompt),
+    );
+    if (varErrors.length > 0) throw new PromptgateErrors(varErrors);
     const result = await evaluate(root, repo.settings, targets, io, {
       baseUrl: values["base-url"],
       concurrency: toInt(values.concurrency, "--concurrency", 1, 1000),
