@@ -12,7 +12,6 @@ import { gradingModels, prepareTargets } from "../src/engine/run-eval.js";
 import { describeError, PromptgateErrors } from "../src/errors.js";
 import { formatPercent } from "../src/format.js";
 import { loadRepo } from "../src/formats/repo.js";
-import { checkVarsBeforeRun } from "../src/formats/repo-checks.js";
 import { git, gitRevisionSource } from "../src/io/file-sources.js";
 import { listChangedFiles } from "../src/io/git-changes.js";
 import { createModelStack } from "../src/io/model-stack.js";
@@ -105,16 +104,8 @@ async function evaluate(
     loadRepo(headSource),
   ]);
   const changes = detectChanges({ base, head, changedFiles });
-  // A live version edited, or a pinned one deleted, must not merge: no eval can make it right;
-  // a misspelt var in a golden set about to run would grade a prompt with a hole in it.
-  const refused = [
-    ...changes.errors,
-    ...checkVarsBeforeRun(
-      head,
-      changes.evaluations.map((e) => e.prompt),
-    ),
-  ];
-  if (refused.length > 0) throw new PromptgateErrors(refused);
+  // A live version edited, or a pinned one deleted, must not merge: no eval can make it right.
+  if (changes.errors.length > 0) throw new PromptgateErrors(changes.errors);
 
   const diffInput: DiffInput = { base, head, changes, repeats: inputs.repeats };
   const planned = planTargets(diffInput);

@@ -362,6 +362,22 @@ describe("golden sets", () => {
   });
 });
 
+describe("golden-set vars", () => {
+  it("refuses a misspelt var in a golden set about to run, and only there", async () => {
+    const typo = (set: string) =>
+      set.replace('vars: { question: "bug?" }', 'vars: { questoin: "bug?" }');
+    const { base, head } = await baseThenChange({
+      "prompts/support-answer/v4.prompt": promptFile("Answer, briefly."),
+      "evals/triage.yaml": typo(goldenSet("bug", "question")),
+    });
+    const { changes } = await changesBetween(base, head);
+    // triage's golden set changed, so it runs again; support-answer's is clean.
+    expect(changes.errors.map((e) => e.message)).toEqual([
+      'evals/triage.yaml:4:13: case "bug": var "questoin" is read by no version of triage; did you mean "question"?',
+    ]);
+  });
+});
+
 describe("model swaps", () => {
   it("evaluates a pin that keeps its version and changes its model, once per swap", async () => {
     const { base, head } = await baseThenChange({

@@ -99,6 +99,6 @@ export interface ChangeSet {
   evaluations: PlannedEvaluation[];
   environmentChanges: EnvironmentChange[];
   notices: Notice[];
-  /** Changes that must not merge (a live version edited, a pinned version deleted). */
+  /** Changes that must not merge (a live version edited, a pinned version deleted, a misspelt var in a golden set to run). */
   errors: PromptgateError[];
 }

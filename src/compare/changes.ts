@@ -3,6 +3,7 @@ import { PromptgateError } from "../errors.js";
 import { listPins } from "../formats/environments.js";
 import { compareVersions, type PromptVersion } from "../formats/prompt-file.js";
 import { findVersion, type LoadedGoldenSet, type Repo } from "../formats/repo.js";
+import { checkVarsBeforeRun } from "../formats/repo-checks.js";
 import { SETTINGS_FILE, type Settings } from "../formats/settings.js";
 import { diffEnvironments } from "./change-environments.js";
 import type {
@@ -220,6 +221,13 @@ export function detectChanges(input: {
     }
   }
 
+  // A misspelt var in a golden set about to run would grade a prompt with a hole in it.
+  errors.push(
+    ...checkVarsBeforeRun(
+      head,
+      evaluations.map((e) => e.prompt),
+    ),
+  );
   return { evaluations, environmentChanges, notices, errors };
 }
 

@@ -6,7 +6,6 @@ import { gradingModels, type Progress } from "../../engine/run-eval.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
 import { formatPercent, formatSignedPercent, formatSignedPoints, formatUsd } from "../../format.js";
 import { loadRepo } from "../../formats/repo.js";
-import { checkVarsBeforeRun } from "../../formats/repo-checks.js";
 import { git, gitRevisionSource, worktreeSource } from "../../io/file-sources.js";
 import { listChangedFiles } from "../../io/git-changes.js";
 import { createModelStack, type ModelStack } from "../../io/model-stack.js";
@@ -69,16 +68,8 @@ export const diffCommand: Command = {
       loadRepo(headSource),
     ]);
     const changes = selectShard(detectChanges({ base, head, changedFiles }), values.shard);
-    // A live version edited, or a pinned one deleted, must not merge: no eval can make it right;
-    // a misspelt var in a golden set about to run would grade a prompt with a hole in it.
-    const refused = [
-      ...changes.errors,
-      ...checkVarsBeforeRun(
-        head,
-        changes.evaluations.map((e) => e.prompt),
-      ),
-    ];
-    if (refused.length > 0) throw new PromptgateErrors(refused);
+    // A live version edited, or a pinned one deleted, must not merge: no eval can make it right.
+    if (changes.errors.length > 0) throw new PromptgateErrors(changes.errors);
 
     // Without a changed prompt nothing is sent, so no key is needed either.
     const stack =
