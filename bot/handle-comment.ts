@@ -17,15 +17,20 @@ import {
   listTeamsToCheck,
   listTouchedEnvironments,
   type ParsedCommand,
+  type PinChange,
+  type PlanAction,
   parseCommand,
   planCommand,
   type ReplyResult,
   renderHelp,
   renderReply,
   renderStatus,
+  samePin,
+  shortSha,
+  TRAILERS,
 } from "../src/rollout/index.js";
 import type { RepoCache } from "./github/cache.js";
-import { postReply } from "./github/comments.js";
+import { findReplyAbout, postReply } from "./github/comments.js";
 import {
   type DeploymentRecord,
   recordDeployment,
@@ -123,8 +128,21 @@ interface CommentEvent {
 
 /** What a command produced before the reply is posted. */
 type Result =
-  | { kind: "reply"; outcome: HandleOutcome; body: string; reaction: Reaction; commitSha?: string }
-  | { kind: "silent" };
+  | ReplyToPost
+  | { kind: "silent" }
+  /**
+   * A redelivery of a comment whose commit exists: silent, unless its reply never got posted
+   * (the process died or GitHub failed after the commit), in which case `reply` is posted late.
+   */
+  | { kind: "redelivered"; commit: HistoryEntry; reply: ReplyToPost };
+
+type ReplyToPost = {
+  kind: "reply";
+  outcome: HandleOutcome;
+  body: string;
+  reaction: Reaction;
+  commitSha?: string;
+};
 
 const NOOP_LOG: BotLog = { info() {}, warn() {}, error() {} };
 
@@ -136,6 +154,13 @@ const NOOP_LOG: BotLog = { info() {}, warn() {}, error() {} };
  * of the first one is not.
  */
 export const UNSEEN_MARGIN_S = 5;
+
+/**
+ * How long after its commit a command's first delivery may still be busy posting its reply
+ * (deployment, dispatch and the reply itself, each with timeouts and retries). A redelivery within
+ * it that finds the 👀 of another delivery leaves the reply to that one.
+ */
+export const REPLY_GRACE_S = 120;
 
 /**
  * The write of the environments file failed without a clear answer (5xx, timeout, network) and the
@@ -183,6 +208,18 @@ export async function handleIssueComment(
   }
 
   const seen = await eyes;
+  if (result.kind === "redelivered") {
+    const late = await needsLateReply(result.commit, event, deps, seen).catch((e: unknown) => {
+      // Unsure whether it replied: a second reply is worse than a missing one here.
+      log.warn("could not check for the reply of a redelivered comment", {
+        error: describeApiFailure(e),
+      });
+      return false;
+    });
+    if (late)
+      log.info("redelivered comment: posting the reply it never got", { comment: event.commentId });
+    result = late ? result.reply : { kind: "silent" };
+  }
   if (result.kind === "silent") {
     // Another delivery of this comment did the work; only tidy the 👀 this one added.
     if (seen?.created)
@@ -251,7 +288,7 @@ async function swapReaction(
   }
 }
 
-function reply(result: ReplyResult, reaction: Reaction, commitSha?: string): Result {
+function reply(result: ReplyResult, reaction: Reaction, commitSha?: string): ReplyToPost {
   return {
     kind: "reply",
     outcome: result.outcome,
@@ -368,7 +405,14 @@ async function runAction(
     readRole(octokit, repo, actor),
   ]);
   const firstHistory = await readHistory(octokit, first, cache);
-  if (findCommandCommit(firstHistory, event.commentId)) return { kind: "silent" };
+  const done = findCommandCommit(firstHistory, event.commentId);
+  if (done) {
+    return {
+      kind: "redelivered",
+      commit: done,
+      reply: lateReply(command, done, firstHistory, event),
+    };
+  }
 
   const { settings } = first;
   let decision = decidePermission({ command, settings, role, teams: [] });
@@ -376,9 +420,15 @@ async function runAction(
     // Teams are asked about only when the role alone does not suffice: one call saved per command.
     const teams = listTeamsToCheck(command, settings);
     if (teams.length > 0) {
-      const member = await readTeamMemberships(octokit, repo.owner, teams, actor);
-      if (member.length > 0)
-        decision = decidePermission({ command, settings, role, teams: member });
+      const { member, unreadable } = await readTeamMemberships(octokit, repo.owner, teams, actor);
+      if (member.length > 0 || unreadable.length > 0)
+        decision = decidePermission({
+          command,
+          settings,
+          role,
+          teams: member,
+          unreadableTeams: unreadable,
+        });
     }
   }
   if (!decision.allowed) {
@@ -410,7 +460,7 @@ async function runAction(
     // A target older than the history read so far: look further back before giving up.
     while (
       plan.kind === "refused" &&
-      (plan.code === "no-previous" || plan.code === "unknown-sha") &&
+      (plan.code === "no-previous" || plan.code === "unknown-sha" || plan.code === "never-held") &&
       (await readDeeperHistory(octokit, snapshot, cache))
     ) {
       history = snapshot.history ?? history;
@@ -476,6 +526,91 @@ async function runAction(
       );
     }
   }
+}
+
+/**
+ * Whether a redelivered comment, already applied in `commit`, still lacks its reply: no reply of
+ * the bot names the commit, and no other delivery is busy posting it (its 👀 is on the comment
+ * and the commit is recent).
+ */
+async function needsLateReply(
+  commit: HistoryEntry,
+  event: CommentEvent,
+  deps: HandlerDeps,
+  eyes: { created: boolean } | undefined,
+): Promise<boolean> {
+  const now = (deps.now ?? (() => new Date()))().getTime();
+  const committed = Date.parse(commit.date);
+  const recent = Number.isNaN(committed) || now - committed < REPLY_GRACE_S * 1000;
+  if (recent && !eyes?.created) return false;
+  const since = Number.isNaN(committed)
+    ? undefined
+    : isoSeconds(new Date(committed - UNSEEN_MARGIN_S * 1000));
+  return !(await findReplyAbout(deps.octokit, event.repo, event.issueNumber, commit.sha, since));
+}
+
+/** The applied reply of a command whose commit exists, rebuilt from the commit and its parent. */
+function lateReply(
+  command: ActionCommand,
+  commit: HistoryEntry,
+  history: readonly HistoryEntry[],
+  event: CommentEvent,
+): ReplyToPost {
+  const parent = history[history.indexOf(commit) + 1];
+  const changes = parent ? diffEnvironments(parent.environments, commit.environments) : [];
+  const action = (commit.trailers[TRAILERS.action] ?? command.kind) as PlanAction;
+  const rollsBack = commit.trailers[TRAILERS.rollsBack];
+  const plan: ChangePlan = {
+    kind: "change",
+    action: command.kind === "canary-traffic" ? "traffic" : action,
+    env: commit.trailers[TRAILERS.env] ?? changedEnvironments(command)[0] ?? "",
+    next: commit.environments,
+    changes,
+    summary: commit.subject,
+    ...(rollsBack ? { rollsBack } : {}),
+    skipped: [],
+    warnings: [
+      `this reply comes late: the change was committed in ${shortSha(commit.sha)} when the comment was first delivered, and that delivery did not reply`,
+    ],
+  };
+  return reply(
+    {
+      outcome: "applied",
+      actor: event.actor,
+      command,
+      plan,
+      commit: {
+        sha: commit.sha,
+        ...(event.repoUrl ? { url: `${event.repoUrl}/commit/${commit.sha}` } : {}),
+      },
+    },
+    "rocket",
+    commit.sha,
+  );
+}
+
+/** What moved from `a` to `b`: pins, traffic and freezes, environment by environment. */
+function diffEnvironments(a: Environments, b: Environments): PinChange[] {
+  const changes: PinChange[] = [];
+  const envs = new Set([...Object.keys(a.environments), ...Object.keys(b.environments)]);
+  for (const env of envs) {
+    const x = a.environments[env];
+    const y = b.environments[env];
+    const prompts = new Set([...Object.keys(x?.prompts ?? {}), ...Object.keys(y?.prompts ?? {})]);
+    for (const prompt of prompts) {
+      const before = x?.prompts[prompt] ?? null;
+      const after = y?.prompts[prompt] ?? null;
+      if (!samePin(before, after)) changes.push({ kind: "pin", env, prompt, before, after });
+    }
+    if ((x?.traffic ?? null) !== (y?.traffic ?? null) && y?.traffic !== undefined) {
+      changes.push({ kind: "traffic", env, before: x?.traffic ?? null, after: y.traffic });
+    }
+    const fa = a.freezes[env] ?? null;
+    const fb = b.freezes[env] ?? null;
+    if ((fa === null) !== (fb === null))
+      changes.push({ kind: "freeze", env, before: fa, after: fb });
+  }
+  return changes;
 }
 
 function planCommandFor(

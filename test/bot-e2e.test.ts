@@ -285,6 +285,34 @@ describe("promote", () => {
     expect(allowed.outcome).toBe("applied");
   });
 
+  it("says a team could not be checked when the token cannot read membership (403)", async () => {
+    const f = await setup({ pager: "read" });
+    gh.addTeamMember(f.owner, "oncall", "pager");
+    // What GitHub answers a token without `members: read` (GITHUB_TOKEN in workflow mode).
+    gh.setFaults([
+      {
+        kind: "status",
+        status: 403,
+        method: "GET",
+        path: /^\/orgs\/acme\/teams\/oncall\/memberships\//,
+        message: "Resource not accessible by integration",
+      },
+    ]);
+    try {
+      const commits = (await gitLog(f.path)).length;
+      const said = await f.say("/rollback production", "pager");
+      expect(said.outcome).toBe("denied");
+      expect(said.reply).toContain(
+        "could not check team oncall: the token cannot read team membership (needs `members: read`; see README)",
+      );
+      expect(said.result).toMatchObject({ seen: "the read role (team membership unreadable)" });
+      expect(reactionsOn(f, said.commentId)).toEqual(["confused"]);
+      expect(await gitLog(f.path)).toHaveLength(commits);
+    } finally {
+      gh.setFaults([]);
+    }
+  });
+
   it.each([
     ["missing", undefined],
     ["pending", "pending"],
@@ -530,6 +558,30 @@ describe("freeze", () => {
       environmentsYaml({ production: "v3" }),
     );
   });
+
+  it("a rollback never puts a version production did not serve live, frozen or not", async () => {
+    const f = await setup();
+    const freeze = await f.say("/promptgate freeze production", "maint");
+    expect(freeze.outcome).toBe("applied");
+    const commits = (await gitLog(f.path)).length;
+
+    // v6 exists in prompts/ but was never live in production (nor gated): that is a promotion.
+    const draft = await f.say("/rollback production to v6");
+    expect(draft.outcome).toBe("refused");
+    expect(draft.result).toMatchObject({ code: "never-held" });
+    expect(draft.reply).toContain("production never served `support-answer@v6`");
+    expect(draft.reply).toContain("`/promote canary to production`, which checks its eval gate");
+    expect(draft.reply).toContain("production can roll back to `v3+gpt-4o-2024-08-06`");
+    expect(reactionsOn(f, draft.commentId)).toEqual(["confused"]);
+    expect(await gitLog(f.path)).toHaveLength(commits);
+
+    // A value it served goes back at once, past the freeze, with the model it ran with.
+    const back = await f.say("/rollback production to v3");
+    expect(back.outcome).toBe("applied");
+    expect(await readFileAt(f.path, "environments.yaml")).toContain(
+      "support-answer: { version: v3, model: gpt-4o-2024-08-06 }",
+    );
+  });
 });
 
 describe("what changes nothing", () => {
@@ -596,6 +648,26 @@ describe("what changes nothing", () => {
     const unknownEnv = await f.say("/rollback prod");
     expect(unknownEnv.outcome).toBe("refused");
     expect(unknownEnv.reply).toContain("the environments are `staging`, `canary`, `production`");
+  });
+
+  it("answers a missing `to` and a glued verb with the command meant, and reads PRODUCTION", async () => {
+    const f = await setup();
+    const commits = (await gitLog(f.path)).length;
+    const noTo = await f.say("/rollback production v3");
+    expect(noTo.outcome).toBe("invalid");
+    expect(noTo.reply).toContain("Did you mean `/rollback production to v3`?");
+    const glued = await f.say("/rollback-production");
+    expect(glued.outcome).toBe("invalid");
+    expect(glued.reply).toContain("Did you mean `/rollback production`?");
+    expect(reactionsOn(f, glued.commentId)).toEqual(["confused"]);
+    expect(await gitLog(f.path)).toHaveLength(commits);
+
+    const shouted = await f.say("/rollback PRODUCTION");
+    expect(shouted.outcome).toBe("applied");
+    expect(shouted.reply).toContain("@writer rolled back **production**.");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v3" }),
+    );
   });
 
   it("renders help and status from the live files", async () => {

@@ -81,6 +81,42 @@ describe("idempotency", () => {
     expect(reactionsOf(gh, f, first.commentId)).toEqual(["rocket"]);
   });
 
+  it("replies once to a redelivered comment whose commit exists but whose reply was lost", async () => {
+    const f = await setup();
+    const payload = f.post("/rollback production");
+    // The first delivery commits, then GitHub refuses its reply.
+    gh.setFaults([
+      {
+        kind: "status",
+        status: 403,
+        method: "POST",
+        path: new RegExp(`/${f.name}/issues/${f.issue}/comments$`),
+        times: 1,
+      },
+    ]);
+    const first = await f.send(payload);
+    expect(first.outcome).toBe("applied");
+    expect(first.reply).toBeUndefined();
+    expect(botReplies(f)).toHaveLength(0);
+    const commits = await gitLog(f.path);
+
+    // Redelivered (GitHub's "Redeliver", or the Actions job re-run): the reply it never got.
+    const again = await f.send(payload);
+    expect(again.outcome).toBe("applied");
+    expect(again.reply).toContain("@writer rolled back **production**.");
+    expect(again.reply).toContain("| production  | support-answer | v4 → v3");
+    expect(again.reply).toContain("this reply comes late");
+    expect(again.result).toMatchObject({ outcome: "applied", commit: commits[0]!.sha });
+    expect(await gitLog(f.path)).toEqual(commits);
+
+    // Once: a third delivery finds that reply and stays silent.
+    const third = await f.send(payload);
+    expect(third.outcome).toBe("duplicate");
+    expect(botReplies(f)).toHaveLength(1);
+    expect(await gitLog(f.path)).toEqual(commits);
+    expect(reactionsOf(gh, f, first.commentId)).toEqual(["rocket"]);
+  });
+
   it("applies two simultaneous deliveries of one comment once", async () => {
     const f = await setup();
     const payload = f.post("/rollback production");

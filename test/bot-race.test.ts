@@ -55,9 +55,11 @@ afterAll(async () => {
 const COMMANDS: [string, string][] = [
   ["/rollback production", "writer"],
   ["/promote canary to production", "maint"],
-  ["/rollback production to v2", "writer"],
-  ["/rollback production to v6", "writer"],
-  ["/rollback production to v1", "boss"],
+  // Explicit targets go only to values production held: v3 and v4 from the start, v5 once the
+  // promotion landed (before that, `to v5` is refused and points to `/promote`).
+  ["/rollback production to v3", "writer"],
+  ["/rollback production to v4", "writer"],
+  ["/rollback production to v5", "boss"],
 ];
 
 it.each([

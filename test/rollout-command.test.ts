@@ -235,7 +235,7 @@ describe("bad input is invalid with a precise message", () => {
     ["abbreviation", "/roll production", /not a promptgate command/, "/rollback"],
     ["missing env", "/rollback", /name the environment.*no default/],
     ["missing env", "/rollback --dry-run", /no default/],
-    ["bad env name", "/rollback Production", /`Production` is not a valid environment name/],
+    ["bad env name", "/rollback Prod!", /`Prod!` is not a valid environment name/],
     ["extra words", "/rollback production support-answer extra", /unexpected `extra`/],
     [
       "unquoted reason",
@@ -247,6 +247,37 @@ describe("bad input is invalid with a precise message", () => {
       "version without to",
       "/rollback production support-answer@v4",
       /write `to support-answer@v4`/,
+      "/rollback production to support-answer@v4",
+    ],
+    [
+      "missing to",
+      "/rollback production v3",
+      /`v3` is a version: write `to v3`/,
+      "/rollback production to v3",
+    ],
+    [
+      "missing to after a prompt",
+      "/rollback production support-answer v3+gpt-4o --dry-run",
+      /`v3\+gpt-4o` is a version: write `to v3\+gpt-4o`/,
+      "/rollback production support-answer to v3+gpt-4o --dry-run",
+    ],
+    [
+      "verb glued to the environment",
+      "/rollback-production",
+      /`\/rollback-production` is not a promptgate command/,
+      "/rollback production",
+    ],
+    [
+      "verb glued to the environment, with more",
+      "/rollback_production to v3 --dry-run",
+      /not a promptgate command/,
+      "/rollback production to v3 --dry-run",
+    ],
+    [
+      "glued near-miss verb",
+      "/promot-canary --traffic 5",
+      /not a promptgate command/,
+      "/promote canary --traffic 5",
     ],
     ["to without target", "/rollback production to", /`to` needs a target/],
     ["bad target", "/rollback production to v4!", /is not a version/],
@@ -315,6 +346,21 @@ describe("bad input is invalid with a precise message", () => {
     expect(parsed.message).toMatch(message);
     expect(parsed.suggestion).toBe(suggestion);
     expect(parsed.usage.length).toBeGreaterThan(0);
+  });
+
+  test("environment names are understood whatever their case: they can only be lowercase", () => {
+    expect(parseCommand("/rollback PRODUCTION")).toEqual(parseCommand("/rollback production"));
+    expect(parseCommand("/rollback Production to v3")).toEqual(
+      parseCommand("/rollback production to v3"),
+    );
+    expect(parseCommand("/promote Canary to PRODUCTION")).toEqual(
+      parseCommand("/promote canary to production"),
+    );
+    expect(parseCommand("/promptgate freeze Production")).toEqual(
+      parseCommand("/promptgate freeze production"),
+    );
+    // Only the case: anything else is still refused, never guessed.
+    expect(parseCommand("/rollback PRODUCTION!")).toMatchObject({ kind: "invalid" });
   });
 
   test("usage is the grammar of the verb", () => {

@@ -167,6 +167,33 @@ rollout:
     ).toBe(true);
   });
 
+  test("a team whose membership could not be read grants nothing and the refusal says why", () => {
+    const decision = decidePermission({
+      command: parseCommand("/rollback production"),
+      settings,
+      role: "read",
+      teams: [],
+      unreadableTeams: ["oncall"],
+    });
+    expect(decision).toEqual({
+      allowed: false,
+      needed: "the write role or membership of team oncall",
+      seen: "the read role (team membership unreadable)",
+      message:
+        "rollback needs the write role or membership of team oncall; you have the read role; could not check team oncall: the token cannot read team membership (needs `members: read`; see README)",
+    });
+    // A team of another rule is not mentioned.
+    expect(
+      decidePermission({
+        command: parseCommand("/promptgate freeze production"),
+        settings,
+        role: "read",
+        teams: [],
+        unreadableTeams: ["oncall"],
+      }),
+    ).not.toMatchObject({ message: expect.stringContaining("could not check") });
+  });
+
   test("defaults without rules: rollback write, production maintain, freeze maintain", () => {
     const defaults = parseSettings("version: 1\n");
     const d = (text: string, role: Role) =>

@@ -336,17 +336,54 @@ describe("rollback to a named version or commit", () => {
     expect(plan.rollsBack).toBe(repo.history[0]!.sha);
   });
 
-  test("to a version with an explicit model", () => {
+  test("to a version with an explicit model it held here", () => {
     const repo = startingRepo();
+    deploy(repo, "v2", BIG);
+    deploy(repo, "v4");
     const plan = change(repo.plan(`/rollback production support-answer to v2+${BIG}`));
     expect(plan.changes[0]).toMatchObject({ after: pin("v2", BIG) });
     expect(plan.warnings).toEqual([]);
   });
 
-  test("a version never live here is pinned without a model, with a warning", () => {
-    const plan = change(startingRepo().plan("/rollback production to support-answer@v1"));
-    expect(plan.changes[0]).toMatchObject({ after: pin("v1") });
-    expect(plan.warnings[0]).toContain("was never live in production");
+  test("a version the environment never held is refused: that is a promotion", () => {
+    const repo = startingRepo();
+    deploy(repo, "v4");
+    // v6 exists in prompts/ (a draft, never gated, never live): a rollback must not put it live.
+    for (const target of ["v6", "support-answer@v1", `v6+${BIG}`]) {
+      const plan = repo.plan(`/rollback production to ${target}`);
+      expect(plan).toEqual({
+        kind: "refused",
+        code: "never-held",
+        reason: `production never served \`support-answer@${target.replace(/^support-answer@/, "")}\` according to the history of environments.yaml: a rollback only returns production to a value it held before`,
+        hint: `to put a new value live, promote it with \`/promote canary to production\`, which checks its eval gate; production can roll back to \`v3+${MINI}\``,
+      });
+    }
+    // Neither a freeze nor --dry-run changes that.
+    repo.run("/promptgate freeze production");
+    expect(repo.plan("/rollback production to v6 --dry-run")).toMatchObject({
+      code: "never-held",
+    });
+  });
+
+  test("a version held here with another model names the models it ran with", () => {
+    const repo = startingRepo();
+    deploy(repo, "v4");
+    expect(repo.plan(`/rollback production to v3+${BIG}`)).toMatchObject({
+      kind: "refused",
+      code: "never-held",
+      reason: expect.stringContaining(`(it served \`v3+${MINI}\`)`),
+    });
+  });
+
+  test("a version held only by another environment is refused too", () => {
+    const repo = startingRepo();
+    repo.edit("staging gets v5", (e) => {
+      e.environments.staging!.prompts["support-answer"] = pin("v5", MINI);
+    });
+    expect(repo.plan("/rollback production to v5")).toMatchObject({ code: "never-held" });
+    expect(change(repo.plan("/rollback staging to v3")).changes[0]).toMatchObject({
+      after: pin("v3", MINI),
+    });
   });
 
   test("to the current version is a no-op", () => {

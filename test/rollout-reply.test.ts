@@ -196,6 +196,19 @@ describe("renderReply", () => {
     `);
   });
 
+  test("a rollback to a value never held points to /promote and lists what it may go back to", () => {
+    const r = plan("/rollback production to v6");
+    if (r.plan.kind !== "refused") throw new Error(JSON.stringify(r.plan));
+    const body = reply({ outcome: "refused", actor: "alice", command: r.command, plan: r.plan });
+    expect(body).toContain(
+      "**Not applied:** production never served `support-answer@v6` according to the history of environments.yaml: a rollback only returns production to a value it held before.",
+    );
+    expect(body).toContain(
+      "Hint: to put a new value live, promote it with `/promote canary to production`, which checks its eval gate; production can roll back to `v3+gpt-4o-2024-08-06`",
+    );
+    expect(parseReplyResult(body)).toMatchObject({ outcome: "refused", code: "never-held" });
+  });
+
   test("refusals explain and show usage", () => {
     const unknownEnv = plan("/rollback prod");
     const unknownVersion = plan("/rollback production to v9");
@@ -329,7 +342,7 @@ describe("help and status from the live files", () => {
     expect(body).toMatchInlineSnapshot(`
       "**promptgate** moves prompt versions between environments by editing \`environments.yaml\`, one commit per change. Write the command as the first line of a comment; quoted, indented or fenced commands are ignored.
 
-      - \`/rollback <env> [<prompt>] [to previous | to <version> | to @<sha>] [--dry-run] [--reason "…"]\`: go back to the previous good value (skipping values that were rolled back), or to the version or commit named. Never blocked by the rollout order, eval gates or a freeze. \`/rollback canary\` sets canary traffic to 0 and keeps its pins.
+      - \`/rollback <env> [<prompt>] [to previous | to <version> | to @<sha>] [--dry-run] [--reason "…"]\`: go back to the previous good value (skipping values that were rolled back), or to a value the environment held before, named by version or commit. Never blocked by the rollout order, eval gates or a freeze. \`/rollback canary\` sets canary traffic to 0 and keeps its pins.
       - \`/promote <env> to <env> [<prompt>] [--traffic N] [--dry-run] [--reason "…"] [--force-order] [--force]\`: copy the pins of one environment to the next one in the rollout order (staging → canary → production); the eval gate of each version must have passed.
       - \`/promote canary --traffic N [--dry-run] [--reason "…"]\`: the share of production requests canary serves, an integer from 0 to 100.
       - \`/promptgate status [<env>]\`: what each environment pins now.

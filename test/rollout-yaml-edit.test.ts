@@ -65,6 +65,9 @@ describe("applyPlanToYaml changes only the lines that change", () => {
   test("the rollback plan of a real command", () => {
     const envs = parseEnvironments(FILE);
     const command = parseCommand("/rollback production title to v1") as RollbackCommand;
+    // A rollback goes only to a value production held before: title was on v1 one commit ago.
+    const before = structuredClone(envs);
+    before.environments.production!.prompts.title = { version: "v1" };
     const plan = planCommand({
       command,
       environments: envs,
@@ -77,6 +80,14 @@ describe("applyPlanToYaml changes only the lines that change", () => {
           author: "x",
           date: "",
           subject: "s",
+        },
+        {
+          sha: "b".repeat(40),
+          environments: before,
+          trailers: {},
+          author: "x",
+          date: "",
+          subject: "r",
         },
       ],
       availableVersions: new Map([["title", ["v1", "v2"]]]),

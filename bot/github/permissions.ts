@@ -25,31 +25,61 @@ export async function readRole(
   }
 }
 
+export interface TeamMemberships {
+  /** Teams the user is an active member of. */
+  member: string[];
+  /**
+   * Teams GitHub would not tell us about (403): the token lacks `members: read` (GITHUB_TOKEN
+   * never has it). Not a membership, but not a "no" either: the refusal must say so.
+   */
+  unreadable: string[];
+}
+
 /**
  * The teams among `teams` the user is an active member of. A team is `slug` (in the repository
- * owner's organization) or `org/slug`. A 404 or 403 means "not a member, as far as we may see":
- * a pending invitation or an unreadable team must not grant anything.
+ * owner's organization) or `org/slug`. A 404 means "not a member" (GitHub's answer for
+ * non-members and pending invitations alike); a 403 means the token may not read membership,
+ * which grants nothing but is reported as unreadable. A rate-limit 403 is a failure, thrown.
  */
 export async function readTeamMemberships(
   octokit: GitHubRequest,
   owner: string,
   teams: readonly string[],
   username: string,
-): Promise<string[]> {
-  const checks = teams.map(async (team) => {
-    const name = team.replace(/^@/, "");
-    const [org, slug] = name.includes("/") ? name.split("/", 2) : [owner, name];
-    try {
-      const { data } = await octokit.request(
-        "GET /orgs/{org}/teams/{team_slug}/memberships/{username}",
-        { org: org!, team_slug: slug!, username },
-      );
-      return data.state === "active" ? team : undefined;
-    } catch (e) {
-      const status = statusOf(e);
-      if (status === 404 || status === 403) return undefined;
-      throw e;
-    }
-  });
-  return (await Promise.all(checks)).filter((t): t is string => t !== undefined);
+): Promise<TeamMemberships> {
+  const checks = teams.map(
+    async (team): Promise<{ team: string; state: "member" | "unreadable" } | undefined> => {
+      const name = team.replace(/^@/, "");
+      const [org, slug] = name.includes("/") ? name.split("/", 2) : [owner, name];
+      try {
+        const { data } = await octokit.request(
+          "GET /orgs/{org}/teams/{team_slug}/memberships/{username}",
+          { org: org!, team_slug: slug!, username },
+        );
+        return data.state === "active" ? { team, state: "member" } : undefined;
+      } catch (e) {
+        const status = statusOf(e);
+        if (status === 404) return undefined;
+        if (status === 403 && !isRateLimited(e)) return { team, state: "unreadable" };
+        throw e;
+      }
+    },
+  );
+  const answers = (await Promise.all(checks)).filter((a) => a !== undefined);
+  return {
+    member: answers.filter((a) => a.state === "member").map((a) => a.team),
+    unreadable: answers.filter((a) => a.state === "unreadable").map((a) => a.team),
+  };
+}
+
+/** A 403 that is GitHub's (secondary) rate limit rather than a missing permission. */
+function isRateLimited(e: unknown): boolean {
+  const err = e as {
+    response?: { headers?: Record<string, string | undefined>; data?: { message?: unknown } };
+    message?: unknown;
+  };
+  const headers = err.response?.headers ?? {};
+  if (headers["retry-after"] !== undefined || headers["x-ratelimit-remaining"] === "0") return true;
+  const message = String(err.response?.data?.message ?? err.message ?? "");
+  return /rate limit/i.test(message);
 }

@@ -114,7 +114,7 @@ export function parseCommand(body: string): ParsedCommand {
   const head = /^\/(\S+)/.exec(line);
   if (!head) return { kind: "none" };
   const verb = head[1]!.toLowerCase();
-  if (!isVerb(verb)) return nearMissVerb(verb);
+  if (!isVerb(verb)) return nearMissVerb(verb, line);
 
   const tokens = tokenize(line.slice(head[0].length));
   if ("error" in tokens) return invalid(verb, tokens.error);
@@ -150,7 +150,19 @@ function isVerb(word: string): word is Verb {
   return (VERBS as readonly string[]).includes(word);
 }
 
-function nearMissVerb(verb: string): ParsedCommand {
+function nearMissVerb(verb: string, line: string): ParsedCommand {
+  // `/rollback-production`, `/promote_canary`: a verb glued to its first word.
+  const glued = /^([a-z]+)[-_:.]+(\S+)$/.exec(verb);
+  const gluedVerb = glued ? (VERB_ALIASES[glued[1]!] ?? closestWord(glued[1]!, VERBS)) : undefined;
+  if (glued && gluedVerb && (glued[1] === gluedVerb || glued[1]!.length >= 4)) {
+    const rest = line.slice(1 + verb.length);
+    return {
+      kind: "invalid",
+      message: `\`/${verb}\` is not a promptgate command`,
+      suggestion: `/${gluedVerb} ${glued[2]}${rest}`,
+      usage: USAGE[gluedVerb],
+    };
+  }
   const near = VERB_ALIASES[verb] ?? closestWord(verb, VERBS);
   if (!near) return { kind: "none" };
   return {
@@ -332,6 +344,15 @@ function invalid(verb: Verb, message: string, suggestion?: string): InvalidComma
   };
 }
 
+/**
+ * Environment names are lowercase (see NAME_PATTERN), so `PRODUCTION` or `Production` can only
+ * mean `production`: understood, not guessed. Anything else is left for {@link checkName}.
+ */
+function envName(word: string): string {
+  const lower = word.toLowerCase();
+  return word !== lower && NAME_PATTERN.test(lower) ? lower : word;
+}
+
 function checkName(verb: Verb, what: string, word: string): InvalidCommand | undefined {
   if (NAME_PATTERN.test(word)) return undefined;
   return invalid(
@@ -346,24 +367,45 @@ function checkName(verb: Verb, what: string, word: string): InvalidCommand | und
 function parseRollback(tokens: Token[]): ParsedCommand {
   const args = splitArgs(tokens, ["dry-run", "reason"], "/rollback");
   if ("error" in args) return invalid("rollback", args.error, args.suggestion);
-  const [env, ...rest] = args.words;
-  if (env === undefined) {
+  const [typedEnv, ...rest] = args.words;
+  if (typedEnv === undefined) {
     return invalid("rollback", "name the environment to roll back: there is no default");
   }
+  const env = envName(typedEnv);
   const bad = checkName("rollback", "environment", env);
   if (bad) return bad;
 
+  // `/rollback production v3`: a version where a prompt or `to` belongs.
+  const missingTo = (i: number): InvalidCommand | undefined => {
+    const word = rest[i];
+    if (word === undefined || !(word.includes("@") || looksLikeVersion(word))) return undefined;
+    const fixed = [env, ...rest.slice(0, i), "to", ...rest.slice(i)].join(" ");
+    return invalid(
+      "rollback",
+      `\`${word}\` is a version: write \`to ${word}\``,
+      `/rollback ${fixed}${args.flags.has("dry-run") ? " --dry-run" : ""}`,
+    );
+  };
   let prompt: string | undefined;
   if (rest[0] !== undefined && rest[0] !== "to") {
+    const versionFirst = missingTo(0);
+    if (versionFirst) return versionFirst;
     const word = rest.shift()!;
-    if (word.includes("@")) {
-      return invalid("rollback", `\`${word}\` is a version: write \`to ${word}\``);
-    }
     const badPrompt = checkName("rollback", "prompt", word);
     if (badPrompt) return badPrompt;
     prompt = word;
   }
 
+  if (prompt !== undefined && rest[0] !== "to") {
+    const versionAfterPrompt = missingTo(0);
+    if (versionAfterPrompt) {
+      return invalid(
+        "rollback",
+        versionAfterPrompt.message,
+        versionAfterPrompt.suggestion?.replace(`/rollback ${env} `, `/rollback ${env} ${prompt} `),
+      );
+    }
+  }
   let target: RollbackTarget = { kind: "previous" };
   if (rest[0] === "to") {
     rest.shift();
@@ -395,6 +437,11 @@ function parseRollback(tokens: Token[]): ParsedCommand {
     dryRun: args.flags.has("dry-run"),
     ...reasonOf(args),
   };
+}
+
+/** `v3`, `v3.1`, `v3+gpt-4o`: a version, never a prompt name. */
+function looksLikeVersion(word: string): boolean {
+  return /^v\d+(?:\.\d+)*(?:\+\S+)?$/i.test(word);
 }
 
 function parseTarget(spec: string): RollbackTarget | { error: string } {
@@ -436,10 +483,11 @@ function parsePromote(tokens: Token[]): ParsedCommand {
     "/promote",
   );
   if ("error" in args) return invalid("promote", args.error, args.suggestion);
-  const [from, ...rest] = args.words;
-  if (from === undefined) {
+  const [typedFrom, ...rest] = args.words;
+  if (typedFrom === undefined) {
     return invalid("promote", "name the environments: `/promote <env> to <env>`");
   }
+  const from = envName(typedFrom);
   const bad = checkName("promote", "environment", from);
   if (bad) return bad;
 
@@ -471,7 +519,7 @@ function parsePromote(tokens: Token[]): ParsedCommand {
   }
 
   if (rest[0] !== "to") return invalid("promote", `expected \`to <env>\` after \`${from}\``);
-  const to = rest[1];
+  const to = rest[1] === undefined ? undefined : envName(rest[1]);
   if (to === undefined) return invalid("promote", "`to` needs an environment");
   const badTo = checkName("promote", "environment", to);
   if (badTo) return badTo;
@@ -529,7 +577,8 @@ function parsePromptgate(tokens: Token[]): ParsedCommand {
   const form = `/promptgate ${subcommand}`;
   const args = splitArgs(tokens.slice(1), subcommand === "freeze" ? ["reason"] : [], form);
   if ("error" in args) return invalid("promptgate", args.error, args.suggestion);
-  const [env, ...extra] = args.words;
+  const [typedEnv, ...extra] = args.words;
+  const env = typedEnv === undefined ? undefined : envName(typedEnv);
   if (extra.length > 0) return extraWords("promptgate", extra);
   if (env !== undefined) {
     const bad = checkName("promptgate", "environment", env);

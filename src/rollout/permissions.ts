@@ -85,6 +85,12 @@ export interface PermissionInput {
   role: Role | null;
   /** Teams (slugs, or `org/slug`) the actor is an active member of, among those the rule names. */
   teams: readonly string[];
+  /**
+   * Teams of the rule whose membership GitHub would not show (403: the token lacks
+   * `members: read`). They grant nothing, and a refusal says they could not be checked rather
+   * than implying the actor is not a member.
+   */
+  unreadableTeams?: readonly string[];
   /** Whether the command changes production; derived from the command when left out. */
   isProductionTarget?: boolean;
 }
@@ -132,6 +138,10 @@ export function listTeamsToCheck(
 
 const teamSlug = (t: string) => t.replace(/^@/, "").split("/").pop()!.toLowerCase();
 
+/** Why a team rule could not be checked, and what fixes it. */
+export const TEAM_UNREADABLE =
+  "the token cannot read team membership (needs `members: read`; see README)";
+
 const RULE_WORDS: Record<RuleName, string> = {
   rollback: "rollback",
   promote: "promote",
@@ -156,11 +166,18 @@ export function decidePermission(input: PermissionInput): PermissionDecision {
       `the ${rule.minRole} role`,
       ...rule.teams.map((t) => `membership of team ${t}`),
     ].join(" or ");
+    const unchecked = rule.teams.filter((t) =>
+      (input.unreadableTeams ?? []).some((u) => teamSlug(u) === teamSlug(t)),
+    );
+    const couldNotCheck =
+      unchecked.length > 0
+        ? `; could not check ${unchecked.map((t) => `team ${t}`).join(", ")}: ${TEAM_UNREADABLE}`
+        : "";
     return {
       allowed: false,
       needed: neededText,
-      seen,
-      message: `${RULE_WORDS[name]} needs ${neededText}; you have ${seen}`,
+      seen: `${seen}${unchecked.length > 0 ? ` (team membership unreadable)` : ""}`,
+      message: `${RULE_WORDS[name]} needs ${neededText}; you have ${seen}${couldNotCheck}`,
     };
   }
 

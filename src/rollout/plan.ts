@@ -69,6 +69,8 @@ export type RefusalCode =
   | "unknown-sha"
   | "ambiguous-prompt"
   | "no-previous"
+  /** An explicit rollback target the environment never held: that is a promotion. */
+  | "never-held"
   | "frozen"
   | "order"
   | "gate";
@@ -247,6 +249,48 @@ function refuseUnknownVersion(
   };
 }
 
+/**
+ * An explicit rollback target `env` never held (per the history read): a rollback only goes back,
+ * so the reply points to `/promote`, which checks the eval gate, and lists what it may go back to.
+ */
+function refuseNeverHeld(
+  input: PlanInput,
+  env: string,
+  prompt: string,
+  target: { version: string; model?: string },
+): RefusedPlan {
+  const exists = versionExists(input);
+  const current = input.environments.environments[env]?.prompts[prompt];
+  const recent = listRecentGoodValues(input.history, env, prompt, current, exists).map(pinValue);
+  const label = pinLabel(prompt, target);
+  const otherModels =
+    target.model === undefined
+      ? []
+      : [
+          ...new Set(
+            input.history
+              .map((h) => h.environments.environments[env]?.prompts[prompt])
+              .filter((p): p is Pin => p?.version === target.version)
+              .map(pinValue),
+          ),
+        ];
+  const order = input.settings.rollout.order;
+  const at = order.indexOf(env);
+  const from = at > 0 ? order[at - 1]! : "<env>";
+  return {
+    kind: "refused",
+    code: "never-held",
+    reason: `${env} never served ${code(label)} according to the history of ${input.settings.paths.environments}${
+      otherModels.length > 0 ? ` (it served ${list(otherModels)})` : ""
+    }: a rollback only returns ${env} to a value it held before`,
+    hint: `to put a new value live, promote it with \`/promote ${from} to ${env}\`, which checks its eval gate${
+      recent.length > 0
+        ? `; ${env} can roll back to ${list(recent)}`
+        : `; ${env} held no other value that still exists`
+    }`,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rollback: never blocked by order, gates or freezes; it must always work.
 
@@ -330,21 +374,18 @@ function planRollback(input: PlanInput, cmd: RollbackCommand): Plan {
       const notPinned = unknownPrompt(envs, env, prompt);
       if (notPinned) return notPinned;
       if (!exists(prompt, t.version)) return refuseUnknownVersion(input, env, prompt, t.version);
-      let pin: Pin;
-      if (t.model !== undefined) {
-        pin = { version: t.version, model: t.model };
-      } else {
-        // The model this version last ran with here, so a rollback restores what was live.
-        const lived = history
-          .map((h) => h.environments.environments[env]?.prompts[prompt])
-          .find((p) => p?.version === t.version);
-        pin = lived ?? { version: t.version };
-        if (!lived && pins[prompt]?.model) {
-          warnings.push(
-            `${pinLabel(prompt, pin)} was never live in ${env}: it is pinned without a model and uses the model of its front matter`,
-          );
-        }
-      }
+      // Only a value this environment held before, per the history: anything else would put a
+      // never-gated version live past a freeze with the rollback permission. That is `/promote`.
+      // Without a model, the model it last ran with here, so a rollback restores what was live.
+      const held = history
+        .map((h) => h.environments.environments[env]?.prompts[prompt])
+        .find((p) =>
+          t.model !== undefined
+            ? samePin(p, { version: t.version, model: t.model })
+            : p?.version === t.version,
+        );
+      if (!held) return refuseNeverHeld(input, env, prompt, t);
+      const pin: Pin = { ...held };
       moves = samePin(pins[prompt], pin) ? {} : { [prompt]: pin };
       rollsBack = findIntroducingCommit(history, (e) =>
         samePin(e.environments[env]?.prompts[prompt], pins[prompt]),

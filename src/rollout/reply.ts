@@ -344,7 +344,7 @@ export function renderHelp(settings: Settings): string {
   return [
     "**promptgate** moves prompt versions between environments by editing `environments.yaml`, one commit per change. Write the command as the first line of a comment; quoted, indented or fenced commands are ignored.",
     "",
-    `- ${code(USAGE.rollback)}: go back to the previous good value (skipping values that were rolled back), or to the version or commit named. Never blocked by the rollout order, eval gates or a freeze. ${code(`/rollback ${CANARY}`)} sets ${CANARY} traffic to 0 and keeps its pins.`,
+    `- ${code(USAGE.rollback)}: go back to the previous good value (skipping values that were rolled back), or to a value the environment held before, named by version or commit. Never blocked by the rollout order, eval gates or a freeze. ${code(`/rollback ${CANARY}`)} sets ${CANARY} traffic to 0 and keeps its pins.`,
     ...USAGE.promote
       .split("\n")
       .map((form, i) =>
