@@ -1,9 +1,10 @@
 import { PromptgateError, type SourceLocation } from "../errors.js";
+import { suggestClosest } from "../suggest.js";
 import { environmentsSchema } from "./environments.js";
 import { locator, parseYaml } from "./located-yaml.js";
 import type { PromptVersion } from "./prompt-file.js";
 import type { LoadedGoldenSet, Repo } from "./repo.js";
-import { didYouMean, type TemplateInputs, templateInputs } from "./template-vars.js";
+import { type TemplateInputs, templateInputs } from "./template-vars.js";
 
 /**
  * Checks of a loaded repository that look across its files, beyond what loading needs: what
@@ -109,7 +110,7 @@ export function checkCaseVars(
     if (!open) {
       for (const name of given) {
         if (known.has(name)) continue;
-        const guess = didYouMean(
+        const guess = suggestClosest(
           name,
           [...known].filter((k) => !given.includes(k)),
         );

@@ -1,11 +1,11 @@
 import { distance } from "fastest-levenshtein";
 import { PromptgateError, PromptgateErrors } from "../errors.js";
+import { suggestClosest } from "../suggest.js";
 import { CANARY_ENV, type Environments, environmentsSchema, NAME_PATTERN } from "./environments.js";
 import { type GoldenSet, goldenSetSchema } from "./golden-set.js";
 import { type Locator, locator, parseYaml } from "./located-yaml.js";
 import { compareVersions, type PromptVersion, parsePromptFile } from "./prompt-file.js";
 import { defaultSettings, SETTINGS_FILE, type Settings, settingsSchema } from "./settings.js";
-import { didYouMean } from "./template-vars.js";
 
 /**
  * Read access to one revision of a repository: the working tree, or a git commit.
@@ -128,7 +128,7 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
     const parsed = collect(() => parseYaml(text, file, goldenSetSchema));
     if (!parsed) continue;
     if (!promptNames.has(prompt)) {
-      const guess = didYouMean(prompt, promptNames);
+      const guess = suggestClosest(prompt, promptNames);
       errors.push(
         new PromptgateError("E_NOT_FOUND", `golden set for unknown prompt "${prompt}"`, {
           location: { file, line: 1, column: 1 },

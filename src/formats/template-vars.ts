@@ -1,4 +1,3 @@
-import { distance } from "fastest-levenshtein";
 import type { FrontMatter, PromptVersion } from "./prompt-file.js";
 import { parseTemplate } from "./prompt-file.js";
 
@@ -205,21 +204,4 @@ function declaredInputs(fm: FrontMatter): {
     }
   }
   return { declared, optional, open };
-}
-
-/** The closest of `names` to `name`, when it is close enough to be a slip of the keyboard. */
-export function didYouMean(name: string, names: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of names) {
-    const d = distance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  // Two edits (a swapped pair of letters is two), and never most of a short word.
-  return best !== undefined && bestDistance <= Math.min(2, Math.floor(name.length / 3))
-    ? best
-    : undefined;
 }

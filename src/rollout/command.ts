@@ -1,5 +1,5 @@
-import { distance } from "fastest-levenshtein";
 import { NAME_PATTERN } from "../formats/environments.js";
+import { suggestClosest } from "../suggest.js";
 
 /**
  * The comment grammar of the bot (bot.md § Grammar). Parsing is strict and needs no files: anything
@@ -153,7 +153,9 @@ function isVerb(word: string): word is Verb {
 function nearMissVerb(verb: string, line: string): ParsedCommand {
   // `/rollback-production`, `/promote_canary`: a verb glued to its first word.
   const glued = /^([a-z]+)[-_:.]+(\S+)$/.exec(verb);
-  const gluedVerb = glued ? (VERB_ALIASES[glued[1]!] ?? closestWord(glued[1]!, VERBS)) : undefined;
+  const gluedVerb = glued
+    ? (VERB_ALIASES[glued[1]!] ?? suggestClosest(glued[1]!, VERBS, { abbreviationsFrom: 4 }))
+    : undefined;
   if (glued && gluedVerb && (glued[1] === gluedVerb || glued[1]!.length >= 4)) {
     const rest = line.slice(1 + verb.length);
     return {
@@ -163,7 +165,7 @@ function nearMissVerb(verb: string, line: string): ParsedCommand {
       usage: USAGE[gluedVerb],
     };
   }
-  const near = VERB_ALIASES[verb] ?? closestWord(verb, VERBS);
+  const near = VERB_ALIASES[verb] ?? suggestClosest(verb, VERBS, { abbreviationsFrom: 4 });
   if (!near) return { kind: "none" };
   return {
     kind: "invalid",
@@ -171,17 +173,6 @@ function nearMissVerb(verb: string, line: string): ParsedCommand {
     suggestion: `/${near}`,
     usage: USAGE[near],
   };
-}
-
-/** A near miss: small edit distance, or an abbreviation of at least four letters. */
-function closestWord<T extends string>(word: string, candidates: readonly T[]): T | undefined {
-  const limit = word.length <= 4 ? 1 : 2;
-  let best: { word: T; d: number } | undefined;
-  for (const c of candidates) {
-    const d = word.length >= 4 && c.startsWith(word) ? 1 : distance(word, c);
-    if (d <= limit && (!best || d < best.d)) best = { word: c, d };
-  }
-  return best?.word;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,7 +272,7 @@ function splitArgs(
     const raw = (eq < 0 ? tok.text : tok.text.slice(0, eq)).toLowerCase();
     const name = raw.replace(/^--?/, "");
     if (!raw.startsWith("--") || !(ALL_FLAGS as readonly string[]).includes(name)) {
-      const near = closestWord(name, allowed);
+      const near = suggestClosest(name, allowed, { abbreviationsFrom: 4 });
       return {
         error: `unknown option \`${raw}\``,
         ...(near ? { suggestion: `--${near}` } : {}),
@@ -566,7 +557,9 @@ function parsePromptgate(tokens: Token[]): ParsedCommand {
   if (first === undefined) return { kind: "help" };
   const sub = first.text.toLowerCase();
   if (first.quoted || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
-    const near = first.quoted ? undefined : closestWord(sub, SUBCOMMANDS);
+    const near = first.quoted
+      ? undefined
+      : suggestClosest(sub, SUBCOMMANDS, { abbreviationsFrom: 4 });
     return invalid(
       "promptgate",
       `\`${first.text}\` is not a \`/promptgate\` command`,

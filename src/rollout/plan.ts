@@ -1,7 +1,7 @@
-import { distance } from "fastest-levenshtein";
 import type { Environments, Freeze, Pin } from "../formats/environments.js";
 import { compareVersions } from "../formats/prompt-file.js";
 import type { Settings } from "../formats/settings.js";
+import { suggestClosest } from "../suggest.js";
 import {
   type ActionCommand,
   CANARY,
@@ -123,10 +123,7 @@ function unknownEnv(envs: Environments, env: string): RefusedPlan | undefined {
   if (envs.environments[env]) return undefined;
   const names = Object.keys(envs.environments);
   // `prod` for production, `prodution` for production; never a far guess.
-  const near = names
-    .map((n) => ({ n, d: env.length >= 3 && n.startsWith(env) ? 0 : distance(n, env) }))
-    .filter((x) => x.d <= 2)
-    .sort((a, b) => a.d - b.d)[0]?.n;
+  const near = suggestClosest(env, names, { abbreviationsFrom: 3 });
   return {
     kind: "refused",
     code: "unknown-env",
