@@ -55,6 +55,15 @@ export interface ChatMessage {
 }
 export declare function hashContent(source: string): string;
 export declare function parsePromptFile(source: string, file: string, prompt: string, version: string): PromptVersion;
+/**
+ * The parsed Handlebars template of a prompt file (its body after the front matter), with the
+ * names of the helpers Dotprompt knows; undefined when the template does not parse (loading
+ * reports that) or a dotprompt upgrade moved its Handlebars instance.
+ */
+export declare function parseTemplate(source: string): {
+    program: unknown;
+    helpers: ReadonlySet<string>;
+} | undefined;
 /** Renders a prompt version with a case's vars into chat messages. */
 export declare function renderPrompt(pv: PromptVersion, vars: Record<string, unknown>): Promise<ChatMessage[]>;
 /** Natural order of version names: v2 < v10, v1.1 < v1.2. */

@@ -36,11 +36,27 @@ export interface Repo {
 export interface LoadOptions {
     /**
      * Check that names in one file exist in another (a `freezes:` entry, `baseline`, `traffic:`
-     * keys…): on for what a change brings, off for a base revision or a running app, which an
-     * upgrade of promptgate must not stop for a typo it could not report before. Default true.
+     * keys…), and report files of the prompts and evals folders whose names look meant to be read
+     * but are not (`v9.promt`): on for what a change brings, off for a base revision or a running
+     * app, which an upgrade of promptgate must not stop for a typo it could not report before.
+     * Default true.
      */
     checkReferences?: boolean;
 }
 export declare function loadRepo(source: FileSource, options?: LoadOptions): Promise<Repo>;
+interface Misnamed {
+    message: string;
+    more: {
+        location: {
+            file: string;
+        };
+        hint: string;
+    };
+}
+/** `rel` is a file's path below the prompts folder `dir`, one that loading does not read. */
+export declare function misnamedPromptFile(rel: string, dir: string): Misnamed | undefined;
+/** `rel` is a file's path below the evals folder `dir`, one that loading does not read. */
+export declare function misnamedGoldenSet(rel: string, dir: string): Misnamed | undefined;
 export declare function findVersion(repo: Repo, prompt: string, version: string): PromptVersion | undefined;
 export declare function latestVersion(repo: Repo, prompt: string): PromptVersion | undefined;
+export {};

@@ -1,3 +1,4 @@
+import { PromptgateErrors } from "../errors.js";
 import { type ChatMessage, type ModelConfig } from "../formats/prompt-file.js";
 import { type FileSource } from "../formats/repo.js";
 /**
@@ -12,7 +13,9 @@ import { type FileSource } from "../formats/repo.js";
  *   (`GET /repos/{o}/{r}/git/trees/{branch}?recursive=1`). Take the tree once per refresh and read
  *   blobs from that same commit so a refresh never mixes two commits.
  *
- * Only promptgate.yaml, the prompt files and environments.yaml are read; golden sets are not.
+ * Only promptgate.yaml, the prompt files and environments.yaml are read; golden sets are not. A
+ * prompt file that no environment pins (a draft) and fails to load is skipped with a warning: it
+ * must not stop a rollback from arriving.
  */
 export type PromptStore = FileSource;
 export interface OpenPromptsOptions {
@@ -20,10 +23,12 @@ export interface OpenPromptsOptions {
     /** Re-read the source this often; 0 turns automatic refresh off. Default 30 s. */
     refreshMs?: number;
     /**
-     * Told about every failed refresh (the runtime keeps serving the last good state). Default:
-     * one `console.warn` line, so a broken commit is never silent.
+     * Told about every failed refresh (`severity` "error": the runtime keeps serving the last good
+     * state), and, once per state loaded, about prompt files no environment pins that failed to load
+     * and were skipped (`severity` "warning": the state was applied without them). Default: one
+     * `console.warn` line, so a broken commit is never silent.
      */
-    onError?(error: unknown): void;
+    onError?(error: unknown, severity: "error" | "warning"): void;
     /** Clock for `status()`, in ms; default `Date.now`. */
     now?(): number;
     /** Draws the canary bucket of a request resolved without a key: [0, 1); default `Math.random`. */
@@ -47,6 +52,11 @@ export interface RefreshResult {
     changed: boolean;
     /** Set when the refresh failed and the last good state was kept. */
     error?: unknown;
+    /**
+     * Set when the refresh applied a new state without prompt files that no environment pins and
+     * that failed to load (a half-written draft): their errors, also given to `onError`.
+     */
+    warnings?: PromptgateErrors;
 }
 export interface RuntimeChange {
     revision: string;
@@ -61,6 +71,8 @@ export interface RuntimeStatus {
     checkedAt: number;
     /** The error of the last refresh, cleared by the next good one: a stale-config health signal. */
     lastError: unknown;
+    /** The errors of the unpinned prompt files the state now served was loaded without, if any. */
+    warnings: PromptgateErrors | undefined;
 }
 export interface PromptRuntime {
     /** A fingerprint of the files the state was loaded from (12 hex digits). */
@@ -76,8 +88,10 @@ export interface PromptRuntime {
     close(): void;
 }
 /**
- * Opens a prompt repository for an application: throws at start when a file is invalid (a deploy
- * should fail loudly), then keeps following the source so a `/rollback` committed by the bot
- * reaches running apps on their next refresh, without a redeploy.
+ * Opens a prompt repository for an application: throws at start when a file it serves is invalid
+ * (a deploy should fail loudly), then keeps following the source so a `/rollback` committed by
+ * the bot reaches running apps on their next refresh, without a redeploy. A file that no
+ * environment pins is skipped with a warning, at start as on refresh: someone's draft must neither
+ * stop a rollback nor a new replica.
  */
 export declare function openPrompts(options: OpenPromptsOptions): Promise<PromptRuntime>;
