@@ -362,6 +362,25 @@ describe("golden sets", () => {
   });
 });
 
+describe("repeats: auto", () => {
+  it("runs a new prompt, with nothing to compare, at the adaptive design's first fill", async () => {
+    const { base, head } = await baseThenChange({
+      "prompts/summary/v1.prompt": promptFile("Summarise."),
+      "evals/summary.yaml": `repeats: auto\n${goldenSet("short", "long").replace("# cases for the tests\n", "")}`,
+      "prompts/support-answer/v4.prompt": promptFile("Answer, briefly."),
+      "evals/support-answer.yaml": `repeats: auto\n${goldenSet("refund", "invoice")}`,
+    });
+    const baseRepo = await loadRepo(await gitRevisionSource(repo.root, base));
+    const headRepo = await loadRepo(await gitRevisionSource(repo.root, head));
+    const { changes } = await changesBetween(base, head);
+    const pairs = planTargets({ base: baseRepo, head: headRepo, changes });
+    expect(pairs.map((p) => [p.evaluation.prompt, p.adaptive, p.head.repeats])).toEqual([
+      ["summary", false, 3],
+      ["support-answer", true, 10],
+    ]);
+  });
+});
+
 describe("golden-set vars", () => {
   it("refuses a misspelt var in a golden set about to run, and only there", async () => {
     const typo = (set: string) =>

@@ -1,4 +1,5 @@
 import type { CaseResult } from "../engine/types.js";
+import { AUTO_INITIAL_REPEATS } from "../formats/settings.js";
 import type { GateSettings, SequentialBasis } from "./compare-runs.js";
 import { judgeInterval } from "./compare-runs.js";
 import {
@@ -50,8 +51,6 @@ export interface PlanAdaptiveInput {
   initialRepeats?: number;
 }
 
-export const DEFAULT_INITIAL_REPEATS = 3;
-
 const boundaryCache = new Map<string, number[]>();
 
 /** Boundaries for looks at k/K (k = 1..last), the last one spending all of α. Memoised. */
@@ -70,7 +69,7 @@ export function planAdaptive(input: PlanAdaptiveInput): AdaptivePlan {
   const maxRepeats = Math.max(1, Math.floor(input.maxRepeats));
   const initialRepeats = Math.min(
     maxRepeats,
-    Math.max(1, Math.floor(input.initialRepeats ?? DEFAULT_INITIAL_REPEATS)),
+    Math.max(1, Math.floor(input.initialRepeats ?? AUTO_INITIAL_REPEATS)),
   );
   const looks = maxRepeats - initialRepeats + 1;
   const alpha = 1 - input.gates.confidence;

@@ -13,7 +13,7 @@ import type { CaseResult, PromptRun, Sample } from "../engine/types.js";
 import { PromptgateError } from "../errors.js";
 import type { GoldenCase } from "../formats/golden-set.js";
 import { findVersion, type Repo } from "../formats/repo.js";
-import type { Settings } from "../formats/settings.js";
+import { AUTO_INITIAL_REPEATS, type Settings } from "../formats/settings.js";
 import type { PromptChange, ReportEnvironmentChange } from "../report/model.js";
 import { nextAdaptiveStep, planAdaptive } from "./adaptive.js";
 import type { ChangeSet, PlannedEvaluation } from "./change-types.js";
@@ -65,8 +65,15 @@ export function planTargets(input: DiffInput): PlannedPair[] {
       );
     }
     const configured = input.repeats ?? headSet.set.repeats ?? head.settings.repeats;
-    const adaptive = configured === "auto";
-    const repeats = configured === "auto" ? head.settings.maxRepeats : configured;
+    // A new prompt has nothing to compare with, so the adaptive design has no question to stop
+    // on: it gets the design's first fill, as `eval` does.
+    const adaptive = configured === "auto" && ev.base !== null;
+    const repeats =
+      configured !== "auto"
+        ? configured
+        : adaptive
+          ? head.settings.maxRepeats
+          : Math.min(AUTO_INITIAL_REPEATS, head.settings.maxRepeats);
     let baseTarget: EvalTarget | null = null;
     if (ev.base) {
       const v = findVersion(base, ev.prompt, ev.base.version);

@@ -1,5 +1,6 @@
 import { PromptgateError } from "../errors.js";
 import { findVersion, latestVersion, type Repo } from "../formats/repo.js";
+import { AUTO_INITIAL_REPEATS } from "../formats/settings.js";
 import type { EvalTarget } from "./run-eval.js";
 
 export interface TargetSelection {
@@ -17,7 +18,7 @@ export interface TargetSelection {
 export function fixedRepeats(repo: Repo, prompt: string, override?: number): number {
   if (override !== undefined) return override;
   const r = repo.goldenSets.get(prompt)?.set.repeats ?? repo.settings.repeats;
-  return r === "auto" ? Math.min(3, repo.settings.maxRepeats) : r;
+  return r === "auto" ? Math.min(AUTO_INITIAL_REPEATS, repo.settings.maxRepeats) : r;
 }
 
 export function selectTargets(repo: Repo, sel: TargetSelection): EvalTarget[] {

@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { parseYaml } from "./located-yaml.js";
 
+/**
+ * `repeats: auto` samples each case this many times first (capped at `max-repeats`): the adaptive
+ * design's first fill, and all that runs where nothing is compared (`eval`, a new prompt).
+ */
+export const AUTO_INITIAL_REPEATS = 3;
+
 /** `promptgate.yaml`: kebab-case in the file, camelCase in code. */
 const roleSchema = z.enum(["read", "triage", "write", "maintain", "admin"]);
 export type Role = z.infer<typeof roleSchema>;
