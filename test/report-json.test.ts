@@ -25,6 +25,27 @@ function errorOf(f: () => unknown): PromptgateError {
   throw new Error("expected a PromptgateError");
 }
 
+describe("totals", () => {
+  it("count what this run spent: an answer from the cache cost nothing now", () => {
+    const report = buildReport({ only: ["summarize-thread"] });
+    let spent = 0;
+    let cachedCost = 0;
+    for (const c of report.comparisons) {
+      for (const run of c.base ? [c.base, c.head] : [c.head]) {
+        for (const k of run.cases) {
+          for (const s of k.samples) {
+            if (s.kind !== "ok") continue;
+            if (s.cached) cachedCost += s.costUsd ?? 0;
+            else spent += s.costUsd ?? 0;
+          }
+        }
+      }
+    }
+    expect(cachedCost).toBeGreaterThan(0);
+    expect(report.totals.costUsd).toBeCloseTo(spent, 12);
+  });
+});
+
 describe("toJson / parseReportJson", () => {
   it("round-trips a report exactly", () => {
     const report = buildReport({ hostile: true });

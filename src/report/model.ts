@@ -201,8 +201,13 @@ function sumRuns(
       samples += run.totals.samples;
       cacheHits += run.totals.cacheHits;
       errors += run.totals.errors;
-      costUsd =
-        costUsd === null || run.totals.costUsd === null ? null : costUsd + run.totals.costUsd;
+      // What this run spent: an answer read from the cache was paid for by an earlier run.
+      for (const k of run.cases) {
+        for (const s of k.samples) {
+          if (s.kind !== "ok" || s.cached || costUsd === null) continue;
+          costUsd = s.costUsd === null ? null : costUsd + s.costUsd;
+        }
+      }
     }
   }
   return { samples, cacheHits, errors, costUsd };
