@@ -14,6 +14,7 @@ import {
   type Plan,
   planCommand,
 } from "../src/rollout/plan.js";
+import { quoteActor } from "../src/rollout/quote.js";
 import { renderReply } from "../src/rollout/reply.js";
 
 const settings = parseSettings(`
@@ -547,6 +548,15 @@ describe("canary", () => {
     const shrink = change(repo.plan("/promote staging to canary --traffic 10"));
     expect(pinsOf(shrink, "canary")["support-answer"]).toEqual(pin("v5", MINI));
     expect(shrink.next.environments.canary!.traffic).toBe(10);
+  });
+});
+
+describe("a freeze's author is user text too", () => {
+  test("mentions a login and quotes anything else", () => {
+    expect(quoteActor("carol")).toBe("@carol");
+    expect(quoteActor("promptgate[bot]")).toBe("@promptgate[bot]");
+    expect(quoteActor("acme/everyone")).toBe("`acme/everyone`");
+    expect(quoteActor("Carol Smith <c@x>")).toBe("`Carol Smith <c@x>`");
   });
 });
 

@@ -22,7 +22,7 @@ import {
 } from "./history.js";
 import { canaryShareSetBy } from "./permissions.js";
 import { cloneEnvironments, describeMove, pinLabel, pinValue, samePin, shortSha } from "./pins.js";
-import { quoteText } from "./quote.js";
+import { quoteActor, quoteText } from "./quote.js";
 
 /**
  * Transitions of `environments.yaml`: a command plus the files and the file's history in, a planned
@@ -152,7 +152,7 @@ function freezeOf(envs: Environments, env: string): Freeze | undefined {
 
 function describeFreeze(env: string, f: Freeze): string {
   // The reason is text from environments.yaml: quoted like the status reply quotes it.
-  return `${env} is frozen by @${f.by} since ${f.since}${f.reason ? ` (${quoteText(f.reason)})` : ""}`;
+  return `${env} is frozen by ${quoteActor(f.by)} since ${f.since}${f.reason ? ` (${quoteText(f.reason)})` : ""}`;
 }
 
 /**

@@ -12,7 +12,7 @@ import { type HistoryEntry, TRAILERS } from "./history.js";
 import type { PermissionDecision } from "./permissions.js";
 import { pinLabel, shortSha } from "./pins.js";
 import type { ChangePlan, NoopPlan, PinChange, RefusedPlan } from "./plan.js";
-import { quoteText } from "./quote.js";
+import { quoteActor, quoteText } from "./quote.js";
 
 /**
  * The one reply comment per command. Every command named in a reply sits inside backticks and no
@@ -403,7 +403,9 @@ export function renderStatus(environments: Environments, env?: string): string {
     out.push("", "Frozen (promotions wait, rollbacks still work):");
     for (const n of frozen) {
       const f = environments.freezes[n]!;
-      out.push(`- ${n}: by @${f.by} since ${f.since}${f.reason ? `, ${quoteText(f.reason)}` : ""}`);
+      out.push(
+        `- ${n}: by ${quoteActor(f.by)} since ${f.since}${f.reason ? `, ${quoteText(f.reason)}` : ""}`,
+      );
     }
   }
   out.push("", hiddenLine({ outcome: "status", ...(env !== undefined ? { env } : {}) }));
