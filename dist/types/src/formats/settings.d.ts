@@ -1,4 +1,9 @@
 import { z } from "zod";
+/**
+ * `repeats: auto` samples each case this many times first (capped at `max-repeats`): the adaptive
+ * design's first fill, and all that runs where nothing is compared (`eval`, a new prompt).
+ */
+export declare const AUTO_INITIAL_REPEATS = 3;
 /** `promptgate.yaml`: kebab-case in the file, camelCase in code. */
 declare const roleSchema: z.ZodEnum<{
     read: "read";
