@@ -150,6 +150,29 @@ async function runAction(
   return result;
 }
 
+/**
+ * Commits `files` on a new `branch`, opens its pull request and checks its head out for `run`,
+ * then puts the shared pull request's head back for the next test.
+ */
+async function onPullRequest(
+  branch: string,
+  files: Record<string, string>,
+  message: string,
+  run: (p: { number: number; head: string; base: string; branch: string }) => Promise<void>,
+  from?: string,
+): Promise<void> {
+  if (from) await gh.createBranch(OWNER, REPO, branch, from);
+  const head = await gh.commitFiles(OWNER, REPO, files, { branch, message });
+  const number = gh.createPull(OWNER, REPO, { head: branch });
+  await git(workspace, "fetch", "--quiet", "origin", branch);
+  await git(workspace, "checkout", "--quiet", "--detach", head);
+  try {
+    await run({ number, head, base: pull.base, branch });
+  } finally {
+    await git(workspace, "checkout", "--quiet", "--detach", pull.head);
+  }
+}
+
 describe("the GitHub Action (action.yml through the runner stand-in)", () => {
   it("blocks the regression: one comment, the statuses, the summary, the outputs, a failed step", async () => {
     const result = await runAction({});
@@ -230,43 +253,32 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
   });
 
   it("a pull request that changes no prompt passes without a comment or a status", async () => {
-    const head = await gh.commitFiles(
-      OWNER,
-      REPO,
-      { "README.md": "# support bot\n" },
-      { branch: "docs-only", message: "docs" },
-    );
-    const number = gh.createPull(OWNER, REPO, { head: "docs-only" });
-    await git(workspace, "fetch", "--quiet", "origin", "docs-only");
-    await git(workspace, "checkout", "--quiet", "--detach", head);
-    try {
+    await onPullRequest("docs-only", { "README.md": "# support bot\n" }, "docs", async (p) => {
       const llmRequests = llm.requests.length;
-      const result = await runAction({}, { number, head, base: pull.base, branch: "docs-only" });
+      const result = await runAction({}, p);
       expect(result.exitCode, result.stderr + result.stdout).toBe(0);
       expect(result.outputs.verdict).toBe("pass");
       expect(result.outputs.summary).toBe("no changed prompt to evaluate");
       expect(result.outputs["comment-url"]).toBe("");
-      expect(gh.comments(OWNER, REPO, number)).toEqual([]);
-      expect(gh.statuses(OWNER, REPO, head)).toEqual([]);
+      expect(gh.comments(OWNER, REPO, p.number)).toEqual([]);
+      expect(gh.statuses(OWNER, REPO, p.head)).toEqual([]);
       expect(llm.requests.length).toBe(llmRequests);
       expect(result.summary).toContain("no changed prompt to evaluate");
 
       // The prompt changes were reverted after an earlier run: its comment must not keep saying ❌.
-      const earlier = gh.addComment(OWNER, REPO, number, {
+      const earlier = gh.addComment(OWNER, REPO, p.number, {
         body: "<!-- promptgate:report v1 -->\n### ❌ blocked: an earlier run",
         user: "github-actions[bot]",
       });
-      const again = await runAction({}, { number, head, base: pull.base, branch: "docs-only" });
+      const again = await runAction({}, p);
       expect(again.exitCode, again.stderr + again.stdout).toBe(0);
-      const comments = gh.comments(OWNER, REPO, number);
+      const comments = gh.comments(OWNER, REPO, p.number);
       expect(comments.map((c) => c.id)).toEqual([earlier.id]);
       expect(comments[0]!.body).toMatch(/^<!-- promptgate:report v1 -->/);
       expect(comments[0]!.body).toContain("no changed prompt to evaluate");
       expect(comments[0]!.body).not.toContain("❌");
       expect(again.outputs["comment-url"]).toBe(earlier.html_url);
-    } finally {
-      await git(workspace, "checkout", "--quiet", "--detach", pull.head);
-    }
+    });
     expect(gh.violations).toEqual([]);
   });
 
@@ -281,36 +293,30 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
       /(production:\n(?:.*\n)*?\s+summarize-thread: \{ version: )v1/,
       "$1v2",
     );
-    const head = await gh.commitFiles(
-      OWNER,
-      REPO,
+    await onPullRequest(
+      "pin-summary",
       { "environments.yaml": envs },
-      { branch: "pin-summary", message: "summarize-thread v2 to production" },
+      "summarize-thread v2 to production",
+      async (p) => {
+        const result = await runAction({}, p);
+        expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+        const report = JSON.parse(
+          await readFile(join(result.outputs["report-dir"]!, "report.json"), "utf8"),
+        ) as { environmentChanges: unknown[] };
+        expect(report.environmentChanges).toEqual([
+          expect.objectContaining({
+            kind: "pin",
+            env: "production",
+            prompt: "summarize-thread",
+            after: { version: "v2", model: "gpt-4o-mini-2024-07-18" },
+            gatePassed: true,
+          }),
+        ]);
+        const comments = gh.comments(OWNER, REPO, p.number);
+        expect(comments).toHaveLength(1);
+        expect(comments[0]!.body).toContain("summarize-thread");
+      },
     );
-    const number = gh.createPull(OWNER, REPO, { head: "pin-summary" });
-    await git(workspace, "fetch", "--quiet", "origin", "pin-summary");
-    await git(workspace, "checkout", "--quiet", "--detach", head);
-    try {
-      const result = await runAction({}, { number, head, base: pull.base, branch: "pin-summary" });
-      expect(result.exitCode, result.stderr + result.stdout).toBe(0);
-      const report = JSON.parse(
-        await readFile(join(result.outputs["report-dir"]!, "report.json"), "utf8"),
-      ) as { environmentChanges: unknown[] };
-      expect(report.environmentChanges).toEqual([
-        expect.objectContaining({
-          kind: "pin",
-          env: "production",
-          prompt: "summarize-thread",
-          after: { version: "v2", model: "gpt-4o-mini-2024-07-18" },
-          gatePassed: true,
-        }),
-      ]);
-      const comments = gh.comments(OWNER, REPO, number);
-      expect(comments).toHaveLength(1);
-      expect(comments[0]!.body).toContain("summarize-thread");
-    } finally {
-      await git(workspace, "checkout", "--quiet", "--detach", pull.head);
-    }
     expect(gh.violations).toEqual([]);
   });
 
@@ -319,43 +325,29 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
       /(production:\n(?:.*\n)*?\s+ticket-triage: \{ version: v1, model: )gpt-4o-mini-2024-07-18/,
       "$1gpt-4.1-nano-2025-04-14",
     );
-    const head = await gh.commitFiles(
-      OWNER,
-      REPO,
+    await onPullRequest(
+      "swap-model",
       { "environments.yaml": envs },
-      { branch: "swap-model", message: "ticket-triage on gpt-4.1-nano in production" },
+      "ticket-triage on gpt-4.1-nano in production",
+      async (p) => {
+        const result = await runAction({ "fail-on": "never" }, p);
+        expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+        const report = JSON.parse(
+          await readFile(join(result.outputs["report-dir"]!, "report.json"), "utf8"),
+        ) as {
+          changes: { kind: string; prompt: string }[];
+          comparisons: { head: { model: string } }[];
+        };
+        expect(report.changes).toEqual([
+          expect.objectContaining({ kind: "model-swap", prompt: "ticket-triage" }),
+        ]);
+        expect(report.comparisons.map((c) => c.head.model)).toEqual(["gpt-4.1-nano-2025-04-14"]);
+        // The swap's status stays on the pull request, under its own context.
+        expect(gh.statuses(OWNER, REPO, p.head).map((s) => s.context)).toEqual([
+          "promptgate: ticket-triage@v1 on gpt-4.1-nano-2025-04-14",
+        ]);
+      },
     );
-    const number = gh.createPull(OWNER, REPO, { head: "swap-model" });
-    await git(workspace, "fetch", "--quiet", "origin", "swap-model");
-    await git(workspace, "checkout", "--quiet", "--detach", head);
-    try {
-      const result = await runAction(
-        { "fail-on": "never" },
-        {
-          number,
-          head,
-          base: pull.base,
-          branch: "swap-model",
-        },
-      );
-      expect(result.exitCode, result.stderr + result.stdout).toBe(0);
-      const report = JSON.parse(
-        await readFile(join(result.outputs["report-dir"]!, "report.json"), "utf8"),
-      ) as {
-        changes: { kind: string; prompt: string }[];
-        comparisons: { head: { model: string } }[];
-      };
-      expect(report.changes).toEqual([
-        expect.objectContaining({ kind: "model-swap", prompt: "ticket-triage" }),
-      ]);
-      expect(report.comparisons.map((c) => c.head.model)).toEqual(["gpt-4.1-nano-2025-04-14"]);
-      // The swap's status stays on the pull request, under its own context.
-      expect(gh.statuses(OWNER, REPO, head).map((s) => s.context)).toEqual([
-        "promptgate: ticket-triage@v1 on gpt-4.1-nano-2025-04-14",
-      ]);
-    } finally {
-      await git(workspace, "checkout", "--quiet", "--detach", pull.head);
-    }
   });
 
   it("with a read-only token (a fork's pull request) it warns, and still reports and decides", async () => {
@@ -466,32 +458,26 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
       /^judge:.*\n/m,
       "",
     );
-    await gh.createBranch(OWNER, REPO, "no-judge", pull.head);
-    const head = await gh.commitFiles(
-      OWNER,
-      REPO,
+    await onPullRequest(
+      "no-judge",
       { "promptgate.yaml": settings },
-      { branch: "no-judge", message: "no judge" },
+      "no judge",
+      async (p) => {
+        const requestsBefore = gh.requests.length;
+        const result = await runAction({}, p);
+        expect(result.exitCode).not.toBe(0);
+        expect(result.outputs.verdict).toBe("errors");
+        const errors = result.annotations.filter((a) => a.level === "error");
+        expect(errors.map((a) => a.message)).toEqual([
+          // The engine's wording may change; the point is the error, its hint, and no ⏳ comment.
+          expect.stringMatching(/^error E_CONFIG: .*llm-rubric.*judge[\s\S]*hint: add `judge:/),
+        ]);
+        expect(result.summary).toMatch(/^### ⚠️ errors: .*llm-rubric/);
+        expect(result.summary).toContain("<code>judge:");
+        expect(commentWrites(requestsBefore)).toEqual([]);
+      },
+      pull.head,
     );
-    const number = gh.createPull(OWNER, REPO, { head: "no-judge" });
-    await git(workspace, "fetch", "--quiet", "origin", "no-judge");
-    await git(workspace, "checkout", "--quiet", "--detach", head);
-    try {
-      const requestsBefore = gh.requests.length;
-      const result = await runAction({}, { number, head, base: pull.base, branch: "no-judge" });
-      expect(result.exitCode).not.toBe(0);
-      expect(result.outputs.verdict).toBe("errors");
-      const errors = result.annotations.filter((a) => a.level === "error");
-      expect(errors.map((a) => a.message)).toEqual([
-        // The engine's wording may change; the point is the error, its hint, and no ⏳ comment.
-        expect.stringMatching(/^error E_CONFIG: .*llm-rubric.*judge[\s\S]*hint: add `judge:/),
-      ]);
-      expect(result.summary).toMatch(/^### ⚠️ errors: .*llm-rubric/);
-      expect(result.summary).toContain("<code>judge:");
-      expect(commentWrites(requestsBefore)).toEqual([]);
-    } finally {
-      await git(workspace, "checkout", "--quiet", "--detach", pull.head);
-    }
   });
 
   it("an error after the ⏳ comment replaces it in place with the error", async () => {

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { PromptgateError } from "../src/errors.js";
 import { parseSettings } from "../src/formats/settings.js";
 import {
   describeSettings,
@@ -14,16 +13,7 @@ import {
   toJson,
 } from "../src/report/index.js";
 import { buildReport } from "./fixtures/report/build-report.js";
-
-function errorOf(f: () => unknown): PromptgateError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof PromptgateError) return err;
-    throw err;
-  }
-  throw new Error("expected a PromptgateError");
-}
+import { errorOf } from "./helpers/errors.js";
 
 describe("totals", () => {
   it("count what this run spent: an answer from the cache cost nothing now", () => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PromptgateError, PromptgateErrors } from "../src/errors.js";
+import { PromptgateErrors } from "../src/errors.js";
 import { hashContent } from "../src/formats/prompt-file.js";
 import {
   bucketOf,
@@ -13,6 +13,7 @@ import {
   type RuntimeChange,
   worktreeSource,
 } from "../src/runtime/index.js";
+import { errorOf } from "./helpers/errors.js";
 
 const run = promisify(execFile);
 
@@ -74,16 +75,6 @@ function keys(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `user-${i}`);
 }
 
-function caught(fn: () => unknown): PromptgateError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PromptgateError) return e;
-    throw e;
-  }
-  throw new Error("expected a PromptgateError");
-}
-
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "promptgate-runtime-"));
   for (const [path, text] of Object.entries(FILES)) await put(path, text);
@@ -132,17 +123,17 @@ describe("resolve", () => {
 
   it("names the known environments and prompts when a name is wrong", async () => {
     const rt = await open();
-    const env = caught(() => rt.resolve("prod", "support-answer"));
+    const env = errorOf(() => rt.resolve("prod", "support-answer"));
     expect(env.code).toBe("E_NOT_FOUND");
     expect(env.message).toContain(
       'unknown environment "prod" (known: canary, production, staging)',
     );
 
-    const unknown = caught(() => rt.resolve("production", "support"));
+    const unknown = errorOf(() => rt.resolve("production", "support"));
     expect(unknown.code).toBe("E_NOT_FOUND");
     expect(unknown.message).toContain('unknown prompt "support" (known: support-answer, triage)');
 
-    const unpinned = caught(() => rt.resolve("staging", "triage"));
+    const unpinned = errorOf(() => rt.resolve("staging", "triage"));
     expect(unpinned.message).toContain(
       'staging does not pin prompt "triage" (staging pins: support-answer)',
     );
@@ -151,7 +142,7 @@ describe("resolve", () => {
   it("says so when there is no environments.yaml", async () => {
     await rm(join(root, "environments.yaml"));
     const rt = await open();
-    const e = caught(() => rt.resolve("production", "support-answer"));
+    const e = errorOf(() => rt.resolve("production", "support-answer"));
     expect(e.code).toBe("E_NOT_FOUND");
     expect(e.message).toContain("environments.yaml does not exist");
   });

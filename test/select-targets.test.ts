@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { selectTargets } from "../src/engine/select-targets.js";
-import { PromptgateError } from "../src/errors.js";
 import { loadRepo, type Repo } from "../src/formats/repo.js";
 import { worktreeSource } from "../src/io/file-sources.js";
+import { errorOf } from "./helpers/errors.js";
 
 /** The demo repository: production pins support-answer@v2, ticket-triage@v1, summarize-thread@v1. */
 const examples = (): Promise<Repo> => loadRepo(worktreeSource(resolve("examples")));
@@ -15,16 +15,6 @@ function picked(repo: Repo, sel: Parameters<typeof selectTargets>[1]): string[] 
   return selectTargets(repo, sel).map(
     (t) => `${t.version.prompt}@${t.version.version}${t.model ? `+${t.model}` : ""}`,
   );
-}
-
-function errorOf(fn: () => unknown): PromptgateError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PromptgateError) return e;
-    throw e;
-  }
-  throw new Error("expected a PromptgateError");
 }
 
 describe("selectTargets", () => {
