@@ -337,6 +337,46 @@ describe("golden sets", () => {
     ]);
   });
 
+  it("keeps each side's golden set when the base version reads a variable the new cases renamed", async () => {
+    const { base, head } = await baseThenChange({
+      "prompts/support-answer/v4.prompt": promptFile("Answer, briefly.").replace(
+        "{{question}}",
+        "{{query}}",
+      ),
+      "evals/support-answer.yaml": goldenSet("refund", "chargeback").replaceAll(
+        "vars: { question:",
+        "vars: { query:",
+      ),
+    });
+    const baseRepo = await loadRepo(await gitRevisionSource(repo.root, base));
+    const headRepo = await loadRepo(await gitRevisionSource(repo.root, head));
+    const { changes } = await changesBetween(base, head);
+    expect(changes.errors).toEqual([]);
+    expect(changes.evaluations.map((e) => [e.reason, e.base?.version, e.head.version])).toEqual([
+      ["new-version", "v2", "v4"],
+    ]);
+    // On the head's cases v2 would render {{question}} empty and lose for that alone.
+    expect(changes.evaluations[0]?.base?.goldenSet).toBe("base");
+    expect(changes.notices).toEqual([
+      {
+        kind: "golden-set-changed",
+        message:
+          "evals/support-answer.yaml changed in this pull request (1 case added, 1 case removed: invoice, 1 case's assertions or vars changed); the base version support-answer@v2 reads {{question}}, which the new cases no longer give, so each side runs its own cases",
+        prompt: "support-answer",
+        file: "evals/support-answer.yaml",
+      },
+    ]);
+    const [pair] = planTargets({ base: baseRepo, head: headRepo, changes });
+    expect(pair?.base?.goldenSet.set.cases.map((c) => c.vars)).toEqual([
+      { question: "refund?" },
+      { question: "invoice?" },
+    ]);
+    expect(pair?.head.goldenSet.set.cases.map((c) => c.vars)).toEqual([
+      { query: "refund?" },
+      { query: "chargeback?" },
+    ]);
+  });
+
   it("runs the head's golden set on the base side when base has none", async () => {
     const { "evals/triage.yaml": _, ...withoutSet } = BASE_FILES;
     const { base, head } = await baseThenChange(

@@ -249,6 +249,29 @@ describe("promptgate CLI", () => {
     expect(comment).toMatch(/staging/);
   });
 
+  it("eval and diff stop a misspelt var before sending anything, and exit 1 as for a bad file", async () => {
+    await repo.branch("pr-typo", "pr");
+    const setFile = join(repo.root, "evals/ticket-triage.yaml");
+    const text = await readFile(setFile, "utf8");
+    const typo = text.replace('        subject: "Login from', '        subjet: "Login from');
+    expect(typo).not.toBe(text);
+    await repo.commit("a misspelt var", { "evals/ticket-triage.yaml": typo });
+    const sent = standIn.requests.length;
+    try {
+      const evaluated = await cli(["eval", "--prompt", "ticket-triage", "--no-cache"]);
+      const diffed = await cli(["diff", "--base", "main", "--head", "pr-typo"]);
+      for (const r of [evaluated, diffed]) {
+        expect(r.err).toMatch(
+          /^error E_SCHEMA: evals\/ticket-triage\.yaml:7:9: case "login-from-unknown-country": var "subjet" is read by no version of ticket-triage; did you mean "subject"\?/,
+        );
+        expect(r.code).toBe(1);
+      }
+      expect(standIn.requests.length).toBe(sent);
+    } finally {
+      await repo.checkout("pr");
+    }
+  });
+
   it("report --merge joins the shards of a sharded diff into the same verdicts", async () => {
     const shard = (k: number) => join(repo.root, ".promptgate", `shard-${k}`);
     for (const k of [1, 2]) {

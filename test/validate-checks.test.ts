@@ -115,6 +115,37 @@ describe("template variables", () => {
     expect(templateInputs(version("v2", "{{json this}}"))?.open).toBe(true);
     expect(templateInputs(version("v3", "{{question}}"))?.open).toBe(false);
   });
+
+  it("reads a Mustache-style section's name, and what its body may read, as used, never required", () => {
+    const inputs = templateInputs(
+      version(
+        "v1",
+        [
+          "{{question}}",
+          // customer may be a boolean (same context: name is an input) or an object (its own).
+          "{{#customer}}Hi {{name}}, {{../greeting}}{{/customer}}",
+          "{{^flag}}no flag {{reason}}{{/flag}}",
+          "{{#orders}}{{sku}}{{else}}{{fallback}}{{/orders}}",
+          "{{#account.owner}}{{email}}{{/account.owner}}",
+        ].join("\n"),
+      ),
+    );
+    expect([...(inputs?.used ?? [])].sort()).toEqual([
+      "account",
+      "customer",
+      "email",
+      "fallback",
+      "flag",
+      "greeting",
+      "name",
+      "orders",
+      "question",
+      "reason",
+      "sku",
+    ]);
+    expect([...(inputs?.required ?? [])]).toEqual(["question"]);
+    expect(inputs?.open).toBe(false);
+  });
 });
 
 describe("a golden set's vars against its prompt's templates", () => {
@@ -182,6 +213,20 @@ describe("a golden set's vars against its prompt's templates", () => {
     expect(warnings).toEqual([
       'evals/p.yaml:3:5: 2 cases ("a", "b") give no "question", which p@v1, p@v2 read: evaluated (as a diff\'s baseline, say), it renders empty',
     ]);
+  });
+
+  it("accepts the vars a Mustache-style section and its body read", async () => {
+    const { errors, warnings } = await varsFindings({
+      "prompts/p/v3.prompt":
+        "---\nmodel: m\n---\n{{question}}\n{{#customer}}Hi {{name}}.{{/customer}}\n{{^flag}}Be brief.{{/flag}}\n",
+      "evals/p.yaml": goldenSet([
+        'id: a\n    vars: { question: "q", customer: true, name: Ada, flag: false }',
+        'id: b\n    vars: { question: "q", customer: { name: Ada }, flag: true }',
+        'id: c\n    vars: { question: "q" }',
+      ]),
+    });
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([]);
   });
 
   it("warns only when an earlier version reads a variable the cases no longer give", async () => {
@@ -346,7 +391,7 @@ describe("promptgate validate", () => {
     });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
-      /^error E_NOT_FOUND: evals\/support-answer\.yaml:5:13: case "refund-annual-within-30-days": var "questoin" is read by no version of support-answer; did you mean "question"\?\n {2}hint: support-answer's templates read \{\{question\}\};/,
+      /^error E_SCHEMA: evals\/support-answer\.yaml:5:13: case "refund-annual-within-30-days": var "questoin" is read by no version of support-answer; did you mean "question"\?\n {2}hint: support-answer's templates read \{\{question\}\};/,
     );
     expect(r.out).toBe("");
   });
@@ -359,9 +404,12 @@ describe("promptgate validate", () => {
       "eval",
     );
     expect(r.code).not.toBe(0);
+    // A file error, as validate says: 1, not the 2 of bad usage.
+    expect(r.code).toBe(1);
     expect(r.err).toMatch(
       /evals\/support-answer\.yaml:5:13: .*var "questoin" is read by no version/,
     );
+    expect(r.err).toMatch(/^error E_SCHEMA: /);
     expect(r.err).not.toMatch(/OPENAI_API_KEY/);
   });
 

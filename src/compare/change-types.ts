@@ -44,7 +44,7 @@ export type GoldenSetSide = "base" | "head";
 export interface PlannedEvaluation {
   prompt: string;
   reason: EvaluationReason;
-  /** The golden set changed too: both sides then run the head's cases (see detectChanges). */
+  /** The golden set changed too: both sides then run the head's cases, unless the base version needs a var they no longer give (see detectChanges). */
   goldenSetChanged: boolean;
   /** null: nothing to compare with (a brand-new prompt). */
   base: {

@@ -3,7 +3,7 @@ import { PromptgateError } from "../errors.js";
 import { listPins } from "../formats/environments.js";
 import { compareVersions, type PromptVersion } from "../formats/prompt-file.js";
 import { findVersion, type LoadedGoldenSet, type Repo } from "../formats/repo.js";
-import { checkVarsBeforeRun } from "../formats/repo-checks.js";
+import { checkVarsBeforeRun, varsMissingFrom } from "../formats/repo-checks.js";
 import { SETTINGS_FILE, type Settings } from "../formats/settings.js";
 import { diffEnvironments } from "./change-environments.js";
 import type {
@@ -189,16 +189,26 @@ export function detectChanges(input: {
       // Each side graded by its own golden set would credit the prompt with what the edit of the
       // cases did (a loosened assertion reads as an improvement). Both sides run the head's cases;
       // the comment says what the pull request changed in them, for the reviewer to judge.
-      let moved = false;
+      // Unless the base version needs a variable the new cases no longer give (the pull request
+      // renamed {{question}} to {{query}} in the prompt and its cases): on them it would render with
+      // a hole and lose for that alone, so that evaluation keeps each side's own cases.
+      const moved: PlannedEvaluation[] = [];
+      const kept: { plan: PlannedEvaluation; version: string; missing: string[] }[] = [];
       for (const p of planned) {
         if (p.reason === "golden-set" || !p.base) continue;
+        const baseVersion = findVersion(base, prompt, p.base.version);
+        const missing = baseVersion ? varsMissingFrom(baseVersion, headSet.set.cases) : [];
+        if (missing.length > 0) {
+          kept.push({ plan: p, version: p.base.version, missing: missing.sort() });
+          continue;
+        }
         p.base.goldenSet = "head";
-        moved = true;
+        moved.push(p);
       }
       const edits = describeGoldenSetEdits(baseSet, headSet);
       notices.push({
         kind: "golden-set-changed",
-        message: `${headSet.file} changed in this pull request${edits ? ` (${edits})` : ""}${moved ? "; both sides run its new cases, so Δ measures the prompt alone" : ""}`,
+        message: `${headSet.file} changed in this pull request${edits ? ` (${edits})` : ""}${describeGoldenSetSides(prompt, moved, kept)}`,
         prompt,
         file: headSet.file,
       });
@@ -266,6 +276,35 @@ function planModelSwaps(base: Repo, head: Repo, changes: EnvironmentChange[]): P
     });
   }
   return [...planned.values()];
+}
+
+/**
+ * The end of the golden-set-changed notice: which evaluations run the new cases on both sides, and
+ * which keep each side's own because the base version reads a variable the new cases do not give.
+ */
+function describeGoldenSetSides(
+  prompt: string,
+  moved: PlannedEvaluation[],
+  kept: { plan: PlannedEvaluation; version: string; missing: string[] }[],
+): string {
+  if (kept.length === 0) {
+    return moved.length > 0 ? "; both sides run its new cases, so Δ measures the prompt alone" : "";
+  }
+  const heads = (plans: PlannedEvaluation[]) =>
+    plans.map((p) => `${prompt}@${p.head.version}`).join(", ");
+  const reads = [
+    ...new Map(
+      kept.map((k) => [
+        k.version,
+        `${prompt}@${k.version} reads ${k.missing.map((n) => `{{${n}}}`).join(", ")}`,
+      ]),
+    ).values(),
+  ];
+  const own =
+    moved.length > 0
+      ? `each side of ${heads(kept.map((k) => k.plan))} runs its own cases (both sides of ${heads(moved)} run the new ones)`
+      : "each side runs its own cases";
+  return `; the base version ${reads.join(", and ")}, which the new cases no longer give, so ${own}`;
 }
 
 /**

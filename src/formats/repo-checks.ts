@@ -57,6 +57,9 @@ export function checkVarsBeforeRun(repo: Repo, prompts: Iterable<string>): Promp
  *   v3 renames a variable the cases rightly stop giving v1's name, yet v1 still renders with a hole
  *   when it is evaluated (as a diff's baseline, say), which the user should know.
  *
+ * Each is an E_SCHEMA finding, like any other golden set that does not fit its prompt: a run it
+ * stops exits 1, as a malformed file does, not 2 as bad usage would.
+ *
  * Variables read only inside a block (`{{#if context}}…{{/if}}`) and not declared required by
  * the schema may be left out on purpose and are never reported missing. A misspelt var that is one slip from a missing variable is reported
  * once, as the misspelling ("did you mean").
@@ -88,13 +91,6 @@ export function checkCaseVars(
   /** name → indexes of the cases that lack it, for the latest version and the earlier ones. */
   const missingLatest = new Map<string, number[]>();
   const missingEarlier = new Map<string, number[]>();
-  // What a version reads outside blocks, and what its schema declares without a `?`.
-  const needs = (inputs: TemplateInputs | undefined) =>
-    inputs
-      ? [...new Set([...inputs.required, ...inputs.declared])].filter(
-          (n) => !inputs.optional.has(n),
-        )
-      : [];
   const latestNeeds = needs(analysed.at(-1)?.inputs);
   const earlierNeeds = new Map<string, string[]>(); // name → versions
   for (const { version, inputs } of analysed.slice(0, -1)) {
@@ -117,7 +113,7 @@ export function checkCaseVars(
         if (guess) suggested.add(guess);
         errors.push(
           new PromptgateError(
-            "E_NOT_FOUND",
+            "E_SCHEMA",
             `case "${c.id}": var "${name}" is read by no version of ${prompt}${guess ? `; did you mean "${guess}"?` : ""}`,
             {
               location: key(["cases", i, "vars"], name),
@@ -150,7 +146,7 @@ export function checkCaseVars(
   for (const [name, cases] of missingLatest) {
     errors.push(
       new PromptgateError(
-        "E_NOT_FOUND",
+        "E_SCHEMA",
         analysed.at(-1)?.inputs?.required.has(name)
           ? `${describe(cases)} no "${name}", which ${prompt}@${latest.version} reads: it would render empty`
           : `${describe(cases)} no "${name}", which the input.schema of ${prompt}@${latest.version} requires`,
@@ -165,7 +161,7 @@ export function checkCaseVars(
     const vs = (earlierNeeds.get(name) ?? []).map((v) => `${prompt}@${v}`).join(", ");
     warnings.push(
       new PromptgateError(
-        "E_NOT_FOUND",
+        "E_SCHEMA",
         `${describe(cases)} no "${name}", which ${vs} read${vs.includes(",") ? "" : "s"}: evaluated (as a diff's baseline, say), it renders empty`,
         {
           location: where(cases),
@@ -178,6 +174,29 @@ export function checkCaseVars(
   const byPlace = (a: PromptgateError, b: PromptgateError) =>
     line(a) - line(b) || (a.location?.column ?? 0) - (b.location?.column ?? 0);
   return { errors: errors.sort(byPlace), warnings: warnings.sort(byPlace) };
+}
+
+/**
+ * The variables every case must give a version: what it reads outside blocks, and what its schema
+ * declares without a `?`, less what the front matter defaults. None when its template cannot be read.
+ */
+function needs(inputs: TemplateInputs | undefined): string[] {
+  return inputs
+    ? [...new Set([...inputs.required, ...inputs.declared])].filter((n) => !inputs.optional.has(n))
+    : [];
+}
+
+/**
+ * The variables `version` needs (as checkCaseVars counts them) that at least one of `cases` does
+ * not give: run on those cases, it renders them empty.
+ */
+export function varsMissingFrom(
+  version: PromptVersion,
+  cases: readonly { vars: Record<string, unknown> }[],
+): string[] {
+  return needs(templateInputs(version)).filter((name) =>
+    cases.some((c) => !Object.keys(c.vars).includes(name)),
+  );
 }
 
 /**

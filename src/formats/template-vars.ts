@@ -61,15 +61,31 @@ function analyse(pv: PromptVersion): TemplateInputs | undefined {
   const helpers = new Set([...BUILTIN_HELPERS, ...parsed.helpers]);
 
   /**
-   * `depth`: context-changing blocks around the node (`../` climbs one of them; since Handlebars 4
-   * `{{#if}}` is not counted). `params`: block parameters in scope (`as |item|`). `inBlock`: inside
-   * the body of any block, where a variable is optional.
+   * `depths`: how many context-changing blocks may be around the node (`../` climbs one of them;
+   * since Handlebars 4 `{{#if}}` is not counted). Usually one number; a Mustache-style section
+   * (`{{#customer}}…{{/customer}}`) changes the context only when its value is an object or a list,
+   * so inside one both counts are possible. `params`: block parameters in scope (`as |item|`).
+   * `inBlock`: inside the body of any block, where a variable is optional.
    */
   interface Scope {
-    depth: number;
+    depths: ReadonlySet<number>;
     params: ReadonlySet<string>;
     inBlock: boolean;
   }
+  const deeper = (depths: ReadonlySet<number>) => new Set([...depths].map((d) => d + 1));
+
+  /** A statement with arguments (`{{json order}}`, `{{#each items}}`) calls a helper. */
+  const hasArgs = (n: Node): boolean =>
+    (Array.isArray(n.params) && n.params.length > 0) ||
+    (isNode(n.hash) && Array.isArray(n.hash.pairs) && n.hash.pairs.length > 0);
+  /** `{{if}}`, `{{role}}`…: a plain name that is a known helper, not a variable. */
+  const namesHelper = (path: unknown): boolean =>
+    isNode(path) &&
+    path.type === "PathExpression" &&
+    path.data !== true &&
+    Array.isArray(path.parts) &&
+    path.parts.length === 1 &&
+    helpers.has(String(path.parts[0]));
 
   const expression = (e: unknown, scope: Scope, isRequired: boolean): void => {
     if (!isNode(e)) return;
@@ -88,7 +104,7 @@ function analyse(pv: PromptVersion): TemplateInputs | undefined {
       const depth = typeof e.depth === "number" ? e.depth : 0;
       if (depth === 0 && parts[0] !== undefined && scope.params.has(parts[0])) return;
       // Only a path that climbs back to the top context reads the input.
-      if (depth !== scope.depth) return;
+      if (!scope.depths.has(depth)) return;
       name = parts[0];
     }
     if (name === undefined) {
@@ -119,36 +135,41 @@ function analyse(pv: PromptVersion): TemplateInputs | undefined {
     if (!isNode(s)) return;
     switch (s.type) {
       case "MustacheStatement": {
-        const path = s.path;
-        const hasArgs =
-          (Array.isArray(s.params) && s.params.length > 0) ||
-          (isNode(s.hash) && Array.isArray(s.hash.pairs) && s.hash.pairs.length > 0);
-        const head =
-          isNode(path) && path.type === "PathExpression" && Array.isArray(path.parts)
-            ? path.parts.map(String)
-            : [];
-        const helper =
-          hasArgs ||
-          (isNode(path) && path.data !== true && head.length === 1 && helpers.has(head[0] ?? ""));
-        if (helper) call(s, scope, true);
-        else expression(path, scope, true);
+        if (hasArgs(s) || namesHelper(s.path)) call(s, scope, true);
+        else expression(s.path, scope, true);
         return;
       }
       case "BlockStatement":
       case "DecoratorBlock": {
         const path = s.path;
+        const body = { ...scope, inBlock: true };
+        if (s.type === "BlockStatement" && !hasArgs(s) && !namesHelper(path)) {
+          // A Mustache-style section, {{#customer}}…{{/customer}} or {{^flag}}…{{/flag}}: the
+          // variable is its own condition (used, and may be missing on purpose). Its body renders
+          // in the same context when the value is a boolean, in the value's when it is an object
+          // or a list; both readings count, so nothing the body may read is called unused.
+          expression(path, scope, false);
+          program(s.program, {
+            ...body,
+            depths: new Set([...scope.depths, ...deeper(scope.depths)]),
+          });
+          program(s.inverse, body);
+          return;
+        }
         const name = isNode(path) && Array.isArray(path.parts) ? String(path.parts[0] ?? "") : "";
         // A block's condition or list may be missing on purpose ({{#if context}}).
         call(s, scope, false);
-        const body = { ...scope, inBlock: true };
-        program(s.program, CONTEXT_BLOCKS.has(name) ? { ...body, depth: scope.depth + 1 } : body);
+        program(
+          s.program,
+          CONTEXT_BLOCKS.has(name) ? { ...body, depths: deeper(scope.depths) } : body,
+        );
         program(s.inverse, body);
         return;
       }
       case "PartialStatement":
       case "PartialBlockStatement":
         // A partial renders with the current context: what it reads is not in this file.
-        if (scope.depth === 0) open = true;
+        if (scope.depths.has(0)) open = true;
         call(s, scope, false);
         program(s.program, { ...scope, inBlock: true });
         return;
@@ -157,7 +178,7 @@ function analyse(pv: PromptVersion): TemplateInputs | undefined {
     }
   };
 
-  program(parsed.program, { depth: 0, params: new Set(), inBlock: false });
+  program(parsed.program, { depths: new Set([0]), params: new Set(), inBlock: false });
   const fm = declaredInputs(pv.frontMatter);
   return { used, required, declared: fm.declared, optional: fm.optional, open: open || fm.open };
 }
