@@ -220,6 +220,13 @@ describe("text that is not a command", () => {
     ["GitHub's own", "/label bug"],
     ["slash alone", "/ rollback production"],
     ["path", "/usr/bin/env is missing"],
+    // Another tool's command whose first word is close to (or an alias of) one of our verbs: only
+    // our verbs exactly are read as glued to their first word.
+    ["another bot's revert", "/revert-pr"],
+    ["another bot's rollout", "/roll-out"],
+    ["a remote execution", "/remote-exec"],
+    ["a Kubernetes restart", "/rollout-restart deployment/web"],
+    ["a glued near-miss verb", "/promot-canary --traffic 5"],
   ])("%s", (_, body) => {
     expect(parseCommand(body)).toEqual({ kind: "none" });
   });
@@ -274,11 +281,70 @@ describe("bad input is invalid with a precise message", () => {
       "/rollback production to v3 --dry-run",
     ],
     [
-      "glued near-miss verb",
-      "/promot-canary --traffic 5",
-      /not a promptgate command/,
+      "verb glued to the environment, with flags",
+      "/promote-canary --traffic 5",
+      /`\/promote-canary` is not a promptgate command/,
       "/promote canary --traffic 5",
     ],
+    [
+      "verb glued to the subcommand",
+      "/promptgate_status production",
+      /not a promptgate command/,
+      "/promptgate status production",
+    ],
+    [
+      "near-miss verb glued to nothing",
+      "/roll-back production",
+      /not a promptgate command/,
+      "/rollback",
+    ],
+    [
+      "missing to keeps the reason",
+      '/rollback production v3 --reason "bad answers"',
+      /`v3` is a version: write `to v3`/,
+      '/rollback production to v3 --reason "bad answers"',
+    ],
+    [
+      "missing to keeps every flag, in the order typed",
+      "/rollback production support-answer v3 --reason “bad answers” --dry-run",
+      /`v3` is a version/,
+      '/rollback production support-answer to v3 --reason "bad answers" --dry-run',
+    ],
+    [
+      "missing to re-quotes a reason with double quotes in it",
+      "/rollback production v3 --dry-run --reason 'the \"fix\" broke it'",
+      /`v3` is a version/,
+      "/rollback production to v3 --dry-run --reason 'the \"fix\" broke it'",
+    ],
+    [
+      "missing to before a commit",
+      "/rollback production @abc1234",
+      /`@abc1234` is a commit: write `to @abc1234`/,
+      "/rollback production to @abc1234",
+    ],
+    [
+      "missing to before a commit, after a prompt",
+      "/rollback production support-answer @ABC1234 --dry-run",
+      /`@ABC1234` is a commit: write `to @ABC1234`/,
+      "/rollback production support-answer to @ABC1234 --dry-run",
+    ],
+    ["missing to before a short commit", "/rollback production @abc", /7 to 40 hex digits/],
+    [
+      "a version and a target",
+      "/rollback production v3 to v2",
+      /unexpected version `v3`: name one target, after `to`/,
+    ],
+    [
+      "a version and a target, after a prompt",
+      "/rollback production support-answer v3 to v2 --dry-run",
+      /unexpected version `v3`: name one target, after `to`/,
+    ],
+    [
+      "a commit and a target",
+      "/rollback production @abc1234 to previous",
+      /unexpected commit `@abc1234`: name one target, after `to`/,
+    ],
+    ["two versions", "/rollback production v3 v2", /unexpected version `v3`/],
     ["to without target", "/rollback production to", /`to` needs a target/],
     ["bad target", "/rollback production to v4!", /is not a version/],
     ["short sha", "/rollback production to @abc", /7 to 40 hex digits/],
@@ -346,6 +412,32 @@ describe("bad input is invalid with a precise message", () => {
     expect(parsed.message).toMatch(message);
     expect(parsed.suggestion).toBe(suggestion);
     expect(parsed.usage.length).toBeGreaterThan(0);
+  });
+
+  test("a suggested missing `to` is the command meant, reason and all", () => {
+    const typed: [string, string][] = [
+      [
+        '/rollback production v3 --reason "bad answers"',
+        '/rollback production to v3 --reason "bad answers"',
+      ],
+      [
+        "/rollback production support-answer @abc1234 --reason 'the \"fix\" broke it' --dry-run",
+        "/rollback production support-answer to @abc1234 --reason 'the \"fix\" broke it' --dry-run",
+      ],
+      [
+        '/rollback production v3 --reason ‘the "fix" broke it’',
+        "/rollback production to v3 --reason 'the \"fix\" broke it'",
+      ],
+      ['/rollback production v3 --reason="don\'t"', '/rollback production to v3 --reason="don\'t"'],
+    ];
+    for (const [body, meant] of typed) {
+      const parsed = parseCommand(body);
+      if (parsed.kind !== "invalid" || parsed.suggestion === undefined) {
+        throw new Error(`no suggestion for ${body}`);
+      }
+      expect(parseCommand(parsed.suggestion)).toEqual(parseCommand(meant));
+      expect(parseCommand(meant)).toMatchObject({ kind: "rollback", reason: expect.any(String) });
+    }
   });
 
   test("environment names are understood whatever their case: they can only be lowercase", () => {

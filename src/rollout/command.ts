@@ -151,12 +151,12 @@ function isVerb(word: string): word is Verb {
 }
 
 function nearMissVerb(verb: string, line: string): ParsedCommand {
-  // `/rollback-production`, `/promote_canary`: a verb glued to its first word.
+  // `/rollback-production`, `/promote_canary`: one of our verbs, exactly, glued to its first word.
+  // Never a fuzzy match or an alias: `/revert-pr`, `/roll-out`, `/remote-exec` and
+  // `/rollout-restart` are other tools' commands, and a reply to them is noise.
   const glued = /^([a-z]+)[-_:.]+(\S+)$/.exec(verb);
-  const gluedVerb = glued
-    ? (VERB_ALIASES[glued[1]!] ?? suggestClosest(glued[1]!, VERBS, { abbreviationsFrom: 4 }))
-    : undefined;
-  if (glued && gluedVerb && (glued[1] === gluedVerb || glued[1]!.length >= 4)) {
+  const gluedVerb = glued?.[1];
+  if (glued && gluedVerb !== undefined && isVerb(gluedVerb)) {
     const rest = line.slice(1 + verb.length);
     return {
       kind: "invalid",
@@ -366,37 +366,36 @@ function parseRollback(tokens: Token[]): ParsedCommand {
   const bad = checkName("rollback", "environment", env);
   if (bad) return bad;
 
-  // `/rollback production v3`: a version where a prompt or `to` belongs.
-  const missingTo = (i: number): InvalidCommand | undefined => {
-    const word = rest[i];
-    if (word === undefined || !(word.includes("@") || looksLikeVersion(word))) return undefined;
-    const fixed = [env, ...rest.slice(0, i), "to", ...rest.slice(i)].join(" ");
-    return invalid(
-      "rollback",
-      `\`${word}\` is a version: write \`to ${word}\``,
-      `/rollback ${fixed}${args.flags.has("dry-run") ? " --dry-run" : ""}`,
-    );
-  };
   let prompt: string | undefined;
-  if (rest[0] !== undefined && rest[0] !== "to") {
-    const versionFirst = missingTo(0);
-    if (versionFirst) return versionFirst;
+  if (rest[0] !== undefined && rest[0] !== "to" && !looksLikeTarget(rest[0])) {
     const word = rest.shift()!;
     const badPrompt = checkName("rollback", "prompt", word);
     if (badPrompt) return badPrompt;
     prompt = word;
   }
 
-  if (prompt !== undefined && rest[0] !== "to") {
-    const versionAfterPrompt = missingTo(0);
-    if (versionAfterPrompt) {
+  // `/rollback production v3`: a version (or `@<sha>`) where a prompt or `to` belongs.
+  const misplaced = rest[0];
+  if (misplaced !== undefined && misplaced !== "to" && looksLikeTarget(misplaced)) {
+    const parsed = parseTarget(misplaced);
+    if ("error" in parsed) return invalid("rollback", parsed.error);
+    const what = parsed.kind === "sha" ? "commit" : "version";
+    // `v3 to v2`, `v3 v2`: adding `to` would not make a command, and which target was meant is
+    // a guess.
+    if (rest.length > 1) {
       return invalid(
         "rollback",
-        versionAfterPrompt.message,
-        versionAfterPrompt.suggestion?.replace(`/rollback ${env} `, `/rollback ${env} ${prompt} `),
+        `unexpected ${what} \`${misplaced}\`: name one target, after \`to\``,
       );
     }
+    const fixed = [env, ...(prompt !== undefined ? [prompt] : []), "to", misplaced];
+    return invalid(
+      "rollback",
+      `\`${misplaced}\` is a ${what}: write \`to ${misplaced}\``,
+      `/rollback ${[...fixed, ...typedFlags(args)].join(" ")}`,
+    );
   }
+
   let target: RollbackTarget = { kind: "previous" };
   if (rest[0] === "to") {
     rest.shift();
@@ -428,6 +427,35 @@ function parseRollback(tokens: Token[]): ParsedCommand {
     dryRun: args.flags.has("dry-run"),
     ...reasonOf(args),
   };
+}
+
+/** `v3`, `support-answer@v4`, `@abc1234`: a rollback target, never a prompt name. */
+function looksLikeTarget(word: string): boolean {
+  return word.includes("@") || looksLikeVersion(word);
+}
+
+/** The flags as typed, in the order typed, so that a suggested command keeps every one. */
+function typedFlags(args: Args): string[] {
+  return [...args.flags].map(([flag, value]) =>
+    value === true ? `--${flag}` : `--${flag} ${flag === "reason" ? quoteValue(value) : value}`,
+  );
+}
+
+/**
+ * A value in quotes that {@link tokenize} reads back as the same value: a quote closes at a
+ * matching quote followed by whitespace, so the quote chosen must not occur before whitespace
+ * inside the value. A value the parser read always fits in one of the two kinds of quotes.
+ */
+function quoteValue(value: string): string {
+  const fits = (closers: string): boolean => {
+    for (let j = 0; j + 1 < value.length; j++) {
+      if (closers.includes(value[j]!) && /\s/.test(value[j + 1]!)) return false;
+    }
+    return true;
+  };
+  if (fits(OPEN_QUOTES['"']!)) return `"${value}"`;
+  if (fits(OPEN_QUOTES["'"]!)) return `'${value}'`;
+  return `"${value}"`;
 }
 
 /** `v3`, `v3.1`, `v3+gpt-4o`: a version, never a prompt name. */
