@@ -12,6 +12,7 @@ import {
   formatCommitMessage,
   type GateState,
   type HistoryEntry,
+  isSameServing,
   isSameState,
   listGatedVersions,
   listTeamsToCheck,
@@ -154,6 +155,10 @@ const NOOP_LOG: BotLog = { info() {}, warn() {}, error() {} };
  * of the first one is not.
  */
 export const UNSEEN_MARGIN_S = 5;
+/** How far past the handling time a commit's date may lie and still be believed (clock skew). */
+const FUTURE_DATE_TOLERANCE_S = 120;
+/** How deep the history is read before saying an environment never held a rollback target. */
+const NEVER_HELD_MAX_DEPTH = 200;
 
 /**
  * How long after its commit a command's first delivery may still be busy posting its reply
@@ -447,7 +452,12 @@ async function runAction(
   // command applies only to what its author saw, so a change to its environment that landed
   // after the command was posted, or just before (`UNSEEN_MARGIN_S`), stops it, however late the
   // command is handled.
-  const unseen = findChangeSince(history, event.postedAt, changedEnvironments(command));
+  const unseen = findChangeSince(
+    history,
+    event.postedAt,
+    changedEnvironments(command),
+    Date.parse(now),
+  );
   if (unseen) {
     return reply(
       { outcome: "conflict", actor, command, env: unseen.env, entry: unseen.entry },
@@ -457,11 +467,18 @@ async function runAction(
 
   for (let attempt = 0; ; attempt++) {
     let plan = planCommandFor(command, snapshot, history, actor, now);
-    // A target older than the history read so far: look further back before giving up.
+    // A target older than the history read so far: look further back before giving up. A value
+    // the environment may never have held (often a draft) is looked for less deep: each level
+    // reads the file at every older commit, and `/promote` is the way to put it live anyway.
     while (
       plan.kind === "refused" &&
       (plan.code === "no-previous" || plan.code === "unknown-sha" || plan.code === "never-held") &&
-      (await readDeeperHistory(octokit, snapshot, cache))
+      (await readDeeperHistory(
+        octokit,
+        snapshot,
+        cache,
+        plan.code === "never-held" ? NEVER_HELD_MAX_DEPTH : undefined,
+      ))
     ) {
       history = snapshot.history ?? history;
       plan = planCommandFor(command, snapshot, history, actor, now);
@@ -647,25 +664,31 @@ function changedEnvironments(command: ActionCommand): string[] {
 }
 
 /**
- * The newest commit that changed one of `envs` and that the command's author cannot have seen:
- * dated after `postedAt`, in its second, or less than `UNSEEN_MARGIN_S` before it.
+ * The newest commit that changed what one of `envs` serves (a freeze is no such change: a
+ * rollback ignores it and a promotion re-checks it) and that the command's author cannot have
+ * seen: dated after `postedAt`, in its second, or less than `UNSEEN_MARGIN_S` before it.
+ *
+ * A hand-pushed commit carries its committer's clock, so every entry read is looked at (one
+ * dated in the past must not hide a newer one under it), and a date later than
+ * `FUTURE_DATE_TOLERANCE_S` past the handling time is ignored: it would otherwise stop every
+ * command on that environment until the clock caught up.
  */
 function findChangeSince(
   history: readonly HistoryEntry[],
   postedAt: string | undefined,
   envs: readonly string[],
+  handledAt: number,
 ): { env: string; entry: HistoryEntry } | undefined {
   const posted = postedAt === undefined ? Number.NaN : Date.parse(postedAt);
   if (Number.isNaN(posted)) return undefined;
   const seenBefore = posted - UNSEEN_MARGIN_S * 1000;
-  for (let i = 0; i < history.length; i++) {
+  const latest = handledAt + FUTURE_DATE_TOLERANCE_S * 1000;
+  for (let i = 0; i + 1 < history.length; i++) {
     const entry = history[i]!;
     const at = Date.parse(entry.date);
-    // Newest first: from the first change old enough to have been seen (or undated), all were.
-    if (Number.isNaN(at) || at < seenBefore) break;
-    const parent = history[i + 1];
-    if (!parent) break;
-    const env = envs.find((e) => !isSameState(parent.environments, entry.environments, [e]));
+    if (Number.isNaN(at) || at < seenBefore || at > latest) continue;
+    const parent = history[i + 1]!;
+    const env = envs.find((e) => !isSameServing(parent.environments, entry.environments, [e]));
     if (env !== undefined) return { env, entry };
   }
   return undefined;

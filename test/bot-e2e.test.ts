@@ -570,7 +570,7 @@ describe("freeze", () => {
     expect(draft.outcome).toBe("refused");
     expect(draft.result).toMatchObject({ code: "never-held" });
     expect(draft.reply).toContain("production never served `support-answer@v6`");
-    expect(draft.reply).toContain("`/promote canary to production`, which checks its eval gate");
+    expect(draft.reply).toContain("`/promote canary to production support-answer` puts canary's");
     expect(draft.reply).toContain("production can roll back to `v3+gpt-4o-2024-08-06`");
     expect(reactionsOn(f, draft.commentId)).toEqual(["confused"]);
     expect(await gitLog(f.path)).toHaveLength(commits);

@@ -22,6 +22,8 @@ import { type GitHubStandIn, startGitHubStandIn } from "./stand-ins/github/index
 let gh: GitHubStandIn;
 let bot: BotServer;
 const fixtures: Fixture[] = [];
+/** Fixtures of the tests about commit dates, by name. */
+const dated = new Map<string, Fixture>();
 /** Each fixture's commit shipping v5, the value both commenters saw. */
 const shipped: string[] = [];
 
@@ -44,6 +46,16 @@ beforeAll(async () => {
       ),
     );
     fixtures.push(f);
+  }
+  for (const name of ["same-second-freeze", "future-dated", "past-dated-on-top"]) {
+    const f = await createFixture(gh, bot, name);
+    await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "environments.yaml": environmentsYaml({ production: "v5" }) },
+      { message: "Ship support-answer v5", author: "alice" },
+    );
+    dated.set(name, f);
   }
   // Commits are dated now and cannot be backdated: wait until v5 is old enough to have been seen.
   await sleep((UNSEEN_MARGIN_S + 1) * 1000);
@@ -99,3 +111,57 @@ it.each(CASES.map(([label, apart], i) => [label, apart, i] as const))(
     expect(gh.violations).toEqual([]);
   },
 );
+
+/** GitHub's comment date for `ms`: whole seconds. */
+const isoSecond = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+it("a freeze in the same second does not stop a rollback: it changes nothing production serves", async () => {
+  const f = dated.get("same-second-freeze")!;
+  const freeze = await f.send(f.post('/promptgate freeze production --reason "incident"', "maint"));
+  expect(freeze.outcome).toBe("applied");
+  const rollback = f.post("/rollback production", "writer");
+  const frozeAt = Date.parse((await git(f.path, "log", "-1", "--format=%cI", "main")).trim());
+  (rollback.comment as { created_at: string }).created_at = isoSecond(frozeAt);
+  const r = await f.send(rollback);
+  expect(r.outcome).toBe("applied");
+  expect((await gitLog(f.path))[0]!.subject).toBe(
+    "promptgate(production): rollback support-answer v5 → v4",
+  );
+});
+
+it("a hand-made commit dated in the future does not stop every command until its clock comes", async () => {
+  const f = dated.get("future-dated")!;
+  // Someone ships v6 by hand from a machine whose clock runs an hour ahead.
+  await gh.commitFiles(
+    f.owner,
+    f.name,
+    { "environments.yaml": environmentsYaml({ production: "v6" }) },
+    { message: "Ship support-answer v6", author: "alice", date: isoSecond(Date.now() + 3_600_000) },
+  );
+  const r = await f.send(f.post("/rollback production", "writer"));
+  expect(r.outcome).toBe("applied");
+  expect((await gitLog(f.path))[0]!.subject).toBe(
+    "promptgate(production): rollback support-answer v6 → v5",
+  );
+});
+
+it("a commit dated in the past on top does not hide a change the author could not see", async () => {
+  const f = dated.get("past-dated-on-top")!;
+  const first = f.post("/rollback production", "writer");
+  const second = f.post("/rollback production", "maint");
+  expect((await f.send(first)).outcome).toBe("applied");
+  const landed = Date.parse((await git(f.path, "log", "-1", "--format=%cI", "main")).trim());
+  // Someone pushes a staging change made an hour ago on a machine with a slow clock.
+  await gh.commitFiles(
+    f.owner,
+    f.name,
+    { "environments.yaml": environmentsYaml({ production: "v4", staging: "v7" }) },
+    { message: "staging v7", author: "alice", date: isoSecond(Date.now() - 3_600_000) },
+  );
+  (second.comment as { created_at: string }).created_at = isoSecond(landed);
+  const b = await f.send(second);
+  expect(b.outcome).toBe("conflict");
+  expect(await readFileAt(f.path, "environments.yaml")).toBe(
+    environmentsYaml({ production: "v4", staging: "v7" }),
+  );
+});

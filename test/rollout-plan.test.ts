@@ -356,7 +356,7 @@ describe("rollback to a named version or commit", () => {
         kind: "refused",
         code: "never-held",
         reason: `production never served \`support-answer@${target.replace(/^support-answer@/, "")}\` according to the history of environments.yaml: a rollback only returns production to a value it held before`,
-        hint: `to put a new value live, promote it with \`/promote canary to production\`, which checks its eval gate; production can roll back to \`v3+${MINI}\``,
+        hint: `to put a new value live, promote it: \`/promote canary to production support-answer\` puts canary's \`v3+${MINI}\` live, checking its eval gate; production can roll back to \`v3+${MINI}\``,
       });
     }
     // Neither a freeze nor --dry-run changes that.

@@ -204,7 +204,7 @@ describe("renderReply", () => {
       "**Not applied:** production never served `support-answer@v6` according to the history of environments.yaml: a rollback only returns production to a value it held before.",
     );
     expect(body).toContain(
-      "Hint: to put a new value live, promote it with `/promote canary to production`, which checks its eval gate; production can roll back to `v3+gpt-4o-2024-08-06`",
+      "Hint: to put a new value live, promote it: `/promote canary to production support-answer` puts canary's `v4+gpt-4o-2024-08-06` live, checking its eval gate; production can roll back to `v3+gpt-4o-2024-08-06`",
     );
     expect(parseReplyResult(body)).toMatchObject({ outcome: "refused", code: "never-held" });
   });

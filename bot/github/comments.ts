@@ -35,6 +35,8 @@ export async function findReplyAbout(
       { ...repo, issue_number: issueNumber, per_page: 100, page, ...(since ? { since } : {}) },
     );
     for (const c of data) {
+      // Only the bot's own replies: a person may quote one.
+      if (c.user?.type !== "Bot") continue;
       const result = c.body ? parseReplyResult(c.body) : undefined;
       if (result?.commit === commitSha) return true;
     }

@@ -24,6 +24,21 @@ export function statusOf(e: unknown): number | undefined {
   return isRequestError(e) ? e.status : undefined;
 }
 
+/**
+ * A 403 that means the token lacks a permission, not GitHub's (secondary) rate limit, which
+ * also answers 403: a rate limit is a failure to retry, never "you may not see this".
+ */
+export function isPermissionDenied(e: unknown): boolean {
+  if (!isRequestError(e) || e.status !== 403) return false;
+  const err = e as {
+    response?: { headers?: Record<string, string | undefined>; data?: { message?: unknown } };
+  };
+  const headers = err.response?.headers ?? {};
+  if (headers["retry-after"] !== undefined || headers["x-ratelimit-remaining"] === "0")
+    return false;
+  return !/rate limit/i.test(String(err.response?.data?.message ?? e.message ?? ""));
+}
+
 function isTimeout(e: unknown): boolean {
   for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
     const name = (cur as { name?: unknown }).name;

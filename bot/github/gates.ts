@@ -1,6 +1,6 @@
 import { type GateState, gateContext } from "../../src/rollout/index.js";
 import type { GitHubRequest } from "../octokit.js";
-import { statusOf } from "./errors.js";
+import { isPermissionDenied } from "./errors.js";
 import type { RepoRef } from "./repo-ref.js";
 
 /**
@@ -74,7 +74,7 @@ export async function findMergedPullHeads(
     return data.filter((pull) => pull.merged_at !== null).map((pull) => pull.head.sha);
   } catch (e) {
     // Without `pull_requests: read` there is no pull request to see: no gate (fail closed).
-    if (statusOf(e) === 403) return [];
+    if (isPermissionDenied(e)) return [];
     throw e;
   }
 }
@@ -104,7 +104,7 @@ export async function readGateState(
     }));
   } catch (e) {
     // An app installed without `checks: read` cannot see check runs: no gate it can see.
-    if (statusOf(e) === 403) return "missing";
+    if (isPermissionDenied(e)) return "missing";
     throw e;
   }
   const run = runs.check_runs.find((r) => r.name === context);

@@ -1,7 +1,7 @@
 import type { Role } from "../../src/formats/settings.js";
 import { roleFromPermission } from "../../src/rollout/index.js";
 import type { GitHubRequest } from "../octokit.js";
-import { statusOf } from "./errors.js";
+import { isPermissionDenied, statusOf } from "./errors.js";
 import type { RepoRef } from "./repo-ref.js";
 
 /**
@@ -60,7 +60,7 @@ export async function readTeamMemberships(
       } catch (e) {
         const status = statusOf(e);
         if (status === 404) return undefined;
-        if (status === 403 && !isRateLimited(e)) return { team, state: "unreadable" };
+        if (isPermissionDenied(e)) return { team, state: "unreadable" };
         throw e;
       }
     },
@@ -70,16 +70,4 @@ export async function readTeamMemberships(
     member: answers.filter((a) => a.state === "member").map((a) => a.team),
     unreadable: answers.filter((a) => a.state === "unreadable").map((a) => a.team),
   };
-}
-
-/** A 403 that is GitHub's (secondary) rate limit rather than a missing permission. */
-function isRateLimited(e: unknown): boolean {
-  const err = e as {
-    response?: { headers?: Record<string, string | undefined>; data?: { message?: unknown } };
-    message?: unknown;
-  };
-  const headers = err.response?.headers ?? {};
-  if (headers["retry-after"] !== undefined || headers["x-ratelimit-remaining"] === "0") return true;
-  const message = String(err.response?.data?.message ?? err.message ?? "");
-  return /rate limit/i.test(message);
 }

@@ -216,11 +216,12 @@ export async function readDeeperHistory(
   octokit: GitHubRequest,
   snapshot: Snapshot,
   cache: RepoCache,
+  maxDepth = MAX_HISTORY_DEPTH,
 ): Promise<boolean> {
   const depth = snapshot.historyDepth ?? HISTORY_DEPTH;
-  if (snapshot.historyComplete || depth >= MAX_HISTORY_DEPTH) return false;
+  if (snapshot.historyComplete || depth >= maxDepth) return false;
   snapshot.history = undefined;
-  await readHistory(octokit, snapshot, cache, Math.min(MAX_HISTORY_DEPTH, depth * 4));
+  await readHistory(octokit, snapshot, cache, Math.min(maxDepth, depth * 4));
   return true;
 }
 

@@ -271,16 +271,23 @@ function refuseNeverHeld(
               .map(pinValue),
           ),
         ];
+  // The promotion that would do it names the prompt (without one, /promote moves every prompt
+  // of the source) and says what the source would put live.
   const order = input.settings.rollout.order;
   const at = order.indexOf(env);
-  const from = at > 0 ? order[at - 1]! : "<env>";
+  const from = at > 0 ? order[at - 1] : undefined;
+  const source = from ? input.environments.environments[from]?.prompts[prompt] : undefined;
+  const promote =
+    from && source
+      ? `\`/promote ${from} to ${env} ${prompt}\` puts ${from}'s ${code(pinValue(source))} live`
+      : `\`/promote <env> to ${env} ${prompt}\` puts another environment's value live`;
   return {
     kind: "refused",
     code: "never-held",
     reason: `${env} never served ${code(label)} according to the history of ${input.settings.paths.environments}${
       otherModels.length > 0 ? ` (it served ${list(otherModels)})` : ""
     }: a rollback only returns ${env} to a value it held before`,
-    hint: `to put a new value live, promote it with \`/promote ${from} to ${env}\`, which checks its eval gate${
+    hint: `to put a new value live, promote it: ${promote}, checking its eval gate${
       recent.length > 0
         ? `; ${env} can roll back to ${list(recent)}`
         : `; ${env} held no other value that still exists`
@@ -826,6 +833,18 @@ export function isSameState(
   b: Environments,
   envNames: readonly string[],
 ): boolean {
+  return (
+    isSameServing(a, b, envNames) &&
+    envNames.every((env) => (a.freezes[env] === undefined) === (b.freezes[env] === undefined))
+  );
+}
+
+/** Whether the environments serve the same: pins and traffic, freezes aside. */
+export function isSameServing(
+  a: Environments,
+  b: Environments,
+  envNames: readonly string[],
+): boolean {
   return envNames.every((env) => {
     const x = a.environments[env];
     const y = b.environments[env];
@@ -833,8 +852,6 @@ export function isSameState(
     if ((x.traffic ?? null) !== (y.traffic ?? null)) return false;
     const prompts = new Set([...Object.keys(x.prompts), ...Object.keys(y.prompts)]);
     for (const p of prompts) if (!samePin(x.prompts[p], y.prompts[p])) return false;
-    const fa = a.freezes[env];
-    const fb = b.freezes[env];
-    return (fa === undefined) === (fb === undefined);
+    return true;
   });
 }

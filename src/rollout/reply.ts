@@ -72,7 +72,15 @@ export function renderReply(result: ReplyResult): string {
 export function parseReplyResult(body: string): Record<string, unknown> | undefined {
   for (const line of body.split(/\r?\n/)) {
     if (line.startsWith(RESULT_MARK) && line.endsWith(" -->")) {
-      return JSON.parse(line.slice(RESULT_MARK.length, -" -->".length)) as Record<string, unknown>;
+      // Anyone can paste a line like this into a comment: a broken one is no result.
+      try {
+        return JSON.parse(line.slice(RESULT_MARK.length, -" -->".length)) as Record<
+          string,
+          unknown
+        >;
+      } catch {
+        return undefined;
+      }
     }
   }
   return undefined;
@@ -234,7 +242,7 @@ export function describeConflict(env: string, entry: HistoryEntry): string {
   const by = entry.trailers[TRAILERS.actor] ?? entry.author;
   const url = entry.trailers[TRAILERS.commentUrl];
   const where = url ? /\/(?:issues|pull)\/(\d+)/.exec(url)?.[1] : undefined;
-  return `${env} changed while your command ran (now ${now}, by @${by}${where ? ` in #${where}` : ""}, commit ${shortSha(entry.sha)})`;
+  return `${env} changed while your command ran (now ${now}, by ${quoteActor(by)}${where ? ` in #${where}` : ""}, commit ${shortSha(entry.sha)})`;
 }
 
 function modelText(pin: Pin | null): string {

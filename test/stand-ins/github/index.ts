@@ -289,14 +289,16 @@ export class GitHubStandIn {
     owner: string,
     name: string,
     files: Record<string, string | null>,
-    options: { branch?: string; message?: string; author?: string } = {},
+    options: { branch?: string; message?: string; author?: string; date?: string } = {},
   ): Promise<string> {
     const repo = this.state.requireRepo(owner, name);
     const branch = options.branch ?? repo.defaultBranch;
     const ref = `refs/heads/${branch}`;
-    const identity: GitIdentity = this.state.identityOf(
-      this.state.ensureUser(options.author ?? owner),
-    );
+    // `date`: the pusher's own clock, which a hand-made commit carries (GitHub does not re-date it).
+    const identity: GitIdentity = {
+      ...this.state.identityOf(this.state.ensureUser(options.author ?? owner)),
+      ...(options.date ? { date: options.date } : {}),
+    };
     for (;;) {
       const head =
         (await repo.git.refSha(ref)) ?? (await repo.git.resolveCommit(repo.defaultBranch));
