@@ -28,7 +28,13 @@ import {
 } from "../src/report/index.js";
 import { gateContext } from "../src/rollout/plan.js";
 import { ActionFailure, renderFailure } from "./failure.js";
-import type { CommentStore, GateReader, StatusWriter, StoredComment } from "./github.js";
+import {
+  type CommentStore,
+  type GateReader,
+  type StatusWriter,
+  type StoredComment,
+  statusOfError,
+} from "./github.js";
 import type { ActionInputs, FailOn, RunnerContext } from "./inputs.js";
 
 /** What the action does to the world, passed in so the flow reads apart from its transports. */
@@ -240,8 +246,7 @@ async function tolerate<T>(
   try {
     return await write();
   } catch (e) {
-    const status = (e as { status?: unknown } | null)?.status;
-    if (status !== 403) throw e;
+    if (statusOfError(e) !== 403) throw e;
     deps.warn(
       `could not ${what}: GitHub refused (403). Give the job \`permissions: pull-requests: write, statuses: write\`; pull requests from forks get a read-only token.`,
     );
@@ -325,7 +330,6 @@ function describeStatus(c: PromptComparison): string {
   return failed.length > 0 ? `blocked by ${failed.join(", ")}; ${rates}` : `passed; ${rates}`;
 }
 
-/** Whether a newly pinned version passed its gate, when this run evaluated it (null otherwise). */
 /**
  * A pin of a version this run did not evaluate (one already on the base branch) shows the gate
  * the bot will check before promoting it: its status on the commit that added it. Fail closed:
