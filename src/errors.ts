@@ -50,6 +50,17 @@ function formatMessage(message: string, loc: SourceLocation | undefined): string
 }
 
 /** Several located errors found in one pass (validate reports them all, not just the first). */
+/** Errors in the order a reader fixes them: by file, then line, then column. */
+export function compareByPlace(a: PromptgateError, b: PromptgateError): number {
+  const x = a.location;
+  const y = b.location;
+  return (
+    (x?.file ?? "").localeCompare(y?.file ?? "") ||
+    (x?.line ?? 0) - (y?.line ?? 0) ||
+    (x?.column ?? 0) - (y?.column ?? 0)
+  );
+}
+
 export class PromptgateErrors extends Error {
   readonly errors: PromptgateError[];
   constructor(errors: PromptgateError[]) {

@@ -1,7 +1,12 @@
 import pLimit from "p-limit";
 import { reportsUsage } from "../cost/cost-unknown.js";
 import { priceUsage } from "../cost/prices.js";
-import { PromptgateError, PromptgateErrors, type SourceLocation } from "../errors.js";
+import {
+  compareByPlace,
+  PromptgateError,
+  PromptgateErrors,
+  type SourceLocation,
+} from "../errors.js";
 import type { GoldenCase } from "../formats/golden-set.js";
 import type { ModelConfig, PromptVersion } from "../formats/prompt-file.js";
 import { type ChatMessage, renderPrompt } from "../formats/prompt-file.js";
@@ -368,11 +373,7 @@ export async function checkGoldenSet(
       "add `judge: { model: <model id> }` to promptgate.yaml",
     );
   }
-  // In the order of the file, as a reader fixes them.
-  const line = (e: PromptgateError) => e.location?.line ?? 0;
-  return errors.sort(
-    (a, b) => line(a) - line(b) || (a.location?.column ?? 0) - (b.location?.column ?? 0),
-  );
+  return errors.sort(compareByPlace);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { PromptgateError, type SourceLocation } from "../errors.js";
+import { compareByPlace, PromptgateError, type SourceLocation } from "../errors.js";
 import { suggestClosest } from "../suggest.js";
 import { environmentsSchema } from "./environments.js";
 import { locator, parseYaml } from "./located-yaml.js";
@@ -170,10 +170,7 @@ export function checkCaseVars(
       ),
     );
   }
-  const line = (e: PromptgateError) => e.location?.line ?? 0;
-  const byPlace = (a: PromptgateError, b: PromptgateError) =>
-    line(a) - line(b) || (a.location?.column ?? 0) - (b.location?.column ?? 0);
-  return { errors: errors.sort(byPlace), warnings: warnings.sort(byPlace) };
+  return { errors: errors.sort(compareByPlace), warnings: warnings.sort(compareByPlace) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { checkGoldenSet, gradingModels } from "../../engine/run-eval.js";
-import { describeError, PromptgateError, PromptgateErrors } from "../../errors.js";
+import { compareByPlace, describeError, PromptgateError, PromptgateErrors } from "../../errors.js";
 import { loadRepo, type Repo } from "../../formats/repo.js";
 import { checkRepo } from "../../formats/repo-checks.js";
 import { worktreeSource } from "../../io/file-sources.js";
@@ -37,7 +37,7 @@ export const validateCommand: Command = {
       const findings = await checkRepo(repo);
       warnings = findings.warnings;
       // In the order of the files, as a reader fixes them.
-      const errors = [...(await checkGoldenSets(repo)), ...findings.errors].sort(byPlace);
+      const errors = [...(await checkGoldenSets(repo)), ...findings.errors].sort(compareByPlace);
       if (errors.length > 0) throw new PromptgateErrors(errors);
     } catch (e) {
       // Every problem found in the user's files exits 1, whatever its code (a pin to a missing
@@ -66,16 +66,6 @@ async function checkGoldenSets(repo: Repo): Promise<PromptgateError[]> {
   const errors: PromptgateError[] = [];
   for (const set of repo.goldenSets.values()) errors.push(...(await checkGoldenSet(set, models)));
   return errors;
-}
-
-function byPlace(a: PromptgateError, b: PromptgateError): number {
-  const x = a.location;
-  const y = b.location;
-  return (
-    (x?.file ?? "").localeCompare(y?.file ?? "") ||
-    (x?.line ?? 0) - (y?.line ?? 0) ||
-    (x?.column ?? 0) - (y?.column ?? 0)
-  );
 }
 
 /** Like errors (located, with a hint), after them, on stderr; they do not change the exit code. */
