@@ -144,7 +144,7 @@ async function evaluate(
   const started = performance.now();
   const result = engine ? await runDiff(diffInput, { ...engine, onProgress: () => {} }) : undefined;
   const environmentChanges = await readPinGates(
-    markPinGates(changes, result?.comparisons ?? []),
+    markPinGates(changes, result),
     deps,
     headSha,
     head.settings.paths.prompts,

@@ -6,11 +6,13 @@ import {
 } from "../src/compare/change-describe.js";
 import type { ChangeSet, FileChange, PlannedEvaluation } from "../src/compare/change-types.js";
 import { detectChanges, listRelevantPaths } from "../src/compare/changes.js";
-import { planTargets } from "../src/compare/run-diff.js";
+import { markPinGates, planTargets } from "../src/compare/run-diff.js";
+import type { PromptComparison } from "../src/compare/types.js";
 import { PromptgateErrors } from "../src/errors.js";
 import { loadRepo } from "../src/formats/repo.js";
 import { gitRevisionSource, worktreeSource } from "../src/io/file-sources.js";
 import { listChangedFiles, parseNameStatus } from "../src/io/git-changes.js";
+import type { PromptChange } from "../src/report/model.js";
 import { createGitRepo, type GitRepo } from "./helpers/git-repo.js";
 
 const promptFile = (body: string) =>
@@ -777,5 +779,44 @@ describe("parseNameStatus and describeChangeSet", () => {
       "evaluate support-answer v2 (pinned in production, model gpt-4o-2024-08-06) → v4: new version",
       "note: promptgate.yaml changed; a settings change alone evaluates nothing",
     ]);
+  });
+});
+
+describe("markPinGates", () => {
+  const pinChange = {
+    kind: "pin" as const,
+    env: "production",
+    prompt: "support-answer",
+    before: { version: "v2" },
+    after: { version: "v3" },
+    needsGate: true,
+  };
+  const comparison = (blocked: boolean) =>
+    ({
+      prompt: "support-answer",
+      head: { version: "v3" },
+      blocked,
+      verdict: blocked ? "worse" : "noise",
+    }) as unknown as PromptComparison;
+  const changeOf = (kind: PromptChange["kind"]): PromptChange => ({
+    prompt: "support-answer",
+    kind,
+    headVersion: "v3",
+  });
+  const changes: ChangeSet = {
+    evaluations: [],
+    environmentChanges: [pinChange],
+    notices: [],
+    errors: [],
+  };
+
+  it("marks a newly pinned version with the gate this run gave it", () => {
+    const result = { comparisons: [comparison(true)], changes: [changeOf("new-version")] };
+    expect(markPinGates(changes, result)).toEqual([{ ...pinChange, gatePassed: false }]);
+  });
+
+  it("never takes a model swap of that version for the version's own gate", () => {
+    const result = { comparisons: [comparison(true)], changes: [changeOf("model-swap")] };
+    expect(markPinGates(changes, result)).toEqual([{ ...pinChange, gatePassed: null }]);
   });
 });

@@ -39,6 +39,7 @@ export interface DiffInput {
 
 export interface DiffResult {
   comparisons: PromptComparison[];
+  /** One per comparison, in the same order: what was evaluated and why. */
   changes: PromptChange[];
   /** What the run used, for the report's footer. */
   repeats: number | "auto";
@@ -247,13 +248,17 @@ export function passedGate(c: PromptComparison): boolean {
  */
 export function markPinGates(
   changes: ChangeSet,
-  comparisons: readonly PromptComparison[],
+  result: Pick<DiffResult, "comparisons" | "changes"> | undefined,
 ): ReportEnvironmentChange[] {
+  // A model swap judges the version on another model: never the version's own gate.
+  const gates = (result?.comparisons ?? []).filter(
+    (_, i) => result?.changes[i]?.kind !== "model-swap",
+  );
   return changes.environmentChanges.map((c) => {
     if (c.kind !== "pin") return c;
     if (!c.needsGate || !c.after) return { ...c, gatePassed: null };
     const version = c.after.version;
-    const evaluated = comparisons.find((x) => x.prompt === c.prompt && x.head.version === version);
+    const evaluated = gates.find((x) => x.prompt === c.prompt && x.head.version === version);
     return { ...c, gatePassed: evaluated ? passedGate(evaluated) : null };
   });
 }

@@ -117,7 +117,7 @@ export const diffCommand: Command = {
       },
       comparisons: result.comparisons,
       changes: result.changes,
-      environmentChanges: markPinGates(changes, result.comparisons),
+      environmentChanges: markPinGates(changes, result),
       notices: changes.notices,
       settings: describeSettings(base.settings, head.settings, result),
       wallMs,
