@@ -165,14 +165,14 @@ const NEVER_HELD_MAX_DEPTH = 200;
  * (deployment, dispatch and the reply itself, each with timeouts and retries). A redelivery within
  * it that finds the 👀 of another delivery leaves the reply to that one.
  */
-export const REPLY_GRACE_S = 120;
+const REPLY_GRACE_S = 120;
 
 /**
  * The write of the environments file failed without a clear answer (5xx, timeout, network) and the
  * re-read that would tell whether it landed failed too: the change may be applied. Never "safe to
  * retry", since a retry could apply it twice (a rollback would go one step further back).
  */
-export class WriteOutcomeUnknownError extends Error {
+class WriteOutcomeUnknownError extends Error {
   readonly code = "E_OUTCOME_UNKNOWN";
   readonly hint =
     "check `/promptgate status` or the file's history on the default branch before running the command again";

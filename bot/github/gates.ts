@@ -60,7 +60,7 @@ export async function findLastChange(
  * squash or merge made it, or the one whose branch it was on. A pull request still open never
  * counts: its head may hold content that is not on the default branch.
  */
-export async function findMergedPullHeads(
+async function findMergedPullHeads(
   octokit: GitHubRequest,
   repo: RepoRef,
   sha: string,

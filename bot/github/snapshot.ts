@@ -39,7 +39,7 @@ export interface Snapshot {
 /** What a command reads first: enough for nearly every rollback, in one request. */
 export const HISTORY_DEPTH = 50;
 /** How far `readDeeperHistory` goes when a target is older than that. */
-export const MAX_HISTORY_DEPTH = 800;
+const MAX_HISTORY_DEPTH = 800;
 const COMMITS_PER_PAGE = 100;
 
 /** The head of a branch: one small request, and the key every cached read hangs on. */

@@ -7,7 +7,7 @@ import { CANARY, type ParsedCommand } from "./command.js";
  */
 
 /** The largest canary share the `promote` rule may set; above it, `promote-production` applies. */
-export const MAX_CANARY_SHARE_BY_PROMOTE = 50;
+const MAX_CANARY_SHARE_BY_PROMOTE = 50;
 
 /**
  * The share of production requests a command gives canary, whichever form sets it:
@@ -23,7 +23,7 @@ export function canaryShareSetBy(command: ParsedCommand): number | undefined {
 }
 
 /** Whether a command puts more than {@link MAX_CANARY_SHARE_BY_PROMOTE} % of production on canary. */
-export function isCanaryMajority(command: ParsedCommand): boolean {
+function isCanaryMajority(command: ParsedCommand): boolean {
   const share = canaryShareSetBy(command);
   return share !== undefined && share > MAX_CANARY_SHARE_BY_PROMOTE;
 }
@@ -139,8 +139,7 @@ export function listTeamsToCheck(
 const teamSlug = (t: string) => t.replace(/^@/, "").split("/").pop()!.toLowerCase();
 
 /** Why a team rule could not be checked, and what fixes it. */
-export const TEAM_UNREADABLE =
-  "the token cannot read team membership (needs `members: read`; see README)";
+const TEAM_UNREADABLE = "the token cannot read team membership (needs `members: read`; see README)";
 
 const RULE_WORDS: Record<RuleName, string> = {
   rollback: "rollback",
