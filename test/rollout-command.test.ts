@@ -1,5 +1,11 @@
 import { describe, expect, test } from "vitest";
-import { formatCommand, type ParsedCommand, parseCommand, USAGE } from "../src/rollout/command.js";
+import {
+  type ActionCommand,
+  formatCommand,
+  type ParsedCommand,
+  parseCommand,
+  USAGE,
+} from "../src/rollout/command.js";
 
 const base = { dryRun: false };
 const promote = { dryRun: false, forceOrder: false, force: false };
@@ -200,6 +206,12 @@ describe("every form of the grammar", () => {
       if (parsed.kind === "none" || parsed.kind === "invalid") continue;
       expect(parseCommand(formatCommand(parsed))).toEqual(parsed);
     }
+  });
+
+  test("a reason holding a double quote prints back as itself", () => {
+    const parsed = parseCommand(`/rollback production --reason 'the "fix" broke refunds'`);
+    expect(parsed).toMatchObject({ kind: "rollback", reason: 'the "fix" broke refunds' });
+    expect(parseCommand(formatCommand(parsed as ActionCommand))).toEqual(parsed);
   });
 });
 

@@ -624,7 +624,8 @@ export function formatCommand(
   cmd: ActionCommand | { kind: "help" } | { kind: "status"; env?: string },
 ): string {
   const flags = (c: { dryRun?: boolean; reason?: string }): string =>
-    (c.dryRun ? " --dry-run" : "") + (c.reason !== undefined ? ` --reason "${c.reason}"` : "");
+    (c.dryRun ? " --dry-run" : "") +
+    (c.reason !== undefined ? ` --reason ${quoteValue(c.reason)}` : "");
   switch (cmd.kind) {
     case "rollback": {
       const target =
