@@ -20,6 +20,8 @@ export declare class PromptgateError extends Error {
 }
 export declare function formatLocation(loc: SourceLocation): string;
 /** Several located errors found in one pass (validate reports them all, not just the first). */
+/** Errors in the order a reader fixes them: by file, then line, then column. */
+export declare function compareByPlace(a: PromptgateError, b: PromptgateError): number;
 export declare class PromptgateErrors extends Error {
     readonly errors: PromptgateError[];
     constructor(errors: PromptgateError[]);
