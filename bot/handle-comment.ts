@@ -486,6 +486,7 @@ async function runAction(
       plan = planCommandFor(command, snapshot, history, actor, now);
     }
     if (plan.kind === "change" && plan.action === "promote") {
+      const gatedVersions = listGatedVersions(plan).map((v) => `${v.prompt}@${v.version}`);
       const wanted = listGatedVersions(plan).filter((v) => !(`${v.prompt}@${v.version}` in gates));
       const trusted = settings.rollout.gateCreator;
       if (wanted.length > 0) {
@@ -501,7 +502,9 @@ async function runAction(
         ignoredGates.push(...read.ignored);
       }
       const gated = applyGateResults(plan, gates, command.kind === "promote" && command.force);
-      plan = noteIgnoredGates(gated, ignoredGates, trusted);
+      // Named only for the versions this plan puts live (a retry may plan other ones).
+      const ignored = ignoredGates.filter((i) => gatedVersions.includes(i.gate));
+      plan = noteIgnoredGates(gated, ignored, trusted);
     }
     if (plan.kind === "noop") return reply({ outcome: "noop", actor, command, plan }, "+1");
     if (plan.kind === "refused")
