@@ -14,6 +14,8 @@ import { formatPercent } from "../src/format.js";
 import { loadRepo } from "../src/formats/repo.js";
 import { git, gitRevisionSource } from "../src/io/file-sources.js";
 import { listChangedFiles } from "../src/io/git-changes.js";
+import { statusOf as statusOfError } from "../src/io/github/errors.js";
+import { findLastChangeInRange as findLastChange } from "../src/io/github/last-change.js";
 import { createModelStack } from "../src/io/model-stack.js";
 import { writeReports } from "../src/io/write-reports.js";
 import {
@@ -28,13 +30,7 @@ import {
 } from "../src/report/index.js";
 import { gateContext } from "../src/rollout/plan.js";
 import { ActionFailure, renderFailure } from "./failure.js";
-import {
-  type CommentStore,
-  type GateReader,
-  type StatusWriter,
-  type StoredComment,
-  statusOfError,
-} from "./github.js";
+import type { CommentStore, GateReader, StatusWriter, StoredComment } from "./github.js";
 import type { ActionInputs, FailOn, RunnerContext } from "./inputs.js";
 
 /** What the action does to the world, passed in so the flow reads apart from its transports. */
@@ -376,30 +372,6 @@ async function ensureCommit(root: string, ref: string, deps: ActionDeps): Promis
   deps.log(`fetching ${ref} from origin (use actions/checkout with fetch-depth: 0 to skip this)`);
   const shallow = (await git(root, ["rev-parse", "--is-shallow-repository"])).trim() === "true";
   await git(root, ["fetch", "--no-tags", ...(shallow ? ["--unshallow"] : []), "origin", ref]);
-}
-
-/**
- * The newest commit of the change that changed `file` (a path relative to `root`): the one whose
- * content was evaluated. Merge commits are left out: the checkout may be GitHub's synthetic merge
- * of the pull request, which no branch keeps.
- */
-export async function findLastChange(
-  root: string,
-  baseSha: string,
-  headSha: string,
-  file: string,
-): Promise<string | undefined> {
-  const out = await git(root, [
-    "--literal-pathspecs",
-    "log",
-    "-1",
-    "--no-merges",
-    "--format=%H",
-    `${baseSha}..${headSha}`,
-    "--",
-    file,
-  ]);
-  return out.trim() || undefined;
 }
 
 async function revParse(root: string, ref: string): Promise<string> {

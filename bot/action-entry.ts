@@ -5,9 +5,9 @@
  * lags behind Probot 14.
  */
 import { appendFile, readFile } from "node:fs/promises";
-import { RepoCache } from "./github/cache.js";
+import { RepoCache } from "../src/io/github/cache.js";
+import { createTokenOctokit } from "../src/io/github/probot-client.js";
 import { type BotLog, handleIssueComment, type IssueCommentPayload } from "./handle-comment.js";
-import { createTokenOctokit } from "./octokit.js";
 import { readClientOptions } from "./server-env.js";
 
 const EXIT = { ok: 0, failed: 1, config: 2 } as const;

@@ -1,5 +1,5 @@
 import type { Logger, Probot } from "probot";
-import { RepoCache } from "./github/cache.js";
+import { RepoCache } from "../src/io/github/cache.js";
 import {
   type BotLog,
   type HandleResult,

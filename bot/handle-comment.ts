@@ -1,5 +1,27 @@
 import { describeError, PromptgateError, PromptgateErrors } from "../src/errors.js";
 import type { Environments } from "../src/formats/environments.js";
+import type { RepoCache } from "../src/io/github/cache.js";
+import type { GitHubRequest } from "../src/io/github/client.js";
+import { findReplyAbout, postComment } from "../src/io/github/comments.js";
+import {
+  type DeploymentRecord,
+  recordDeployment,
+  sendEnvironmentsChanged,
+} from "../src/io/github/deployments.js";
+import { describeApiFailure, isRequestError } from "../src/io/github/errors.js";
+import { readGateStates } from "../src/io/github/gates.js";
+import { readRole, readTeamMemberships } from "../src/io/github/permissions.js";
+import { addReaction, type Reaction, removeReaction } from "../src/io/github/reactions.js";
+import type { RepoRef } from "../src/io/github/repo-ref.js";
+import {
+  readDeeperHistory,
+  readHistory,
+  readSnapshot,
+  recordOwnCommit,
+  type Snapshot,
+} from "../src/io/github/snapshot.js";
+import { writeFileIfUnchanged } from "../src/io/github/write.js";
+import { type IgnoredGate, noteIgnoredGates } from "../src/rollout/gate-trust.js";
 import {
   type ActionCommand,
   applyGateResults,
@@ -30,27 +52,6 @@ import {
   shortSha,
   TRAILERS,
 } from "../src/rollout/index.js";
-import type { RepoCache } from "./github/cache.js";
-import { findReplyAbout, postReply } from "./github/comments.js";
-import {
-  type DeploymentRecord,
-  recordDeployment,
-  sendEnvironmentsChanged,
-} from "./github/deployments.js";
-import { describeApiFailure, isRequestError } from "./github/errors.js";
-import { readGateStates } from "./github/gates.js";
-import { readRole, readTeamMemberships } from "./github/permissions.js";
-import { addReaction, type Reaction, removeReaction } from "./github/reactions.js";
-import type { RepoRef } from "./github/repo-ref.js";
-import {
-  readDeeperHistory,
-  readHistory,
-  readSnapshot,
-  recordOwnCommit,
-  type Snapshot,
-} from "./github/snapshot.js";
-import { writeFileIfUnchanged } from "./github/write.js";
-import type { GitHubRequest } from "./octokit.js";
 
 /**
  * The bot's one handler: an `issue_comment` event in, at most one commit and one reply out.
@@ -235,7 +236,7 @@ export async function handleIssueComment(
 
   let reply: HandleResult["reply"];
   try {
-    const posted = await postReply(octokit, event.repo, event.issueNumber, result.body);
+    const posted = await postComment(octokit, event.repo, event.issueNumber, result.body);
     reply = { ...posted, body: result.body };
   } catch (e) {
     log.error("could not post the reply", { error: describeApiFailure(e) });
@@ -444,6 +445,7 @@ async function runAction(
   const baseDelay = deps.retryDelayMs ?? 100;
   const now = isoSeconds((deps.now ?? (() => new Date()))());
   const gates: Record<string, GateState> = {};
+  const ignoredGates: IgnoredGate[] = [];
   let snapshot = first;
   let history = firstHistory;
   let touched: string[] | undefined;
@@ -484,14 +486,25 @@ async function runAction(
       plan = planCommandFor(command, snapshot, history, actor, now);
     }
     if (plan.kind === "change" && plan.action === "promote") {
+      const gatedVersions = listGatedVersions(plan).map((v) => `${v.prompt}@${v.version}`);
       const wanted = listGatedVersions(plan).filter((v) => !(`${v.prompt}@${v.version}` in gates));
+      const trusted = settings.rollout.gateCreator;
       if (wanted.length > 0) {
-        Object.assign(
-          gates,
-          await readGateStates(octokit, repo, snapshot.headSha, settings.paths.prompts, wanted),
+        const read = await readGateStates(
+          octokit,
+          repo,
+          snapshot.headSha,
+          settings.paths.prompts,
+          wanted,
+          trusted,
         );
+        Object.assign(gates, read.states);
+        ignoredGates.push(...read.ignored);
       }
-      plan = applyGateResults(plan, gates, command.kind === "promote" && command.force);
+      const gated = applyGateResults(plan, gates, command.kind === "promote" && command.force);
+      // Named only for the versions this plan puts live (a retry may plan other ones).
+      const ignored = ignoredGates.filter((i) => gatedVersions.includes(i.gate));
+      plan = noteIgnoredGates(gated, ignored, trusted);
     }
     if (plan.kind === "noop") return reply({ outcome: "noop", actor, command, plan }, "+1");
     if (plan.kind === "refused")

@@ -5,8 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import { run } from "probot";
+import { createOctokitClass } from "../src/io/github/probot-client.js";
 import app from "./app.js";
-import { createOctokitClass } from "./octokit.js";
 import { checkServerEnv, readClientOptions } from "./server-env.js";
 
 // Probot reads `.env` too, but only inside run(): read it first so the checks see it.

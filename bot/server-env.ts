@@ -1,4 +1,4 @@
-import type { ClientOptions } from "./octokit.js";
+import type { ClientOptions } from "../src/io/github/client.js";
 
 /** What is missing before the server may start, one line each, for the terminal. */
 export function checkServerEnv(env: NodeJS.ProcessEnv): string[] {

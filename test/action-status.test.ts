@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { findLastChange } from "../action/run.js";
+import { findLastChangeInRange } from "../src/io/github/last-change.js";
 import { createGitRepo, type GitRepo } from "./helpers/git-repo.js";
 
 // Where the action posts a version's gate: `/promote` reads it on the commit that last changed
@@ -10,7 +10,7 @@ afterEach(async () => {
   repo = undefined;
 });
 
-describe("findLastChange", () => {
+describe("findLastChangeInRange", () => {
   it("names the newest commit of the change that edited the file, never a merge", async () => {
     repo = await createGitRepo();
     const base = await repo.commit("base", { "prompts/a/v1.prompt": "one\n" });
@@ -25,8 +25,10 @@ describe("findLastChange", () => {
     await repo.git("merge", "--no-ff", "-m", "merge", "feature");
     const merge = (await repo.git("rev-parse", "HEAD")).trim();
 
-    expect(await findLastChange(repo.root, base, merge, "prompts/a/v2.prompt")).toBe(edited);
-    expect(await findLastChange(repo.root, base, added, "prompts/a/v2.prompt")).toBe(added);
-    expect(await findLastChange(repo.root, base, merge, "prompts/a/v9.prompt")).toBeUndefined();
+    expect(await findLastChangeInRange(repo.root, base, merge, "prompts/a/v2.prompt")).toBe(edited);
+    expect(await findLastChangeInRange(repo.root, base, added, "prompts/a/v2.prompt")).toBe(added);
+    expect(
+      await findLastChangeInRange(repo.root, base, merge, "prompts/a/v9.prompt"),
+    ).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@ import {
   gitLog,
   reactionsOf,
   readFileAt,
+  SETTINGS,
   startBot,
   typedAfterReading,
 } from "./bot-harness.js";
@@ -463,6 +464,110 @@ describe("promote", () => {
     const [head] = await gitLog(f.path);
     expect(head!.body).toContain("Eval gate overridden with --force: support-answer@v5 (failure)");
     expect(head!.trailers["Promptgate-Reason"]).toBe("hotfix for INC-7");
+  });
+
+  describe("a gate only the gate can write", () => {
+    /** A client as GitHub would see it: the token decides the status's creator. */
+    function clientOf(token: string) {
+      return new ProbotOctokit({
+        auth: { token },
+        baseUrl: gh.url,
+        throttle: { enabled: false },
+        retry: { enabled: false },
+      });
+    }
+    async function postGate(
+      f: Fixture,
+      token: string,
+      state: "success" | "failure",
+      version = "v5",
+    ): Promise<void> {
+      await clientOf(token).request("POST /repos/{owner}/{repo}/statuses/{sha}", {
+        owner: f.owner,
+        repo: f.name,
+        sha: f.versionCommits[version]!,
+        state,
+        context: GATE(version),
+      });
+    }
+
+    it("ignores and names a writer's success over the action's failure, until the action passes it", async () => {
+      const f = await setup();
+      const writerToken = gh.createToken("writer");
+      await postGate(f, gh.githubToken, "failure");
+      await postGate(f, writerToken, "success");
+      // The stand-in, like GitHub, records who posted each status from the token.
+      expect(
+        gh.statuses(f.owner, f.name, f.versionCommits.v5!).map((st) => [st.creator, st.state]),
+      ).toEqual([
+        ["github-actions[bot]", "failure"],
+        ["writer", "success"],
+      ]);
+      const commits = (await gitLog(f.path)).length;
+
+      const refused = await f.say("/promote canary to production", "maint");
+      expect(refused.outcome).toBe("refused");
+      expect(refused.result).toMatchObject({ code: "gate" });
+      expect(refused.reply).toContain("support-answer@v5 (failure)");
+      expect(refused.reply).toContain(
+        "a success by @writer was ignored: only github-actions[bot] can pass a gate",
+      );
+      expect(await gitLog(f.path)).toHaveLength(commits);
+
+      // A writer's success on a commit the action never judged is no gate either.
+      await postGate(f, writerToken, "success", "v6");
+      const staged = await f.say("/promote staging to canary", "maint");
+      expect(staged.outcome).toBe("refused");
+      expect(staged.reply).toContain("support-answer@v6 (missing)");
+      expect(staged.reply).toContain("a success by @writer was ignored");
+
+      // The action's newer run passes the gate.
+      await postGate(f, gh.githubToken, "success");
+      const applied = await f.say("/promote canary to production", "maint");
+      expect(applied.outcome).toBe("applied");
+      expect(await readFileAt(f.path, "environments.yaml")).toBe(
+        environmentsYaml({ production: "v5", productionModel: MINI }),
+      );
+    });
+
+    it("a failure of the trusted identity blocks a later writer's success; --force is the way past it, and says so", async () => {
+      const f = await setup();
+      await postGate(f, gh.githubToken, "success");
+      await postGate(f, gh.githubToken, "failure");
+      await postGate(f, gh.createToken("writer"), "success");
+      const refused = await f.say("/promote canary to production", "maint");
+      expect(refused.outcome).toBe("refused");
+      expect(refused.reply).toContain("support-answer@v5 (failure)");
+
+      const forced = await f.say(
+        '/promote canary to production --force --reason "INC-8 hotfix"',
+        "boss",
+      );
+      expect(forced.outcome).toBe("applied");
+      expect(forced.reply).toContain("Eval gate overridden");
+      expect(forced.reply).toContain("a success by @writer was ignored");
+      const [head] = await gitLog(f.path);
+      expect(head!.body).toContain(
+        "Eval gate overridden with --force: support-answer@v5 (failure)",
+      );
+    });
+
+    it("trusts the identity named by rollout.gate-creator on the default branch, and only it", async () => {
+      const settings = SETTINGS.replace(
+        "rollout:\n",
+        "rollout:\n  gate-creator: release-app[bot]\n",
+      );
+      const f = await setup({}, { settings });
+      await postGate(f, gh.githubToken, "success");
+      const refused = await f.say("/promote canary to production", "maint");
+      expect(refused.outcome).toBe("refused");
+      expect(refused.reply).toContain(
+        "a success by @github-actions[bot] was ignored: only release-app[bot] can pass a gate",
+      );
+
+      await postGate(f, gh.createToken("release-app[bot]"), "success");
+      expect((await f.say("/promote canary to production", "maint")).outcome).toBe("applied");
+    });
   });
 
   it("reads the gate from a check run when the app may read check runs, and fails closed when not", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isPermissionDenied } from "../bot/github/errors.js";
+import { isPermissionDenied } from "../src/io/github/errors.js";
 
 /** The shape Octokit's RequestError has: a status, the request, and GitHub's answer. */
 function answered(status: number, message: string, headers: Record<string, string> = {}) {

@@ -755,6 +755,36 @@ describe("pull requests, statuses, checks, deployments, dispatches", () => {
     ]);
   });
 
+  it("records each status's creator from the token that posted it, as the list shows it", async () => {
+    const sha = (await gh.resolve(owner, "repo", "main")) as string;
+    const context = "promptgate: creator@v1";
+    const post = (token: string, state: "success" | "failure") =>
+      tokenClient(gh, token).rest.repos.createCommitStatus({
+        owner,
+        repo: "repo",
+        sha,
+        state,
+        context,
+      });
+    // GITHUB_TOKEN writes as github-actions[bot]; a person's token as the person.
+    const posted = await post(gh.githubToken, "failure");
+    expect(posted.data.creator?.login).toBe("github-actions[bot]");
+    expect(posted.data.creator?.type).toBe("Bot");
+    await post(gh.createToken("mallory"), "success");
+    const listed = await octokit.rest.repos.listCommitStatusesForRef({
+      owner,
+      repo: "repo",
+      ref: sha,
+    });
+    expect(
+      listed.data.filter((st) => st.context === context).map((st) => [st.creator?.login, st.state]),
+    ).toEqual([
+      ["mallory", "success"],
+      ["github-actions[bot]", "failure"],
+    ]);
+    expect(gh.statuses(owner, "repo", sha).at(-1)?.creator).toBe("mallory");
+  });
+
   it("refuses a deployment whose statuses fail unless contexts are given, then records it", async () => {
     const sha = (await gh.resolve(owner, "repo", "main")) as string;
     expect(

@@ -25,6 +25,11 @@ function withDefaultRole(
   return { minRole: rule?.minRole ?? minRole, teams: rule?.teams ?? [] };
 }
 
+/** A GitHub login, a bot's with its `[bot]`: `github-actions[bot]`, `my-app[bot]`, `octocat`. */
+export const GITHUB_LOGIN_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
+/** Who posts the eval gates when the action runs with the workflow's GITHUB_TOKEN. */
+export const DEFAULT_GATE_CREATOR = "github-actions[bot]";
+
 const repeatsSchema = z.union([z.number().int().min(1).max(100), z.literal("auto")]);
 
 /** "50000/day", "1.5M/month", "1000/hour" or a plain number per day. */
@@ -97,6 +102,11 @@ export const settingsSchema = z
       .strictObject({
         order: z.array(z.string().min(1)).min(1).default(["staging", "canary", "production"]),
         production: z.string().min(1).default("production"),
+        // The only account whose `promptgate: <prompt>@<version>` status passes an eval gate.
+        "gate-creator": z
+          .string()
+          .regex(GITHUB_LOGIN_PATTERN, "must be a GitHub login, like github-actions[bot]")
+          .default(DEFAULT_GATE_CREATOR),
         rules: z
           .strictObject({
             rollback: ruleSchema.optional(),
@@ -106,7 +116,12 @@ export const settingsSchema = z
           })
           .default({}),
       })
-      .default({ order: ["staging", "canary", "production"], production: "production", rules: {} }),
+      .default({
+        order: ["staging", "canary", "production"],
+        production: "production",
+        "gate-creator": DEFAULT_GATE_CREATOR,
+        rules: {},
+      }),
   })
   .transform((s) => ({
     version: s.version,
@@ -136,6 +151,7 @@ export const settingsSchema = z
     rollout: {
       order: s.rollout.order,
       production: s.rollout.production,
+      gateCreator: s.rollout["gate-creator"],
       // Each field defaults on its own: naming an on-call team adds a way in, it does not take
       // the default role's away (to let only the team in, raise `min-role` to admin).
       rules: {

@@ -1,5 +1,5 @@
-import type { Environments } from "../../src/formats/environments.js";
-import type { GitHubRequest } from "../octokit.js";
+import type { Environments } from "../../formats/environments.js";
+import type { GitHubRequest } from "./client.js";
 import type { RepoRef } from "./repo-ref.js";
 
 export const DISPATCH_EVENT = "promptgate-environments-changed";

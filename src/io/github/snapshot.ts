@@ -1,15 +1,15 @@
 import pLimit from "p-limit";
-import { PromptgateError } from "../../src/errors.js";
-import { type Environments, parseEnvironments } from "../../src/formats/environments.js";
+import { PromptgateError } from "../../errors.js";
+import { type Environments, parseEnvironments } from "../../formats/environments.js";
 import {
   defaultSettings,
   parseSettings,
   SETTINGS_FILE,
   type Settings,
-} from "../../src/formats/settings.js";
-import { type HistoryEntry, parseTrailers } from "../../src/rollout/index.js";
-import type { GitHubRequest } from "../octokit.js";
+} from "../../formats/settings.js";
+import { type HistoryEntry, parseTrailers } from "../../rollout/index.js";
 import type { RepoCache } from "./cache.js";
+import type { GitHubRequest } from "./client.js";
 import { statusOf } from "./errors.js";
 import { type RepoRef, repoKey } from "./repo-ref.js";
 

@@ -1,4 +1,4 @@
-import type { GitHubRequest } from "../octokit.js";
+import type { GitHubRequest } from "./client.js";
 import { statusOf } from "./errors.js";
 import type { RepoRef } from "./repo-ref.js";
 

@@ -1,6 +1,6 @@
-import type { Role } from "../../src/formats/settings.js";
-import { roleFromPermission } from "../../src/rollout/index.js";
-import type { GitHubRequest } from "../octokit.js";
+import type { Role } from "../../formats/settings.js";
+import { roleFromPermission } from "../../rollout/index.js";
+import type { GitHubRequest } from "./client.js";
 import { isPermissionDenied, statusOf } from "./errors.js";
 import type { RepoRef } from "./repo-ref.js";
 
