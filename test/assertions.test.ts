@@ -9,7 +9,7 @@ import {
   extractJsonValues,
   parseJudgeReply,
   prepareAssertions,
-} from "../src/engine/assertions.js";
+} from "../src/engine/assertions/index.js";
 import type { ChatModel, ChatRequest, ChatResponse, EmbeddingModel } from "../src/engine/types.js";
 import { PromptgateError } from "../src/errors.js";
 import type { Assertion, AssertionType } from "../src/formats/golden-set.js";

@@ -17,7 +17,7 @@ import {
   assertionNeeds,
   evaluateAssertions,
   prepareAssertions,
-} from "./assertions.js";
+} from "./assertions/index.js";
 import { LlmError } from "./openai-client.js";
 import type {
   CaseResult,

@@ -1,18 +1,13 @@
 import { distance } from "fastest-levenshtein";
-import { describeCostUnknown } from "../cost/cost-unknown.js";
-import { PromptgateError } from "../errors.js";
-import { formatUsd } from "../format.js";
-import type { Assertion, AssertionType } from "../formats/golden-set.js";
-import { excerptAround, quote, truncate } from "./assertions/describe.js";
-import {
-  compileSchema,
-  extractJsonValues,
-  parseJson,
-  type SchemaCheck,
-} from "./assertions/json.js";
-import { askJudge } from "./assertions/judge.js";
-import { measureSimilarity } from "./assertions/similar.js";
-import type { AssertionResult, ChatModel, EmbeddingModel } from "./types.js";
+import { describeCostUnknown } from "../../cost/cost-unknown.js";
+import { PromptgateError } from "../../errors.js";
+import { formatUsd } from "../../format.js";
+import type { Assertion, AssertionType } from "../../formats/golden-set.js";
+import type { AssertionResult, ChatModel, EmbeddingModel } from "../types.js";
+import { excerptAround, quote, truncate } from "./describe.js";
+import { compileSchema, extractJsonValues, parseJson, type SchemaCheck } from "./json.js";
+import { askJudge } from "./judge.js";
+import { measureSimilarity } from "./similar.js";
 
 /**
  * Grading one output against a case's assertions (formats.md §2, promptfoo's semantics).
@@ -25,10 +20,10 @@ import type { AssertionResult, ChatModel, EmbeddingModel } from "./types.js";
  *   the scores weighted by `weight`, where weight 0 takes no part (all weights 0: 1 if passing).
  * - A judge or embeddings failure throws AssertionInfraError: the sample is an error, not a fail.
  */
-export { AssertionInfraError } from "./assertions/infra-error.js";
-export { extractJsonValues } from "./assertions/json.js";
-export { GRADER_SYSTEM_PROMPT, parseJudgeReply } from "./assertions/judge.js";
-export { cosineSimilarity } from "./assertions/similar.js";
+export { AssertionInfraError } from "./infra-error.js";
+export { extractJsonValues } from "./json.js";
+export { GRADER_SYSTEM_PROMPT, parseJudgeReply } from "./judge.js";
+export { cosineSimilarity } from "./similar.js";
 
 export interface AssertionContext {
   output: string;
