@@ -140,6 +140,7 @@ export function createSampler(deps: EngineDeps): Sampler {
             ? { model: deps.embeddings, modelId: deps.embeddingModel }
             : undefined,
         signal: deps.signal,
+        threshold: c.threshold,
       });
       // An alias (LiteLLM, Azure deployments) answers as another model: that one was priced.
       const answeredAs = res.model && res.model !== model ? { model: res.model } : {};
