@@ -261,3 +261,14 @@ export function renderValue(value: unknown, vars: Record<string, unknown>): Norm
   }
   return ok(value);
 }
+
+/** The top-level names of the vars a value's templates read (`{{order.id}}` reads `order`). */
+export function varsReadBy(value: unknown): string[] {
+  const strings = typeof value === "string" ? [value] : Array.isArray(value) ? value : [];
+  const names: string[] = [];
+  for (const s of strings) {
+    if (typeof s !== "string") continue;
+    for (const m of s.matchAll(VARIABLE)) names.push((m[1] ?? "").split(".")[0] ?? "");
+  }
+  return names;
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { normalizeAssertionValue, renderValue } from "./assertion-value.js";
+import { normalizeAssertionValue, renderValue, varsReadBy } from "./assertion-value.js";
 import { parseYaml } from "./located-yaml.js";
 
 /** The assertion types of formats.md, in promptfoo's syntax; each may take a `not-` prefix. */
@@ -125,10 +125,17 @@ const caseSchema = z
     threshold: z.number().optional(),
     assert: z.array(assertionSchema).min(1, "a case needs at least one assertion"),
   })
-  .transform((c, ctx) => ({
-    ...c,
-    assert: c.assert.map((a, j) => prepareValue(a, j, c.vars, ctx)),
-  }));
+  .transform((c, ctx) => {
+    const out: typeof c & { assertVars?: string[] } = {
+      ...c,
+      assert: c.assert.map((a, j) => prepareValue(a, j, c.vars, ctx)),
+    };
+    // Vars that only the assertions read (`contains: "{{expected}}"`, as promptfoo suites do)
+    // are used, though no prompt template reads them: `validate` must not call them misspelt.
+    const read = [...new Set(c.assert.flatMap((a) => varsReadBy(a.value)))];
+    if (read.length > 0) out.assertVars = read;
+    return out;
+  });
 export type GoldenCase = z.output<typeof caseSchema>;
 
 /**
