@@ -9,7 +9,7 @@ import {
   extractJsonValues,
   parseJudgeReply,
   prepareAssertions,
-} from "../src/engine/assertions.js";
+} from "../src/engine/assertions/index.js";
 import type { ChatModel, ChatRequest, ChatResponse, EmbeddingModel } from "../src/engine/types.js";
 import { PromptgateError } from "../src/errors.js";
 import type { Assertion, AssertionType } from "../src/formats/golden-set.js";
@@ -458,17 +458,34 @@ describe("combining assertions", () => {
     ]);
   });
 
-  it("weight 0 is left out of the mean but still has to pass", async () => {
+  it("weight 0 passes automatically and is left out of the mean (promptfoo)", async () => {
     const v = await evaluateAssertions(
       [A("contains", { value: "refund" }), A("contains", { value: "cash", weight: 0 })],
       ctx(OUT),
     );
-    expect(v).toMatchObject({ pass: false, score: 1 });
-    const zero = await evaluateAssertions(
-      [A("contains", { value: "refund", weight: 0 })],
-      ctx(OUT),
-    );
-    expect(zero).toMatchObject({ pass: true, score: 1 });
+    expect(v).toMatchObject({ pass: true, score: 1 });
+    // The result keeps what was measured, for the report: the score says it was not found.
+    expect(v.results[1]).toMatchObject({ pass: true, score: 0, weight: 0 });
+    // No weight at all: nothing to average, so promptfoo's score 0.
+    const zero = await evaluateAssertions([A("contains", { value: "cash", weight: 0 })], ctx(OUT));
+    expect(zero).toMatchObject({ pass: true, score: 0 });
+  });
+
+  it("a case threshold decides from the weighted score, whatever failed (promptfoo)", async () => {
+    const asserts = [
+      A("contains", { value: "refund", weight: 3 }),
+      A("contains", { value: "cash", weight: 1 }),
+    ];
+    expect(await evaluateAssertions(asserts, ctx(OUT, { threshold: 0.75 }))).toMatchObject({
+      pass: true,
+      score: 0.75,
+    });
+    expect(await evaluateAssertions(asserts, ctx(OUT, { threshold: 0.8 }))).toMatchObject({
+      pass: false,
+    });
+    expect(
+      await evaluateAssertions([A("contains", { value: "cash" })], ctx(OUT, { threshold: 0 })),
+    ).toMatchObject({ pass: true, score: 0 });
   });
 
   it("mixes scored and binary assertions", async () => {

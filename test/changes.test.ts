@@ -317,7 +317,7 @@ describe("golden sets", () => {
     );
     const loosened = critical
       .replace("    critical: true\n", "")
-      .replace('{ type: contains, value: "invoice" }', '{ type: contains, value: "" }');
+      .replace('{ type: contains, value: "invoice" }', '{ type: contains, value: "e" }');
     const { base, head } = await baseThenChange(
       {
         "prompts/support-answer/v4.prompt": promptFile("Answer, briefly."),

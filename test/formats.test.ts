@@ -183,7 +183,7 @@ cases:
     );
     const [msg] = messagesOf(() => parseGoldenSet(bad, "evals/a.yaml"));
     expect(msg).toMatch(
-      /^evals\/a\.yaml:8:\d+: contains-any needs a list of strings at cases\.0\.assert\.0\.value$/,
+      /^evals\/a\.yaml:8:\d+: contains-any needs a list of strings, or one comma-separated string at cases\.0\.assert\.0\.value$/,
     );
   });
 

@@ -2,6 +2,7 @@ import { describeError, PromptgateError, PromptgateErrors } from "../errors.js";
 import { costCommand } from "./commands/cost.js";
 import { diffCommand } from "./commands/diff.js";
 import { evalCommand } from "./commands/eval.js";
+import { importCommand } from "./commands/import.js";
 import { reportCommand } from "./commands/report.js";
 import { promoteCommand, rollbackCommand, statusCommand } from "./commands/rollout.js";
 import { validateCommand } from "./commands/validate.js";
@@ -16,6 +17,7 @@ const commands: Command[] = [
   rollbackCommand,
   promoteCommand,
   statusCommand,
+  importCommand,
 ];
 
 export function registerCommand(command: Command): void {

@@ -17,7 +17,7 @@ import {
   assertionNeeds,
   evaluateAssertions,
   prepareAssertions,
-} from "./assertions.js";
+} from "./assertions/index.js";
 import { LlmError } from "./openai-client.js";
 import type {
   CaseResult,
@@ -140,6 +140,7 @@ export function createSampler(deps: EngineDeps): Sampler {
             ? { model: deps.embeddings, modelId: deps.embeddingModel }
             : undefined,
         signal: deps.signal,
+        threshold: c.threshold,
       });
       // An alias (LiteLLM, Azure deployments) answers as another model: that one was priced.
       const answeredAs = res.model && res.model !== model ? { model: res.model } : {};

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { normalizeAssertionValue, renderValue, varsReadBy } from "./assertion-value.js";
 import { parseYaml } from "./located-yaml.js";
 
 /** The assertion types of formats.md, in promptfoo's syntax; each may take a `not-` prefix. */
@@ -49,8 +50,13 @@ const assertionSchema = z
     const v = a.value;
     switch (a.type.type) {
       case "equals":
+        // Any YAML value: an object, list or null is compared with the output parsed as JSON.
+        need(v !== undefined, "a value");
+        break;
       case "contains":
       case "icontains":
+        need(typeof v === "string" || typeof v === "number", "a string (or number) value");
+        break;
       case "starts-with":
       case "levenshtein":
       case "similar":
@@ -74,20 +80,19 @@ const assertionSchema = z
       case "contains-any":
       case "contains-all":
         need(
-          Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string"),
-          "a list of strings",
+          typeof v === "string" || Array.isArray(v),
+          "a list of strings, or one comma-separated string",
         );
         break;
       case "contains-json":
-        need(
-          v === undefined || (typeof v === "object" && v !== null),
-          "a JSON Schema object or nothing",
-        );
-        break;
       case "is-json":
         need(
-          v === undefined || (typeof v === "object" && v !== null),
-          "a JSON Schema object or nothing",
+          v === undefined ||
+            v === null ||
+            typeof v === "string" ||
+            typeof v === "boolean" ||
+            (typeof v === "object" && !Array.isArray(v)),
+          "a JSON Schema (an object, or YAML/JSON text of one) or nothing",
         );
         break;
       case "cost":
@@ -106,15 +111,51 @@ const assertionSchema = z
   }));
 export type Assertion = z.output<typeof assertionSchema>;
 
-const caseSchema = z.strictObject({
-  id: z.string().min(1),
-  description: z.string().optional(),
-  vars: z.record(z.string(), z.unknown()).default({}),
-  critical: z.boolean().default(false),
-  tags: z.array(z.string()).default([]),
-  assert: z.array(assertionSchema).min(1, "a case needs at least one assertion"),
-});
+const caseSchema = z
+  .strictObject({
+    id: z.string().min(1),
+    description: z.string().optional(),
+    vars: z.record(z.string(), z.unknown()).default({}),
+    critical: z.boolean().default(false),
+    tags: z.array(z.string()).default([]),
+    /**
+     * promptfoo's "score requirement": when set, a sample passes when the weighted score of its
+     * assertions reaches it, whichever of them failed (0: always passes).
+     */
+    threshold: z.number().optional(),
+    assert: z.array(assertionSchema).min(1, "a case needs at least one assertion"),
+  })
+  .transform((c, ctx) => {
+    const out: typeof c & { assertVars?: string[] } = {
+      ...c,
+      assert: c.assert.map((a, j) => prepareValue(a, j, c.vars, ctx)),
+    };
+    // Vars that only the assertions read (`contains: "{{expected}}"`, as promptfoo suites do)
+    // are used, though no prompt template reads them: `validate` must not call them misspelt.
+    const read = [...new Set(c.assert.flatMap((a) => varsReadBy(a.value)))];
+    if (read.length > 0) out.assertVars = read;
+    return out;
+  });
 export type GoldenCase = z.output<typeof caseSchema>;
+
+/**
+ * An assertion's value as the engine grades it: `{{vars}}` rendered with the case's vars and
+ * promptfoo's other spellings read (assertion-value.ts). Problems are issues at the value.
+ */
+function prepareValue(
+  a: z.output<typeof assertionSchema>,
+  index: number,
+  vars: Record<string, unknown>,
+  ctx: z.RefinementCtx,
+): z.output<typeof assertionSchema> {
+  const rendered = renderValue(a.value, vars);
+  const value = rendered.ok ? normalizeAssertionValue(a.type, rendered.value) : rendered;
+  if (!value.ok) {
+    ctx.addIssue({ code: "custom", path: ["assert", index, "value"], message: value.message });
+    return a;
+  }
+  return { ...a, value: value.value };
+}
 
 export const goldenSetSchema = z
   .strictObject({

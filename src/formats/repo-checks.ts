@@ -105,7 +105,7 @@ export function checkCaseVars(
     const suggested = new Set<string>();
     if (!open) {
       for (const name of given) {
-        if (known.has(name)) continue;
+        if (known.has(name) || c.assertVars?.includes(name)) continue;
         const guess = suggestClosest(
           name,
           [...known].filter((k) => !given.includes(k)),

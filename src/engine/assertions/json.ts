@@ -1,4 +1,5 @@
 import type { Ajv, ValidateFunction } from "ajv";
+import { parse as parseYamlText } from "yaml";
 import { PromptgateError } from "../../errors.js";
 
 /**
@@ -83,7 +84,7 @@ function loadAjv(): Promise<Ajv> {
   return ajvInstance;
 }
 
-export async function compileSchema(schema: object, type: string): Promise<SchemaCheck> {
+export async function compileSchema(schema: object | boolean, type: string): Promise<SchemaCheck> {
   const ajv = await loadAjv();
   let validate: ValidateFunction;
   try {
@@ -96,4 +97,32 @@ export async function compileSchema(schema: object, type: string): Promise<Schem
   }
   return (value) =>
     validate(value) ? null : ajv.errorsText(validate.errors, { dataVar: "json", separator: "; " });
+}
+
+/** A schema written as text: promptfoo reads it as YAML (JSON is YAML). Unreadable: undefined. */
+export function parseSchemaText(text: string): unknown {
+  try {
+    return parseYamlText(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Deep equality of JSON values, as promptfoo's `equals` compares an object value with the parsed
+ * output: keys in any order, lists in order, no coercion between types.
+ */
+export function equalJson(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((x, i) => equalJson(x, b[i]));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const rb = b as Record<string, unknown>;
+  const ra = a as Record<string, unknown>;
+  return ka.every((k) => Object.hasOwn(rb, k) && equalJson(ra[k], rb[k]));
 }

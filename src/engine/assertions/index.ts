@@ -1,18 +1,21 @@
 import { distance } from "fastest-levenshtein";
-import { describeCostUnknown } from "../cost/cost-unknown.js";
-import { PromptgateError } from "../errors.js";
-import { formatUsd } from "../format.js";
-import type { Assertion, AssertionType } from "../formats/golden-set.js";
-import { excerptAround, quote, truncate } from "./assertions/describe.js";
+import { describeCostUnknown } from "../../cost/cost-unknown.js";
+import { PromptgateError } from "../../errors.js";
+import { formatUsd } from "../../format.js";
+import { splitCommaSeparated } from "../../formats/assertion-value.js";
+import type { Assertion, AssertionType } from "../../formats/golden-set.js";
+import type { AssertionResult, ChatModel, EmbeddingModel } from "../types.js";
+import { excerptAround, quote, truncate } from "./describe.js";
 import {
   compileSchema,
+  equalJson,
   extractJsonValues,
   parseJson,
+  parseSchemaText,
   type SchemaCheck,
-} from "./assertions/json.js";
-import { askJudge } from "./assertions/judge.js";
-import { measureSimilarity } from "./assertions/similar.js";
-import type { AssertionResult, ChatModel, EmbeddingModel } from "./types.js";
+} from "./json.js";
+import { askJudge } from "./judge.js";
+import { measureSimilarity } from "./similar.js";
 
 /**
  * Grading one output against a case's assertions (formats.md §2, promptfoo's semantics).
@@ -21,14 +24,18 @@ import type { AssertionResult, ChatModel, EmbeddingModel } from "./types.js";
  *   and `not-cost`, because nothing was measured.
  * - Binary types score 1 or 0. `similar` scores the cosine, `llm-rubric` the judge's score.
  *   `levenshtein` scores 1 or 0 as in promptfoo; its threshold is a distance, not a score.
- * - The sample passes when every assertion passes, weight 0 included; its score is the mean of
- *   the scores weighted by `weight`, where weight 0 takes no part (all weights 0: 1 if passing).
+ * - As promptfoo documents: an assertion with weight 0 passes automatically (it is recorded, as
+ *   a metric, and takes no part in the score). The sample passes when every assertion passes;
+ *   its score is the mean of the scores weighted by `weight` (all weights 0: 0, as promptfoo).
+ *   With a case `threshold`, the sample passes when that score reaches it, whatever failed.
+ * - Values arrive as the golden-set parser leaves them (src/formats/assertion-value.ts): vars
+ *   rendered, comma-separated lists split, schema text parsed.
  * - A judge or embeddings failure throws AssertionInfraError: the sample is an error, not a fail.
  */
-export { AssertionInfraError } from "./assertions/infra-error.js";
-export { extractJsonValues } from "./assertions/json.js";
-export { GRADER_SYSTEM_PROMPT, parseJudgeReply } from "./assertions/judge.js";
-export { cosineSimilarity } from "./assertions/similar.js";
+export { AssertionInfraError } from "./infra-error.js";
+export { extractJsonValues } from "./json.js";
+export { GRADER_SYSTEM_PROMPT, parseJudgeReply } from "./judge.js";
+export { cosineSimilarity } from "./similar.js";
 
 export interface AssertionContext {
   output: string;
@@ -40,6 +47,8 @@ export interface AssertionContext {
   judge?: { model: ChatModel; modelId: string };
   embeddings?: { model: EmbeddingModel; modelId: string };
   signal?: AbortSignal;
+  /** The case's `threshold` (promptfoo's score requirement), when it sets one. */
+  threshold?: number;
 }
 
 export interface AssertionsVerdict {
@@ -80,10 +89,10 @@ export async function evaluateAssertions(
   const results = pending.some((r) => r instanceof Promise)
     ? await Promise.all(pending)
     : (pending as AssertionResult[]);
-  return combineResults(results);
+  return combineResults(results, ctx.threshold);
 }
 
-export function combineResults(results: AssertionResult[]): AssertionsVerdict {
+export function combineResults(results: AssertionResult[], threshold?: number): AssertionsVerdict {
   let pass = true;
   let weights = 0;
   let weighted = 0;
@@ -94,7 +103,9 @@ export function combineResults(results: AssertionResult[]): AssertionsVerdict {
       weighted += r.weight * r.score;
     }
   }
-  return { pass, score: weights > 0 ? weighted / weights : pass ? 1 : 0, results };
+  const score = weights > 0 ? weighted / weights : 0;
+  if (threshold !== undefined && !Number.isNaN(threshold)) pass = score >= threshold;
+  return { pass, score, results };
 }
 
 export function evaluateAssertion(
@@ -108,7 +119,8 @@ export function evaluateAssertion(
 function toResult(a: Assertion, c: Check): AssertionResult {
   const base = { type: a.type, negated: a.negated, weight: a.weight };
   if (c.unmeasured !== undefined) return { ...base, pass: false, score: 0, reason: c.unmeasured };
-  const pass = a.negated ? !c.pass : c.pass;
+  // promptfoo: "If weight is set to 0, the assertion automatically passes".
+  const pass = a.weight === 0 || (a.negated ? !c.pass : c.pass);
   const score = clamp01(a.negated ? 1 - c.score : c.score);
   const reason = `${a.negated ? "must not" : "must"} ${c.expected}; ${c.observed}`;
   return { ...base, pass, score, reason };
@@ -118,12 +130,13 @@ function runCheck(a: Assertion, ctx: AssertionContext): Check | Promise<Check> {
   const out = ctx.output;
   switch (a.type) {
     case "equals": {
-      const v = stringValue(a);
+      if (typeof a.value === "object") return checkEqualsJson(a.value, out);
+      const v = textValue(a);
       return binary(out === v, `equal ${quote(v)}`, `got ${quote(out)}`);
     }
     case "contains":
     case "icontains": {
-      const v = stringValue(a);
+      const v = textValue(a);
       const i = a.type === "contains" ? out.indexOf(v) : out.toLowerCase().indexOf(v.toLowerCase());
       const expected = `contain ${quote(v)}${a.type === "icontains" ? " (any case)" : ""}`;
       return i >= 0
@@ -223,11 +236,14 @@ function compiledRegex(a: Assertion): RegExp {
 }
 
 function schemaOf(a: Assertion): Promise<SchemaCheck> | null {
-  if (a.value === undefined || a.value === null) return null;
+  if (a.value === undefined || a.value === null || a.value === "") return null;
   let p = schemas.get(a);
   if (!p) {
-    if (typeof a.value !== "object") throw invalid(a, "the value must be a JSON Schema object");
-    p = compileSchema(a.value, a.type);
+    const schema = typeof a.value === "string" ? parseSchemaText(a.value) : a.value;
+    if (typeof schema !== "boolean" && (typeof schema !== "object" || schema === null)) {
+      throw invalid(a, "the value must be a JSON Schema");
+    }
+    p = compileSchema(schema, a.type);
     // A sample that never reaches the schema (output not JSON) must not leave the rejection of a
     // broken schema unhandled; every caller that needs the schema still sees it.
     p.catch(() => {});
@@ -267,6 +283,18 @@ function checkIsJson(a: Assertion, out: string): Check | Promise<Check> {
       ? binary(true, expected, "valid JSON, matches the schema")
       : binary(false, expected, `valid JSON, but ${truncate(problem, 160)}`);
   });
+}
+
+/** `equals` with an object, list or null: the output parsed as JSON must be deeply equal. */
+function checkEqualsJson(expected: object | null, out: string): Check {
+  const want = JSON.stringify(expected);
+  const parsed = parseJson(out);
+  if (!parsed.ok) return binary(false, `equal the JSON ${quote(want)}`, `not JSON: ${quote(out)}`);
+  return binary(
+    equalJson(parsed.value, expected),
+    `equal the JSON ${quote(want)}`,
+    `got ${quote(JSON.stringify(parsed.value))}`,
+  );
 }
 
 function checkContainsJson(a: Assertion, out: string): Check | Promise<Check> {
@@ -335,11 +363,19 @@ function stringValue(a: Assertion): string {
   return a.value;
 }
 
+/** A string, or a number compared as its text (promptfoo's `contains: 0`). */
+function textValue(a: Assertion): string {
+  return typeof a.value === "number" ? String(a.value) : stringValue(a);
+}
+
 function stringList(a: Assertion): string[] {
-  if (!Array.isArray(a.value) || !a.value.every((v) => typeof v === "string")) {
+  // The golden-set parser has split a comma-separated string already; a caller that builds
+  // assertions itself gets the same reading.
+  const list = typeof a.value === "string" ? splitCommaSeparated(a.value) : a.value;
+  if (!Array.isArray(list) || !list.every((v) => typeof v === "string" || typeof v === "number")) {
     throw invalid(a, "the value must be a list of strings");
   }
-  return a.value as string[];
+  return list.map(String);
 }
 
 function numericLimit(a: Assertion): number {
