@@ -17,8 +17,9 @@ import * as ajvFormats from "ajv-formats";
 import { createNodeMiddleware, createProbot } from "probot";
 import { createApp } from "../bot/app.js";
 import { RepoCache } from "../bot/github/cache.js";
-import { type HandleResult, UNSEEN_MARGIN_S } from "../bot/handle-comment.js";
+import type { HandleResult } from "../bot/handle-comment.js";
 import { type ClientOptions, createOctokitClass } from "../bot/octokit.js";
+import { UNSEEN_MARGIN_S } from "../src/rollout/conflicts.js";
 import { parseReplyResult } from "../src/rollout/index.js";
 import type { GitHubStandIn, Role } from "./stand-ins/github/index.js";
 

@@ -4,6 +4,7 @@ export * from "./commit-message.js";
 export * from "./conflicts.js";
 export * from "./eval-gates.js";
 export * from "./history.js";
+export * from "./late-reply.js";
 export * from "./permissions.js";
 export * from "./pins.js";
 export * from "./plan.js";
