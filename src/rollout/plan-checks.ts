@@ -6,12 +6,12 @@ import { listRecentGoodValues } from "./history.js";
 import { canaryShareSetBy } from "./permissions.js";
 import { describeMove, pinLabel, pinValue, samePin } from "./pins.js";
 import type { PinChange, PlanInput, RefusedPlan } from "./plan.js";
-import { quoteActor, quoteText } from "./quote.js";
+import { limitList, quoteActor, quoteText } from "./quote.js";
 
 /** The refusals and wording every command's plan shares. */
 
-export const code = (s: string) => `\`${s}\``;
-export const list = (items: readonly string[]) => items.map(code).join(", ");
+export const code = quoteText;
+export const list = (items: readonly string[]) => limitList(items.map(code)).join(", ");
 
 export function unknownEnv(envs: Environments, env: string): RefusedPlan | undefined {
   if (envs.environments[env]) return undefined;
