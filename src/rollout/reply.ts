@@ -138,10 +138,9 @@ function cutLine(line: string, max: number): string {
 function boundJson(value: unknown): unknown {
   if (typeof value === "string") return cutText(value, MAX_HIDDEN_STRING);
   if (Array.isArray(value)) {
-    const kept = value.slice(0, MAX_LIST_ITEMS).map(boundJson);
-    return value.length > MAX_LIST_ITEMS
-      ? [...kept, `…and ${value.length - MAX_LIST_ITEMS} more`]
-      : kept;
+    if (value.length <= MAX_LIST_ITEMS) return value.map(boundJson);
+    const kept = value.slice(0, MAX_LIST_ITEMS - 1).map(boundJson);
+    return [...kept, `…and ${value.length - kept.length} more`];
   }
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, boundJson(v)]));
