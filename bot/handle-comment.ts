@@ -54,6 +54,10 @@ import type { GitHubRequest } from "./octokit.js";
  * The bot's one handler: an `issue_comment` event in, at most one commit and one reply out.
  * Probot and the Actions entry both call it; it owns every GitHub call of a command and has the
  * single error boundary, so any failure becomes a reply saying what was (not) applied.
+ *
+ * Longer than our ~500-line mark on purpose: every rule lives in src/rollout/ and every call in
+ * bot/github/; what is left is the order of those calls (read, check, plan, compare-and-swap,
+ * record, reply) and how each failure maps to a reply, which reads best as one sequence.
  */
 
 /** The fields of an `issue_comment` webhook payload the bot reads. */

@@ -7,6 +7,10 @@ import { quoteText } from "./quote.js";
  * that could be a typo is refused with a precise message rather than guessed, because a guessed
  * `/rollback` at 3 a.m. is worse than a second try. Checks that need the repository (does the
  * environment or version exist) happen in planning.
+ *
+ * Longer than our ~500-line mark on purpose: the tokenizer, the flags and the three verbs form one
+ * grammar whose error messages refer to each other, and reading it in one place is how a change
+ * to the grammar stays consistent.
  */
 
 /** The environment whose `traffic` is a share of production's requests. */
