@@ -26,37 +26,39 @@ import {
   type ActionCommand,
   applyGateResults,
   applyPlanToYaml,
-  CANARY,
   type ChangePlan,
   decidePermission,
   type FailureKind,
+  findChangeSince,
   findCommandCommit,
+  findLastChange,
   formatCommitMessage,
   type GateState,
   type HistoryEntry,
-  isSameServing,
   isSameState,
+  listChangedEnvironments,
   listGatedVersions,
   listTeamsToCheck,
   listTouchedEnvironments,
   type ParsedCommand,
-  type PinChange,
-  type PlanAction,
   parseCommand,
   planCommand,
+  planLateReplyCheck,
   type ReplyResult,
+  rebuildLateReply,
   renderHelp,
   renderReply,
   renderStatus,
-  samePin,
-  shortSha,
-  TRAILERS,
 } from "../src/rollout/index.js";
 
 /**
  * The bot's one handler: an `issue_comment` event in, at most one commit and one reply out.
  * Probot and the Actions entry both call it; it owns every GitHub call of a command and has the
  * single error boundary, so any failure becomes a reply saying what was (not) applied.
+ *
+ * Longer than our ~500-line mark on purpose: every rule lives in src/rollout/ and every call in
+ * bot/github/; what is left is the order of those calls (read, check, plan, compare-and-swap,
+ * record, reply) and how each failure maps to a reply, which reads best as one sequence.
  */
 
 /** The fields of an `issue_comment` webhook payload the bot reads. */
@@ -148,25 +150,8 @@ type ReplyToPost = {
 
 const NOOP_LOG: BotLog = { info() {}, warn() {}, error() {} };
 
-/**
- * How long before a command was posted a change to its environment still counts as unseen by the
- * command's author. Git and GitHub keep whole seconds, so a change dated the comment's own second
- * may have landed after it; and nobody reads the bot's reply and types a new command within a few
- * seconds. Erring this way is cheap: a conflict reply is safe to retry, a second rollback on top
- * of the first one is not.
- */
-export const UNSEEN_MARGIN_S = 5;
-/** How far past the handling time a commit's date may lie and still be believed (clock skew). */
-const FUTURE_DATE_TOLERANCE_S = 120;
 /** How deep the history is read before saying an environment never held a rollback target. */
 const NEVER_HELD_MAX_DEPTH = 200;
-
-/**
- * How long after its commit a command's first delivery may still be busy posting its reply
- * (deployment, dispatch and the reply itself, each with timeouts and retries). A redelivery within
- * it that finds the 👀 of another delivery leaves the reply to that one.
- */
-const REPLY_GRACE_S = 120;
 
 /**
  * The write of the environments file failed without a clear answer (5xx, timeout, network) and the
@@ -387,7 +372,7 @@ async function runCommand(
       };
     }
     default:
-      return runAction(command, event, deps);
+      return executeCommand(command, event, deps);
   }
 }
 
@@ -399,7 +384,7 @@ function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-async function runAction(
+async function executeCommand(
   command: ActionCommand,
   event: CommentEvent,
   deps: HandlerDeps,
@@ -416,7 +401,17 @@ async function runAction(
     return {
       kind: "redelivered",
       commit: done,
-      reply: lateReply(command, done, firstHistory, event),
+      reply: reply(
+        rebuildLateReply({
+          command,
+          commit: done,
+          history: firstHistory,
+          actor: event.actor,
+          repoUrl: event.repoUrl,
+        }),
+        "rocket",
+        done.sha,
+      ),
     };
   }
 
@@ -457,7 +452,7 @@ async function runAction(
   const unseen = findChangeSince(
     history,
     event.postedAt,
-    changedEnvironments(command),
+    listChangedEnvironments(command),
     Date.parse(now),
   );
   if (unseen) {
@@ -550,7 +545,7 @@ async function runAction(
           actor,
           command,
           env: changed,
-          entry: lastChangeOf(history, changed),
+          entry: findLastChange(history, changed),
         },
         "confused",
       );
@@ -569,78 +564,19 @@ async function needsLateReply(
   deps: HandlerDeps,
   eyes: { created: boolean } | undefined,
 ): Promise<boolean> {
-  const now = (deps.now ?? (() => new Date()))().getTime();
-  const committed = Date.parse(commit.date);
-  const recent = Number.isNaN(committed) || now - committed < REPLY_GRACE_S * 1000;
-  if (recent && !eyes?.created) return false;
-  const since = Number.isNaN(committed)
-    ? undefined
-    : isoSeconds(new Date(committed - UNSEEN_MARGIN_S * 1000));
-  return !(await findReplyAbout(deps.octokit, event.repo, event.issueNumber, commit.sha, since));
-}
-
-/** The applied reply of a command whose commit exists, rebuilt from the commit and its parent. */
-function lateReply(
-  command: ActionCommand,
-  commit: HistoryEntry,
-  history: readonly HistoryEntry[],
-  event: CommentEvent,
-): ReplyToPost {
-  const parent = history[history.indexOf(commit) + 1];
-  const changes = parent ? diffEnvironments(parent.environments, commit.environments) : [];
-  const action = (commit.trailers[TRAILERS.action] ?? command.kind) as PlanAction;
-  const rollsBack = commit.trailers[TRAILERS.rollsBack];
-  const plan: ChangePlan = {
-    kind: "change",
-    action: command.kind === "canary-traffic" ? "traffic" : action,
-    env: commit.trailers[TRAILERS.env] ?? changedEnvironments(command)[0] ?? "",
-    next: commit.environments,
-    changes,
-    summary: commit.subject,
-    ...(rollsBack ? { rollsBack } : {}),
-    skipped: [],
-    warnings: [
-      `this reply comes late: the change was committed in ${shortSha(commit.sha)} when the comment was first delivered, and that delivery did not reply`,
-    ],
-  };
-  return reply(
-    {
-      outcome: "applied",
-      actor: event.actor,
-      command,
-      plan,
-      commit: {
-        sha: commit.sha,
-        ...(event.repoUrl ? { url: `${event.repoUrl}/commit/${commit.sha}` } : {}),
-      },
-    },
-    "rocket",
+  const check = planLateReplyCheck({
+    commitDate: commit.date,
+    now: (deps.now ?? (() => new Date()))().getTime(),
+    addedEyes: eyes?.created === true,
+  });
+  if (!check.look) return false;
+  return !(await findReplyAbout(
+    deps.octokit,
+    event.repo,
+    event.issueNumber,
     commit.sha,
-  );
-}
-
-/** What moved from `a` to `b`: pins, traffic and freezes, environment by environment. */
-function diffEnvironments(a: Environments, b: Environments): PinChange[] {
-  const changes: PinChange[] = [];
-  const envs = new Set([...Object.keys(a.environments), ...Object.keys(b.environments)]);
-  for (const env of envs) {
-    const x = a.environments[env];
-    const y = b.environments[env];
-    const prompts = new Set([...Object.keys(x?.prompts ?? {}), ...Object.keys(y?.prompts ?? {})]);
-    for (const prompt of prompts) {
-      const before = x?.prompts[prompt] ?? null;
-      const after = y?.prompts[prompt] ?? null;
-      if (!samePin(before, after)) changes.push({ kind: "pin", env, prompt, before, after });
-    }
-    if ((x?.traffic ?? null) !== (y?.traffic ?? null) && y?.traffic !== undefined) {
-      changes.push({ kind: "traffic", env, before: x?.traffic ?? null, after: y.traffic });
-    }
-    const fa = a.freezes[env] ?? null;
-    const fb = b.freezes[env] ?? null;
-    if ((fa === null) !== (fb === null))
-      changes.push({ kind: "freeze", env, before: fa, after: fb });
-  }
-  return changes;
+    check.since,
+  ));
 }
 
 function planCommandFor(
@@ -659,63 +595,6 @@ function planCommandFor(
     actor,
     now,
   });
-}
-
-/** The environments whose pins or traffic the command sets; a freeze changes neither. */
-function changedEnvironments(command: ActionCommand): string[] {
-  switch (command.kind) {
-    case "rollback":
-      return [command.env];
-    case "promote":
-      return [command.to];
-    case "canary-traffic":
-      return [CANARY];
-    case "freeze":
-    case "unfreeze":
-      return [];
-  }
-}
-
-/**
- * The newest commit that changed what one of `envs` serves (a freeze is no such change: a
- * rollback ignores it and a promotion re-checks it) and that the command's author cannot have
- * seen: dated after `postedAt`, in its second, or less than `UNSEEN_MARGIN_S` before it.
- *
- * A hand-pushed commit carries its committer's clock, so every entry read is looked at (one
- * dated in the past must not hide a newer one under it), and a date later than
- * `FUTURE_DATE_TOLERANCE_S` past the handling time is ignored: it would otherwise stop every
- * command on that environment until the clock caught up.
- */
-function findChangeSince(
-  history: readonly HistoryEntry[],
-  postedAt: string | undefined,
-  envs: readonly string[],
-  handledAt: number,
-): { env: string; entry: HistoryEntry } | undefined {
-  const posted = postedAt === undefined ? Number.NaN : Date.parse(postedAt);
-  if (Number.isNaN(posted)) return undefined;
-  const seenBefore = posted - UNSEEN_MARGIN_S * 1000;
-  const latest = handledAt + FUTURE_DATE_TOLERANCE_S * 1000;
-  for (let i = 0; i + 1 < history.length; i++) {
-    const entry = history[i]!;
-    const at = Date.parse(entry.date);
-    if (Number.isNaN(at) || at < seenBefore || at > latest) continue;
-    const parent = history[i + 1]!;
-    const env = envs.find((e) => !isSameServing(parent.environments, entry.environments, [e]));
-    if (env !== undefined) return { env, entry };
-  }
-  return undefined;
-}
-
-/** The newest commit that changed `env`: who to name in "production changed while …". */
-function lastChangeOf(history: readonly HistoryEntry[], env: string): HistoryEntry {
-  for (let i = 0; i < history.length; i++) {
-    const parent = history[i + 1];
-    if (!parent || !isSameState(history[i]!.environments, parent.environments, [env])) {
-      return history[i]!;
-    }
-  }
-  return history[0]!;
 }
 
 type Written =

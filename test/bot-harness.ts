@@ -16,10 +16,11 @@ import { Ajv, type ValidateFunction } from "ajv";
 import * as ajvFormats from "ajv-formats";
 import { createNodeMiddleware, createProbot } from "probot";
 import { createApp } from "../bot/app.js";
-import { type HandleResult, UNSEEN_MARGIN_S } from "../bot/handle-comment.js";
+import type { HandleResult } from "../bot/handle-comment.js";
 import { RepoCache } from "../src/io/github/cache.js";
 import type { ClientOptions } from "../src/io/github/client.js";
 import { createOctokitClass } from "../src/io/github/probot-client.js";
+import { UNSEEN_MARGIN_S } from "../src/rollout/conflicts.js";
 import { parseReplyResult } from "../src/rollout/index.js";
 import type { GitHubStandIn, Role } from "./stand-ins/github/index.js";
 

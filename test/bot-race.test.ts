@@ -5,10 +5,10 @@
  * in which every commit is exactly its command applied to its parent, and nothing lost.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { UNSEEN_MARGIN_S } from "../bot/handle-comment.js";
-import { readGitHistory } from "../src/cli/commands/rollout.js";
 import { parseEnvironments } from "../src/formats/environments.js";
 import { parseSettings } from "../src/formats/settings.js";
+import { readGitHistory } from "../src/io/git-history.js";
+import { UNSEEN_MARGIN_S } from "../src/rollout/conflicts.js";
 import {
   type ActionCommand,
   applyGateResults,

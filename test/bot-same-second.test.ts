@@ -5,7 +5,7 @@
  * landed a moment before (nobody reads a reply and types a new command that fast).
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { UNSEEN_MARGIN_S } from "../bot/handle-comment.js";
+import { UNSEEN_MARGIN_S } from "../src/rollout/conflicts.js";
 import {
   type BotServer,
   createFixture,

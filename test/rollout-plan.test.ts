@@ -4,16 +4,10 @@ import type { Environments, Pin } from "../src/formats/environments.js";
 import { parseSettings } from "../src/formats/settings.js";
 import { type ActionCommand, parseCommand } from "../src/rollout/command.js";
 import { formatCommitMessage, parseTrailers } from "../src/rollout/commit-message.js";
+import { isSameState, listTouchedEnvironments } from "../src/rollout/conflicts.js";
+import { applyGateResults, listGatedVersions } from "../src/rollout/eval-gates.js";
 import { findCommandCommit, type HistoryEntry } from "../src/rollout/history.js";
-import {
-  applyGateResults,
-  type ChangePlan,
-  isSameState,
-  listGatedVersions,
-  listTouchedEnvironments,
-  type Plan,
-  planCommand,
-} from "../src/rollout/plan.js";
+import { type ChangePlan, type Plan, planCommand } from "../src/rollout/plan.js";
 import { quoteActor } from "../src/rollout/quote.js";
 import { renderReply } from "../src/rollout/reply.js";
 

@@ -1,11 +1,16 @@
 import { NAME_PATTERN } from "../formats/environments.js";
 import { suggestClosest } from "../suggest.js";
+import { quoteText } from "./quote.js";
 
 /**
  * The comment grammar of the bot (bot.md § Grammar). Parsing is strict and needs no files: anything
  * that could be a typo is refused with a precise message rather than guessed, because a guessed
  * `/rollback` at 3 a.m. is worse than a second try. Checks that need the repository (does the
  * environment or version exist) happen in planning.
+ *
+ * Longer than our ~500-line mark on purpose: the tokenizer, the flags and the three verbs form one
+ * grammar whose error messages refer to each other, and reading it in one place is how a change
+ * to the grammar stays consistent.
  */
 
 /** The environment whose `traffic` is a share of production's requests. */
@@ -160,7 +165,7 @@ function nearMissVerb(verb: string, line: string): ParsedCommand {
     const rest = line.slice(1 + verb.length);
     return {
       kind: "invalid",
-      message: `\`/${verb}\` is not a promptgate command`,
+      message: `${quoteText(`/${verb}`)} is not a promptgate command`,
       suggestion: `/${gluedVerb} ${glued[2]}${rest}`,
       usage: USAGE[gluedVerb],
     };
@@ -169,7 +174,7 @@ function nearMissVerb(verb: string, line: string): ParsedCommand {
   if (!near) return { kind: "none" };
   return {
     kind: "invalid",
-    message: `\`/${verb}\` is not a promptgate command`,
+    message: `${quoteText(`/${verb}`)} is not a promptgate command`,
     suggestion: `/${near}`,
     usage: USAGE[near],
   };
@@ -216,7 +221,7 @@ function tokenize(rest: string): { tokens: Token[] } | { error: string } {
       const closers = OPEN_QUOTES[ch];
       if (closers && (text === "" || text.endsWith("="))) {
         const end = findClosingQuote(rest, i + 1, closers);
-        if (end < 0) return { error: `unterminated quote: ${rest.slice(i)}` };
+        if (end < 0) return { error: `unterminated quote: ${quoteText(rest.slice(i))}` };
         if (text === "") startQuoted = true;
         text += rest.slice(i + 1, end);
         quoted = true;
@@ -274,7 +279,7 @@ function splitArgs(
     if (!raw.startsWith("--") || !(ALL_FLAGS as readonly string[]).includes(name)) {
       const near = suggestClosest(name, allowed, { abbreviationsFrom: 4 });
       return {
-        error: `unknown option \`${raw}\``,
+        error: `unknown option ${quoteText(raw)}`,
         ...(near ? { suggestion: `--${near}` } : {}),
       };
     }
@@ -308,7 +313,7 @@ function splitArgs(
       // `--reason broke it`: swallowing `it` as a prompt name would change what the command does.
       if (!quoted && more.length > 0) {
         return {
-          error: `unexpected ${more.map((w) => `\`${w}\``).join(" ")} after \`--reason ${value}\`: put a reason of several words in quotes, \`--reason "${[value, ...more].join(" ")}"\``,
+          error: `unexpected ${quoteText(more.join(" "))} after ${quoteText(`--reason ${value}`)}: put a reason of several words in quotes, ${quoteText(`--reason "${[value, ...more].join(" ")}"`)}`,
         };
       }
     }
@@ -323,7 +328,7 @@ function reasonOf(args: Args): { reason?: string } {
 }
 
 function extraWords(verb: Verb, extra: string[]): InvalidCommand {
-  return invalid(verb, `unexpected ${extra.map((w) => `\`${w}\``).join(" ")}`);
+  return invalid(verb, `unexpected ${quoteText(extra.join(" "))}`);
 }
 
 function invalid(verb: Verb, message: string, suggestion?: string): InvalidCommand {
@@ -348,7 +353,7 @@ function checkName(verb: Verb, what: string, word: string): InvalidCommand | und
   if (NAME_PATTERN.test(word)) return undefined;
   return invalid(
     verb,
-    `\`${word}\` is not a valid ${what} name (lowercase letters, digits, \`.\`, \`_\`, \`-\`)`,
+    `${quoteText(word)} is not a valid ${what} name (lowercase letters, digits, \`.\`, \`_\`, \`-\`)`,
   );
 }
 
@@ -385,13 +390,13 @@ function parseRollback(tokens: Token[]): ParsedCommand {
     if (rest.length > 1) {
       return invalid(
         "rollback",
-        `unexpected ${what} \`${misplaced}\`: name one target, after \`to\``,
+        `unexpected ${what} ${quoteText(misplaced)}: name one target, after \`to\``,
       );
     }
     const fixed = [env, ...(prompt !== undefined ? [prompt] : []), "to", misplaced];
     return invalid(
       "rollback",
-      `\`${misplaced}\` is a ${what}: write \`to ${misplaced}\``,
+      `${quoteText(misplaced)} is a ${what}: write ${quoteText(`to ${misplaced}`)}`,
       `/rollback ${[...fixed, ...typedFlags(args)].join(" ")}`,
     );
   }
@@ -413,7 +418,7 @@ function parseRollback(tokens: Token[]): ParsedCommand {
     if (prompt !== undefined && prompt !== target.prompt) {
       return invalid(
         "rollback",
-        `the prompt \`${prompt}\` and the version \`${target.prompt}@${target.version}\` disagree`,
+        `the prompt ${quoteText(prompt)} and the version ${quoteText(`${target.prompt}@${target.version}`)} disagree`,
       );
     }
     prompt = target.prompt;
@@ -468,12 +473,12 @@ function parseTarget(spec: string): RollbackTarget | { error: string } {
   const sha = SHA_SPEC.exec(spec);
   if (sha) return { kind: "sha", sha: sha[1]!.toLowerCase() };
   if (spec.startsWith("@")) {
-    return { error: `\`${spec}\` is not a commit: write \`@\` and 7 to 40 hex digits` };
+    return { error: `${quoteText(spec)} is not a commit: write \`@\` and 7 to 40 hex digits` };
   }
   const m = VERSION_SPEC.exec(spec);
   if (!m) {
     return {
-      error: `\`${spec}\` is not a version: write \`v7\`, \`support-answer@v7\` or \`support-answer@v7+<model>\``,
+      error: `${quoteText(spec)} is not a version: write \`v7\`, \`support-answer@v7\` or \`support-answer@v7+<model>\``,
     };
   }
   return {
@@ -486,12 +491,18 @@ function parseTarget(spec: string): RollbackTarget | { error: string } {
 
 function parseTraffic(value: string): number | { error: string } {
   const m = /^(-?\d+(?:\.\d+)?)%?$/.exec(value);
-  if (!m) return { error: `\`--traffic ${value}\` is not a number: give an integer from 0 to 100` };
+  if (!m)
+    return {
+      error: `${quoteText(`--traffic ${value}`)} is not a number: give an integer from 0 to 100`,
+    };
   const n = Number(m[1]);
   if (!Number.isInteger(n)) {
-    return { error: `\`--traffic ${value}\` is not an integer: give an integer from 0 to 100` };
+    return {
+      error: `${quoteText(`--traffic ${value}`)} is not an integer: give an integer from 0 to 100`,
+    };
   }
-  if (n < 0 || n > 100) return { error: `\`--traffic ${value}\` is outside the range 0 to 100` };
+  if (n < 0 || n > 100)
+    return { error: `${quoteText(`--traffic ${value}`)} is outside the range 0 to 100` };
   return n;
 }
 
@@ -521,12 +532,15 @@ function parsePromote(tokens: Token[]): ParsedCommand {
 
   if (rest.length === 0) {
     if (traffic === undefined) {
-      return invalid("promote", `promote \`${from}\` to which environment? Add \`to <env>\``);
+      return invalid(
+        "promote",
+        `promote ${quoteText(from)} to which environment? Add \`to <env>\``,
+      );
     }
     if (from !== CANARY) {
       return invalid(
         "promote",
-        `\`--traffic\` is only for ${CANARY}: \`${from}\` serves all of its requests`,
+        `\`--traffic\` is only for ${CANARY}: ${quoteText(from)} serves all of its requests`,
       );
     }
     for (const f of ["force", "force-order"] as const) {
@@ -537,12 +551,12 @@ function parsePromote(tokens: Token[]): ParsedCommand {
     return { kind: "canary-traffic", traffic, dryRun, ...reasonOf(args) };
   }
 
-  if (rest[0] !== "to") return invalid("promote", `expected \`to <env>\` after \`${from}\``);
+  if (rest[0] !== "to") return invalid("promote", `expected \`to <env>\` after ${quoteText(from)}`);
   const to = rest[1] === undefined ? undefined : envName(rest[1]);
   if (to === undefined) return invalid("promote", "`to` needs an environment");
   const badTo = checkName("promote", "environment", to);
   if (badTo) return badTo;
-  if (to === from) return invalid("promote", `\`${from}\` cannot be promoted to itself`);
+  if (to === from) return invalid("promote", `${quoteText(from)} cannot be promoted to itself`);
 
   let prompt: string | undefined;
   const extra = rest.slice(2);
@@ -551,7 +565,7 @@ function parsePromote(tokens: Token[]): ParsedCommand {
     if (word.includes("@")) {
       return invalid(
         "promote",
-        `promote copies the pins of \`${from}\`: name a prompt, not a version (\`${word}\`)`,
+        `promote copies the pins of ${quoteText(from)}: name a prompt, not a version (${quoteText(word)})`,
       );
     }
     const badPrompt = checkName("promote", "prompt", word);
@@ -564,7 +578,7 @@ function parsePromote(tokens: Token[]): ParsedCommand {
     const why =
       from === CANARY
         ? ` (\`/promote ${CANARY} to ${to}\` already sets ${CANARY} traffic to 0)`
-        : `: \`${to}\` serves all of its requests`;
+        : `: ${quoteText(to)} serves all of its requests`;
     return invalid("promote", `\`--traffic\` is only for ${CANARY}${why}`);
   }
   return {
@@ -590,7 +604,7 @@ function parsePromptgate(tokens: Token[]): ParsedCommand {
       : suggestClosest(sub, SUBCOMMANDS, { abbreviationsFrom: 4 });
     return invalid(
       "promptgate",
-      `\`${first.text}\` is not a \`/promptgate\` command`,
+      `${quoteText(first.text)} is not a \`/promptgate\` command`,
       near ? `/promptgate ${near}` : undefined,
     );
   }

@@ -1,6 +1,7 @@
 import { GITHUB_LOGIN_PATTERN } from "../formats/settings.js";
 import { code } from "../report/escape.js";
-import type { ChangePlan, GateState, Plan } from "./plan.js";
+import type { GateState } from "./eval-gates.js";
+import type { ChangePlan, Plan } from "./plan.js";
 
 /**
  * Who may pass an eval gate. Anyone with write access can post a commit status of any context,

@@ -1,4 +1,5 @@
-import type { Environments, Pin } from "../formats/environments.js";
+import { type Environments, type Pin, parseEnvironments } from "../formats/environments.js";
+import { parseTrailers } from "./commit-message.js";
 import { pinLabel, pinValue, samePin, shortSha } from "./pins.js";
 
 /** One commit that touched `environments.yaml`, with the file as it was at that commit. */
@@ -10,6 +11,47 @@ export interface HistoryEntry {
   /** When the commit was made (committer date, ISO 8601): a rebase keeps the author's. */
   date: string;
   subject: string;
+}
+
+/** A commit of the environments file, as `git log` or GitHub's commits API tells it. */
+export interface FileCommit {
+  sha: string;
+  /** The GitHub login when known, else the git author name. */
+  author: string;
+  /** Committer date, ISO 8601. */
+  date: string;
+  message: string;
+}
+
+/** The history entry of a commit whose file is already parsed (the bot's own commit). */
+export function toHistoryEntry(commit: FileCommit, environments: Environments): HistoryEntry {
+  return {
+    sha: commit.sha,
+    environments,
+    trailers: parseTrailers(commit.message),
+    author: commit.author,
+    date: commit.date,
+    subject: commit.message.split("\n")[0] ?? "",
+  };
+}
+
+/**
+ * The history entry of a commit from the file's text at that commit, or undefined when the file
+ * does not parse (a hand edit gone wrong): such a commit can be neither a rollback target nor a
+ * command's record. The bot (through the API) and the CLI (through git) both read history so.
+ */
+export function parseHistoryEntry(
+  commit: FileCommit,
+  text: string,
+  path: string,
+): HistoryEntry | undefined {
+  let environments: Environments;
+  try {
+    environments = parseEnvironments(text, path);
+  } catch {
+    return undefined;
+  }
+  return toHistoryEntry(commit, environments);
 }
 
 export const TRAILERS = {

@@ -12,7 +12,7 @@ import { type HistoryEntry, TRAILERS } from "./history.js";
 import type { PermissionDecision } from "./permissions.js";
 import { pinLabel, shortSha } from "./pins.js";
 import type { ChangePlan, NoopPlan, PinChange, RefusedPlan } from "./plan.js";
-import { quoteActor, quoteText } from "./quote.js";
+import { cutText, limitList, MAX_LIST_ITEMS, quoteActor, quoteText } from "./quote.js";
 
 /**
  * The one reply comment per command. Every command named in a reply sits inside backticks and no
@@ -64,8 +64,7 @@ export type ReplyResult =
 const RESULT_MARK = "<!-- promptgate:result ";
 
 export function renderReply(result: ReplyResult): string {
-  const lines = renderBody(result);
-  return [...lines, "", hiddenLine(summarize(result))].join("\n");
+  return fitReply(renderBody(result), summarize(result));
 }
 
 /** The JSON of a reply's hidden line, or undefined when the body has none. */
@@ -86,15 +85,78 @@ export function parseReplyResult(body: string): Record<string, unknown> | undefi
   return undefined;
 }
 
-function hiddenLine(data: Record<string, unknown>): string {
+/**
+ * GitHub refuses a comment over 65,536 characters, and a reply that fails to post leaves the
+ * command unanswered. Every reply is rendered through {@link fitReply}, which keeps it under this
+ * budget whatever the comment or the repository's files hold, leaving room for GitHub's counting
+ * (it counts in its own units) and for the hidden line.
+ */
+export const MAX_REPLY_CHARS = 60_000;
+/** One line of a reply, cut at a code span's edge: a paragraph, not a page. */
+const MAX_LINE_CHARS = 4_000;
+/** The hidden line's strings and arrays: scripts read outcomes and names, not whole pages. */
+const MAX_HIDDEN_STRING = 1_000;
+const MAX_HIDDEN_CHARS = 16_000;
+
+/**
+ * The one place a reply's text is assembled: lines cut to {@link MAX_LINE_CHARS} (never inside a
+ * code span), trailing lines dropped with "…and N more lines" past {@link MAX_REPLY_CHARS}, and
+ * the hidden line last, bounded too, so the result always fits one comment.
+ */
+function fitReply(lines: readonly string[], data: Record<string, unknown>): string {
+  let hidden = hiddenLine(boundJson(data));
+  if (hidden.length > MAX_HIDDEN_CHARS) {
+    hidden = hiddenLine({ outcome: data.outcome, truncated: true });
+  }
+  const budget = MAX_REPLY_CHARS - hidden.length - 100;
+  const out: string[] = [];
+  let used = 0;
+  for (const [i, raw] of lines.entries()) {
+    const line = cutLine(raw, MAX_LINE_CHARS);
+    if (used + line.length + 1 > budget) {
+      out.push("", `…and ${lines.length - i} more lines`);
+      break;
+    }
+    out.push(line);
+    used += line.length + 1;
+  }
+  return [...out, "", hidden].join("\n");
+}
+
+/**
+ * `line` cut to about `max` characters with "…", backing off to before an unclosed backtick: a
+ * cut inside a code span would leave the quoted user text after it live markdown.
+ */
+function cutLine(line: string, max: number): string {
+  if (line.length <= max) return line;
+  let cut = cutText(line, max).slice(0, -1);
+  if ((cut.match(/`/g)?.length ?? 0) % 2 === 1) cut = cut.slice(0, cut.lastIndexOf("`"));
+  return `${cut}…`;
+}
+
+/** A copy of `value` whose strings and arrays are cut for the hidden line. */
+function boundJson(value: unknown): unknown {
+  if (typeof value === "string") return cutText(value, MAX_HIDDEN_STRING);
+  if (Array.isArray(value)) {
+    if (value.length <= MAX_LIST_ITEMS) return value.map(boundJson);
+    const kept = value.slice(0, MAX_LIST_ITEMS - 1).map(boundJson);
+    return [...kept, `…and ${value.length - kept.length} more`];
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, boundJson(v)]));
+  }
+  return value;
+}
+
+function hiddenLine(data: unknown): string {
   // `<` and `>` escaped so no value can close the comment early.
-  const json = JSON.stringify({ v: 1, ...data })
+  const json = JSON.stringify({ v: 1, ...(data as Record<string, unknown>) })
     .replace(/</g, "\\u003c")
     .replace(/>/g, "\\u003e");
   return `${RESULT_MARK}${json} -->`;
 }
 
-const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
+const code = quoteText;
 
 function usageLines(usage: string): string[] {
   return ["Usage:", ...usage.split("\n").map((form) => `- ${code(form)}`)];
@@ -171,15 +233,18 @@ function renderBody(result: ReplyResult): string[] {
           `- **Eval gate overridden** with ${code("--force")}: ${plan.forcedGates.join(", ")}`,
         );
       }
-      if (facts.length > 0) out.push("", ...facts);
+      if (facts.length > 0) out.push("", ...limitList(facts));
       if (plan.skipped.length > 0) {
-        out.push("", "Skipped on the way back:");
-        for (const s of plan.skipped) {
-          out.push(`- ${code(s.value)} (at ${code(shortSha(s.sha))}): ${s.why}`);
-        }
+        out.push(
+          "",
+          "Skipped on the way back:",
+          ...limitList(
+            plan.skipped.map((s) => `${code(s.value)} (at ${code(shortSha(s.sha))}): ${s.why}`),
+          ).map((s) => `- ${s}`),
+        );
       }
       if (plan.warnings.length > 0) {
-        out.push("", "Warnings:", ...plan.warnings.map((w) => `- ${w}`));
+        out.push("", "Warnings:", ...limitList(plan.warnings).map((w) => `- ${w}`));
       }
       if (dry) out.push("", `Run it without ${code("--dry-run")} to apply.`);
       return out;
@@ -257,6 +322,17 @@ function escapeCell(s: string): string {
   return s.replace(/\|/g, "\\|");
 }
 
+/** The before → after and status tables, at most {@link MAX_LIST_ITEMS} rows. */
+function renderTable(rows: string[][]): string {
+  const kept = rows.length > MAX_LIST_ITEMS ? rows.slice(0, MAX_LIST_ITEMS - 1) : rows;
+  const more = rows.length - kept.length;
+  return markdownTable([
+    ["Environment", "Prompt", "Version", "Model", "Traffic"],
+    ...kept.map((r) => r.map(escapeCell)),
+    ...(more > 0 ? [[`…and ${more} more`, "", "", "", ""]] : []),
+  ]);
+}
+
 function changeTable(plan: ChangePlan): string | undefined {
   const trafficChange = (env: string) =>
     plan.changes.find(
@@ -286,10 +362,7 @@ function changeTable(plan: ChangePlan): string | undefined {
     rows.push([c.env, "all prompts", "unchanged", "unchanged", trafficCell(c.env)]);
   }
   if (rows.length === 0) return undefined;
-  return markdownTable([
-    ["Environment", "Prompt", "Version", "Model", "Traffic"],
-    ...rows.map((r) => r.map(escapeCell)),
-  ]);
+  return renderTable(rows);
 }
 
 function summarize(result: ReplyResult): Record<string, unknown> {
@@ -349,7 +422,7 @@ function describeRule(rule: Rule): string {
 export function renderHelp(settings: Settings): string {
   const order = settings.rollout.order.join(" → ");
   const rules = settings.rollout.rules;
-  return [
+  const lines = [
     "**promptgate** moves prompt versions between environments by editing `environments.yaml`, one commit per change. Write the command as the first line of a comment; quoted, indented or fenced commands are ignored.",
     "",
     `- ${code(USAGE.rollback)}: go back to the previous good value (skipping values that were rolled back), or to a value the environment held before, named by version or commit. Never blocked by the rollout order, eval gates or a freeze. ${code(`/rollback ${CANARY}`)} sets ${CANARY} traffic to 0 and keeps its pins.`,
@@ -373,19 +446,19 @@ export function renderHelp(settings: Settings): string {
     `- freeze and unfreeze: ${describeRule(rules.freeze)}`,
     `- ${code("--force")} (skip eval gates) and ${code("--force-order")}: admin role`,
     "- help and status: anyone who can comment",
-    "",
-    hiddenLine({ outcome: "help" }),
-  ].join("\n");
+  ];
+  return fitReply(lines, { outcome: "help" });
 }
 
 export function renderStatus(environments: Environments, env?: string): string {
   const names = Object.keys(environments.environments);
   if (env !== undefined && !environments.environments[env]) {
-    return [
-      `**Not a known environment:** ${code(env)}; the environments are ${names.map(code).join(", ")}.`,
-      "",
-      hiddenLine({ outcome: "refused", code: "unknown-env" }),
-    ].join("\n");
+    return fitReply(
+      [
+        `**Not a known environment:** ${code(env)}; the environments are ${limitList(names.map(code)).join(", ")}.`,
+      ],
+      { outcome: "refused", code: "unknown-env" },
+    );
   }
   const shown = env !== undefined ? [env] : names;
   const rows: string[][] = [];
@@ -401,21 +474,16 @@ export function renderStatus(environments: Environments, env?: string): string {
   const out = [
     env !== undefined ? `**Status of ${env}**` : "**Status of every environment**",
     "",
-    markdownTable([
-      ["Environment", "Prompt", "Version", "Model", "Traffic"],
-      ...rows.map((r) => r.map(escapeCell)),
-    ]),
+    renderTable(rows),
   ];
   const frozen = shown.filter((n) => environments.freezes[n]);
   if (frozen.length > 0) {
     out.push("", "Frozen (promotions wait, rollbacks still work):");
-    for (const n of frozen) {
+    const lines = frozen.map((n) => {
       const f = environments.freezes[n]!;
-      out.push(
-        `- ${n}: by ${quoteActor(f.by)} since ${f.since}${f.reason ? `, ${quoteText(f.reason)}` : ""}`,
-      );
-    }
+      return `${n}: by ${quoteActor(f.by)} since ${f.since}${f.reason ? `, ${quoteText(f.reason)}` : ""}`;
+    });
+    out.push(...limitList(lines).map((l) => `- ${l}`));
   }
-  out.push("", hiddenLine({ outcome: "status", ...(env !== undefined ? { env } : {}) }));
-  return out.join("\n");
+  return fitReply(out, { outcome: "status", ...(env !== undefined ? { env } : {}) });
 }

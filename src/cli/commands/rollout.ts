@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { PromptgateError } from "../../errors.js";
@@ -9,18 +8,18 @@ import {
   SETTINGS_FILE,
   type Settings,
 } from "../../formats/settings.js";
-import { git, worktreeSource } from "../../io/file-sources.js";
+import { worktreeSource } from "../../io/file-sources.js";
+import { commitFile, readGitUserName, requireCleanFile } from "../../io/git-commit.js";
+import { readGitHistory } from "../../io/git-history.js";
 import {
   type ActionCommand,
   applyGateResults,
   applyPlanToYaml,
   type ChangePlan,
   formatCommitMessage,
-  type HistoryEntry,
   listGatedVersions,
   type Plan,
   parseCommand,
-  parseTrailers,
   pinValue,
   planCommand,
   USAGE,
@@ -156,10 +155,7 @@ async function runTransition(
   const checkout = await readCheckout(root);
   await requireCleanFile(root, checkout.environmentsPath);
   const history = await readGitHistory(root, checkout.environmentsPath, HISTORY_DEPTH);
-  const actor =
-    values.actor ??
-    io.env.GITHUB_ACTOR ??
-    ((await git(root, ["config", "user.name"]).catch(() => "")).trim() || "unknown");
+  const actor = values.actor ?? io.env.GITHUB_ACTOR ?? (await readGitUserName(root)) ?? "unknown";
 
   let plan: Plan = planCommand({
     command,
@@ -208,8 +204,7 @@ async function runTransition(
     ...("reason" in command && command.reason ? { reason: command.reason } : {}),
   });
   await writeFile(join(root, checkout.environmentsPath), text);
-  await commitFile(root, checkout.environmentsPath, message);
-  const sha = (await git(root, ["rev-parse", "HEAD"])).trim();
+  const sha = await commitFile(root, checkout.environmentsPath, message);
   io.stdout.write(`${sha.slice(0, 7)} ${plan.summary}\n${renderPlanText(plan)}\n`);
   return EXIT.ok;
 }
@@ -286,7 +281,7 @@ function parseCliCommand(verb: "rollback" | "promote", args: readonly string[]):
 }
 
 // ---------------------------------------------------------------------------------------------
-// The checkout and its git history
+// The checkout
 
 interface Checkout {
   settings: Settings;
@@ -323,120 +318,4 @@ async function readCheckout(root: string): Promise<Checkout> {
     environments: parseEnvironments(environmentsText, environmentsPath),
     availableVersions,
   };
-}
-
-/** A hand edit in progress would be committed under the bot's message: refuse instead. */
-async function requireCleanFile(root: string, path: string): Promise<void> {
-  const status = (await git(root, ["status", "--porcelain", "--", path])).trim();
-  if (status !== "") {
-    throw new PromptgateError("E_USAGE", `${path} has uncommitted changes`, {
-      hint: "commit or discard them first: the command commits this file alone",
-    });
-  }
-}
-
-async function commitFile(root: string, path: string, message: string): Promise<void> {
-  await new Promise<void>((done, fail) => {
-    // `--only` with a pathspec commits this file and nothing else that happens to be staged.
-    const child = spawn("git", ["commit", "--quiet", "--only", "-F", "-", "--", path], {
-      cwd: root,
-    });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", fail);
-    child.on("close", (code) =>
-      code === 0
-        ? done()
-        : fail(
-            new PromptgateError("E_GIT", `git commit failed: ${stderr.trim()}`, {
-              hint: "check git's user.name and user.email, and that the checkout is not mid-merge",
-            }),
-          ),
-    );
-    child.stdin.end(message);
-  });
-}
-
-/**
- * The last `depth` commits of `path` reachable from `rev`, newest first, each with the file as it
- * was then and the trailers of its message: what the bot reads through the API, from git.
- */
-export async function readGitHistory(
-  root: string,
-  path: string,
-  depth: number,
-  rev = "HEAD",
-): Promise<HistoryEntry[]> {
-  const log = await git(root, [
-    "log",
-    `--max-count=${depth}`,
-    "--format=%H%x1f%an%x1f%cI%x1f%B%x1e",
-    rev,
-    "--",
-    path,
-  ]).catch(() => "");
-  const commits = log
-    .split("\x1e")
-    .map((r) => r.replace(/^\n/, ""))
-    .filter((r) => r.includes("\x1f"))
-    .map((r) => {
-      const [sha = "", author = "", date = "", message = ""] = r.split("\x1f");
-      return { sha, author, date, message };
-    });
-  const texts = await readBlobsAt(
-    root,
-    commits.map((c) => `${c.sha}:${path}`),
-  );
-  const out: HistoryEntry[] = [];
-  commits.forEach((c, i) => {
-    const text = texts[i];
-    if (text === undefined) return;
-    try {
-      out.push({
-        sha: c.sha,
-        environments: parseEnvironments(text, path),
-        trailers: { ...parseTrailers(c.message) },
-        author: c.author,
-        date: c.date,
-        subject: c.message.split("\n")[0] ?? "",
-      });
-    } catch {
-      // a commit whose file does not parse can be neither a rollback target nor a record
-    }
-  });
-  return out;
-}
-
-/** Many `rev:path` blobs through one `git cat-file --batch`; undefined where one is missing. */
-function readBlobsAt(root: string, specs: string[]): Promise<(string | undefined)[]> {
-  if (specs.length === 0) return Promise.resolve([]);
-  return new Promise((done, fail) => {
-    const child = spawn("git", ["cat-file", "--batch"], { cwd: root });
-    const chunks: Buffer[] = [];
-    child.stdout.on("data", (d: Buffer) => chunks.push(d));
-    child.on("error", fail);
-    child.on("close", () => {
-      const data = Buffer.concat(chunks);
-      const out: (string | undefined)[] = [];
-      let at = 0;
-      for (let n = 0; n < specs.length; n++) {
-        const eol = data.indexOf(10, at);
-        if (eol < 0) break;
-        const header = data.subarray(at, eol).toString("utf8");
-        at = eol + 1;
-        const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
-        if (!m) {
-          out.push(undefined);
-          continue;
-        }
-        const size = Number(m[2]);
-        out.push(m[1] === "blob" ? data.subarray(at, at + size).toString("utf8") : undefined);
-        at += size + 1;
-      }
-      done(out);
-    });
-    child.stdin.end(`${specs.join("\n")}\n`);
-  });
 }

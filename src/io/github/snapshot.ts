@@ -7,7 +7,7 @@ import {
   SETTINGS_FILE,
   type Settings,
 } from "../../formats/settings.js";
-import { type HistoryEntry, parseTrailers } from "../../rollout/index.js";
+import { type HistoryEntry, parseHistoryEntry, toHistoryEntry } from "../../rollout/index.js";
 import type { RepoCache } from "./cache.js";
 import type { GitHubRequest } from "./client.js";
 import { statusOf } from "./errors.js";
@@ -185,21 +185,14 @@ export async function readHistory(
   commits.forEach((c, i) => {
     const text = texts[i];
     if (text === null || text === undefined) return;
-    let environments: Environments;
-    try {
-      environments = parseEnvironments(text, path);
-    } catch {
-      return;
-    }
-    const message = c.commit.message;
-    history.push({
+    const commit = {
       sha: c.sha,
-      environments,
-      trailers: parseTrailers(message),
       author: c.author?.login ?? c.commit.author?.name ?? "unknown",
       date: c.commit.committer?.date ?? c.commit.author?.date ?? "",
-      subject: message.split("\n")[0] ?? "",
-    });
+      message: c.commit.message,
+    };
+    const entry = parseHistoryEntry(commit, text, path);
+    if (entry) history.push(entry);
   });
   snapshot.history = history;
   snapshot.historyDepth = depth;
@@ -278,14 +271,7 @@ export function recordOwnCommit(
   );
   if (commit.parentSha !== before.headSha || !before.history) return;
   const environments = parseEnvironments(commit.text, before.environmentsPath);
-  const entry: HistoryEntry = {
-    sha: commit.sha,
-    environments,
-    trailers: parseTrailers(commit.message),
-    author: commit.author,
-    date: commit.date,
-    subject: commit.message.split("\n")[0] ?? "",
-  };
+  const entry = toHistoryEntry(commit, environments);
   cache.snapshots.set(repoKey(before.repo), {
     ...before,
     headSha: commit.sha,
