@@ -12,7 +12,8 @@ export type ErrorCode =
   | "E_CONFIG" // inconsistent settings across files
   | "E_USAGE" // bad command-line use
   | "E_LLM" // the model endpoint (or the judge) failed
-  | "E_CONFLICT"; // an optimistic write lost a race
+  | "E_CONFLICT" // an optimistic write lost a race
+  | "E_LIMIT"; // over a size, depth or time limit (a hostile or runaway input)
 
 export interface SourceLocation {
   file: string;

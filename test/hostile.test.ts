@@ -1,0 +1,126 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../src/cli/main.js";
+import { createGitRepo, type GitRepo } from "./helpers/git-repo.js";
+import { type OpenAIStandIn, startOpenAIStandIn } from "./stand-ins/openai/index.js";
+
+/**
+ * Issue 9's attacks that a pull request makes with its files, each through the CLI against the
+ * stand-in: what the PR writes must neither hang the run, nor leak the key, nor plant answers,
+ * nor read outside the repository.
+ */
+let standIn: OpenAIStandIn;
+const repos: GitRepo[] = [];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  standIn = await startOpenAIStandIn({ seed: 5, validate: true });
+});
+afterAll(async () => {
+  await standIn.close();
+  for (const r of repos) await r.remove();
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+afterEach(() => {
+  standIn.setFaults([]);
+  standIn.setResponder((req) => ({ content: `echo ${req.model}` }));
+  standIn.requests.length = 0;
+  expect(standIn.violations).toEqual([]);
+});
+
+const PROMPT = [
+  "---",
+  "model: gpt-4o-mini-2024-07-18",
+  "config: { temperature: 0, maxOutputTokens: 50 }",
+  "input:",
+  "  schema:",
+  "    question: string",
+  "---",
+  "{{question}}",
+  "",
+].join("\n");
+
+function goldenSet(assertion: string, cases = 1): string {
+  const lines = ["cases:"];
+  for (let i = 0; i < cases; i++) {
+    lines.push(`  - id: c${i}`, `    vars: { question: "q${i}" }`, `    assert: [${assertion}]`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** A repository with one prompt `p` and its golden set; `files` override or add. */
+async function makeRepo(files: Record<string, string | null> = {}): Promise<GitRepo> {
+  const repo = await createGitRepo();
+  repos.push(repo);
+  await repo.commit("base", {
+    "promptgate.yaml": "version: 1\nrepeats: 1\n",
+    "prompts/p/v1.prompt": PROMPT,
+    "evals/p.yaml": goldenSet("{ type: contains, value: q }"),
+    ...files,
+  });
+  return repo;
+}
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), "promptgate-hostile-"));
+  dirs.push(d);
+  return d;
+}
+
+async function cli(cwd: string, args: string[], env: Record<string, string | undefined> = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d) => {
+    out += d;
+  });
+  stderr.on("data", (d) => {
+    err += d;
+  });
+  const code = await runCli(args, {
+    cwd,
+    env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test", ...env },
+    stdout,
+    stderr: stderr as unknown as NodeJS.WriteStream,
+  });
+  return { code, out, err };
+}
+
+describe("a golden-set regex cannot hang the run (attack 5)", () => {
+  it("a catastrophic pattern on a long output is an error for the sample, and the run ends", async () => {
+    const repo = await makeRepo({
+      "evals/p.yaml": goldenSet(String.raw`{ type: regex, value: '([\w\s]*)*$' }`, 2),
+    });
+    // 60 word characters then one that is not: 2^60 ways to split the run before `$` fails.
+    standIn.setResponder(() => ({ content: `${"a".repeat(60)}!` }));
+    const out = join(await tempDir(), "eval.json");
+    const r = await cli(repo.root, ["eval", "--no-cache", "--out", out]);
+    const result = JSON.parse(await readFile(out, "utf8"));
+    const samples = result.runs[0].cases.flatMap((c: { samples: unknown[] }) => c.samples);
+    expect(samples).toHaveLength(2);
+    for (const s of samples) {
+      expect(s).toMatchObject({ kind: "error", error: { kind: "timeout" } });
+      expect(s.error.message).toMatch(/^regex timed out after \d+ ms/);
+    }
+    expect(r.err).toMatch(/2\/2 samples/);
+  });
+
+  it("an ordinary regex still grades in the run's own thread, and a slow-looking one in the worker", async () => {
+    const repo = await makeRepo({
+      "evals/p.yaml": goldenSet(
+        String.raw`{ type: regex, value: '\d+ days' }, { type: regex, value: '(\d+)+ days' }, { type: not-regex, value: '(x+)+y' }`,
+      ),
+    });
+    standIn.setResponder(() => ({ content: "within 5 days" }));
+    const out = join(await tempDir(), "eval.json");
+    const r = await cli(repo.root, ["eval", "--no-cache", "--out", out]);
+    const result = JSON.parse(await readFile(out, "utf8"));
+    const [sample] = result.runs[0].cases[0].samples;
+    expect(sample).toMatchObject({ kind: "ok", pass: true });
+    expect(r.code).toBe(0);
+  });
+});
