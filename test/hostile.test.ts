@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -122,5 +122,86 @@ describe("a golden-set regex cannot hang the run (attack 5)", () => {
     const [sample] = result.runs[0].cases[0].samples;
     expect(sample).toMatchObject({ kind: "ok", pass: true });
     expect(r.code).toBe(0);
+  });
+});
+
+describe("no report file holds the key or the endpoint's password (attack 7)", () => {
+  const KEY = "sk-test-Hostile0123456789abcdefKEY";
+  const PASSWORD = "pw-Hostile-4242";
+
+  async function reportFiles(dir: string): Promise<string[]> {
+    const names = await readdir(dir);
+    return Promise.all(names.map((n) => readFile(join(dir, n), "utf8")));
+  }
+
+  function expectClean(texts: string[]) {
+    expect(texts.length).toBeGreaterThan(0);
+    for (const t of texts) {
+      expect(t).not.toContain(KEY);
+      expect(t).not.toContain(PASSWORD);
+      expect(t).not.toContain("Hostile0123456789");
+    }
+  }
+
+  it("an endpoint whose 401 echoes the key, reached through a user:pass@ URL: eval and diff", async () => {
+    const repo = await makeRepo();
+    await repo.branch("pr");
+    await repo.commit("v2", {
+      "prompts/p/v2.prompt": PROMPT.replace("{{question}}", "Answer: {{question}}"),
+    });
+    standIn.setFaults([
+      {
+        kind: "status",
+        status: 401,
+        body: {
+          error: {
+            message: `Incorrect API key provided: ${KEY}. Your URL had ${PASSWORD}.`,
+            type: "invalid_request_error",
+            param: null,
+            code: "invalid_api_key",
+          },
+        },
+      },
+    ]);
+    const url = new URL(standIn.baseURL);
+    url.username = "ci";
+    url.password = PASSWORD;
+    const env = { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: undefined };
+    const out = await tempDir();
+
+    const ev = await cli(
+      repo.root,
+      ["eval", "--no-cache", "--base-url", url.href, "--out", join(out, "eval.json")],
+      env,
+    );
+    expect(standIn.requests.length).toBeGreaterThan(0);
+    expect(ev.code).not.toBe(0);
+    const evalJson = await readFile(join(out, "eval.json"), "utf8");
+    expect(evalJson).toMatch(/"kind": "client"/);
+    expectClean([evalJson, ev.out, ev.err]);
+
+    const reports = join(out, "report");
+    const diff = await cli(
+      repo.root,
+      [
+        "diff",
+        "--base",
+        "main",
+        "--head",
+        "pr",
+        "--no-cache",
+        "--base-url",
+        url.href,
+        "--out-dir",
+        reports,
+      ],
+      env,
+    );
+    expect(diff.code).toBe(3);
+    const files = await reportFiles(reports);
+    expect(files).toHaveLength(4);
+    // The errors are there, only without the secrets.
+    expect(files.join("\n")).toMatch(/Incorrect API key provided: \*\*\*/);
+    expectClean([...files, diff.out, diff.err]);
   });
 });

@@ -4,6 +4,7 @@ import { withEmbeddingCache, withResponseCache } from "../engine/response-cache.
 import type { ChatModel, EmbeddingModel } from "../engine/types.js";
 import { PromptgateError } from "../errors.js";
 import type { Settings } from "../formats/settings.js";
+import { createScrubber, type Scrub, secretsOfUrl } from "../scrub.js";
 import { createDiskStore } from "./disk-cache.js";
 
 export interface ModelFlags {
@@ -20,6 +21,8 @@ export interface ModelStack {
   embeddings: EmbeddingModel;
   baseURL: string;
   cacheDir: string | undefined;
+  /** Removes this stack's key and endpoint password from text on its way to a file or a log. */
+  scrub: Scrub;
 }
 
 export const DEFAULT_BASE_URL = "https://api.openai.com/v1";
@@ -55,7 +58,16 @@ export function createModelStack(
   const store = cacheDir ? createDiskStore(cacheDir) : undefined;
   const chat = store ? withResponseCache(models, store, baseURL) : models;
   const embeddings = store ? withEmbeddingCache(models, store, baseURL) : models;
-  return { chat, embeddings, baseURL, cacheDir };
+  return { chat, embeddings, baseURL, cacheDir, scrub: scrubberFor(env, baseURL) };
+}
+
+/** The scrubber of a run's secrets: the key in the environment and the endpoint's password. */
+export function scrubberFor(env: CliEnv, baseURL?: string): Scrub {
+  return createScrubber([
+    env.OPENAI_API_KEY,
+    ...secretsOfUrl(baseURL),
+    ...secretsOfUrl(env.OPENAI_BASE_URL),
+  ]);
 }
 
 export function requireCredentials(
