@@ -205,3 +205,97 @@ describe("no report file holds the key or the endpoint's password (attack 7)", (
     expectClean([...files, diff.out, diff.err]);
   });
 });
+
+describe("hostile files are located errors, exit 1, for validate and eval (attacks 9, 10)", () => {
+  const bomb = [
+    "cases:",
+    "  - id: c0",
+    '    vars: { question: "q" }',
+    "    assert: [{ type: contains, value: q }]",
+    "x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]",
+    ...Array.from(
+      { length: 8 },
+      (_, i) => `x${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(", ")}]`,
+    ),
+    "",
+  ].join("\n");
+
+  async function both(files: Record<string, string | null>, raw?: Record<string, Uint8Array>) {
+    const repo = await makeRepo(files);
+    if (raw)
+      for (const [f, bytes] of Object.entries(raw)) await writeFile(join(repo.root, f), bytes);
+    const validate = await cli(repo.root, ["validate"]);
+    const run = await cli(repo.root, ["eval", "--no-cache"]);
+    return { validate, run };
+  }
+
+  function expectLocated(r: { code: number; err: string }, pattern: RegExp) {
+    expect(r.err).toMatch(pattern);
+    expect(r.code).toBe(1);
+  }
+
+  it("an alias bomb in a golden set", async () => {
+    const { validate, run } = await both({ "evals/p.yaml": bomb });
+    // Located at the first alias, a line the reader can go to.
+    const located = /error E_LIMIT: evals\/p\.yaml:6:\d+: aliases expand too far/;
+    expectLocated(validate, located);
+    expectLocated(run, located);
+    expect(standIn.requests).toHaveLength(0);
+  });
+
+  it("nesting deeper than the limit, in a golden set and in a prompt's front matter", async () => {
+    const deep = `cases: ${"[".repeat(500)}${"]".repeat(500)}\n`;
+    const frontMatter = PROMPT.replace(
+      "input:",
+      `extra: ${"{a: ".repeat(300)}1${"}".repeat(300)}\ninput:`,
+    );
+    const { validate, run } = await both({
+      "evals/p.yaml": deep,
+      "prompts/p/v1.prompt": frontMatter,
+    });
+    for (const r of [validate, run]) {
+      expect(r.err).toMatch(/error E_LIMIT: evals\/p\.yaml:1: nested more than 100 levels deep/);
+      expect(r.code).toBe(1);
+    }
+    // The front matter's line in the file, after its `---`.
+    expect(validate.err).toMatch(/error E_LIMIT: prompts\/p\/v1\.prompt:4: nested more than 100/);
+  });
+
+  it("a file over the size limit is refused unread", async () => {
+    const big = goldenSet("{ type: contains, value: q }") + `# ${"x".repeat(3 * 1024 * 1024)}\n`;
+    const { validate, run } = await both({ "evals/p.yaml": big });
+    const located = /error E_LIMIT: evals\/p\.yaml: the file is 3\.0 MB, over the 2 MB limit/;
+    expectLocated(validate, located);
+    expectLocated(run, located);
+  });
+
+  it("bytes that are not UTF-8, at their line and column", async () => {
+    const text = Buffer.from(goldenSet("{ type: contains, value: q }"), "utf8");
+    // "q0" → "q\xff" on line 3 (`    vars: { question: "q0" }`).
+    const at = text.indexOf("q0");
+    text[at + 1] = 0xff;
+    const { validate, run } = await both({}, { "evals/p.yaml": text });
+    const located = /error E_ENCODING: evals\/p\.yaml:3:\d+: not UTF-8: byte 0xff/;
+    expectLocated(validate, located);
+    expectLocated(run, located);
+  });
+
+  it("paths.* outside the repository (attack 10), and a symlink out of it", async () => {
+    const outside = await tempDir();
+    await writeFile(join(outside, "secret.yaml"), "environments: {}\n");
+    const { validate, run } = await both({
+      "promptgate.yaml": `version: 1\npaths:\n  environments: ../../../../../..${outside}/secret.yaml\n`,
+    });
+    const located =
+      /error E_SCHEMA: promptgate\.yaml:3:17: must be a relative path inside the repository/;
+    expectLocated(validate, located);
+    expectLocated(run, located);
+
+    const repo = await makeRepo();
+    const { symlink } = await import("node:fs/promises");
+    await symlink(join(outside, "secret.yaml"), join(repo.root, "environments.yaml"));
+    const linked = await cli(repo.root, ["validate"]);
+    expect(linked.err).toMatch(/environments\.yaml leads outside the repository: refused/);
+    expect(linked.code).not.toBe(0);
+  });
+});

@@ -46,7 +46,12 @@ export function parseYaml<S extends z.ZodType>(
   options: ParseOptions = {},
 ): ParsedYaml<z.output<S>> {
   const offset = options.lineOffset ?? 0;
-  checkTextLimits(text, file, offset);
+  try {
+    checkTextLimits(text, file, offset);
+  } catch (e) {
+    // Callers collect PromptgateErrors from a parse (a prompt file reports its template too).
+    throw e instanceof PromptgateError ? new PromptgateErrors([e]) : e;
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(stripBom(text), { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -66,14 +71,16 @@ export function parseYaml<S extends z.ZodType>(
   } catch (e) {
     // yaml throws a ReferenceError when aliases would expand past the limit (a "billion laughs").
     if (!(e instanceof ReferenceError)) throw e;
-    throw new PromptgateError(
-      "E_LIMIT",
-      `aliases expand too far (over ${MAX_ALIAS_COUNT} times the document): refused`,
-      {
-        location: firstAlias(doc, lineCounter, file, offset) ?? { file, line: 1 + offset },
-        hint: `write the values out, or use fewer aliases; ${LIMIT_HINT}`,
-      },
-    );
+    throw new PromptgateErrors([
+      new PromptgateError(
+        "E_LIMIT",
+        `aliases expand too far (over ${MAX_ALIAS_COUNT} times the document): refused`,
+        {
+          location: firstAlias(doc, lineCounter, file, offset) ?? { file, line: 1 + offset },
+          hint: `write the values out, or use fewer aliases; ${LIMIT_HINT}`,
+        },
+      ),
+    ]);
   }
   const result = schema.safeParse(raw);
   if (!result.success) {
@@ -137,15 +144,16 @@ export function checkTextLimits(text: string, file: string, lineOffset = 0): voi
     indents.push(indent);
     const items = /^(?:-\s+)*/.exec(body)?.[0].replace(/\s+/g, "").length ?? 0;
     let quote: string | undefined;
+    let deepest = flow;
     for (const ch of body) {
       if (quote) {
         if (ch === quote) quote = undefined;
       } else if (ch === '"' || ch === "'") quote = ch;
       else if (ch === "#") break;
-      else if (ch === "[" || ch === "{") flow++;
+      else if (ch === "[" || ch === "{") deepest = Math.max(deepest, ++flow);
       else if ((ch === "]" || ch === "}") && flow > 0) flow--;
     }
-    if (indents.length + items + flow > MAX_NESTING) {
+    if (indents.length + items + deepest > MAX_NESTING) {
       throw new PromptgateError("E_LIMIT", `nested more than ${MAX_NESTING} levels deep: refused`, {
         location: { file, line: line + lineOffset },
         hint: `flatten the structure; ${LIMIT_HINT}`,
