@@ -299,3 +299,108 @@ describe("hostile files are located errors, exit 1, for validate and eval (attac
     expect(linked.code).not.toBe(0);
   });
 });
+
+describe("a response cache the pull request planted changes nothing (attack 2)", () => {
+  const CASES = 40;
+  const BROKEN = 10; // head answers these wrong: a 25-point regression
+  const set = () => {
+    const lines = ["cases:"];
+    for (let i = 0; i < CASES; i++) {
+      lines.push(
+        `  - id: c${i}`,
+        `    vars: { question: "q${i}" }`,
+        "    assert: [{ type: contains, value: right }]",
+      );
+    }
+    return `${lines.join("\n")}\n`;
+  };
+  const honest = (req: { messages: unknown[] }) => {
+    const text = JSON.stringify(req.messages);
+    const i = Number(/q(\d+)/.exec(text)?.[1]);
+    return { content: text.includes("v2 style") && i < BROKEN ? "wrong" : "right" };
+  };
+
+  it("planted entries under .promptgate/cache/ are not read, and their tags would not verify", async () => {
+    const repo = await makeRepo({
+      "promptgate.yaml": "version: 1\nrepeats: 1\n",
+      "evals/p.yaml": set(),
+    });
+    await repo.branch("pr");
+    await repo.write({
+      "prompts/p/v2.prompt": PROMPT.replace("{{question}}", "v2 style: {{question}}"),
+    });
+    // The attacker fills a cache with every answer right, with a key of their own, under the
+    // README's old cache-dir, and commits it with the pull request.
+    standIn.setResponder(() => ({ content: "right" }));
+    const planted = await cli(
+      repo.root,
+      [
+        "diff",
+        "--base",
+        "main",
+        "--head",
+        "worktree",
+        "--cache-dir",
+        ".promptgate/cache",
+        "--out-dir",
+        await tempDir(),
+      ],
+      { OPENAI_API_KEY: "sk-attacker-0000000000000000" },
+    );
+    expect(planted.code).toBe(0);
+    const entries = (await repo.git("ls-files", "--others", "--", ".promptgate/cache"))
+      .trim()
+      .split("\n");
+    expect(entries.length).toBeGreaterThanOrEqual(2 * CASES);
+    await repo.commit("v2, and a cache");
+
+    standIn.setResponder(honest);
+    standIn.requests.length = 0;
+    const env = { OPENAI_API_KEY: "sk-org-key-1111111111111111", XDG_CACHE_HOME: await tempDir() };
+    // The default cache is outside the checkout: the planted files are not even looked at.
+    const run = await cli(
+      repo.root,
+      ["diff", "--base", "main", "--head", "pr", "--out-dir", await tempDir()],
+      env,
+    );
+    expect(standIn.requests.length).toBe(2 * CASES);
+    expect(run.out).toMatch(/^BLOCKED: /);
+    expect(run.code).toBe(1);
+
+    // Pointed at the committed folder: refused, before any request.
+    standIn.requests.length = 0;
+    const tracked = await cli(
+      repo.root,
+      [
+        "diff",
+        "--base",
+        "main",
+        "--head",
+        "pr",
+        "--cache-dir",
+        ".promptgate/cache",
+        "--out-dir",
+        await tempDir(),
+      ],
+      env,
+    );
+    expect(tracked.err).toMatch(
+      /error E_CONFIG: the cache folder \.promptgate\/cache holds files git tracks/,
+    );
+    expect(tracked.err).toContain("hint:");
+    expect(tracked.code).toBe(2);
+    expect(standIn.requests).toHaveLength(0);
+
+    // The same files copied to an untracked folder: signed with another key, every one a miss.
+    const copy = await tempDir();
+    const { cp } = await import("node:fs/promises");
+    await cp(join(repo.root, ".promptgate/cache"), copy, { recursive: true });
+    const copied = await cli(
+      repo.root,
+      ["diff", "--base", "main", "--head", "pr", "--cache-dir", copy, "--out-dir", await tempDir()],
+      env,
+    );
+    expect(standIn.requests.length).toBe(2 * CASES);
+    expect(copied.code).toBe(1);
+  });
+});
