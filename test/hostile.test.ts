@@ -280,6 +280,17 @@ describe("hostile files are located errors, exit 1, for validate and eval (attac
     expectLocated(run, located);
   });
 
+  it("a template variable its own input.schema does not declare, at the template's line", async () => {
+    const prompt = PROMPT.replace("{{question}}", "{{question}}\nReply in {{langauge}}.");
+    const { validate, run } = await both({ "prompts/p/v1.prompt": prompt });
+    // Line 9 of the file: the template's line 2, after seven lines of front matter.
+    const located =
+      /error E_PROMPT: prompts\/p\/v1\.prompt:9:12: the template reads \{\{langauge\}\}, which input\.schema does not declare/;
+    expectLocated(validate, located);
+    expectLocated(run, located);
+    expect(standIn.requests).toHaveLength(0);
+  });
+
   it("paths.* outside the repository (attack 10), and a symlink out of it", async () => {
     const outside = await tempDir();
     await writeFile(join(outside, "secret.yaml"), "environments: {}\n");
