@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { PromptgateError } from "../src/errors.js";
 
 export type FailOn = "blocked" | "errors" | "never";
@@ -93,7 +93,14 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
     concurrency: readInt(read("concurrency"), "concurrency", 1, 1000),
     comment: readBool(read("comment"), "comment", true),
     failOn: failOn as FailOn,
-    cacheDir: cacheDir && !isAbsolute(cacheDir) ? join(context.workspace, cacheDir) : cacheDir,
+    // By default in the runner's temp folder (keep it with actions/cache), outside the checkout:
+    // a pull request's files are never read as cached answers. `off` turns the cache off.
+    cacheDir:
+      cacheDir === "off"
+        ? undefined
+        : cacheDir
+          ? resolve(context.workspace, cacheDir)
+          : join(context.runnerTemp, "promptgate-cache"),
   };
 }
 

@@ -12,7 +12,9 @@ export type ErrorCode =
   | "E_CONFIG" // inconsistent settings across files
   | "E_USAGE" // bad command-line use
   | "E_LLM" // the model endpoint (or the judge) failed
-  | "E_CONFLICT"; // an optimistic write lost a race
+  | "E_CONFLICT" // an optimistic write lost a race
+  | "E_LIMIT" // over a size, depth or time limit (a hostile or runaway input)
+  | "E_ENCODING"; // a file is not UTF-8
 
 export interface SourceLocation {
   file: string;

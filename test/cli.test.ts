@@ -88,7 +88,13 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
   });
   const code = await runCli(args, {
     cwd: repo.root,
-    env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test", ...env },
+    env: {
+      OPENAI_BASE_URL: standIn.baseURL,
+      OPENAI_API_KEY: "test",
+      // The default cache is the user's (~/.cache/promptgate): keep the tests' own.
+      XDG_CACHE_HOME: join(repo.root, ".promptgate", "xdg"),
+      ...env,
+    },
     stdout,
     stderr,
   });
@@ -329,6 +335,8 @@ describe("promptgate CLI", () => {
             PATH: process.env.PATH,
             HOME: home,
             TMPDIR: home,
+            // The cache in the ignored folder, so HOME stays empty and the check below holds.
+            XDG_CACHE_HOME: join(repo.root, ".promptgate", "xdg"),
             OPENAI_BASE_URL: standIn.baseURL,
             OPENAI_API_KEY: "test",
           },

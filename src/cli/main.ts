@@ -1,4 +1,5 @@
 import { describeError, PromptgateError, PromptgateErrors } from "../errors.js";
+import { scrubberFor } from "../io/model-stack.js";
 import { costCommand } from "./commands/cost.js";
 import { diffCommand } from "./commands/diff.js";
 import { evalCommand } from "./commands/eval.js";
@@ -56,7 +57,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
   try {
     return await command.run(rest, io);
   } catch (e) {
-    io.stderr.write(`${describeError(e)}\n`);
+    // The one error boundary is also the last writer before a CI log.
+    io.stderr.write(`${scrubberFor(io.env)(describeError(e))}\n`);
     return exitCodeFor(e);
   }
 }

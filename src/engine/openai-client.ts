@@ -1,6 +1,7 @@
 import OpenAI from "openai";
 import { PromptgateError } from "../errors.js";
 import { httpFetch } from "../io/http-fetch.js";
+import { createScrubber, redactUrl, secretsOfUrl } from "../scrub.js";
 import type {
   ChatModel,
   ChatRequest,
@@ -69,7 +70,15 @@ export function createOpenAIModels(options: OpenAIModelsOptions): ChatModel & Em
       },
     );
   }
-  const endpoint = client.baseURL;
+  // Error messages name the endpoint and quote the server: neither may carry the key or the
+  // URL's password into a report (a 401 body can echo the key it was sent).
+  const endpoint = redactUrl(client.baseURL);
+  const scrub = createScrubber([client.apiKey ?? undefined, ...secretsOfUrl(client.baseURL)]);
+  const fail = (e: unknown, signal?: AbortSignal) => {
+    const err = toLlmError(e, endpoint, options.maxRetries, signal);
+    if (err instanceof LlmError) err.message = scrub(err.message);
+    return err;
+  };
 
   return {
     async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResponse> {
@@ -83,7 +92,7 @@ export function createOpenAIModels(options: OpenAIModelsOptions): ChatModel & Em
           ),
         );
       } catch (e) {
-        throw toLlmError(e, endpoint, options.maxRetries, signal);
+        throw fail(e, signal);
       }
       const latencyMs = performance.now() - started;
       const choice = completion.choices?.[0];
@@ -94,7 +103,7 @@ export function createOpenAIModels(options: OpenAIModelsOptions): ChatModel & Em
         throw new LlmError(
           "bad-response",
           refusal
-            ? `${endpoint}: the model refused: ${refusal}`
+            ? `${endpoint}: the model refused: ${scrub(refusal)}`
             : `${endpoint}: the response has no text content (finish_reason ${choice.finish_reason})`,
         );
       }
@@ -122,7 +131,7 @@ export function createOpenAIModels(options: OpenAIModelsOptions): ChatModel & Em
           client.embeddings.create({ model, input: inputs }, { signal: requestSignal }),
         );
       } catch (e) {
-        throw toLlmError(e, endpoint, options.maxRetries, signal);
+        throw fail(e, signal);
       }
       const data = response.data ?? [];
       if (data.length !== inputs.length) {

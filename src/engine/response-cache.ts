@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { ChatModel, ChatRequest, ChatResponse, EmbeddingModel, Usage } from "./types.js";
 
 /** What the cache keeps of a successful chat response; `cached` is implied by where it came from. */
@@ -140,6 +140,49 @@ function isUsage(value: unknown): value is Usage {
     typeof u.completionTokens === "number" &&
     (u.cachedTokens === undefined || typeof u.cachedTokens === "number")
   );
+}
+
+/**
+ * A store whose entries carry an integrity tag, HMAC-SHA256 over the entry's key and content,
+ * keyed by a secret the pull request cannot read. A cache folder is only files: whoever can
+ * write one (a PR committing `.promptgate/cache/`, a poisoned `actions/cache` restore) could
+ * otherwise choose the answers a run grades. An entry whose tag does not verify, or that has
+ * none (written before tags), is a miss, and the next success overwrites it.
+ */
+export function withIntegrity(
+  store: ResponseStore,
+  secret: Uint8Array | Promise<Uint8Array>,
+): ResponseStore {
+  const tagOf = async (key: string, content: string) =>
+    createHmac("sha256", await secret)
+      .update(`${key}\0${content}`)
+      .digest("hex");
+  return {
+    async get(key) {
+      const entry = await store.get(key);
+      if (entry === null || typeof entry !== "object") return undefined;
+      const { tag, content } = entry as { tag?: unknown; content?: unknown };
+      if (typeof tag !== "string" || typeof content !== "string") return undefined;
+      const expected = Buffer.from(await tagOf(key, content), "hex");
+      const given = Buffer.from(tag, "hex");
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+      try {
+        return JSON.parse(content) as unknown;
+      } catch {
+        return undefined;
+      }
+    },
+    async put(key, value) {
+      // The content is kept as the exact bytes that were tagged: no re-serialisation to disagree.
+      const content = canonicalJson(value);
+      await store.put(key, { tag: await tagOf(key, content), content });
+    },
+  };
+}
+
+/** The tag key for a run with an API key: derived from it, so only holders of the key can sign. */
+export function deriveCacheSecret(apiKey: string): Uint8Array {
+  return createHmac("sha256", apiKey).update("promptgate-cache-v1").digest();
 }
 
 /** A store that lives as long as the process: for tests and for library users without a disk. */

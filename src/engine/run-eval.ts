@@ -19,6 +19,7 @@ import {
   prepareAssertions,
 } from "./assertions/index.js";
 import { LlmError } from "./openai-client.js";
+import { RegexTimeoutError } from "./safe-regex.js";
 import type {
   CaseResult,
   ChatModel,
@@ -173,6 +174,8 @@ export function createSampler(deps: EngineDeps): Sampler {
 
 function toSampleError(e: unknown): SampleError {
   if (e instanceof LlmError) return { kind: e.kind, message: e.message, status: e.status };
+  // The output came back but could not be graded in time: missing data, like any timeout.
+  if (e instanceof RegexTimeoutError) return { kind: "timeout", message: e.message };
   if (e instanceof AssertionInfraError) {
     // A judge or embeddings request that failed keeps its kind (a 429 is a rate limit, not a
     // malformed response); only a reply that came back and cannot be read is a bad response.

@@ -1,4 +1,14 @@
-import { type Document, isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  LineCounter,
+  parseDocument,
+  visit,
+} from "yaml";
 import type { z } from "zod";
 import { PromptgateError, PromptgateErrors, type SourceLocation } from "../errors.js";
 
@@ -17,15 +27,33 @@ export interface ParseOptions {
   lineOffset?: number;
 }
 
+/*
+ * Limits for files a pull request writes. Each is far above any real golden set, prompt or
+ * config, and far below what would stall a CI job: a 2 MB file parses in well under a second, an
+ * alias bomb would expand a few hundred bytes into gigabytes, and deep nesting overflows the
+ * parser's stack after seconds of work.
+ */
+export const MAX_FILE_BYTES = 2 * 1024 * 1024;
+export const MAX_NESTING = 100;
+const MAX_ALIAS_COUNT = 100;
+const LIMIT_HINT =
+  "a golden set, prompt or config never needs this much: check what wrote the file";
+
 export function parseYaml<S extends z.ZodType>(
   text: string,
   file: string,
   schema: S,
   options: ParseOptions = {},
 ): ParsedYaml<z.output<S>> {
+  const offset = options.lineOffset ?? 0;
+  try {
+    checkTextLimits(text, file, offset);
+  } catch (e) {
+    // Callers collect PromptgateErrors from a parse (a prompt file reports its template too).
+    throw e instanceof PromptgateError ? new PromptgateErrors([e]) : e;
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(stripBom(text), { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const offset = options.lineOffset ?? 0;
   if (doc.errors.length > 0) {
     throw new PromptgateErrors(
       doc.errors.map((e) => {
@@ -37,7 +65,23 @@ export function parseYaml<S extends z.ZodType>(
       }),
     );
   }
-  const raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    // yaml throws a ReferenceError when aliases would expand past the limit (a "billion laughs").
+    if (!(e instanceof ReferenceError)) throw e;
+    throw new PromptgateErrors([
+      new PromptgateError(
+        "E_LIMIT",
+        `aliases expand too far (over ${MAX_ALIAS_COUNT} times the document): refused`,
+        {
+          location: firstAlias(doc, lineCounter, file, offset) ?? { file, line: 1 + offset },
+          hint: `write the values out, or use fewer aliases; ${LIMIT_HINT}`,
+        },
+      ),
+    ]);
+  }
   const result = schema.safeParse(raw);
   if (!result.success) {
     throw new PromptgateErrors(
@@ -71,6 +115,69 @@ export function locator(
       locate(doc, lineCounter, [...path], file, offset),
     has: (path) => doc.hasIn(path),
   };
+}
+
+/**
+ * Size and nesting, checked on the text before the parser sees it: the parser recurses per level
+ * and would spend seconds before overflowing its stack. The nesting measured is an upper bound
+ * of the document's (indentation steps, `- ` items on one line, open brackets), so a file that
+ * passes cannot nest deeper.
+ */
+export function checkTextLimits(text: string, file: string, lineOffset = 0): void {
+  // UTF-16 units: at most the file's bytes, at least half of them (the sources check bytes).
+  if (text.length > MAX_FILE_BYTES) {
+    throw new PromptgateError(
+      "E_LIMIT",
+      `the file is over ${MAX_FILE_BYTES / 1024 / 1024} MB: refused`,
+      { location: { file }, hint: `split it, or trim it; ${LIMIT_HINT}` },
+    );
+  }
+  const indents: number[] = [];
+  let flow = 0;
+  let line = 0;
+  for (const raw of text.split("\n")) {
+    line++;
+    const body = raw.trimStart();
+    if (body === "" || body.startsWith("#")) continue;
+    const indent = raw.length - body.length;
+    while (indents.length > 0 && (indents.at(-1) ?? 0) >= indent) indents.pop();
+    indents.push(indent);
+    const items = /^(?:-\s+)*/.exec(body)?.[0].replace(/\s+/g, "").length ?? 0;
+    let quote: string | undefined;
+    let deepest = flow;
+    for (const ch of body) {
+      if (quote) {
+        if (ch === quote) quote = undefined;
+      } else if (ch === '"' || ch === "'") quote = ch;
+      else if (ch === "#") break;
+      else if (ch === "[" || ch === "{") deepest = Math.max(deepest, ++flow);
+      else if ((ch === "]" || ch === "}") && flow > 0) flow--;
+    }
+    if (indents.length + items + deepest > MAX_NESTING) {
+      throw new PromptgateError("E_LIMIT", `nested more than ${MAX_NESTING} levels deep: refused`, {
+        location: { file, line: line + lineOffset },
+        hint: `flatten the structure; ${LIMIT_HINT}`,
+      });
+    }
+  }
+}
+
+function firstAlias(
+  doc: Document.Parsed,
+  lineCounter: LineCounter,
+  file: string,
+  offset: number,
+): SourceLocation | undefined {
+  let found: SourceLocation | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (!isAlias(node) || !node.range) return;
+      const pos = lineCounter.linePos(node.range[0]);
+      found = { file, line: pos.line + offset, column: pos.col };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 export function stripBom(text: string): string {

@@ -262,14 +262,16 @@ function fromHandlebarsError(
  */
 export function parseTemplate(
   source: string,
-): { program: unknown; helpers: ReadonlySet<string> } | undefined {
+): { program: unknown; helpers: ReadonlySet<string>; lineOffset: number } | undefined {
   const internals = handlebarsOf(getDotprompt());
   if (!internals) return undefined;
   const text = stripBom(source);
   const m = FRONT_MATTER.exec(text);
   try {
     const program = internals.handlebars.parse(m ? text.slice(m[0].length) : text);
-    return { program, helpers: new Set(Object.keys(internals.knownHelpers)) };
+    // The template's line 1 is the file's line after the closing `---`.
+    const lineOffset = m ? m[0].split("\n").length - 1 : 0;
+    return { program, helpers: new Set(Object.keys(internals.knownHelpers)), lineOffset };
   } catch {
     return undefined;
   }

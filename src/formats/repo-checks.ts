@@ -18,6 +18,10 @@ export interface Findings {
 
 export async function checkRepo(repo: Repo): Promise<Findings> {
   const findings: Findings = { errors: [], warnings: [] };
+  for (const versions of repo.prompts.values()) {
+    const latest = versions.at(-1);
+    if (latest) findings.errors.push(...checkUndeclaredReads(latest));
+  }
   for (const set of repo.goldenSets.values()) {
     const f = checkCaseVars(set, repo.prompts.get(set.prompt) ?? []);
     findings.errors.push(...f.errors);
@@ -35,8 +39,41 @@ export async function checkRepo(repo: Repo): Promise<Findings> {
 export function checkVarsBeforeRun(repo: Repo, prompts: Iterable<string>): PromptgateError[] {
   const errors: PromptgateError[] = [];
   for (const prompt of new Set(prompts)) {
+    const latest = repo.prompts.get(prompt)?.at(-1);
+    if (latest) errors.push(...checkUndeclaredReads(latest));
     const set = repo.goldenSets.get(prompt);
     if (set) errors.push(...checkCaseVars(set, repo.prompts.get(prompt) ?? []).errors);
+  }
+  return errors;
+}
+
+/**
+ * A variable the template reads that its own `input.schema` does not declare, at the template's
+ * line: the schema is the prompt's contract with its callers, so a read outside it renders empty
+ * for every caller that follows the schema. Only the latest version is the one being written; a
+ * prompt without a schema (or with `(*)`) declares nothing to check against.
+ */
+export function checkUndeclaredReads(pv: PromptVersion): PromptgateError[] {
+  const inputs = templateInputs(pv);
+  if (!inputs?.hasSchema || inputs.open) return [];
+  const errors: PromptgateError[] = [];
+  for (const name of inputs.used) {
+    if (inputs.declared.has(name)) continue;
+    const at = inputs.firstRead.get(name);
+    const guess = suggestClosest(
+      name,
+      [...inputs.declared].filter((d) => !inputs.used.has(d)),
+    );
+    errors.push(
+      new PromptgateError(
+        "E_PROMPT",
+        `the template reads {{${name}}}, which input.schema does not declare${guess ? `; did you mean "${guess}"?` : ""}`,
+        {
+          location: at ? { file: pv.file, ...at } : { file: pv.file },
+          hint: `declare it under input.schema (\`${name}: string\`, or \`${name}?: string\` when optional), or fix the name in the template`,
+        },
+      ),
+    );
   }
   return errors;
 }

@@ -65,7 +65,21 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
     }
   };
 
-  const settingsText = await source.read(SETTINGS_FILE);
+  // A file that cannot be read as text (over the size limit, not UTF-8) is a located error like
+  // any other, and reading goes on, so validate reports every file in one pass.
+  const read = async (file: string): Promise<string | undefined> => {
+    try {
+      return await source.read(file);
+    } catch (e) {
+      if (e instanceof PromptgateError) {
+        errors.push(e);
+        return undefined;
+      }
+      throw e;
+    }
+  };
+
+  const settingsText = await read(SETTINGS_FILE);
   let settingsAt: Locator | undefined;
   const settings =
     settingsText === undefined
@@ -105,7 +119,8 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
     }
     promptNames.add(prompt);
     versionFiles.add(`${prompt}@${version}`);
-    const text = (await source.read(file)) ?? "";
+    const text = await read(file);
+    if (text === undefined) continue;
     const pv = collect(() => parsePromptFile(text, file, prompt, version));
     if (!pv) continue;
     const list = prompts.get(prompt) ?? [];
@@ -124,7 +139,8 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
       continue;
     }
     const prompt = m[1] ?? "";
-    const text = (await source.read(file)) ?? "";
+    const text = await read(file);
+    if (text === undefined) continue;
     const parsed = collect(() => parseYaml(text, file, goldenSetSchema));
     if (!parsed) continue;
     if (!promptNames.has(prompt)) {
@@ -158,7 +174,7 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
   }
 
   let environments: Environments | undefined;
-  const envText = await source.read(paths.environments);
+  const envText = await read(paths.environments);
   if (envText !== undefined) {
     const parsed = collect(() => parseYaml(envText, paths.environments, environmentsSchema));
     if (parsed) {

@@ -30,6 +30,25 @@ export const GITHUB_LOGIN_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\
 /** Who posts the eval gates when the action runs with the workflow's GITHUB_TOKEN. */
 export const DEFAULT_GATE_CREATOR = "github-actions[bot]";
 
+/**
+ * A path of `paths:`: relative and inside the repository. The file is written by whoever opens
+ * the pull request, and promptgate reads what it names (`../../etc/passwd`, `/home/runner/...`).
+ */
+export function isInsideRepository(path: string): boolean {
+  if (/^([/\\]|[A-Za-z]:)/.test(path)) return false;
+  let depth = 0;
+  for (const part of path.split(/[/\\]+/)) {
+    if (part === "..") depth--;
+    else if (part !== "" && part !== ".") depth++;
+    if (depth < 0) return false;
+  }
+  return depth > 0;
+}
+
+const repoPath = z.string().min(1).refine(isInsideRepository, {
+  message: "must be a relative path inside the repository (no leading /, and no .. out of it)",
+});
+
 const repeatsSchema = z.union([z.number().int().min(1).max(100), z.literal("auto")]);
 
 /** "50000/day", "1.5M/month", "1000/hour" or a plain number per day. */
@@ -63,9 +82,9 @@ export const settingsSchema = z
     version: z.literal(1),
     paths: z
       .strictObject({
-        prompts: z.string().default("prompts"),
-        evals: z.string().default("evals"),
-        environments: z.string().default("environments.yaml"),
+        prompts: repoPath.default("prompts"),
+        evals: repoPath.default("evals"),
+        environments: repoPath.default("environments.yaml"),
       })
       .default({ prompts: "prompts", evals: "evals", environments: "environments.yaml" }),
     provider: z

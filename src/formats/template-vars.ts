@@ -20,6 +20,10 @@ export interface TemplateInputs {
    * partial), or the schema accepts any key (`(*)`). Nothing can be called unused then.
    */
   open: boolean;
+  /** Where in the file each used variable is first read (1-based line and column). */
+  firstRead: ReadonlyMap<string, { line: number; column: number }>;
+  /** The front matter has an `input.schema`: then it is the list of what the template may read. */
+  hasSchema: boolean;
 }
 
 type Node = { type?: unknown; [key: string]: unknown };
@@ -57,6 +61,7 @@ function analyse(pv: PromptVersion): TemplateInputs | undefined {
   if (!parsed) return undefined;
   const used = new Set<string>();
   const required = new Set<string>();
+  const firstRead = new Map<string, { line: number; column: number }>();
   let open = false;
   const helpers = new Set([...BUILTIN_HELPERS, ...parsed.helpers]);
 
@@ -112,6 +117,11 @@ function analyse(pv: PromptVersion): TemplateInputs | undefined {
       return;
     }
     used.add(name);
+    const start = isRecord(e.loc) && isRecord(e.loc.start) ? e.loc.start : undefined;
+    if (!firstRead.has(name) && typeof start?.line === "number") {
+      const column = typeof start.column === "number" ? start.column + 1 : 1;
+      firstRead.set(name, { line: start.line + parsed.lineOffset, column });
+    }
     if (isRequired && !scope.inBlock) required.add(name);
   };
 
@@ -180,7 +190,15 @@ function analyse(pv: PromptVersion): TemplateInputs | undefined {
 
   program(parsed.program, { depths: new Set([0]), params: new Set(), inBlock: false });
   const fm = declaredInputs(pv.frontMatter);
-  return { used, required, declared: fm.declared, optional: fm.optional, open: open || fm.open };
+  return {
+    used,
+    required,
+    declared: fm.declared,
+    optional: fm.optional,
+    open: open || fm.open,
+    firstRead,
+    hasSchema: isRecord(pv.frontMatter.input?.schema),
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ResponseStore } from "../engine/response-cache.js";
@@ -40,4 +40,33 @@ export function createDiskStore(dir: string): ResponseStore {
       }
     },
   };
+}
+
+const SECRET_FILE = "secret";
+
+/**
+ * The cache's own tag key, for a run without an API key to derive one from (a keyless local
+ * server: Ollama, vLLM). A random key kept in the cache folder (mode 0600) and created on first
+ * use. A pull request cannot plant it: its files are tracked, and a cache folder that holds
+ * tracked files is refused (checkCacheDir); and it is never written anywhere a report goes.
+ * The alternative, a fixed key, would let anyone who reads this code sign entries.
+ */
+export async function readOrCreateCacheSecret(dir: string): Promise<Uint8Array> {
+  const file = join(dir, SECRET_FILE);
+  try {
+    const hex = (await readFile(file, "utf8")).trim();
+    if (/^[0-9a-f]{64}$/.test(hex)) return Buffer.from(hex, "hex");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  await mkdir(dir, { recursive: true });
+  const fresh = randomBytes(32).toString("hex");
+  try {
+    // `wx`: of two runs starting together, one creates the key and the other reads it.
+    await writeFile(file, `${fresh}\n`, { flag: "wx", mode: 0o600 });
+    return Buffer.from(fresh, "hex");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return Buffer.from((await readFile(file, "utf8")).trim(), "hex");
+  }
 }

@@ -1,19 +1,40 @@
 import { execFile } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { join, relative, resolve, sep } from "node:path";
 import { promisify } from "node:util";
 import { PromptgateError } from "../errors.js";
+import { checkFileSize, decodeFileText } from "../formats/file-text.js";
 import type { FileSource } from "../formats/repo.js";
 
 const run = promisify(execFile);
 
-/** The working tree on disk. */
+/**
+ * The working tree on disk. Every read stays inside `root`, symlinks followed: the files are the
+ * pull request's, and a link to /etc/passwd or ~/.ssh is as easy to commit as a prompt. Files
+ * are refused over the size limit (before reading) and when they are not UTF-8.
+ */
 export function worktreeSource(root: string): FileSource {
+  let realRoot: Promise<string> | undefined;
+  const inside = async (path: string): Promise<string> => {
+    const full = resolve(root, path);
+    realRoot ??= realpath(root);
+    const base = await realRoot;
+    const real = await realpath(full);
+    if (real !== base && !real.startsWith(`${base}${sep}`)) {
+      throw new PromptgateError("E_CONFIG", `${path} leads outside the repository: refused`, {
+        location: { file: path },
+        hint: "promptgate reads only files inside the repository; replace the symlink or the path with the file itself",
+      });
+    }
+    return real;
+  };
   return {
     label: "worktree",
     async read(path) {
       try {
-        return await readFile(join(root, path), "utf8");
+        const file = await inside(path);
+        checkFileSize((await stat(file)).size, path);
+        return decodeFileText(await readFile(file), path);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw e;
@@ -21,6 +42,7 @@ export function worktreeSource(root: string): FileSource {
     },
     async list(dir) {
       try {
+        await inside(dir);
         const entries = await readdir(join(root, dir), { recursive: true, withFileTypes: true });
         return entries
           .filter((e) => e.isFile())
@@ -35,18 +57,23 @@ export function worktreeSource(root: string): FileSource {
 }
 
 export async function git(cwd: string, args: string[]): Promise<string> {
+  return (await gitBytes(cwd, args)).toString("utf8");
+}
+
+/** git's stdout as bytes, for file contents: decoding them is the caller's (decodeFileText). */
+async function gitBytes(cwd: string, args: string[]): Promise<Buffer> {
   try {
     const { stdout } = await run("git", args, {
       cwd,
       maxBuffer: 256 * 1024 * 1024,
-      encoding: "utf8",
+      encoding: "buffer",
     });
     return stdout;
   } catch (e) {
-    const err = e as { stderr?: string; message: string };
+    const err = e as { stderr?: Buffer | string; message: string };
     throw new PromptgateError(
       "E_GIT",
-      `git ${args.join(" ")} failed: ${(err.stderr ?? err.message).trim()}`,
+      `git ${args.join(" ")} failed: ${(err.stderr?.toString() || err.message).trim()}`,
       {
         hint: "check that the revision exists (fetch-depth: 0 in actions/checkout fetches the base)",
         cause: e,
@@ -58,14 +85,22 @@ export async function git(cwd: string, args: string[]): Promise<string> {
 /** One commit of a git repository, read with plumbing so the working tree is never touched. */
 export async function gitRevisionSource(root: string, rev: string): Promise<FileSource> {
   const sha = (await git(root, ["rev-parse", "--verify", `${rev}^{commit}`])).trim();
-  const files = (await git(root, ["ls-tree", "-r", "--name-only", "-z", sha]))
-    .split("\0")
-    .filter(Boolean);
+  // `-l`: "<mode> <type> <object> <size>\t<path>", so a file over the limit is never read.
+  const sizes = new Map<string, number>();
+  for (const entry of (await git(root, ["ls-tree", "-r", "-l", "-z", sha])).split("\0")) {
+    const tab = entry.indexOf("\t");
+    const [, type, , size] = entry.slice(0, Math.max(tab, 0)).trim().split(/\s+/);
+    if (tab < 0 || type !== "blob") continue;
+    sizes.set(entry.slice(tab + 1), Number(size));
+  }
+  const files = [...sizes.keys()];
   return {
     label: sha.slice(0, 7),
     async read(path) {
-      if (!files.includes(path)) return undefined;
-      return git(root, ["cat-file", "blob", `${sha}:${path}`]);
+      const size = sizes.get(path);
+      if (size === undefined) return undefined;
+      checkFileSize(size, path);
+      return decodeFileText(await gitBytes(root, ["cat-file", "blob", `${sha}:${path}`]), path);
     },
     async list(dir) {
       const prefix = `${dir.replace(/\/$/, "")}/`;

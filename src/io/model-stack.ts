@@ -1,10 +1,18 @@
-import { join, resolve } from "node:path";
+import { execFileSync } from "node:child_process";
+import { homedir } from "node:os";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { createOpenAIModels } from "../engine/openai-client.js";
-import { withEmbeddingCache, withResponseCache } from "../engine/response-cache.js";
+import {
+  deriveCacheSecret,
+  withEmbeddingCache,
+  withIntegrity,
+  withResponseCache,
+} from "../engine/response-cache.js";
 import type { ChatModel, EmbeddingModel } from "../engine/types.js";
 import { PromptgateError } from "../errors.js";
 import type { Settings } from "../formats/settings.js";
-import { createDiskStore } from "./disk-cache.js";
+import { createScrubber, type Scrub, secretsOfUrl } from "../scrub.js";
+import { createDiskStore, readOrCreateCacheSecret } from "./disk-cache.js";
 
 export interface ModelFlags {
   baseUrl?: string;
@@ -20,6 +28,8 @@ export interface ModelStack {
   embeddings: EmbeddingModel;
   baseURL: string;
   cacheDir: string | undefined;
+  /** Removes this stack's key and endpoint password from text on its way to a file or a log. */
+  scrub: Scrub;
 }
 
 export const DEFAULT_BASE_URL = "https://api.openai.com/v1";
@@ -51,11 +61,76 @@ export function createModelStack(
   });
   const cacheDir = flags.noCache
     ? undefined
-    : resolve(root, flags.cacheDir ?? join(".promptgate", "cache"));
-  const store = cacheDir ? createDiskStore(cacheDir) : undefined;
+    : flags.cacheDir
+      ? resolve(root, flags.cacheDir)
+      : defaultCacheDir(env);
+  if (cacheDir) checkCacheDir(root, cacheDir);
+  const store = cacheDir
+    ? withIntegrity(createDiskStore(cacheDir), cacheSecret(env, cacheDir))
+    : undefined;
   const chat = store ? withResponseCache(models, store, baseURL) : models;
   const embeddings = store ? withEmbeddingCache(models, store, baseURL) : models;
-  return { chat, embeddings, baseURL, cacheDir };
+  return { chat, embeddings, baseURL, cacheDir, scrub: scrubberFor(env, baseURL) };
+}
+
+/**
+ * The CLI's cache when no --cache-dir is given: the user's cache folder, outside every working
+ * tree, so no checkout's files (a pull request's) are ever read as cached answers.
+ */
+export function defaultCacheDir(env: CliEnv): string {
+  const base =
+    env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : undefined;
+  return join(base ?? join(env.HOME || homedir(), ".cache"), "promptgate");
+}
+
+/**
+ * The tag key of cache entries: PROMPTGATE_CACHE_SECRET when set (one per repository, shared
+ * by runs with different keys), else derived from the API key; without a key (a local server),
+ * a random key kept in the cache folder itself (readOrCreateCacheSecret says why that is safe).
+ */
+function cacheSecret(env: CliEnv, cacheDir: string): Uint8Array | Promise<Uint8Array> {
+  if (env.PROMPTGATE_CACHE_SECRET) return deriveCacheSecret(env.PROMPTGATE_CACHE_SECRET);
+  if (env.OPENAI_API_KEY) return deriveCacheSecret(env.OPENAI_API_KEY);
+  return readOrCreateCacheSecret(cacheDir);
+}
+
+/**
+ * A cache folder inside the checkout that git tracks, or that holds tracked files, is the pull
+ * request's to fill: refused. (Untracked and ignored folders are the runner's own.) Synchronous,
+ * one `git ls-files`, so every edge that builds a model stack gets the check before a request.
+ */
+export function checkCacheDir(root: string, cacheDir: string): void {
+  const rel = relative(root, cacheDir);
+  if (rel.startsWith("..") || isAbsolute(rel)) return;
+  let tracked: string;
+  try {
+    tracked = execFileSync("git", ["ls-files", "-z", "--", rel || "."], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+  } catch {
+    return; // not a git checkout: nothing is tracked
+  }
+  if (tracked.length === 0) return;
+  const first = tracked.split("\0")[0] ?? rel;
+  throw new PromptgateError(
+    "E_CONFIG",
+    `the cache folder ${rel || "."} holds files git tracks (${first}): a pull request could plant answers there`,
+    {
+      hint: "use a folder outside the checkout (the default), or an untracked, ignored one; remove the committed cache files",
+    },
+  );
+}
+
+/** The scrubber of a run's secrets: the key in the environment and the endpoint's password. */
+export function scrubberFor(env: CliEnv, baseURL?: string): Scrub {
+  return createScrubber([
+    env.OPENAI_API_KEY,
+    env.PROMPTGATE_CACHE_SECRET,
+    ...secretsOfUrl(baseURL),
+    ...secretsOfUrl(env.OPENAI_BASE_URL),
+  ]);
 }
 
 export function requireCredentials(

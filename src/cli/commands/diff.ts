@@ -11,6 +11,7 @@ import { listChangedFiles } from "../../io/git-changes.js";
 import { createModelStack, type ModelStack } from "../../io/model-stack.js";
 import { writeReports } from "../../io/write-reports.js";
 import { createReport, describeSettings, type Report } from "../../report/index.js";
+import { createScrubber } from "../../scrub.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
 import { textTable } from "../format.js";
 import { type Command, EXIT, type ExitCode } from "../io.js";
@@ -123,7 +124,7 @@ export const diffCommand: Command = {
       wallMs,
     });
     const outDir = resolve(io.cwd, values["out-dir"] ?? join(root, ".promptgate", "report"));
-    await writeReports(outDir, report);
+    await writeReports(outDir, report, stack.scrub);
     io.stdout.write(
       `${renderDiffText(report)}\n\nreports in ${relative(io.cwd, outDir) || "."}/: comment.md, summary.md, report.html, report.json\n`,
     );
@@ -138,6 +139,7 @@ function idleModels(): ModelStack {
     embeddings: { embed: unused },
     baseURL: "",
     cacheDir: undefined,
+    scrub: createScrubber(),
   };
 }
 

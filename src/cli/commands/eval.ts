@@ -10,7 +10,7 @@ import { loadRepo } from "../../formats/repo.js";
 import { checkVarsBeforeRun } from "../../formats/repo-checks.js";
 import type { Settings } from "../../formats/settings.js";
 import { worktreeSource } from "../../io/file-sources.js";
-import { createModelStack } from "../../io/model-stack.js";
+import { createModelStack, scrubberFor } from "../../io/model-stack.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
 import { textTable } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
@@ -71,7 +71,8 @@ export const evalCommand: Command = {
     if (values.out) {
       const out = resolve(io.cwd, values.out);
       await mkdir(dirname(out), { recursive: true });
-      await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+      const scrub = scrubberFor(io.env, values["base-url"]);
+      await writeFile(out, scrub(`${JSON.stringify(result, null, 2)}\n`));
     }
     io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${renderEvalTable(result)}\n`);
     return judgeEval(result, repo.settings);

@@ -4,6 +4,7 @@ import { PromptgateError } from "../../errors.js";
 import { formatUsd } from "../../format.js";
 import { splitCommaSeparated } from "../../formats/assertion-value.js";
 import type { Assertion, AssertionType } from "../../formats/golden-set.js";
+import { matchRegex, type RegexMatch } from "../safe-regex.js";
 import type { AssertionResult, ChatModel, EmbeddingModel } from "../types.js";
 import { excerptAround, quote, truncate } from "./describe.js";
 import {
@@ -169,12 +170,15 @@ function runCheck(a: Assertion, ctx: AssertionContext): Check | Promise<Check> {
     }
     case "regex": {
       const re = compiledRegex(a);
-      const m = re.exec(out);
-      return binary(
-        m !== null,
-        `match /${truncate(re.source, 60)}/`,
-        m ? `matched ${excerptAround(out, m.index, m[0].length)}` : `no match in ${quote(out)}`,
-      );
+      // The pattern comes from the pull request: matching is time-limited (safe-regex.ts).
+      const found = matchRegex(re, out);
+      const check = (m: RegexMatch | null) =>
+        binary(
+          m !== null,
+          `match /${truncate(re.source, 60)}/`,
+          m ? `matched ${excerptAround(out, m.index, m.text.length)}` : `no match in ${quote(out)}`,
+        );
+      return found instanceof Promise ? found.then(check) : check(found);
     }
     case "is-json":
       return checkIsJson(a, out);
