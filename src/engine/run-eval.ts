@@ -18,7 +18,7 @@ import {
   evaluateAssertions,
   prepareAssertions,
 } from "./assertions.js";
-import { LlmError } from "./openai-client.js";
+import { LlmError } from "./llm-error.js";
 import type {
   CaseResult,
   ChatModel,

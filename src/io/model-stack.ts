@@ -1,10 +1,10 @@
 import { join, resolve } from "node:path";
-import { createOpenAIModels } from "../engine/openai-client.js";
 import { withEmbeddingCache, withResponseCache } from "../engine/response-cache.js";
 import type { ChatModel, EmbeddingModel } from "../engine/types.js";
 import { PromptgateError } from "../errors.js";
 import type { Settings } from "../formats/settings.js";
 import { createDiskStore } from "./disk-cache.js";
+import { createOpenAIModels } from "./openai-client.js";
 
 export interface ModelFlags {
   baseUrl?: string;
