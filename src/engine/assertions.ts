@@ -1,8 +1,8 @@
 import { distance } from "fastest-levenshtein";
 import { describeCostUnknown } from "../cost/cost-unknown.js";
 import { PromptgateError } from "../errors.js";
-import { formatUsd } from "../format.js";
 import type { Assertion, AssertionType } from "../formats/golden-set.js";
+import { formatUsd } from "../numbers.js";
 import { excerptAround, quote, truncate } from "./assertions/describe.js";
 import {
   compileSchema,

@@ -1,13 +1,13 @@
 import type { EnvironmentChange } from "../compare/change-types.js";
 import type { PromptComparison } from "../compare/types.js";
+import type { Settings } from "../formats/settings.js";
 import {
   formatInterval,
   formatPercent,
-  formatPoints,
+  formatPointsChange,
+  formatPointsSize,
   formatSignedPercent,
-  formatSignedPoints,
-} from "../format.js";
-import type { Settings } from "../formats/settings.js";
+} from "../numbers.js";
 
 /**
  * The one data structure every report output is rendered from: the PR comment, the job summary,
@@ -281,14 +281,14 @@ function describeMove(c: PromptComparison): string {
   }
   if (c.delta === null) return `${name}: no paired cases to compare${costSuffix(c)}`;
   const ci = c.interval ? ` (${formatInterval(c.interval)})` : "";
-  const pts = formatPoints(Math.abs(c.delta));
+  const size = formatPointsSize(Math.abs(c.delta));
   switch (c.verdict) {
     case "worse":
-      return `${name} regresses ${pts} pts${ci}${costSuffix(c)}`;
+      return `${name} regresses ${size}${ci}${costSuffix(c)}`;
     case "better":
-      return `${name} improves ${pts} pts${ci}${costSuffix(c)}`;
+      return `${name} improves ${size}${ci}${costSuffix(c)}`;
     default:
-      return `${name} within noise (Δ ${formatSignedPoints(c.delta)} pts${ci})${costSuffix(c)}`;
+      return `${name} within noise (Δ ${formatPointsChange(c.delta)}${ci})${costSuffix(c)}`;
   }
 }
 
