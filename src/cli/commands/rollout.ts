@@ -3,12 +3,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { PromptgateError } from "../../errors.js";
 import { type Environments, parseEnvironments } from "../../formats/environments.js";
-import {
-  defaultSettings,
-  parseSettings,
-  SETTINGS_FILE,
-  type Settings,
-} from "../../formats/settings.js";
+import { listPromptVersions } from "../../formats/prompt-path.js";
+import { parseSettingsOrDefaults, SETTINGS_FILE, type Settings } from "../../formats/settings.js";
 import { git, worktreeSource } from "../../io/file-sources.js";
 import {
   type ActionCommand,
@@ -299,7 +295,7 @@ interface Checkout {
 async function readCheckout(root: string): Promise<Checkout> {
   const source = worktreeSource(root);
   const settingsText = await source.read(SETTINGS_FILE);
-  const settings = settingsText === undefined ? defaultSettings() : parseSettings(settingsText);
+  const settings = parseSettingsOrDefaults(settingsText);
   const environmentsPath = settings.paths.environments;
   let environmentsText: string;
   try {
@@ -309,13 +305,10 @@ async function readCheckout(root: string): Promise<Checkout> {
       hint: "run this in a checkout of the repository that holds your prompts (or pass --root)",
     });
   }
-  const availableVersions = new Map<string, string[]>();
-  const prefix = `${settings.paths.prompts.replace(/\/+$/, "")}/`;
-  for (const file of await source.list(settings.paths.prompts)) {
-    const m = /^([^/]+)\/([^/]+)\.prompt$/.exec(file.slice(prefix.length));
-    if (!m) continue;
-    availableVersions.set(m[1]!, [...(availableVersions.get(m[1]!) ?? []), m[2]!]);
-  }
+  const availableVersions = listPromptVersions(
+    await source.list(settings.paths.prompts),
+    settings.paths.prompts,
+  );
   return {
     settings,
     environmentsPath,
