@@ -22,7 +22,27 @@ const EDGES = ["src/cli/", "src/library/"];
 const isCore = (f: string) =>
   f.startsWith("src/") && !f.startsWith("src/io/") && !EDGES.some((e) => f.startsWith(e));
 
+/*
+ * The core's own stack, lowest first: a layer imports only those below it. rollout/ and runtime/
+ * build on it from beside, and nothing in the stack imports them. The files directly in src/
+ * (errors, numbers, suggest) are the floor: they import no folder.
+ */
+const STACK = ["formats", "cost", "engine", "compare", "report"];
+const BESIDE = ["rollout", "runtime"];
+const inFolder = (folder: string) => (f: string) => f.startsWith(`src/${folder}/`);
+const stackRules: Rule[] = STACK.map((layer, i) => ({
+  from: inFolder(layer),
+  to: [...STACK.slice(i + 1), ...BESIDE].map((above) => ({ folder: `src/${above}/` })),
+  why: `${layer}/ imports only the layers below it (${STACK.slice(0, i).join(", ") || "none"})`,
+}));
+
 const RULES: Rule[] = [
+  ...stackRules,
+  {
+    from: (f) => /^src\/[^/]+\.ts$/.test(f),
+    to: [...STACK, ...BESIDE, "io", "cli", "library"].map((f) => ({ folder: `src/${f}/` })),
+    why: "the files directly in src/ are the floor every layer stands on",
+  },
   {
     from: isCore,
     to: [
@@ -99,7 +119,7 @@ describe("import direction", () => {
     expect(findImportViolations(files)).toEqual([]);
   });
 
-  it("reports an upward import, a GitHub package in the core and an edge called from io", () => {
+  it("reports an import of io or an edge from the core, an upward one inside it, and an edge from io", () => {
     const files = new Map([
       ["src/engine/x.ts", 'import { httpFetch } from "../io/http-fetch.js";\n'],
       ["src/runtime/y.ts", 'export { worktreeSource } from "../io/file-sources.js";\n'],
@@ -107,6 +127,10 @@ describe("import direction", () => {
       ["src/io/w.ts", 'import { main } from "../cli/main.js";\n'],
       ["src/cli/ok.ts", 'import { git } from "../io/file-sources.js";\n'],
       ["src/io/ok.ts", 'import type { ChatModel } from "../engine/types.js";\n'],
+      ["src/cost/v.ts", 'import type { Usage } from "../engine/types.js";\n'],
+      ["src/compare/u.ts", 'import type { PromptChange } from "../report/model.js";\n'],
+      ["src/errors.ts", 'import { x } from "./formats/y.js";\n'],
+      ["src/report/ok.ts", 'import type { PromptComparison } from "../compare/types.js";\n'],
     ]);
     expect(findImportViolations(files).map((v) => v.split(" (")[0])).toEqual([
       "src/engine/x.ts → src/io/http-fetch.js",
@@ -114,6 +138,9 @@ describe("import direction", () => {
       "src/report/z.ts → @actions/core",
       "src/report/z.ts → probot",
       "src/io/w.ts → src/cli/main.js",
+      "src/cost/v.ts → src/engine/types.js",
+      "src/compare/u.ts → src/report/model.js",
+      "src/errors.ts → src/formats/y.js",
     ]);
   });
 });
