@@ -97,20 +97,15 @@ export interface Report {
   verdict: { overall: OverallVerdict; reason: string };
 }
 
-export interface ReportInput {
-  generatedAt: string;
-  repository?: string;
-  serverUrl?: string;
-  base: Revision;
-  head: Revision;
-  runUrl?: string;
-  comparisons: PromptComparison[];
-  changes?: PromptChange[];
-  environmentChanges?: ReportEnvironmentChange[];
-  notices?: ReportNotice[];
-  settings: Omit<ReportSettings, "models"> & { models?: string[] };
-  wallMs: number;
-}
+/** What `createReport` is given: the report's own fields less what it works out (totals, verdict). */
+export type ReportInput = Pick<
+  Report,
+  "generatedAt" | "repository" | "serverUrl" | "base" | "head" | "runUrl" | "comparisons"
+> &
+  Partial<Pick<Report, "changes" | "environmentChanges" | "notices">> & {
+    settings: Omit<ReportSettings, "models"> & { models?: string[] };
+    wallMs: number;
+  };
 
 /**
  * The settings a report states, from both revisions' `promptgate.yaml`: the gates come from the

@@ -39,3 +39,21 @@ export function shortSha(sha: string): string {
 export function cloneEnvironments(envs: Environments): Environments {
   return structuredClone(envs);
 }
+
+/**
+ * The rows of a status table, one per pin (environment, prompt, version, model, traffic): the
+ * same for the bot's reply and the CLI's `promptgate status`, which only lay them out differently.
+ */
+export function listStatusRows(envs: Environments, names: readonly string[]): string[][] {
+  const rows: string[][] = [];
+  for (const name of names) {
+    const e = envs.environments[name]!;
+    const traffic = e.traffic === undefined ? "—" : `${e.traffic}%`;
+    const pins = Object.entries(e.prompts);
+    if (pins.length === 0) rows.push([name, "(no pins)", "", "", traffic]);
+    for (const [prompt, pin] of pins) {
+      rows.push([name, prompt, pin.version, pin.model ?? "(front matter)", traffic]);
+    }
+  }
+  return rows;
+}

@@ -14,6 +14,7 @@ import {
   formatCommitMessage,
   type HistoryEntry,
   listGatedVersions,
+  listStatusRows,
   type Plan,
   parseCommand,
   parseTrailers,
@@ -114,16 +115,10 @@ export const statusCommand: Command = {
 };
 
 function renderStatusText(environments: Environments, names: string[]): string {
-  const rows = [["environment", "prompt", "version", "model", "traffic"]];
-  for (const name of names) {
-    const e = environments.environments[name]!;
-    const traffic = e.traffic === undefined ? "—" : `${e.traffic}%`;
-    const pins = Object.entries(e.prompts);
-    if (pins.length === 0) rows.push([name, "(no pins)", "", "", traffic]);
-    for (const [prompt, pin] of pins) {
-      rows.push([name, prompt, pin.version, pin.model ?? "(front matter)", traffic]);
-    }
-  }
+  const rows = [
+    ["environment", "prompt", "version", "model", "traffic"],
+    ...listStatusRows(environments, names),
+  ];
   const lines = [textTable(rows)];
   for (const name of names) {
     const f = environments.freezes[name];
