@@ -9,6 +9,7 @@ import {
   formatPointsSize,
   formatSignedPercent,
   formatSignedPoints,
+  formatTrafficShare,
   formatUsd,
   plural,
 } from "../numbers.js";
@@ -414,7 +415,12 @@ export function describeEnvironmentChange(
       return [ch.env, ch.prompt, `${pin(ch.before)} → ${pin(ch.after)}`, gate];
     }
     case "traffic":
-      return [ch.env, "(traffic)", `${ch.before ?? "—"}% → ${ch.after ?? "—"}%`, ""];
+      return [
+        ch.env,
+        "(traffic)",
+        `${formatTrafficShare(ch.before)} → ${formatTrafficShare(ch.after)}`,
+        "",
+      ];
     case "environment":
       return [ch.env, "(environment)", ch.change, ""];
     case "freeze": {

@@ -1,4 +1,5 @@
 import type { Environments, Pin } from "../formats/environments.js";
+import { formatTrafficShare } from "../numbers.js";
 
 /**
  * A pin's identity is its version and model: a model swap is a deploy too, so `v4` with two
@@ -48,7 +49,7 @@ export function listStatusRows(envs: Environments, names: readonly string[]): st
   const rows: string[][] = [];
   for (const name of names) {
     const e = envs.environments[name]!;
-    const traffic = e.traffic === undefined ? "—" : `${e.traffic}%`;
+    const traffic = e.traffic === undefined ? "—" : formatTrafficShare(e.traffic);
     const pins = Object.entries(e.prompts);
     if (pins.length === 0) rows.push([name, "(no pins)", "", "", traffic]);
     for (const [prompt, pin] of pins) {
