@@ -10,7 +10,6 @@ import {
 import type { PromptComparison } from "../src/compare/types.js";
 import { gradingModels, prepareTargets } from "../src/engine/run-eval.js";
 import { describeError, PromptgateErrors } from "../src/errors.js";
-import { formatPercent } from "../src/format.js";
 import { loadRepo } from "../src/formats/repo.js";
 import { git, gitRevisionSource } from "../src/io/file-sources.js";
 import { listChangedFiles } from "../src/io/git-changes.js";
@@ -18,6 +17,7 @@ import { statusOf as statusOfError } from "../src/io/github/errors.js";
 import { findLastChangeInRange as findLastChange } from "../src/io/github/last-change.js";
 import { createModelStack } from "../src/io/model-stack.js";
 import { writeReports } from "../src/io/write-reports.js";
+import { formatPercent } from "../src/numbers.js";
 import {
   COMMENT_MARKER,
   createReport,

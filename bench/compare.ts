@@ -4,8 +4,8 @@ import { planAdaptive } from "../src/compare/adaptive.js";
 import { comparePromptRuns } from "../src/compare/compare-runs.js";
 import { createRandom, type Random } from "../src/compare/random.js";
 import type { PromptComparison } from "../src/compare/types.js";
-import { formatSignedPoints } from "../src/format.js";
 import { defaultSettings } from "../src/formats/settings.js";
+import { formatPointsChange } from "../src/numbers.js";
 import {
   createReport,
   type Report,
@@ -121,7 +121,7 @@ async function benchCompareAndRender(): Promise<Row[]> {
       measured: coldWarm(compared),
       target: "(part of ≤ 1 s)",
       limit,
-      verdict: `(${comparison.verdict}: Δ ${formatSignedPoints(comparison.delta ?? 0)} pts)`,
+      verdict: `(${comparison.verdict}: Δ ${formatPointsChange(comparison.delta ?? 0)})`,
     },
     {
       what: "build the report model",

@@ -1,9 +1,10 @@
 // Runs 1 prompt × N cases, repeats 1, through the real engine and SDK, and reports its own CPU and
 // peak RSS as JSON. Bundled by bench/run.ts so it measures what users run, not a TS loader.
-import { createOpenAIModels } from "../src/engine/openai-client.js";
+
 import { runEval } from "../src/engine/run-eval.js";
 import { parseGoldenSet } from "../src/formats/golden-set.js";
 import { parsePromptFile } from "../src/formats/prompt-file.js";
+import { createOpenAIModels } from "../src/io/openai-client.js";
 
 const [baseURL = "", casesArg = "1000", concurrencyArg = "10"] = process.argv.slice(2);
 const cases = Number(casesArg);

@@ -6,7 +6,13 @@ import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import ts from "typescript";
 
-const { values } = parseArgs({ options: { outdir: { type: "string", default: "dist" } } });
+// --types-only: the runtime library's declarations alone (test/runtime-types.test.ts checks them).
+const { values } = parseArgs({
+  options: {
+    outdir: { type: "string", default: "dist" },
+    "types-only": { type: "boolean", default: false },
+  },
+});
 
 const common = {
   bundle: true,
@@ -27,31 +33,33 @@ const common = {
 const present = (entries) =>
   Object.fromEntries(Object.entries(entries).filter(([, p]) => existsSync(p)));
 
-// The CLI, the demo, the bot and the runtime library split lazily-loaded code (the 3.6 MB tokenizer, ajv) into chunks,
-// so a plain eval never parses them.
-await build({
-  ...common,
-  entryPoints: present({
-    cli: "src/cli/index.ts",
-    demo: "scripts/demo.ts",
-    bot: "bot/index.ts",
-    runtime: "src/runtime/index.ts",
-  }),
-  outdir: values.outdir,
-  splitting: true,
-  chunkNames: "chunks/[name]-[hash]",
-});
+if (!values["types-only"]) {
+  // The CLI, the demo, the bot and the runtime library split lazily-loaded code (the 3.6 MB tokenizer, ajv) into chunks,
+  // so a plain eval never parses them.
+  await build({
+    ...common,
+    entryPoints: present({
+      cli: "src/cli/index.ts",
+      demo: "scripts/demo.ts",
+      bot: "bot/index.ts",
+      runtime: "src/library/runtime.ts",
+    }),
+    outdir: values.outdir,
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
+  });
 
-// Workflow entries are single files, as GitHub runs them from the repository at the tag.
-await build({
-  ...common,
-  entryPoints: present({ action: "action/main.ts", "bot-action": "bot/action-entry.ts" }),
-  outdir: values.outdir,
-});
+  // Workflow entries are single files, as GitHub runs them from the repository at the tag.
+  await build({
+    ...common,
+    entryPoints: present({ action: "action/main.ts", "bot-action": "bot/action-entry.ts" }),
+    outdir: values.outdir,
+  });
+}
 
 // Type declarations of the runtime library, for applications that import `promptgate/runtime`
 // from TypeScript (package.json points its `types` condition here).
-const program = ts.createProgram(["src/runtime/index.ts"], {
+const program = ts.createProgram(["src/library/runtime.ts"], {
   declaration: true,
   emitDeclarationOnly: true,
   outDir: join(values.outdir, "types"),

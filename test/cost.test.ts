@@ -8,9 +8,9 @@ import {
 } from "../src/cost/estimate.js";
 import { priceUsage } from "../src/cost/prices.js";
 import { countChatTokens, countTextTokens, encodingForModel } from "../src/cost/tokens.js";
-import { formatUsd } from "../src/format.js";
 import type { ChatMessage } from "../src/formats/prompt-file.js";
 import { parseSettings } from "../src/formats/settings.js";
+import { formatUsd } from "../src/numbers.js";
 
 // OpenAI's published prices, USD per 1M tokens (input, cached input, output).
 const GPT_4O_MINI = { input: 0.15, cached: 0.075, output: 0.6 };

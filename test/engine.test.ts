@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { costUnknownOf, reportsUsage } from "../src/cost/cost-unknown.js";
-import { createOpenAIModels } from "../src/engine/openai-client.js";
 import { withResponseCache } from "../src/engine/response-cache.js";
 import { type EvalTarget, runEval } from "../src/engine/run-eval.js";
 import type { ChatModel, SampleErr } from "../src/engine/types.js";
@@ -12,6 +11,7 @@ import { goldenSetSchema, parseGoldenSet } from "../src/formats/golden-set.js";
 import { locator, parseYaml } from "../src/formats/located-yaml.js";
 import { parsePromptFile } from "../src/formats/prompt-file.js";
 import { createDiskStore } from "../src/io/disk-cache.js";
+import { createOpenAIModels } from "../src/io/openai-client.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "./stand-ins/openai/index.js";
 
 /**

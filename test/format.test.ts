@@ -3,15 +3,18 @@ import {
   formatCount,
   formatDuration,
   formatInterval,
+  formatLevel,
   formatPercent,
   formatPercentNumber,
   formatPoints,
+  formatPointsChange,
+  formatPointsSize,
   formatSignedPercent,
   formatSignedPoints,
   formatTrafficShare,
   formatUsd,
   plural,
-} from "../src/format.js";
+} from "../src/numbers.js";
 
 const MINUS = "\u2212";
 
@@ -81,6 +84,20 @@ describe("formatSignedPoints", () => {
       expect(formatSignedPoints(-x)).toBe(`${MINUS}${formatPoints(x)}`);
       expect(formatSignedPoints(x)).toBe(`+${formatPoints(x)}`);
     }
+  });
+});
+
+describe("points in prose", () => {
+  it("writes a change signed with its unit, and a size unsigned with its unit", () => {
+    expect(formatPointsChange(0.015)).toBe("+1.5 pts");
+    expect(formatPointsChange(-0.02)).toBe(`${MINUS}2.0 pts`);
+    expect(formatPointsChange(-0.0004)).toBe("±0.0 pts");
+    expect(formatPointsSize(0.067)).toBe("6.7 pts");
+  });
+
+  it("writes a confidence level as a whole percent", () => {
+    expect(formatLevel(0.95)).toBe("95%");
+    expect(formatLevel(0.899)).toBe("90%");
   });
 });
 

@@ -3,8 +3,9 @@ import { PromptgateError, PromptgateErrors } from "../src/errors.js";
 import { parseEnvironments } from "../src/formats/environments.js";
 import { parseGoldenSet } from "../src/formats/golden-set.js";
 import { compareVersions, parsePromptFile, renderPrompt } from "../src/formats/prompt-file.js";
+import { listPromptVersions, parsePromptPath } from "../src/formats/prompt-path.js";
 import { loadRepo } from "../src/formats/repo.js";
-import { parseSettings } from "../src/formats/settings.js";
+import { parseSettings, parseSettingsOrDefaults } from "../src/formats/settings.js";
 
 /** The first located error's message, for asserting "file:line:col: message". */
 function messagesOf(fn: () => unknown): string[] {
@@ -112,6 +113,37 @@ environments:
       support-answer: { version: v4, model: gpt-4o-2024-08-06 }
 freezes: {}
 `;
+
+describe("prompt paths", () => {
+  it("reads <prompt>/<version>.prompt and nothing else", () => {
+    expect(parsePromptPath("support-answer/v3.prompt")).toEqual({
+      prompt: "support-answer",
+      version: "v3",
+    });
+    expect(parsePromptPath("v3.prompt")).toBeUndefined();
+    expect(parsePromptPath("a/b/v3.prompt")).toBeUndefined();
+    expect(parsePromptPath("a/v3.prompt~")).toBeUndefined();
+  });
+
+  it("groups the versions below the prompts folder by prompt", () => {
+    const paths = [
+      "p/a/v1.prompt",
+      "p/a/v2.prompt",
+      "p/b/v1.prompt",
+      "p/a/notes.md",
+      "q/c/v1.prompt",
+    ];
+    expect(Object.fromEntries(listPromptVersions(paths, "p/"))).toEqual({
+      a: ["v1", "v2"],
+      b: ["v1"],
+    });
+  });
+
+  it("gives a repository without promptgate.yaml the defaults", () => {
+    expect(parseSettingsOrDefaults(undefined).paths.prompts).toBe("prompts");
+    expect(parseSettingsOrDefaults("version: 1\npaths: { prompts: p }\n").paths.prompts).toBe("p");
+  });
+});
 
 describe("environments.yaml", () => {
   it("parses pins and canary traffic", () => {

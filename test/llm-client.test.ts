@@ -3,11 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  createOpenAIModels,
-  LlmError,
-  type OpenAIModelsOptions,
-} from "../src/engine/openai-client.js";
+import { LlmError } from "../src/engine/llm-error.js";
 import {
   cacheKey,
   createMemoryStore,
@@ -16,6 +12,7 @@ import {
 } from "../src/engine/response-cache.js";
 import type { ChatRequest } from "../src/engine/types.js";
 import { createDiskStore } from "../src/io/disk-cache.js";
+import { createOpenAIModels, type OpenAIModelsOptions } from "../src/io/openai-client.js";
 import {
   defaultResponder,
   type OpenAIStandIn,

@@ -52,6 +52,15 @@ describe("renderComment", () => {
     await expect(comment).toMatchFileSnapshot("./__snapshots__/report-comment.md.snap");
   });
 
+  it("writes a traffic share that was unset as unset, like the change list, not as a bare %", () => {
+    const md = renderComment({
+      ...report,
+      environmentChanges: [{ kind: "traffic", env: "canary", before: null, after: 10 }],
+    });
+    expect(md).toContain("| canary | (traffic) | unset → 10% |");
+    expect(md).not.toContain("—%");
+  });
+
   it("starts with the marker, then the verdict and why in one line", () => {
     const [marker, headline] = comment.split("\n");
     expect(marker).toBe(COMMENT_MARKER);

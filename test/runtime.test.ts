@@ -12,7 +12,7 @@ import {
   type PromptRuntime,
   type RuntimeChange,
   worktreeSource,
-} from "../src/runtime/index.js";
+} from "../src/library/runtime.js";
 import { errorOf } from "./helpers/errors.js";
 
 const run = promisify(execFile);
@@ -394,7 +394,7 @@ describe("refresh", () => {
 
   it("does not keep the process alive", async () => {
     const script = join(root, "app.mts");
-    const index = resolve("src/runtime/index.ts");
+    const index = resolve("src/library/runtime.ts");
     await writeFile(
       script,
       `import { openPrompts, worktreeSource } from ${JSON.stringify(index)};

@@ -3,10 +3,10 @@ import { detectChanges } from "../src/compare/changes.js";
 import { comparePromptRuns } from "../src/compare/compare-runs.js";
 import { runDiff } from "../src/compare/run-diff.js";
 import type { PromptComparison } from "../src/compare/types.js";
-import { createOpenAIModels } from "../src/engine/openai-client.js";
 import { summariseCase, summariseRun } from "../src/engine/run-eval.js";
 import type { ChatModel, PromptRun } from "../src/engine/types.js";
 import { type FileSource, loadRepo, type Repo } from "../src/formats/repo.js";
+import { createOpenAIModels } from "../src/io/openai-client.js";
 import {
   createLatentResponder,
   createStandInChatModel,

@@ -1,5 +1,5 @@
 import type { Progress } from "../engine/run-eval.js";
-import { formatDuration } from "../format.js";
+import { formatDuration } from "../numbers.js";
 
 export interface ProgressReporter {
   update(p: Progress): void;

@@ -1,4 +1,4 @@
-import { formatTrafficShare } from "../format.js";
+import { formatTrafficShare } from "../numbers.js";
 import type { ChangeSet, EnvironmentChange, PlannedEvaluation } from "./change-types.js";
 
 /** One-line texts for the report and the CLI, in the words the README uses. */

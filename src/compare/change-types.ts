@@ -102,3 +102,39 @@ export interface ChangeSet {
   /** Changes that must not merge (a live version edited, a pinned version deleted, a misspelt var in a golden set to run). */
   errors: PromptgateError[];
 }
+
+/*
+ * What the report shows of the changes: the comparison produces them, so they live here, below
+ * report/ that renders them.
+ */
+
+/** Why a prompt appears in the report. */
+export type ChangeKind =
+  | "new-version"
+  | "edited-draft"
+  | "golden-set"
+  | "new-prompt"
+  | "model-swap"
+  | "deleted"
+  | "renamed";
+
+export interface PromptChange {
+  prompt: string;
+  kind: ChangeKind;
+  baseVersion?: string;
+  headVersion?: string;
+  /** The file at head (or at base for a deletion). */
+  file?: string;
+  /** The path at base, for renames. */
+  oldFile?: string;
+  /** Unified diff of the prompt file, base → head. */
+  promptDiff?: string;
+}
+
+/** An edit of environments.yaml, with whether each newly pinned version has passed its gate. */
+export type ReportEnvironmentChange =
+  | (Extract<EnvironmentChange, { kind: "pin" }> & {
+      /** null: not checked (or not known yet). */
+      gatePassed: boolean | null;
+    })
+  | Exclude<EnvironmentChange, { kind: "pin" }>;

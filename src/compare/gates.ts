@@ -1,12 +1,13 @@
 import { comparisonCostUnknown, describeCostUnknown } from "../cost/cost-unknown.js";
+import type { Settings } from "../formats/settings.js";
 import {
   formatInterval,
+  formatLevel,
   formatPercent,
-  formatPoints,
+  formatPointsChange,
+  formatPointsSize,
   formatSignedPercent,
-  formatSignedPoints,
-} from "../format.js";
-import type { Settings } from "../formats/settings.js";
+} from "../numbers.js";
 import type { GateOutcome, PromptComparison } from "./types.js";
 
 /**
@@ -29,7 +30,7 @@ export const THRESHOLD_TOLERANCE = 1e-9;
 
 function describeInterval(c: ComparisonCore): string {
   if (c.delta === null) return "no paired cases";
-  const delta = `Δ ${formatSignedPoints(c.delta)} pts`;
+  const delta = `Δ ${formatPointsChange(c.delta)}`;
   if (c.interval === null) return `${delta}, too few cases for an interval`;
   return `${delta}, ${formatInterval(c.interval)}`;
 }
@@ -60,13 +61,13 @@ function gateMaxRegression(c: ComparisonCore, gates: GateSettings): GateOutcome 
   if (c.verdict === "errors") {
     return { gate, status: "skipped", message: "not judged: too much data missing (see errors)" };
   }
-  const limit = `${formatPoints(gates.maxRegression)} pts`;
-  const level = `${Math.round(gates.confidence * 100)}%`;
+  const limit = formatPointsSize(gates.maxRegression);
+  const level = formatLevel(gates.confidence);
   if (c.verdict === "worse") {
     return {
       gate,
       status: "fail",
-      message: `regresses ${formatPoints(Math.abs(c.delta ?? 0))} pts (${describeInterval(c)}): beyond the ${limit} allowed, at ${level} confidence`,
+      message: `regresses ${formatPointsSize(Math.abs(c.delta ?? 0))} (${describeInterval(c)}): beyond the ${limit} allowed, at ${level} confidence`,
     };
   }
   return {

@@ -14,9 +14,13 @@ import { PromptgateError } from "../errors.js";
 import type { GoldenCase } from "../formats/golden-set.js";
 import { findVersion, type Repo } from "../formats/repo.js";
 import { AUTO_INITIAL_REPEATS, type Settings } from "../formats/settings.js";
-import type { PromptChange, ReportEnvironmentChange } from "../report/model.js";
 import { nextAdaptiveStep, planAdaptive } from "./adaptive.js";
-import type { ChangeSet, PlannedEvaluation } from "./change-types.js";
+import type {
+  ChangeSet,
+  PlannedEvaluation,
+  PromptChange,
+  ReportEnvironmentChange,
+} from "./change-types.js";
 import { withBaseCritical } from "./changes.js";
 import { comparePromptRuns, type SequentialBasis } from "./compare-runs.js";
 import type { PromptComparison } from "./types.js";

@@ -1,4 +1,4 @@
-import type { PromptRun, Usage } from "../engine/types.js";
+import type { Usage } from "./usage.js";
 
 /**
  * Whether a response reported token usage. A server that reports none has not told us the cost:
@@ -20,13 +20,26 @@ export interface CostUnknown {
   models: string[];
 }
 
+/**
+ * What pricing reads of a run: the model asked for and each sample's outcome (the engine's
+ * `PromptRun` is one). Named here so that cost/ stays below the engine that produces runs.
+ */
+export interface PricedRun {
+  model: string;
+  cases: readonly { samples: readonly PricedSample[] }[];
+}
+
+type PricedSample =
+  | { kind: "error" }
+  | { kind: "ok"; costUsd: number | null; usage: Usage; model?: string };
+
 const REASON_ORDER: readonly CostUnknownReason[] = ["no-price", "no-usage", "no-samples"];
 
 /**
  * Why a run's cost is unknown (the same rule as its totals: one unpriced ok sample, or no ok sample
  * at all); empty when it is known or there is no run.
  */
-export function costUnknownOf(run: PromptRun | null): CostUnknown[] {
+export function costUnknownOf(run: PricedRun | null): CostUnknown[] {
   if (run === null) return [];
   let ok = 0;
   let noUsage = false;
@@ -67,8 +80,8 @@ export function mergeCostUnknown(lists: Iterable<readonly CostUnknown[]>): CostU
 
 /** Why a comparison's cost is unknown on either side (a new prompt's missing base is no reason). */
 export function comparisonCostUnknown(c: {
-  base: PromptRun | null;
-  head: PromptRun;
+  base: PricedRun | null;
+  head: PricedRun;
 }): CostUnknown[] {
   return mergeCostUnknown([costUnknownOf(c.base), costUnknownOf(c.head)]);
 }

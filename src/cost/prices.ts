@@ -1,6 +1,6 @@
 import { calcPrice } from "@pydantic/genai-prices";
-import type { Usage } from "../engine/types.js";
 import type { PriceOverride } from "../formats/settings.js";
+import type { Usage } from "./usage.js";
 
 /**
  * Prices one request from the usage the API reported.

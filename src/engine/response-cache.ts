@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import type { ChatModel, ChatRequest, ChatResponse, EmbeddingModel, Usage } from "./types.js";
+import type { Usage } from "../cost/usage.js";
+import type { ChatModel, ChatRequest, ChatResponse, EmbeddingModel } from "./types.js";
 
 /** What the cache keeps of a successful chat response; `cached` is implied by where it came from. */
 export type CachedChat = Omit<ChatResponse, "cached">;

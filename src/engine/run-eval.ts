@@ -18,7 +18,7 @@ import {
   evaluateAssertions,
   prepareAssertions,
 } from "./assertions/index.js";
-import { LlmError } from "./openai-client.js";
+import { LlmError } from "./llm-error.js";
 import { RegexTimeoutError } from "./safe-regex.js";
 import type {
   CaseResult,

@@ -1,3 +1,4 @@
+import type { Usage } from "../cost/usage.js";
 import type { AssertionType } from "../formats/golden-set.js";
 import type { ChatMessage } from "../formats/prompt-file.js";
 
@@ -23,12 +24,6 @@ export interface ChatRequest {
   params: ChatParams;
   /** Which repeat this is; part of the cache key so repeats are distinct samples. */
   sampleIndex: number;
-}
-
-export interface Usage {
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens?: number;
 }
 
 export interface ChatResponse {

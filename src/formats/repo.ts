@@ -5,6 +5,7 @@ import { CANARY_ENV, type Environments, environmentsSchema, NAME_PATTERN } from 
 import { type GoldenSet, goldenSetSchema } from "./golden-set.js";
 import { type Locator, locator, parseYaml } from "./located-yaml.js";
 import { compareVersions, type PromptVersion, parsePromptFile } from "./prompt-file.js";
+import { parsePromptPath } from "./prompt-path.js";
 import { defaultSettings, SETTINGS_FILE, type Settings, settingsSchema } from "./settings.js";
 
 /**
@@ -98,13 +99,13 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
   const versionFiles = new Set<string>();
   for (const file of await source.list(paths.prompts)) {
     const rel = file.slice(paths.prompts.length + 1);
-    const m = /^([^/]+)\/([^/]+)\.prompt$/.exec(rel);
-    if (!m) {
+    const found = parsePromptPath(rel);
+    if (!found) {
       const misnamed = checkReferences ? misnamedPromptFile(rel, paths.prompts) : undefined;
       if (misnamed) errors.push(new PromptgateError("E_PROMPT", misnamed.message, misnamed.more));
       continue;
     }
-    const [, prompt = "", version = ""] = m;
+    const { prompt, version } = found;
     if (!NAME_PATTERN.test(prompt)) {
       errors.push(
         new PromptgateError(

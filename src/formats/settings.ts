@@ -192,6 +192,11 @@ export function parseSettings(text: string, file = SETTINGS_FILE): Settings {
   return parseYaml(text, file, settingsSchema).value;
 }
 
+/** A repository's settings: its `promptgate.yaml` text parsed, or the defaults when it has none. */
+export function parseSettingsOrDefaults(text: string | undefined, file = SETTINGS_FILE): Settings {
+  return text === undefined ? defaultSettings() : parseSettings(text, file);
+}
+
 /** The settings a repository without `promptgate.yaml` gets. */
 export function defaultSettings(): Settings {
   return settingsSchema.parse({ version: 1 });

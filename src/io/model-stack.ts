@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { homedir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { createOpenAIModels } from "../engine/openai-client.js";
 import {
   deriveCacheSecret,
   withEmbeddingCache,
@@ -13,6 +12,7 @@ import { PromptgateError } from "../errors.js";
 import type { Settings } from "../formats/settings.js";
 import { createScrubber, type Scrub, secretsOfUrl } from "../scrub.js";
 import { createDiskStore, readOrCreateCacheSecret } from "./disk-cache.js";
+import { createOpenAIModels } from "./openai-client.js";
 
 export interface ModelFlags {
   baseUrl?: string;

@@ -9,12 +9,13 @@ import {
   formatCount,
   formatDuration,
   formatInterval,
+  formatLevel,
   formatPercent,
   formatPercentNumber,
   formatSignedPoints,
   formatUsd,
   plural,
-} from "../format.js";
+} from "../numbers.js";
 import { escapeHtml, safeUrl, truncate } from "./escape.js";
 import {
   countErrors,
@@ -369,7 +370,7 @@ function renderFooter(report: Report): string {
     `models: ${s.models.map(escapeHtml).join(", ") || "—"}`,
     ...(s.judge ? [`judge: ${escapeHtml(s.judge)}`] : []),
     s.repeats === "auto" ? `repeats: auto (≤ ${s.maxRepeats ?? "?"})` : `repeats: ${s.repeats}`,
-    `confidence: ${Math.round(s.confidence * 100)}%`,
+    `confidence: ${formatLevel(s.confidence)}`,
     `${plural(t.samples, "sample")} (${formatCount(t.cacheHits)} cache hits, ${formatCount(t.errors)} errors)`,
     `eval cost: ${formatUsd(t.costUsd)}`,
     `wall time: ${formatDuration(t.wallMs)}${t.shards > 1 ? ` (summed over ${t.shards} shards)` : ""}`,

@@ -6,7 +6,7 @@ import {
   mergeCostUnknown,
 } from "../cost/cost-unknown.js";
 import type { SampleOk } from "../engine/types.js";
-import { formatCount, formatDuration, formatPercentNumber, formatUsd, plural } from "../format.js";
+import { formatCount, formatDuration, formatPercentNumber, formatUsd, plural } from "../numbers.js";
 import { code, escapeHtml, escapeMarkdownInline, fence, safeUrl, truncate } from "./escape.js";
 import {
   describeChangeKind,

@@ -1,13 +1,20 @@
-import type { EnvironmentChange } from "../compare/change-types.js";
+import type { ChangeKind, PromptChange, ReportEnvironmentChange } from "../compare/change-types.js";
 import type { PromptComparison } from "../compare/types.js";
+import type { Settings } from "../formats/settings.js";
 import {
   formatInterval,
   formatPercent,
-  formatPoints,
+  formatPointsChange,
+  formatPointsSize,
   formatSignedPercent,
-  formatSignedPoints,
-} from "../format.js";
-import type { Settings } from "../formats/settings.js";
+} from "../numbers.js";
+
+// Produced by the comparison, shown by the report: readers of the report model find them here too.
+export type {
+  ChangeKind,
+  PromptChange,
+  ReportEnvironmentChange,
+} from "../compare/change-types.js";
 
 /**
  * The one data structure every report output is rendered from: the PR comment, the job summary,
@@ -24,16 +31,6 @@ export interface Revision {
   sha: string;
 }
 
-/** Why a prompt appears in the report. */
-export type ChangeKind =
-  | "new-version"
-  | "edited-draft"
-  | "golden-set"
-  | "new-prompt"
-  | "model-swap"
-  | "deleted"
-  | "renamed";
-
 const CHANGE_LABELS: Record<ChangeKind, string> = {
   "new-version": "new version",
   "edited-draft": "draft edited",
@@ -47,27 +44,6 @@ const CHANGE_LABELS: Record<ChangeKind, string> = {
 export function describeChangeKind(kind: ChangeKind): string {
   return CHANGE_LABELS[kind];
 }
-
-export interface PromptChange {
-  prompt: string;
-  kind: ChangeKind;
-  baseVersion?: string;
-  headVersion?: string;
-  /** The file at head (or at base for a deletion). */
-  file?: string;
-  /** The path at base, for renames. */
-  oldFile?: string;
-  /** Unified diff of the prompt file, base → head. */
-  promptDiff?: string;
-}
-
-/** An edit of environments.yaml, with whether each newly pinned version has passed its gate. */
-export type ReportEnvironmentChange =
-  | (Extract<EnvironmentChange, { kind: "pin" }> & {
-      /** null: not checked (or not known yet). */
-      gatePassed: boolean | null;
-    })
-  | Exclude<EnvironmentChange, { kind: "pin" }>;
 
 /** Something the reviewer should know that was not evaluated (from change detection). */
 export interface ReportNotice {
@@ -121,20 +97,15 @@ export interface Report {
   verdict: { overall: OverallVerdict; reason: string };
 }
 
-export interface ReportInput {
-  generatedAt: string;
-  repository?: string;
-  serverUrl?: string;
-  base: Revision;
-  head: Revision;
-  runUrl?: string;
-  comparisons: PromptComparison[];
-  changes?: PromptChange[];
-  environmentChanges?: ReportEnvironmentChange[];
-  notices?: ReportNotice[];
-  settings: Omit<ReportSettings, "models"> & { models?: string[] };
-  wallMs: number;
-}
+/** What `createReport` is given: the report's own fields less what it works out (totals, verdict). */
+export type ReportInput = Pick<
+  Report,
+  "generatedAt" | "repository" | "serverUrl" | "base" | "head" | "runUrl" | "comparisons"
+> &
+  Partial<Pick<Report, "changes" | "environmentChanges" | "notices">> & {
+    settings: Omit<ReportSettings, "models"> & { models?: string[] };
+    wallMs: number;
+  };
 
 /**
  * The settings a report states, from both revisions' `promptgate.yaml`: the gates come from the
@@ -281,14 +252,14 @@ function describeMove(c: PromptComparison): string {
   }
   if (c.delta === null) return `${name}: no paired cases to compare${costSuffix(c)}`;
   const ci = c.interval ? ` (${formatInterval(c.interval)})` : "";
-  const pts = formatPoints(Math.abs(c.delta));
+  const size = formatPointsSize(Math.abs(c.delta));
   switch (c.verdict) {
     case "worse":
-      return `${name} regresses ${pts} pts${ci}${costSuffix(c)}`;
+      return `${name} regresses ${size}${ci}${costSuffix(c)}`;
     case "better":
-      return `${name} improves ${pts} pts${ci}${costSuffix(c)}`;
+      return `${name} improves ${size}${ci}${costSuffix(c)}`;
     default:
-      return `${name} within noise (Δ ${formatSignedPoints(c.delta)} pts${ci})${costSuffix(c)}`;
+      return `${name} within noise (Δ ${formatPointsChange(c.delta)}${ci})${costSuffix(c)}`;
   }
 }
 

@@ -1,16 +1,18 @@
 import type { Interval, PairedCase, PromptComparison } from "../compare/types.js";
 import type { AssertionResult, CaseResult, SampleOk } from "../engine/types.js";
+import type { Pin } from "../formats/environments.js";
 import {
   formatCount,
   formatInterval,
+  formatLevel,
   formatPercent,
-  formatPoints,
+  formatPointsSize,
   formatSignedPercent,
   formatSignedPoints,
+  formatTrafficShare,
   formatUsd,
   plural,
-} from "../format.js";
-import type { Pin } from "../formats/environments.js";
+} from "../numbers.js";
 import { countErrors, isBlocked, type ReportEnvironmentChange } from "./model.js";
 
 /**
@@ -66,7 +68,7 @@ export function describeVerdict(c: PromptComparison): { icon: string; text: stri
         text:
           c.detectable === null
             ? "within noise"
-            : `within noise (detectable drop ≥ ${formatPoints(c.detectable)} pts)`,
+            : `within noise (detectable drop ≥ ${formatPointsSize(c.detectable)})`,
       };
   }
 }
@@ -148,11 +150,11 @@ export function describeIntervalLegend(comparisons: readonly PromptComparison[])
   );
   const first = withInterval[0];
   if (first === undefined) return null;
-  const levels = new Set(withInterval.map((c) => Math.round(c.interval.level * 100)));
+  const levels = new Set(withInterval.map((c) => formatLevel(c.interval.level)));
   const groups = new Map<string, string[]>();
   for (const c of withInterval) {
     const method = describeIntervalMethod(c) ?? "";
-    const label = levels.size > 1 ? `${Math.round(c.interval.level * 100)}% CI ${method}` : method;
+    const label = levels.size > 1 ? `${formatLevel(c.interval.level)} CI ${method}` : method;
     groups.set(label, [...(groups.get(label) ?? []), c.prompt]);
   }
   const named = (prompts: string[]) =>
@@ -165,7 +167,7 @@ export function describeIntervalLegend(comparisons: readonly PromptComparison[])
       : [...groups.entries()]
           .map(([label, prompts]) => `${label} for ${named(prompts)}`)
           .join("; ");
-  const ci = levels.size === 1 ? `${Math.round(first.interval.level * 100)}% CI: ` : "CI: ";
+  const ci = levels.size === 1 ? `${formatLevel(first.interval.level)} CI: ` : "CI: ";
   return `Δ: head − base pass rate in points, over the cases with a result on both sides; ${ci}${methods}.`;
 }
 
@@ -413,7 +415,12 @@ export function describeEnvironmentChange(
       return [ch.env, ch.prompt, `${pin(ch.before)} → ${pin(ch.after)}`, gate];
     }
     case "traffic":
-      return [ch.env, "(traffic)", `${ch.before ?? "—"}% → ${ch.after ?? "—"}%`, ""];
+      return [
+        ch.env,
+        "(traffic)",
+        `${formatTrafficShare(ch.before)} → ${formatTrafficShare(ch.after)}`,
+        "",
+      ];
     case "environment":
       return [ch.env, "(environment)", ch.change, ""];
     case "freeze": {

@@ -1,4 +1,5 @@
 import type { Environments, Pin } from "../formats/environments.js";
+import { formatTrafficShare } from "../numbers.js";
 
 /**
  * A pin's identity is its version and model: a model swap is a deploy too, so `v4` with two
@@ -38,4 +39,22 @@ export function shortSha(sha: string): string {
 
 export function cloneEnvironments(envs: Environments): Environments {
   return structuredClone(envs);
+}
+
+/**
+ * The rows of a status table, one per pin (environment, prompt, version, model, traffic): the
+ * same for the bot's reply and the CLI's `promptgate status`, which only lay them out differently.
+ */
+export function listStatusRows(envs: Environments, names: readonly string[]): string[][] {
+  const rows: string[][] = [];
+  for (const name of names) {
+    const e = envs.environments[name]!;
+    const traffic = e.traffic === undefined ? "—" : formatTrafficShare(e.traffic);
+    const pins = Object.entries(e.prompts);
+    if (pins.length === 0) rows.push([name, "(no pins)", "", "", traffic]);
+    for (const [prompt, pin] of pins) {
+      rows.push([name, prompt, pin.version, pin.model ?? "(front matter)", traffic]);
+    }
+  }
+  return rows;
 }

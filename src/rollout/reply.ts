@@ -10,7 +10,7 @@ import {
 } from "./command.js";
 import { type HistoryEntry, TRAILERS } from "./history.js";
 import type { PermissionDecision } from "./permissions.js";
-import { pinLabel, shortSha } from "./pins.js";
+import { listStatusRows, pinLabel, shortSha } from "./pins.js";
 import type { ChangePlan, NoopPlan, PinChange, RefusedPlan } from "./plan.js";
 import { cutText, limitList, MAX_LIST_ITEMS, quoteActor, quoteText } from "./quote.js";
 
@@ -461,16 +461,7 @@ export function renderStatus(environments: Environments, env?: string): string {
     );
   }
   const shown = env !== undefined ? [env] : names;
-  const rows: string[][] = [];
-  for (const name of shown) {
-    const e = environments.environments[name]!;
-    const traffic = e.traffic === undefined ? "—" : `${e.traffic}%`;
-    const pins = Object.entries(e.prompts);
-    if (pins.length === 0) rows.push([name, "(no pins)", "", "", traffic]);
-    for (const [prompt, pin] of pins) {
-      rows.push([name, prompt, pin.version, modelText(pin), traffic]);
-    }
-  }
+  const rows = listStatusRows(environments, shown);
   const out = [
     env !== undefined ? `**Status of ${env}**` : "**Status of every environment**",
     "",

@@ -2,13 +2,9 @@ import { createHash } from "node:crypto";
 import { describeError, PromptgateError, PromptgateErrors } from "../errors.js";
 import { listPins, parseEnvironments } from "../formats/environments.js";
 import { type ChatMessage, type ModelConfig, renderPrompt } from "../formats/prompt-file.js";
+import { parsePromptPath } from "../formats/prompt-path.js";
 import { type FileSource, findVersion, loadRepo, type Repo } from "../formats/repo.js";
-import {
-  defaultSettings,
-  parseSettings,
-  SETTINGS_FILE,
-  type Settings,
-} from "../formats/settings.js";
+import { parseSettingsOrDefaults, SETTINGS_FILE, type Settings } from "../formats/settings.js";
 import { isInCanary } from "./canary.js";
 
 /**
@@ -240,7 +236,7 @@ async function loadState(source: FileSource): Promise<Loaded> {
   const settingsText = await source.read(SETTINGS_FILE);
   let settings: Settings | undefined;
   try {
-    settings = settingsText === undefined ? defaultSettings() : parseSettings(settingsText);
+    settings = parseSettingsOrDefaults(settingsText);
   } catch {
     // loadRepo reports the bad settings file with its location.
   }
@@ -312,9 +308,8 @@ async function unpinnedFileErrors(
   for (const error of errors) {
     const file = error.location?.file;
     if (!file?.startsWith(`${paths.prompts}/`)) return undefined;
-    // The same shape loadRepo reads as <prompts>/<prompt>/<version>.prompt.
-    const m = /^([^/]+)\/([^/]+)\.prompt$/.exec(file.slice(paths.prompts.length + 1));
-    if (!m || pinned.has(`${m[1]}@${m[2]}`)) return undefined;
+    const found = parsePromptPath(file.slice(paths.prompts.length + 1));
+    if (!found || pinned.has(`${found.prompt}@${found.version}`)) return undefined;
     files.add(file);
   }
   return errors.length > 0 ? { errors, files } : undefined;

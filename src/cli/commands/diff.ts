@@ -4,12 +4,17 @@ import { detectChanges } from "../../compare/changes.js";
 import { markPinGates, runDiff } from "../../compare/run-diff.js";
 import { gradingModels, type Progress } from "../../engine/run-eval.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
-import { formatPercent, formatSignedPercent, formatSignedPoints, formatUsd } from "../../format.js";
 import { loadRepo } from "../../formats/repo.js";
 import { git, gitRevisionSource, worktreeSource } from "../../io/file-sources.js";
 import { listChangedFiles } from "../../io/git-changes.js";
 import { createModelStack, type ModelStack } from "../../io/model-stack.js";
 import { writeReports } from "../../io/write-reports.js";
+import {
+  formatPercent,
+  formatSignedPercent,
+  formatSignedPoints,
+  formatUsd,
+} from "../../numbers.js";
 import { createReport, describeSettings, type Report } from "../../report/index.js";
 import { createScrubber } from "../../scrub.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";

@@ -2,12 +2,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { PromptgateError } from "../../errors.js";
 import { type Environments, parseEnvironments } from "../../formats/environments.js";
-import {
-  defaultSettings,
-  parseSettings,
-  SETTINGS_FILE,
-  type Settings,
-} from "../../formats/settings.js";
+import { listPromptVersions } from "../../formats/prompt-path.js";
+import { parseSettingsOrDefaults, SETTINGS_FILE, type Settings } from "../../formats/settings.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { commitFile, readGitUserName, requireCleanFile } from "../../io/git-commit.js";
 import { readGitHistory } from "../../io/git-history.js";
@@ -18,6 +14,7 @@ import {
   type ChangePlan,
   formatCommitMessage,
   listGatedVersions,
+  listStatusRows,
   type Plan,
   parseCommand,
   pinValue,
@@ -117,16 +114,10 @@ export const statusCommand: Command = {
 };
 
 function renderStatusText(environments: Environments, names: string[]): string {
-  const rows = [["environment", "prompt", "version", "model", "traffic"]];
-  for (const name of names) {
-    const e = environments.environments[name]!;
-    const traffic = e.traffic === undefined ? "—" : `${e.traffic}%`;
-    const pins = Object.entries(e.prompts);
-    if (pins.length === 0) rows.push([name, "(no pins)", "", "", traffic]);
-    for (const [prompt, pin] of pins) {
-      rows.push([name, prompt, pin.version, pin.model ?? "(front matter)", traffic]);
-    }
-  }
+  const rows = [
+    ["environment", "prompt", "version", "model", "traffic"],
+    ...listStatusRows(environments, names),
+  ];
   const lines = [textTable(rows)];
   for (const name of names) {
     const f = environments.freezes[name];
@@ -294,7 +285,7 @@ interface Checkout {
 async function readCheckout(root: string): Promise<Checkout> {
   const source = worktreeSource(root);
   const settingsText = await source.read(SETTINGS_FILE);
-  const settings = settingsText === undefined ? defaultSettings() : parseSettings(settingsText);
+  const settings = parseSettingsOrDefaults(settingsText);
   const environmentsPath = settings.paths.environments;
   let environmentsText: string;
   try {
@@ -304,13 +295,10 @@ async function readCheckout(root: string): Promise<Checkout> {
       hint: "run this in a checkout of the repository that holds your prompts (or pass --root)",
     });
   }
-  const availableVersions = new Map<string, string[]>();
-  const prefix = `${settings.paths.prompts.replace(/\/+$/, "")}/`;
-  for (const file of await source.list(settings.paths.prompts)) {
-    const m = /^([^/]+)\/([^/]+)\.prompt$/.exec(file.slice(prefix.length));
-    if (!m) continue;
-    availableVersions.set(m[1]!, [...(availableVersions.get(m[1]!) ?? []), m[2]!]);
-  }
+  const availableVersions = listPromptVersions(
+    await source.list(settings.paths.prompts),
+    settings.paths.prompts,
+  );
   return {
     settings,
     environmentsPath,

@@ -1,9 +1,9 @@
 import { distance } from "fastest-levenshtein";
 import { describeCostUnknown } from "../../cost/cost-unknown.js";
 import { PromptgateError } from "../../errors.js";
-import { formatUsd } from "../../format.js";
 import { splitCommaSeparated } from "../../formats/assertion-value.js";
 import type { Assertion, AssertionType } from "../../formats/golden-set.js";
+import { formatUsd } from "../../numbers.js";
 import { matchRegex, type RegexMatch } from "../safe-regex.js";
 import type { AssertionResult, ChatModel, EmbeddingModel } from "../types.js";
 import { excerptAround, quote, truncate } from "./describe.js";

@@ -1,9 +1,9 @@
 import pLimit from "p-limit";
 import { PromptgateError } from "../../errors.js";
 import { type Environments, parseEnvironments } from "../../formats/environments.js";
+import { listPromptVersions } from "../../formats/prompt-path.js";
 import {
-  defaultSettings,
-  parseSettings,
+  parseSettingsOrDefaults,
   SETTINGS_FILE,
   type Settings,
 } from "../../formats/settings.js";
@@ -84,10 +84,9 @@ export async function readSnapshot(
   }
 
   const settingsSha = blobs.get(SETTINGS_FILE);
-  const settings =
-    settingsSha === undefined
-      ? defaultSettings()
-      : parseSettings(await readBlob(octokit, repo, settingsSha, cache));
+  const settings = parseSettingsOrDefaults(
+    settingsSha === undefined ? undefined : await readBlob(octokit, repo, settingsSha, cache),
+  );
   const environmentsPath = settings.paths.environments;
   const environmentsBlobSha = blobs.get(environmentsPath);
   if (environmentsBlobSha === undefined) {
@@ -107,25 +106,10 @@ export async function readSnapshot(
     environmentsText,
     environmentsBlobSha,
     environments,
-    availableVersions: listVersions([...blobs.keys()], settings.paths.prompts),
+    availableVersions: listPromptVersions([...blobs.keys()], settings.paths.prompts),
   };
   cache.snapshots.set(repoKey(repo), snapshot);
   return snapshot;
-}
-
-/** `prompts/<prompt>/<version>.prompt` files, grouped by prompt. */
-export function listVersions(paths: readonly string[], promptsDir: string): Map<string, string[]> {
-  const prefix = `${promptsDir.replace(/\/+$/, "")}/`;
-  const out = new Map<string, string[]>();
-  for (const path of paths) {
-    if (!path.startsWith(prefix)) continue;
-    const m = /^([^/]+)\/([^/]+)\.prompt$/.exec(path.slice(prefix.length));
-    if (!m) continue;
-    const list = out.get(m[1]!) ?? [];
-    list.push(m[2]!);
-    out.set(m[1]!, list);
-  }
-  return out;
 }
 
 async function readBlob(

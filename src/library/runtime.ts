@@ -5,12 +5,15 @@
  *   const prompts = await openPrompts({ source: worktreeSource("/srv/prompts") });
  *   const p = prompts.resolve("production", "support-answer", userId);
  *   const messages = await p.render({ question });  // call p.model with messages and p.config
+ *
+ * An edge like src/cli/: the package's `promptgate/runtime` entry, where the runtime core
+ * (src/runtime/) meets the file sources of the adapter wing (src/io/), which the core never imports.
  */
 
 export { PromptgateError, PromptgateErrors } from "../errors.js";
 export type { ChatMessage, ModelConfig } from "../formats/prompt-file.js";
 export { gitRevisionSource, worktreeSource } from "../io/file-sources.js";
-export { bucketOf, isInCanary } from "./canary.js";
+export { bucketOf, isInCanary } from "../runtime/canary.js";
 export {
   type OpenPromptsOptions,
   openPrompts,
@@ -20,4 +23,4 @@ export {
   type Resolved,
   type RuntimeChange,
   type RuntimeStatus,
-} from "./runtime.js";
+} from "../runtime/runtime.js";

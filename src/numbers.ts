@@ -3,7 +3,9 @@
  * the HTML report and the gate messages write each quantity the same way:
  * - rates are fractions (0.823) and print as percents with one decimal ("82.3%");
  * - differences of rates print in percentage points with one decimal, signed where they are a
- *   change ("+2.0", "−6.7", "±0.0" when they round to zero); the caller adds " pts" in prose;
+ *   change ("+2.0", "−6.7", "±0.0" when they round to zero); prose says the unit ("+1.5 pts",
+ *   "−2.0 pts", and a size without a sign, "6.7 pts"), tables name it in the column's header;
+ * - a confidence level is a whole percent ("95%");
  * - relative changes print as signed percents, one decimal under 10 % ("+2.5%", "−12%", "±0%");
  * - dollars keep two significant digits below $1 and shorten thousands ("$0.0012", "$12.3k"), and
  *   an unknown amount reads "unknown", never "$0.00".
@@ -47,9 +49,24 @@ export function formatSignedPoints(delta: number): string {
   return text.startsWith(MINUS) ? text : `+${text}`;
 }
 
+/** A change of rates in prose, signed and with its unit: 0.015 → "+1.5 pts", −0.02 → "−2.0 pts". */
+export function formatPointsChange(delta: number): string {
+  return `${formatSignedPoints(delta)} pts`;
+}
+
+/** A size in points in prose, unsigned (the words say which way): 0.067 → "6.7 pts". */
+export function formatPointsSize(delta: number): string {
+  return `${formatPoints(delta)} pts`;
+}
+
+/** A confidence level as a whole percent: 0.95 → "95%". */
+export function formatLevel(level: number): string {
+  return `${Math.round(level * 100)}%`;
+}
+
 /** A confidence interval of a change in points: {low: −0.11, high: −0.024, level: 0.95} → "95% CI −11.0 to −2.4". */
 export function formatInterval(i: { low: number; high: number; level: number }): string {
-  return `${Math.round(i.level * 100)}% CI ${formatSignedPoints(i.low)} to ${formatSignedPoints(i.high)}`;
+  return `${formatLevel(i.level)} CI ${formatSignedPoints(i.low)} to ${formatSignedPoints(i.high)}`;
 }
 
 /** A relative change, one decimal under 10 %: 0.025 → "+2.5%", −0.123 → "−12%", 0.0004 → "±0%". */

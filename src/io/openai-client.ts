@@ -1,14 +1,9 @@
 import OpenAI from "openai";
+import { LlmError } from "../engine/llm-error.js";
+import type { ChatModel, ChatRequest, ChatResponse, EmbeddingModel } from "../engine/types.js";
 import { PromptgateError } from "../errors.js";
-import { httpFetch } from "../io/http-fetch.js";
 import { createScrubber, redactUrl, secretsOfUrl } from "../scrub.js";
-import type {
-  ChatModel,
-  ChatRequest,
-  ChatResponse,
-  EmbeddingModel,
-  SampleErrorKind,
-} from "./types.js";
+import { httpFetch } from "./http-fetch.js";
 
 export interface OpenAIModelsOptions {
   /** Undefined: the SDK reads OPENAI_API_KEY. */
@@ -19,23 +14,6 @@ export interface OpenAIModelsOptions {
   timeoutMs: number;
   maxRetries: number;
   organization?: string;
-}
-
-/** A request that failed for good (after the SDK's retries); the engine records it as an error sample. */
-export class LlmError extends Error {
-  readonly kind: SampleErrorKind;
-  readonly status: number | undefined;
-
-  constructor(
-    kind: SampleErrorKind,
-    message: string,
-    options: { status?: number; cause?: unknown } = {},
-  ) {
-    super(message, { cause: options.cause });
-    this.name = "LlmError";
-    this.kind = kind;
-    this.status = options.status;
-  }
 }
 
 /**
