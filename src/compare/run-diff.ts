@@ -14,12 +14,11 @@ import { PromptgateError } from "../errors.js";
 import type { GoldenCase } from "../formats/golden-set.js";
 import { findVersion, type Repo } from "../formats/repo.js";
 import { AUTO_INITIAL_REPEATS, type Settings } from "../formats/settings.js";
-import type { PromptChange, ReportEnvironmentChange } from "../report/model.js";
 import { nextAdaptiveStep, planAdaptive } from "./adaptive.js";
 import type { ChangeSet, PlannedEvaluation } from "./change-types.js";
 import { withBaseCritical } from "./changes.js";
 import { comparePromptRuns, type SequentialBasis } from "./compare-runs.js";
-import type { PromptComparison } from "./types.js";
+import type { PromptChange, PromptComparison, ReportEnvironmentChange } from "./types.js";
 
 /**
  * Base vs head for every planned evaluation: both sides run through one bounded pool, with fixed

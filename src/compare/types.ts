@@ -1,4 +1,5 @@
 import type { PromptRun } from "../engine/types.js";
+import type { EnvironmentChange } from "./change-types.js";
 
 /**
  * The outcome of comparing one prompt's base run with its head run. Produced by compare/, read by
@@ -108,3 +109,35 @@ export interface PromptComparison {
   /** Samples spent (both sides), for adaptive repeats reporting. */
   samplesSpent: number;
 }
+
+/** Why a prompt appears in the report. */
+export type ChangeKind =
+  | "new-version"
+  | "edited-draft"
+  | "golden-set"
+  | "new-prompt"
+  | "model-swap"
+  | "deleted"
+  | "renamed";
+
+/** What a diff evaluated for one prompt, and why: one per comparison. */
+export interface PromptChange {
+  prompt: string;
+  kind: ChangeKind;
+  baseVersion?: string;
+  headVersion?: string;
+  /** The file at head (or at base for a deletion). */
+  file?: string;
+  /** The path at base, for renames. */
+  oldFile?: string;
+  /** Unified diff of the prompt file, base → head. */
+  promptDiff?: string;
+}
+
+/** An edit of environments.yaml, with whether each newly pinned version has passed its gate. */
+export type ReportEnvironmentChange =
+  | (Extract<EnvironmentChange, { kind: "pin" }> & {
+      /** null: not checked (or not known yet). */
+      gatePassed: boolean | null;
+    })
+  | Exclude<EnvironmentChange, { kind: "pin" }>;

@@ -55,9 +55,14 @@ export async function git(cwd: string, args: string[]): Promise<string> {
   }
 }
 
+/** The commit a ref names. `--end-of-options` keeps a ref that starts with "-" from being an option. */
+export async function revParse(root: string, ref: string): Promise<string> {
+  return (await git(root, ["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`])).trim();
+}
+
 /** One commit of a git repository, read with plumbing so the working tree is never touched. */
 export async function gitRevisionSource(root: string, rev: string): Promise<FileSource> {
-  const sha = (await git(root, ["rev-parse", "--verify", `${rev}^{commit}`])).trim();
+  const sha = await revParse(root, rev);
   const files = (await git(root, ["ls-tree", "-r", "--name-only", "-z", sha]))
     .split("\0")
     .filter(Boolean);

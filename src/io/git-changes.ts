@@ -1,6 +1,6 @@
 import type { FileChange } from "../compare/change-types.js";
 import { PromptgateError } from "../errors.js";
-import { git } from "./file-sources.js";
+import { git, revParse } from "./file-sources.js";
 
 export interface ListChangedFilesOptions {
   /**
@@ -57,7 +57,7 @@ export async function listChangedFiles(
 /** The commit both sides share, as GitHub's three-dot diff uses it. */
 export async function findMergeBase(root: string, base: string, head: string): Promise<string> {
   // Resolve first so a mistyped ref says so, instead of "no common ancestor".
-  const [b, h] = await Promise.all([resolveCommit(root, base), resolveCommit(root, head)]);
+  const [b, h] = await Promise.all([revParse(root, base), revParse(root, head)]);
   try {
     return (await git(root, ["merge-base", b, h])).trim();
   } catch (e) {
@@ -68,9 +68,6 @@ export async function findMergeBase(root: string, base: string, head: string): P
   }
 }
 
-async function resolveCommit(root: string, rev: string): Promise<string> {
-  return (await git(root, ["rev-parse", "--verify", "--end-of-options", `${rev}^{commit}`])).trim();
-}
 
 /** Parses `git diff --name-status -z` output: `S\0path\0`, or `R<score>\0old\0new\0`. */
 export function parseNameStatus(out: string): FileChange[] {

@@ -1,5 +1,9 @@
-import type { EnvironmentChange } from "../compare/change-types.js";
-import type { PromptComparison } from "../compare/types.js";
+import type {
+  ChangeKind,
+  PromptChange,
+  PromptComparison,
+  ReportEnvironmentChange,
+} from "../compare/types.js";
 import {
   formatInterval,
   formatPercent,
@@ -24,15 +28,8 @@ export interface Revision {
   sha: string;
 }
 
-/** Why a prompt appears in the report. */
-export type ChangeKind =
-  | "new-version"
-  | "edited-draft"
-  | "golden-set"
-  | "new-prompt"
-  | "model-swap"
-  | "deleted"
-  | "renamed";
+// Defined in compare, which produces them; re-exported for the report's readers.
+export type { ChangeKind, PromptChange, ReportEnvironmentChange };
 
 const CHANGE_LABELS: Record<ChangeKind, string> = {
   "new-version": "new version",
@@ -47,27 +44,6 @@ const CHANGE_LABELS: Record<ChangeKind, string> = {
 export function describeChangeKind(kind: ChangeKind): string {
   return CHANGE_LABELS[kind];
 }
-
-export interface PromptChange {
-  prompt: string;
-  kind: ChangeKind;
-  baseVersion?: string;
-  headVersion?: string;
-  /** The file at head (or at base for a deletion). */
-  file?: string;
-  /** The path at base, for renames. */
-  oldFile?: string;
-  /** Unified diff of the prompt file, base → head. */
-  promptDiff?: string;
-}
-
-/** An edit of environments.yaml, with whether each newly pinned version has passed its gate. */
-export type ReportEnvironmentChange =
-  | (Extract<EnvironmentChange, { kind: "pin" }> & {
-      /** null: not checked (or not known yet). */
-      gatePassed: boolean | null;
-    })
-  | Exclude<EnvironmentChange, { kind: "pin" }>;
 
 /** Something the reviewer should know that was not evaluated (from change detection). */
 export interface ReportNotice {
