@@ -68,7 +68,6 @@ export async function findMergeBase(root: string, base: string, head: string): P
   }
 }
 
-
 /** Parses `git diff --name-status -z` output: `S\0path\0`, or `R<score>\0old\0new\0`. */
 export function parseNameStatus(out: string): FileChange[] {
   const fields = out.split("\0");
