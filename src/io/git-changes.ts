@@ -1,6 +1,28 @@
 import type { FileChange } from "../compare/change-types.js";
+import type { DiffSources } from "../compare/pr-diff.js";
 import { PromptgateError } from "../errors.js";
-import { git, revParse } from "./file-sources.js";
+import { git, gitRevisionSource, revParse, worktreeSource } from "./file-sources.js";
+
+/**
+ * A diff's two revisions as files, what changed between them, and their commits: the working
+ * tree (`head: "worktree"`, at HEAD's commit) or a commit on either side.
+ */
+export async function openDiffSources(
+  root: string,
+  base: string,
+  head: string | "worktree",
+): Promise<{ sources: DiffSources; baseSha: string; headSha: string }> {
+  const [baseSha, headSha] = await Promise.all([
+    revParse(root, base),
+    revParse(root, head === "worktree" ? "HEAD" : head),
+  ]);
+  const [baseSource, headSource, changedFiles] = await Promise.all([
+    gitRevisionSource(root, baseSha),
+    head === "worktree" ? worktreeSource(root) : gitRevisionSource(root, headSha),
+    listChangedFiles(root, baseSha, head === "worktree" ? head : headSha),
+  ]);
+  return { sources: { base: baseSource, head: headSource, changedFiles }, baseSha, headSha };
+}
 
 export interface ListChangedFilesOptions {
   /**

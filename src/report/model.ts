@@ -11,7 +11,6 @@ import {
   formatSignedPercent,
   formatSignedPoints,
 } from "../format.js";
-import type { Settings } from "../formats/settings.js";
 
 /**
  * The one data structure every report output is rendered from: the PR comment, the job summary,
@@ -112,25 +111,7 @@ export interface ReportInput {
   wallMs: number;
 }
 
-/**
- * The settings a report states, from both revisions' `promptgate.yaml`: the gates come from the
- * base, so a pull request cannot loosen the gates it is judged by; the judge model from the
- * head, which evaluated both sides; repeats from the run when one happened.
- */
-export function describeSettings(
-  base: Pick<Settings, "gates" | "baseline">,
-  head: Pick<Settings, "repeats" | "maxRepeats" | "judge">,
-  run?: { repeats: number | "auto"; maxRepeats?: number },
-): ReportInput["settings"] {
-  return {
-    repeats: run?.repeats ?? head.repeats,
-    maxRepeats: run?.maxRepeats ?? head.maxRepeats,
-    judge: head.judge?.model,
-    confidence: base.gates.confidence,
-    maxRegression: base.gates.maxRegression,
-    baseline: base.baseline,
-  };
-}
+export { describeSettings } from "../compare/run-settings.js";
 
 /** Builds a report: totals and the overall verdict are derived, never passed in, so they agree. */
 export function createReport(input: ReportInput): Report {
