@@ -1,27 +1,19 @@
 import { join } from "node:path";
-import { detectChanges } from "../src/compare/changes.js";
-import {
-  type DiffInput,
-  markPinGates,
-  passedGate,
-  planTargets,
-  runDiff,
-} from "../src/compare/run-diff.js";
+import { preparePullRequestDiff, runPreparedDiff } from "../src/compare/pr-diff.js";
+import { passedGate } from "../src/compare/run-diff.js";
 import type { PromptComparison } from "../src/compare/types.js";
-import { gradingModels, prepareTargets } from "../src/engine/run-eval.js";
-import { describeError, PromptgateErrors } from "../src/errors.js";
-import { loadRepo } from "../src/formats/repo.js";
-import { git, gitRevisionSource } from "../src/io/file-sources.js";
-import { listChangedFiles } from "../src/io/git-changes.js";
+import { describeError } from "../src/errors.js";
+import type { Settings } from "../src/formats/settings.js";
+import { git } from "../src/io/file-sources.js";
+import { openDiffSources } from "../src/io/git-changes.js";
 import { statusOf as statusOfError } from "../src/io/github/errors.js";
 import { findLastChangeInRange as findLastChange } from "../src/io/github/last-change.js";
-import { createModelStack } from "../src/io/model-stack.js";
+import { createEngineModels, type EngineModels } from "../src/io/model-stack.js";
 import { writeReports } from "../src/io/write-reports.js";
 import { formatPercent } from "../src/numbers.js";
 import {
   COMMENT_MARKER,
   createReport,
-  describeSettings,
   type OverallVerdict,
   type ReportEnvironmentChange,
   renderComment,
@@ -91,45 +83,20 @@ async function evaluate(
 ): Promise<ActionOutcome> {
   const { root } = inputs;
   await ensureCommit(root, inputs.base, deps);
-  const [baseSha, headSha] = await Promise.all([
-    revParse(root, inputs.base),
-    revParse(root, inputs.head),
-  ]);
-  const [baseSource, headSource, changedFiles] = await Promise.all([
-    gitRevisionSource(root, baseSha),
-    gitRevisionSource(root, headSha),
-    listChangedFiles(root, baseSha, headSha),
-  ]);
-  const [base, head] = await Promise.all([
-    // The base is what is already merged: a typo there is not this change's to fix first.
-    loadRepo(baseSource, { checkReferences: false }),
-    loadRepo(headSource),
-  ]);
-  const changes = detectChanges({ base, head, changedFiles });
-  // A live version edited, or a pinned one deleted, must not merge: no eval can make it right.
-  if (changes.errors.length > 0) throw new PromptgateErrors(changes.errors);
-
-  const diffInput: DiffInput = { base, head, changes, repeats: inputs.repeats };
-  const planned = planTargets(diffInput);
-  // What can fail without asking the model fails before "⏳ evaluating…" is posted: a missing key
-  // (a fork's pull request gets no secrets), a judge or embeddings model a golden set needs.
-  const engine = planned.length === 0 ? undefined : modelDeps(inputs, head.settings);
-  if (engine) {
-    await prepareTargets(
-      planned.flatMap((p) => (p.base ? [p.base, p.head] : [p.head])),
-      engine,
-    );
-  }
+  const { sources, baseSha, headSha } = await openDiffSources(root, inputs.base, inputs.head);
+  const prepared = await preparePullRequestDiff({
+    sources,
+    inputs: { baseUrl: inputs.openaiBaseUrl, concurrency: inputs.concurrency },
+    ...(inputs.repeats === undefined ? {} : { repeats: inputs.repeats }),
+    createEngine: (settings) => modelDeps(inputs, settings),
+  });
+  const planned = prepared.pairs.length;
   const comments = deps.comments;
   let comment: StoredComment | undefined;
-  if (comments && planned.length > 0) {
-    const samples = planned.reduce(
-      (n, p) => n + p.head.goldenSet.set.cases.length * p.head.repeats * (p.base === null ? 1 : 2),
-      0,
-    );
-    const pending = renderPendingComment(planned.length, samples, {
+  if (comments && planned > 0) {
+    const pending = renderPendingComment(planned, prepared.samples, {
       runUrl: context.runUrl,
-      adaptive: planned.some((p) => p.adaptive),
+      adaptive: prepared.adaptive,
     });
     comment = await tolerate(deps, "post the pending comment", () =>
       upsertComment(comments, pending),
@@ -137,13 +104,12 @@ async function evaluate(
     progress.comment = comment;
   }
 
-  const started = performance.now();
-  const result = engine ? await runDiff(diffInput, { ...engine, onProgress: () => {} }) : undefined;
+  const diff = await runPreparedDiff(prepared);
   const environmentChanges = await readPinGates(
-    markPinGates(changes, result),
+    diff.environmentChanges,
     deps,
     headSha,
-    head.settings.paths.prompts,
+    prepared.head.settings.paths.prompts,
   );
   const report = createReport({
     generatedAt: new Date().toISOString(),
@@ -152,12 +118,8 @@ async function evaluate(
     runUrl: context.runUrl,
     base: { ref: inputs.base, sha: baseSha },
     head: { ref: inputs.head, sha: headSha },
-    comparisons: result?.comparisons ?? [],
-    changes: result?.changes ?? [],
+    ...diff,
     environmentChanges,
-    notices: changes.notices,
-    settings: describeSettings(base.settings, head.settings, result),
-    wallMs: performance.now() - started,
   });
   deps.log(`${report.verdict.overall}: ${report.verdict.reason}`);
 
@@ -182,10 +144,10 @@ async function evaluate(
   await writeReports(reportDir, report);
 
   const statusSha = context.pullRequest?.headSha || headSha;
-  for (const [i, c] of (result?.comparisons ?? []).entries()) {
+  for (const [i, c] of diff.comparisons.entries()) {
     // A model swap judges the version on another model, not the version: its status stays on
     // the pull request under a context of its own, so it never becomes the version's gate.
-    const swap = result?.changes[i]?.kind === "model-swap";
+    const swap = diff.changes[i]?.kind === "model-swap";
     // The head commit shows the gate on the pull request; `/promote` reads it on the commit that
     // last changed the version's file (a merge keeps that commit), another one when the pull
     // request has several commits. A squash loses both: the bot then asks the pull request.
@@ -298,8 +260,8 @@ const MISSING_KEY_HINT =
  * The model endpoint's dependencies, built before anything is posted on the pull request, so a
  * run without a key fails first; the hint speaks of the action's inputs, not of shell variables.
  */
-function modelDeps(inputs: ActionInputs, settings: DiffInput["head"]["settings"]) {
-  const stack = createModelStack(
+function modelDeps(inputs: ActionInputs, settings: Settings): EngineModels {
+  return createEngineModels(
     inputs.root,
     settings,
     {
@@ -309,13 +271,6 @@ function modelDeps(inputs: ActionInputs, settings: DiffInput["head"]["settings"]
     },
     { OPENAI_API_KEY: inputs.openaiApiKey, OPENAI_BASE_URL: inputs.openaiBaseUrl },
   );
-  return {
-    chat: stack.chat,
-    embeddings: stack.embeddings,
-    ...gradingModels(settings),
-    prices: settings.prices,
-    concurrency: inputs.concurrency ?? settings.provider.concurrency,
-  };
 }
 
 function describeStatus(c: PromptComparison): string {
@@ -372,8 +327,4 @@ async function ensureCommit(root: string, ref: string, deps: ActionDeps): Promis
   deps.log(`fetching ${ref} from origin (use actions/checkout with fetch-depth: 0 to skip this)`);
   const shallow = (await git(root, ["rev-parse", "--is-shallow-repository"])).trim() === "true";
   await git(root, ["fetch", "--no-tags", ...(shallow ? ["--unshallow"] : []), "origin", ref]);
-}
-
-async function revParse(root: string, ref: string): Promise<string> {
-  return (await git(root, ["rev-parse", "--verify", `${ref}^{commit}`])).trim();
 }

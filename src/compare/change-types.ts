@@ -85,7 +85,11 @@ export type NoticeKind =
   | "settings-changed"
   | "no-golden-set"
   | "golden-set-from-head"
-  | "golden-set-changed";
+  | "golden-set-changed"
+  /** The pull request changes a setting the run takes from the base (see trusted-settings.ts). */
+  | "setting-from-base"
+  /** The pull request re-prices a model the base or the price table already prices. */
+  | "price-ignored";
 
 /** Something the reviewer should know that neither stops the run nor is evaluated. */
 export interface Notice {

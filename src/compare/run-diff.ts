@@ -23,15 +23,16 @@ import type {
 } from "./change-types.js";
 import { withBaseCritical } from "./changes.js";
 import { comparePromptRuns, type SequentialBasis } from "./compare-runs.js";
+import { resolveTrustedSettings } from "./trusted-settings.js";
 import type { PromptComparison } from "./types.js";
 
 /**
  * Base vs head for every planned evaluation: both sides run through one bounded pool, with fixed
  * repeats or adaptive ones (`repeats: auto`), then each prompt's runs are compared.
  *
- * Gates come from the BASE revision's promptgate.yaml: a pull request must not be able to loosen
- * the gates that judge it. Prices, traffic and the judge come from head, so a PR that adds a model
- * can also add its price.
+ * The run's settings are the trusted ones (trusted-settings.ts): gates, repeats and the endpoint
+ * from the BASE revision's promptgate.yaml, so a pull request cannot loosen what judges it; only
+ * what it ships (versions, golden sets, pins, prices of models nothing prices yet) from head.
  */
 export interface DiffInput {
   base: Repo;
@@ -39,6 +40,8 @@ export interface DiffInput {
   changes: ChangeSet;
   /** Overrides every golden set's repeats (a number); `auto` stays adaptive. */
   repeats?: number;
+  /** The settings the run uses; default: resolveTrustedSettings of base and head, no inputs. */
+  settings?: Settings;
 }
 
 export interface DiffResult {
@@ -50,15 +53,24 @@ export interface DiffResult {
   maxRepeats: number;
 }
 
-interface PlannedPair {
+export interface PlannedPair {
   evaluation: PlannedEvaluation;
   base: EvalTarget | null;
   head: EvalTarget;
   adaptive: boolean;
 }
 
+/** The settings a diff runs with: the ones given, else the trusted ones of its two revisions. */
+export function settingsOf(input: DiffInput): Settings {
+  return (
+    input.settings ??
+    resolveTrustedSettings({ base: input.base.settings, head: input.head.settings }).settings
+  );
+}
+
 export function planTargets(input: DiffInput): PlannedPair[] {
   const { base, head } = input;
+  const settings = settingsOf(input);
   return input.changes.evaluations.map((ev) => {
     const headVersion = findVersion(head, ev.prompt, ev.head.version);
     const branchSet = head.goldenSets.get(ev.prompt);
@@ -69,7 +81,7 @@ export function planTargets(input: DiffInput): PlannedPair[] {
         `${ev.prompt}@${ev.head.version} or its golden set is missing at head`,
       );
     }
-    const configured = input.repeats ?? headSet.set.repeats ?? head.settings.repeats;
+    const configured = input.repeats ?? headSet.set.repeats ?? settings.repeats;
     // A new prompt has nothing to compare with, so the adaptive design has no question to stop
     // on: it gets the design's first fill, as `eval` does.
     const adaptive = configured === "auto" && ev.base !== null;
@@ -77,8 +89,8 @@ export function planTargets(input: DiffInput): PlannedPair[] {
       configured !== "auto"
         ? configured
         : adaptive
-          ? head.settings.maxRepeats
-          : Math.min(AUTO_INITIAL_REPEATS, head.settings.maxRepeats);
+          ? settings.maxRepeats
+          : Math.min(AUTO_INITIAL_REPEATS, settings.maxRepeats);
     let baseTarget: EvalTarget | null = null;
     if (ev.base) {
       const v = findVersion(base, ev.prompt, ev.base.version);
@@ -102,21 +114,33 @@ export function planTargets(input: DiffInput): PlannedPair[] {
 
 export async function runDiff(input: DiffInput, deps: EngineDeps): Promise<DiffResult> {
   const pairs = planTargets(input);
-  await prepareTargets(
-    pairs.flatMap((p) => (p.base ? [p.base, p.head] : [p.head])),
-    deps,
-  );
-  const gates = input.base.settings.gates;
+  await prepareTargets(targetsOf(pairs), deps);
+  return runPlannedDiff(input, pairs, deps);
+}
+
+/** Both sides of every pair: what prepareTargets checks before anything is sent. */
+export function targetsOf(pairs: PlannedPair[]): EvalTarget[] {
+  return pairs.flatMap((p) => (p.base ? [p.base, p.head] : [p.head]));
+}
+
+/** Runs pairs already planned and prepared (planTargets, prepareTargets) once. */
+export async function runPlannedDiff(
+  input: DiffInput,
+  pairs: PlannedPair[],
+  deps: EngineDeps,
+): Promise<DiffResult> {
+  const settings = settingsOf(input);
+  const gates = settings.gates;
   const sampler = createSampler(deps);
   const comparisons = await Promise.all(
     pairs.map(async (pair) => {
-      const requestsPerDay = input.head.settings.trafficPerDay[pair.evaluation.prompt] ?? null;
+      const requestsPerDay = settings.trafficPerDay[pair.evaluation.prompt] ?? null;
       if (pair.adaptive && pair.base) {
         const { base, head, sequential } = await runAdaptive(
           sampler,
           pair.base,
           pair.head,
-          input.head.settings,
+          settings,
           gates,
         );
         return comparePromptRuns(base, head, {
@@ -135,8 +159,8 @@ export async function runDiff(input: DiffInput, deps: EngineDeps): Promise<DiffR
   return {
     comparisons,
     changes: pairs.map(describePair),
-    repeats: describeRepeats(pairs, input.repeats ?? input.head.settings.repeats),
-    maxRepeats: input.head.settings.maxRepeats,
+    repeats: describeRepeats(pairs, input.repeats ?? settings.repeats),
+    maxRepeats: settings.maxRepeats,
   };
 }
 

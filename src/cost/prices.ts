@@ -46,7 +46,7 @@ export function priceUsage(
 }
 
 /** Exact id first, then case-insensitively, then without a snapshot date (`gpt-4o-2024-08-06`). */
-function findOverride(
+export function findOverride(
   model: string,
   overrides: Record<string, PriceOverride>,
 ): PriceOverride | undefined {
@@ -63,6 +63,11 @@ function findOverride(
   return byBase;
 }
 
+/** Whether the bundled table prices `model`: then a `prices:` entry for it is a re-pricing. */
+export function isKnownToPriceTable(model: string): boolean {
+  return ratesOf(model.trim()) !== "unknown";
+}
+
 type TableUsage = { input_tokens: number; cache_read_tokens: number; output_tokens: number };
 
 /**
@@ -71,11 +76,7 @@ type TableUsage = { input_tokens: number; cache_read_tokens: number; output_toke
  * `provider/model` id split at its slash.
  */
 function priceFromTable(model: string, usage: TableUsage): number | null {
-  let rates = linearRates.get(model);
-  if (rates === undefined) {
-    rates = findLinearRates(model);
-    linearRates.set(model, rates);
-  }
+  const rates = ratesOf(model);
   if (rates === "unknown") return null;
   if (rates !== "tiered") {
     return (
@@ -95,6 +96,15 @@ function priceFromTable(model: string, usage: TableUsage): number | null {
  */
 type Rates = { input: number; cacheRead: number; output: number } | "tiered" | "unknown";
 const linearRates = new Map<string, Rates>();
+
+function ratesOf(model: string): Rates {
+  let rates = linearRates.get(model);
+  if (rates === undefined) {
+    rates = findLinearRates(model);
+    linearRates.set(model, rates);
+  }
+  return rates;
+}
 
 function findLinearRates(model: string): Rates {
   const probe = { input_tokens: 1_000_000, cache_read_tokens: 0, output_tokens: 0 };

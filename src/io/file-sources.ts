@@ -82,9 +82,14 @@ async function gitBytes(cwd: string, args: string[]): Promise<Buffer> {
   }
 }
 
+/** The commit a ref names. `--end-of-options` keeps a ref that starts with "-" from being an option. */
+export async function revParse(root: string, ref: string): Promise<string> {
+  return (await git(root, ["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`])).trim();
+}
+
 /** One commit of a git repository, read with plumbing so the working tree is never touched. */
 export async function gitRevisionSource(root: string, rev: string): Promise<FileSource> {
-  const sha = (await git(root, ["rev-parse", "--verify", `${rev}^{commit}`])).trim();
+  const sha = await revParse(root, rev);
   // `-l`: "<mode> <type> <object> <size>\t<path>", so a file over the limit is never read.
   const sizes = new Map<string, number>();
   for (const entry of (await git(root, ["ls-tree", "-r", "-l", "-z", sha])).split("\0")) {

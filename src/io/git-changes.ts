@@ -1,6 +1,28 @@
 import type { FileChange } from "../compare/change-types.js";
+import type { DiffSources } from "../compare/pr-diff.js";
 import { PromptgateError } from "../errors.js";
-import { git } from "./file-sources.js";
+import { git, gitRevisionSource, revParse, worktreeSource } from "./file-sources.js";
+
+/**
+ * A diff's two revisions as files, what changed between them, and their commits: the working
+ * tree (`head: "worktree"`, at HEAD's commit) or a commit on either side.
+ */
+export async function openDiffSources(
+  root: string,
+  base: string,
+  head: string | "worktree",
+): Promise<{ sources: DiffSources; baseSha: string; headSha: string }> {
+  const [baseSha, headSha] = await Promise.all([
+    revParse(root, base),
+    revParse(root, head === "worktree" ? "HEAD" : head),
+  ]);
+  const [baseSource, headSource, changedFiles] = await Promise.all([
+    gitRevisionSource(root, baseSha),
+    head === "worktree" ? worktreeSource(root) : gitRevisionSource(root, headSha),
+    listChangedFiles(root, baseSha, head === "worktree" ? head : headSha),
+  ]);
+  return { sources: { base: baseSource, head: headSource, changedFiles }, baseSha, headSha };
+}
 
 export interface ListChangedFilesOptions {
   /**
@@ -57,7 +79,7 @@ export async function listChangedFiles(
 /** The commit both sides share, as GitHub's three-dot diff uses it. */
 export async function findMergeBase(root: string, base: string, head: string): Promise<string> {
   // Resolve first so a mistyped ref says so, instead of "no common ancestor".
-  const [b, h] = await Promise.all([resolveCommit(root, base), resolveCommit(root, head)]);
+  const [b, h] = await Promise.all([revParse(root, base), revParse(root, head)]);
   try {
     return (await git(root, ["merge-base", b, h])).trim();
   } catch (e) {
@@ -66,10 +88,6 @@ export async function findMergeBase(root: string, base: string, head: string): P
       cause: e,
     });
   }
-}
-
-async function resolveCommit(root: string, rev: string): Promise<string> {
-  return (await git(root, ["rev-parse", "--verify", "--end-of-options", `${rev}^{commit}`])).trim();
 }
 
 /** Parses `git diff --name-status -z` output: `S\0path\0`, or `R<score>\0old\0new\0`. */

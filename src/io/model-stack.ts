@@ -7,6 +7,7 @@ import {
   withIntegrity,
   withResponseCache,
 } from "../engine/response-cache.js";
+import { type EngineDeps, gradingModels } from "../engine/run-eval.js";
 import type { ChatModel, EmbeddingModel } from "../engine/types.js";
 import { PromptgateError } from "../errors.js";
 import type { Settings } from "../formats/settings.js";
@@ -141,4 +142,32 @@ export function requireCredentials(
   if (baseURL === DEFAULT_BASE_URL && !env.OPENAI_API_KEY) {
     throw new PromptgateError("E_CONFIG", "OPENAI_API_KEY is not set", { hint });
   }
+}
+
+/**
+ * What the engine needs to reach the models and price their answers (progress is the caller's),
+ * and the scrubber of this endpoint's secrets for whatever the caller writes.
+ */
+export type EngineModels = Omit<EngineDeps, "onProgress" | "signal" | "now"> & { scrub: Scrub };
+
+/**
+ * The engine's dependencies, built in one place for every command: the endpoint's chat and
+ * embeddings (cached unless told not to), the judge and embeddings models, the prices, and the
+ * concurrency (a flag wins over promptgate.yaml).
+ */
+export function createEngineModels(
+  root: string,
+  settings: Settings,
+  flags: ModelFlags,
+  env: CliEnv,
+): EngineModels {
+  const stack = createModelStack(root, settings, flags, env);
+  return {
+    chat: stack.chat,
+    embeddings: stack.embeddings,
+    ...gradingModels(settings),
+    prices: settings.prices,
+    concurrency: flags.concurrency ?? settings.provider.concurrency,
+    scrub: stack.scrub,
+  };
 }

@@ -1,6 +1,5 @@
 import type { ChangeKind, PromptChange, ReportEnvironmentChange } from "../compare/change-types.js";
 import type { PromptComparison } from "../compare/types.js";
-import type { Settings } from "../formats/settings.js";
 import {
   formatInterval,
   formatPercent,
@@ -107,25 +106,7 @@ export type ReportInput = Pick<
     wallMs: number;
   };
 
-/**
- * The settings a report states, from both revisions' `promptgate.yaml`: the gates come from the
- * base, so a pull request cannot loosen the gates it is judged by; the judge model from the
- * head, which evaluated both sides; repeats from the run when one happened.
- */
-export function describeSettings(
-  base: Pick<Settings, "gates" | "baseline">,
-  head: Pick<Settings, "repeats" | "maxRepeats" | "judge">,
-  run?: { repeats: number | "auto"; maxRepeats?: number },
-): ReportInput["settings"] {
-  return {
-    repeats: run?.repeats ?? head.repeats,
-    maxRepeats: run?.maxRepeats ?? head.maxRepeats,
-    judge: head.judge?.model,
-    confidence: base.gates.confidence,
-    maxRegression: base.gates.maxRegression,
-    baseline: base.baseline,
-  };
-}
+export { describeSettings } from "../compare/run-settings.js";
 
 /** Builds a report: totals and the overall verdict are derived, never passed in, so they agree. */
 export function createReport(input: ReportInput): Report {

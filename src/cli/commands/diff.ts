@@ -1,13 +1,10 @@
 import { join, relative, resolve } from "node:path";
 import type { ChangeSet } from "../../compare/change-types.js";
-import { detectChanges } from "../../compare/changes.js";
-import { markPinGates, runDiff } from "../../compare/run-diff.js";
-import { gradingModels, type Progress } from "../../engine/run-eval.js";
-import { PromptgateError, PromptgateErrors } from "../../errors.js";
-import { loadRepo } from "../../formats/repo.js";
-import { git, gitRevisionSource, worktreeSource } from "../../io/file-sources.js";
-import { listChangedFiles } from "../../io/git-changes.js";
-import { createModelStack, type ModelStack } from "../../io/model-stack.js";
+import { preparePullRequestDiff, runPreparedDiff } from "../../compare/pr-diff.js";
+import type { Progress } from "../../engine/run-eval.js";
+import { PromptgateError } from "../../errors.js";
+import { openDiffSources } from "../../io/git-changes.js";
+import { createEngineModels, scrubberFor } from "../../io/model-stack.js";
 import { writeReports } from "../../io/write-reports.js";
 import {
   formatPercent,
@@ -15,8 +12,7 @@ import {
   formatSignedPoints,
   formatUsd,
 } from "../../numbers.js";
-import { createReport, describeSettings, type Report } from "../../report/index.js";
-import { createScrubber } from "../../scrub.js";
+import { createReport, type Report } from "../../report/index.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
 import { textTable } from "../format.js";
 import { type Command, EXIT, type ExitCode } from "../io.js";
@@ -63,90 +59,53 @@ export const diffCommand: Command = {
     }
     const root = resolve(io.cwd, values.root ?? ".");
     const headRef = values.head ?? "worktree";
-    const [baseSource, headSource, changedFiles] = await Promise.all([
-      gitRevisionSource(root, values.base),
-      headRef === "worktree" ? worktreeSource(root) : gitRevisionSource(root, headRef),
-      listChangedFiles(root, values.base, headRef),
-    ]);
-    const [base, head] = await Promise.all([
-      // The base is what is already merged: a typo there is not this change's to fix first.
-      loadRepo(baseSource, { checkReferences: false }),
-      loadRepo(headSource),
-    ]);
-    const changes = selectShard(detectChanges({ base, head, changedFiles }), values.shard);
-    // A live version edited, or a pinned one deleted, must not merge: no eval can make it right.
-    if (changes.errors.length > 0) throw new PromptgateErrors(changes.errors);
-
-    // Without a changed prompt nothing is sent, so no key is needed either.
-    const stack =
-      changes.evaluations.length === 0
-        ? idleModels()
-        : createModelStack(
-            root,
-            head.settings,
-            {
-              baseUrl: values["base-url"],
-              cacheDir: values["cache-dir"],
-              noCache: values["no-cache"],
-            },
-            io.env,
-          );
+    const flags = {
+      baseUrl: values["base-url"] ?? io.env.OPENAI_BASE_URL,
+      concurrency: toInt(values.concurrency, "--concurrency", 1, 1000),
+      cacheDir: values["cache-dir"],
+      noCache: values["no-cache"],
+    };
+    const { sources, baseSha, headSha } = await openDiffSources(root, values.base, headRef);
+    const repeats = toInt(values.repeats, "--repeats", 1, 100);
+    // The endpoint that answers is the trusted one, known once the engine is built.
+    let scrub = scrubberFor(io.env, flags.baseUrl);
+    const prepared = await preparePullRequestDiff({
+      sources,
+      inputs: { baseUrl: flags.baseUrl, concurrency: flags.concurrency },
+      ...(repeats === undefined ? {} : { repeats }),
+      select: (changes) => selectShard(changes, values.shard),
+      createEngine: (settings) => {
+        const models = createEngineModels(root, settings, flags, io.env);
+        scrub = models.scrub;
+        return models;
+      },
+    });
     const progress = createProgressReporter(io.stderr, "diff");
     let last: Progress = { done: 0, total: 0, errors: 0, cacheHits: 0 };
-    const started = performance.now();
-    const result = await runDiff(
-      { base, head, changes, repeats: toInt(values.repeats, "--repeats", 1, 100) },
-      {
-        chat: stack.chat,
-        embeddings: stack.embeddings,
-        ...gradingModels(head.settings),
-        prices: head.settings.prices,
-        concurrency:
-          toInt(values.concurrency, "--concurrency", 1, 1000) ?? head.settings.provider.concurrency,
-        onProgress: (p) => {
-          last = { ...p };
-          progress.update(p);
-        },
+    const diff = await runPreparedDiff(prepared, {
+      onProgress: (p) => {
+        last = { ...p };
+        progress.update(p);
       },
-    );
-    const wallMs = performance.now() - started;
+    });
     progress.done(last);
 
     const report = createReport({
       generatedAt: new Date().toISOString(),
       repository: values.repository,
       runUrl: values["run-url"],
-      base: { ref: values.base, sha: await revParse(root, values.base) },
-      head: {
-        ref: headRef,
-        sha: headRef === "worktree" ? await revParse(root, "HEAD") : await revParse(root, headRef),
-      },
-      comparisons: result.comparisons,
-      changes: result.changes,
-      environmentChanges: markPinGates(changes, result),
-      notices: changes.notices,
-      settings: describeSettings(base.settings, head.settings, result),
-      wallMs,
+      base: { ref: values.base, sha: baseSha },
+      head: { ref: headRef, sha: headSha },
+      ...diff,
     });
     const outDir = resolve(io.cwd, values["out-dir"] ?? join(root, ".promptgate", "report"));
-    await writeReports(outDir, report, stack.scrub);
+    await writeReports(outDir, report, scrub);
     io.stdout.write(
       `${renderDiffText(report)}\n\nreports in ${relative(io.cwd, outDir) || "."}/: comment.md, summary.md, report.html, report.json\n`,
     );
     return exitCodeOf(report);
   },
 };
-
-function idleModels(): ModelStack {
-  const unused = () => Promise.reject(new Error("no model call is planned"));
-  return {
-    chat: { complete: unused },
-    embeddings: { embed: unused },
-    baseURL: "",
-    cacheDir: undefined,
-    scrub: createScrubber(),
-  };
-}
 
 export function exitCodeOf(report: Report): ExitCode {
   switch (report.verdict.overall) {
@@ -170,10 +129,6 @@ export function selectShard(changes: ChangeSet, shard: string | undefined): Chan
   }
   const sorted = [...changes.evaluations].sort((a, b) => a.prompt.localeCompare(b.prompt));
   return { ...changes, evaluations: sorted.filter((_, i) => i % n === k - 1) };
-}
-
-async function revParse(root: string, ref: string): Promise<string> {
-  return (await git(root, ["rev-parse", "--verify", `${ref}^{commit}`])).trim();
 }
 
 const VERDICT_TEXT = {

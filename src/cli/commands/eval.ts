@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { costUnknownOf, describeCostUnknown } from "../../cost/cost-unknown.js";
-import { gradingModels, runEval } from "../../engine/run-eval.js";
+import { runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
@@ -9,7 +9,7 @@ import { loadRepo } from "../../formats/repo.js";
 import { checkVarsBeforeRun } from "../../formats/repo-checks.js";
 import type { Settings } from "../../formats/settings.js";
 import { worktreeSource } from "../../io/file-sources.js";
-import { createModelStack, scrubberFor } from "../../io/model-stack.js";
+import { createEngineModels, scrubberFor } from "../../io/model-stack.js";
 import { formatCount, formatDuration, formatPercent, formatUsd } from "../../numbers.js";
 import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
 import { textTable } from "../format.js";
@@ -86,18 +86,11 @@ export async function evaluate(
   io: CliIo,
   flags: { baseUrl?: string; concurrency?: number; cacheDir?: string; noCache?: boolean },
 ): Promise<EvalResult> {
-  const stack = createModelStack(root, settings, flags, io.env);
+  const models = createEngineModels(root, settings, flags, io.env);
   const progress = createProgressReporter(io.stderr, "eval");
   const result = await runEval(
     targets,
-    {
-      chat: stack.chat,
-      embeddings: stack.embeddings,
-      ...gradingModels(settings),
-      prices: settings.prices,
-      concurrency: flags.concurrency ?? settings.provider.concurrency,
-      onProgress: (p) => progress.update(p),
-    },
+    { ...models, onProgress: (p) => progress.update(p) },
     "worktree",
   );
   progress.done({

@@ -2,11 +2,7 @@ import pLimit from "p-limit";
 import { PromptgateError } from "../../errors.js";
 import { type Environments, parseEnvironments } from "../../formats/environments.js";
 import { listPromptVersions } from "../../formats/prompt-path.js";
-import {
-  parseSettingsOrDefaults,
-  SETTINGS_FILE,
-  type Settings,
-} from "../../formats/settings.js";
+import { parseSettingsOrDefaults, SETTINGS_FILE, type Settings } from "../../formats/settings.js";
 import { type HistoryEntry, parseHistoryEntry, toHistoryEntry } from "../../rollout/index.js";
 import type { RepoCache } from "./cache.js";
 import type { GitHubRequest } from "./client.js";

@@ -1,0 +1,162 @@
+import type { EngineDeps, Progress } from "../engine/run-eval.js";
+import { prepareTargets } from "../engine/run-eval.js";
+import { PromptgateErrors } from "../errors.js";
+import { type FileSource, loadRepo, type Repo } from "../formats/repo.js";
+import type { Settings } from "../formats/settings.js";
+import type {
+  ChangeSet,
+  FileChange,
+  Notice,
+  PromptChange,
+  ReportEnvironmentChange,
+} from "./change-types.js";
+import { detectChanges } from "./changes.js";
+import {
+  type DiffInput,
+  type DiffResult,
+  markPinGates,
+  type PlannedPair,
+  planTargets,
+  runPlannedDiff,
+  targetsOf,
+} from "./run-diff.js";
+import { describeSettings, type RunSettings } from "./run-settings.js";
+import { resolveTrustedSettings, type TrustedInputs } from "./trusted-settings.js";
+import type { PromptComparison } from "./types.js";
+
+/**
+ * A pull request's diff, the one flow `promptgate diff` and the GitHub Action both run: load both
+ * revisions, detect the changes, refuse the ones that must not merge, take the trusted settings,
+ * plan and prepare (everything that can fail without asking a model), then run and compare.
+ *
+ * It is two steps so that an edge can show that a run is under way in between (the action's
+ * "⏳ evaluating" comment) only once nothing but the models can fail. The edges pass the I/O in:
+ * the revisions' files, and how to reach the models.
+ */
+
+/** The two revisions' files and what git says changed between them (three-dot). */
+export interface DiffSources {
+  base: FileSource;
+  head: FileSource;
+  changedFiles: FileChange[];
+}
+
+/** How to reach the models with the settings the run uses; called only when a run is planned. */
+export type EngineFactory = (settings: Settings) => Omit<EngineDeps, "onProgress">;
+
+export interface PrepareDiffInput {
+  sources: DiffSources;
+  /** The workflow's inputs or the CLI's flags that win over the base's settings. */
+  inputs?: TrustedInputs;
+  /** Overrides every golden set's repeats (a number); `auto` stays adaptive. */
+  repeats?: number;
+  /** Keeps part of the planned evaluations (the CLI's `--shard`), before anything is planned. */
+  select?: (changes: ChangeSet) => ChangeSet;
+  createEngine: EngineFactory;
+}
+
+export interface PreparedDiff {
+  base: Repo;
+  head: Repo;
+  changes: ChangeSet;
+  /** The trusted settings the run uses. */
+  settings: Settings;
+  /** Change detection's notices, then the settings this pull request changes but cannot use. */
+  notices: Notice[];
+  pairs: PlannedPair[];
+  /** Absent when nothing is planned: then no key is needed either. */
+  engine: Omit<EngineDeps, "onProgress"> | undefined;
+  /** The most samples the run may draw, for "⏳ evaluating N prompts, M samples". */
+  samples: number;
+  /** Whether any evaluation is adaptive ("up to M samples"). */
+  adaptive: boolean;
+  /** The override of every golden set's repeats, when one was given. */
+  repeats?: number;
+}
+
+export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<PreparedDiff> {
+  const { sources } = input;
+  const [base, head] = await Promise.all([
+    // The base is what is already merged: a typo there is not this change's to fix first.
+    loadRepo(sources.base, { checkReferences: false }),
+    loadRepo(sources.head),
+  ]);
+  const detected = detectChanges({ base, head, changedFiles: sources.changedFiles });
+  const changes = input.select ? input.select(detected) : detected;
+  // A live version edited, or a pinned one deleted, must not merge: no eval can make it right.
+  if (changes.errors.length > 0) throw new PromptgateErrors(changes.errors);
+
+  const trusted = resolveTrustedSettings({
+    base: base.settings,
+    head: head.settings,
+    inputs: input.inputs,
+  });
+  const settings = trusted.settings;
+  const pairs = planTargets(diffInputOf({ base, head, changes, settings }, input.repeats));
+  // What can fail without asking the model fails here, before a run is announced: a missing key
+  // (a fork's pull request gets no secrets), a judge or embeddings model a golden set needs.
+  const engine = pairs.length === 0 ? undefined : input.createEngine(settings);
+  if (engine) await prepareTargets(targetsOf(pairs), engine);
+  return {
+    base,
+    head,
+    changes,
+    settings,
+    notices: [...changes.notices, ...trusted.notices],
+    pairs,
+    engine,
+    samples: pairs.reduce(
+      (n, p) => n + p.head.goldenSet.set.cases.length * p.head.repeats * (p.base === null ? 1 : 2),
+      0,
+    ),
+    adaptive: pairs.some((p) => p.adaptive),
+    ...(input.repeats === undefined ? {} : { repeats: input.repeats }),
+  };
+}
+
+/** What a pull request's diff found: everything its report states besides where it ran. */
+export interface PullRequestDiff {
+  comparisons: PromptComparison[];
+  changes: PromptChange[];
+  environmentChanges: ReportEnvironmentChange[];
+  notices: Notice[];
+  settings: RunSettings;
+  /** Wall time of the evaluation. */
+  wallMs: number;
+}
+
+export async function runPreparedDiff(
+  prepared: PreparedDiff,
+  options: { onProgress?: (p: Progress) => void } = {},
+): Promise<PullRequestDiff> {
+  const started = performance.now();
+  const input = diffInputOf(prepared, prepared.repeats);
+  const result: DiffResult = prepared.engine
+    ? await runPlannedDiff(input, prepared.pairs, {
+        ...prepared.engine,
+        onProgress: options.onProgress ?? (() => {}),
+      })
+    : {
+        comparisons: [],
+        changes: [],
+        repeats: input.repeats ?? prepared.settings.repeats,
+        maxRepeats: prepared.settings.maxRepeats,
+      };
+  return {
+    comparisons: result.comparisons,
+    changes: result.changes,
+    environmentChanges: markPinGates(prepared.changes, result),
+    notices: prepared.notices,
+    settings: describeSettings(prepared.settings, prepared.settings, result),
+    wallMs: performance.now() - started,
+  };
+}
+
+function diffInputOf(
+  p: Pick<PreparedDiff, "base" | "head" | "changes" | "settings">,
+  repeats: number | undefined,
+): DiffInput {
+  const input: DiffInput = { base: p.base, head: p.head, changes: p.changes, settings: p.settings };
+  if (repeats !== undefined) input.repeats = repeats;
+  return input;
+}
