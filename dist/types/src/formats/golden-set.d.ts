@@ -29,12 +29,13 @@ declare const assertionSchema: z.ZodPipe<z.ZodObject<{
     metric?: string | undefined;
 }>>;
 export type Assertion = z.output<typeof assertionSchema>;
-declare const caseSchema: z.ZodObject<{
+declare const caseSchema: z.ZodPipe<z.ZodObject<{
     id: z.ZodString;
     description: z.ZodOptional<z.ZodString>;
     vars: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
     critical: z.ZodDefault<z.ZodBoolean>;
     tags: z.ZodDefault<z.ZodArray<z.ZodString>>;
+    threshold: z.ZodOptional<z.ZodNumber>;
     assert: z.ZodArray<z.ZodPipe<z.ZodObject<{
         type: z.ZodPipe<z.ZodString, z.ZodTransform<{
             type: AssertionType;
@@ -61,17 +62,50 @@ declare const caseSchema: z.ZodObject<{
         threshold?: number | undefined;
         metric?: string | undefined;
     }>>>;
-}, z.core.$strict>;
+}, z.core.$strict>, z.ZodTransform<{
+    id: string;
+    vars: Record<string, unknown>;
+    critical: boolean;
+    tags: string[];
+    assert: {
+        type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
+        negated: boolean;
+        value: unknown;
+        threshold: number | undefined;
+        weight: number;
+        metric: string | undefined;
+    }[];
+    description?: string | undefined;
+    threshold?: number | undefined;
+} & {
+    assertVars?: string[];
+}, {
+    id: string;
+    vars: Record<string, unknown>;
+    critical: boolean;
+    tags: string[];
+    assert: {
+        type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
+        negated: boolean;
+        value: unknown;
+        threshold: number | undefined;
+        weight: number;
+        metric: string | undefined;
+    }[];
+    description?: string | undefined;
+    threshold?: number | undefined;
+}>>;
 export type GoldenCase = z.output<typeof caseSchema>;
 export declare const goldenSetSchema: z.ZodObject<{
     description: z.ZodOptional<z.ZodString>;
     repeats: z.ZodOptional<z.ZodUnion<readonly [z.ZodNumber, z.ZodLiteral<"auto">]>>;
-    cases: z.ZodArray<z.ZodObject<{
+    cases: z.ZodArray<z.ZodPipe<z.ZodObject<{
         id: z.ZodString;
         description: z.ZodOptional<z.ZodString>;
         vars: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
         critical: z.ZodDefault<z.ZodBoolean>;
         tags: z.ZodDefault<z.ZodArray<z.ZodString>>;
+        threshold: z.ZodOptional<z.ZodNumber>;
         assert: z.ZodArray<z.ZodPipe<z.ZodObject<{
             type: z.ZodPipe<z.ZodString, z.ZodTransform<{
                 type: AssertionType;
@@ -98,7 +132,39 @@ export declare const goldenSetSchema: z.ZodObject<{
             threshold?: number | undefined;
             metric?: string | undefined;
         }>>>;
-    }, z.core.$strict>>;
+    }, z.core.$strict>, z.ZodTransform<{
+        id: string;
+        vars: Record<string, unknown>;
+        critical: boolean;
+        tags: string[];
+        assert: {
+            type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
+            negated: boolean;
+            value: unknown;
+            threshold: number | undefined;
+            weight: number;
+            metric: string | undefined;
+        }[];
+        description?: string | undefined;
+        threshold?: number | undefined;
+    } & {
+        assertVars?: string[];
+    }, {
+        id: string;
+        vars: Record<string, unknown>;
+        critical: boolean;
+        tags: string[];
+        assert: {
+            type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
+            negated: boolean;
+            value: unknown;
+            threshold: number | undefined;
+            weight: number;
+            metric: string | undefined;
+        }[];
+        description?: string | undefined;
+        threshold?: number | undefined;
+    }>>>;
 }, z.core.$strict>;
 export type GoldenSet = z.output<typeof goldenSetSchema>;
 export declare function parseGoldenSet(text: string, file: string): GoldenSet;

@@ -14,6 +14,8 @@ export interface ParseOptions {
     /** Lines before the YAML text in its file (front matter starts after `---`). */
     lineOffset?: number;
 }
+export declare const MAX_FILE_BYTES: number;
+export declare const MAX_NESTING = 100;
 export declare function parseYaml<S extends z.ZodType>(text: string, file: string, schema: S, options?: ParseOptions): ParsedYaml<z.output<S>>;
 /** Maps a path in a parsed file to where it stands: a value, or a map's key. */
 export interface Locator {
@@ -25,4 +27,11 @@ export interface Locator {
     has(path: readonly (string | number)[]): boolean;
 }
 export declare function locator(parsed: Pick<ParsedYaml<unknown>, "doc" | "lineCounter">, file: string, options?: ParseOptions): Locator;
+/**
+ * Size and nesting, checked on the text before the parser sees it: the parser recurses per level
+ * and would spend seconds before overflowing its stack. The nesting measured is an upper bound
+ * of the document's (indentation steps, `- ` items on one line, open brackets), so a file that
+ * passes cannot nest deeper.
+ */
+export declare function checkTextLimits(text: string, file: string, lineOffset?: number): void;
 export declare function stripBom(text: string): string;

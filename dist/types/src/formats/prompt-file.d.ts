@@ -63,6 +63,7 @@ export declare function parsePromptFile(source: string, file: string, prompt: st
 export declare function parseTemplate(source: string): {
     program: unknown;
     helpers: ReadonlySet<string>;
+    lineOffset: number;
 } | undefined;
 /** Renders a prompt version with a case's vars into chat messages. */
 export declare function renderPrompt(pv: PromptVersion, vars: Record<string, unknown>): Promise<ChatMessage[]>;

@@ -13,6 +13,15 @@ declare const roleSchema: z.ZodEnum<{
     admin: "admin";
 }>;
 export type Role = z.infer<typeof roleSchema>;
+/** A GitHub login, a bot's with its `[bot]`: `github-actions[bot]`, `my-app[bot]`, `octocat`. */
+export declare const GITHUB_LOGIN_PATTERN: RegExp;
+/** Who posts the eval gates when the action runs with the workflow's GITHUB_TOKEN. */
+export declare const DEFAULT_GATE_CREATOR = "github-actions[bot]";
+/**
+ * A path of `paths:`: relative and inside the repository. The file is written by whoever opens
+ * the pull request, and promptgate reads what it names (`../../etc/passwd`, `/home/runner/...`).
+ */
+export declare function isInsideRepository(path: string): boolean;
 declare const priceSchema: z.ZodPipe<z.ZodObject<{
     input: z.ZodNumber;
     output: z.ZodNumber;
@@ -78,6 +87,7 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     rollout: z.ZodDefault<z.ZodObject<{
         order: z.ZodDefault<z.ZodArray<z.ZodString>>;
         production: z.ZodDefault<z.ZodString>;
+        "gate-creator": z.ZodDefault<z.ZodString>;
         rules: z.ZodDefault<z.ZodObject<{
             rollback: z.ZodOptional<z.ZodPipe<z.ZodObject<{
                 "min-role": z.ZodOptional<z.ZodEnum<{
@@ -185,6 +195,7 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     rollout: {
         order: string[];
         production: string;
+        gateCreator: string;
         rules: {
             rollback: {
                 minRole: Role;
@@ -237,6 +248,7 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     rollout: {
         order: string[];
         production: string;
+        "gate-creator": string;
         rules: {
             rollback?: {
                 minRole: "read" | "triage" | "write" | "maintain" | "admin" | undefined;
@@ -268,6 +280,8 @@ export type Repeats = Settings["repeats"];
 export type Rule = Settings["rollout"]["rules"]["rollback"];
 export declare const SETTINGS_FILE = "promptgate.yaml";
 export declare function parseSettings(text: string, file?: string): Settings;
+/** A repository's settings: its `promptgate.yaml` text parsed, or the defaults when it has none. */
+export declare function parseSettingsOrDefaults(text: string | undefined, file?: string): Settings;
 /** The settings a repository without `promptgate.yaml` gets. */
 export declare function defaultSettings(): Settings;
 export {};

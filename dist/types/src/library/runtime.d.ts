@@ -1,0 +1,16 @@
+/**
+ * The runtime library: what an application imports to serve the prompt versions that
+ * environments.yaml pins, following rollbacks and canary shares without a redeploy.
+ *
+ *   const prompts = await openPrompts({ source: worktreeSource("/srv/prompts") });
+ *   const p = prompts.resolve("production", "support-answer", userId);
+ *   const messages = await p.render({ question });  // call p.model with messages and p.config
+ *
+ * An edge like src/cli/: the package's `promptgate/runtime` entry, where the runtime core
+ * (src/runtime/) meets the file sources of the adapter wing (src/io/), which the core never imports.
+ */
+export { PromptgateError, PromptgateErrors } from "../errors.js";
+export type { ChatMessage, ModelConfig } from "../formats/prompt-file.js";
+export { gitRevisionSource, worktreeSource } from "../io/file-sources.js";
+export { bucketOf, isInCanary } from "../runtime/canary.js";
+export { type OpenPromptsOptions, openPrompts, type PromptRuntime, type PromptStore, type RefreshResult, type Resolved, type RuntimeChange, type RuntimeStatus, } from "../runtime/runtime.js";
