@@ -24,8 +24,8 @@ import {
   environmentsYaml,
   startBot,
   typedAfterReading,
-} from "../test/bot-harness.js";
-import { startGitHubStandIn } from "../test/stand-ins/github/index.js";
+} from "../test/support/bot-harness.js";
+import { startGitHubStandIn } from "../test/support/stand-ins/github/index.js";
 
 const { values } = parseArgs({ options: { commands: { type: "string", default: "200" } } });
 const N = Number(values.commands);

@@ -20,7 +20,7 @@ import {
   simulateAdaptive,
   simulatePair,
   TYPICAL_SPREAD,
-} from "../test/helpers/simulate-runs.js";
+} from "../test/support/helpers/simulate-runs.js";
 import { ok, printTable, type Row } from "./lib.js";
 
 const CASES = 10_000;

@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import ts from "typescript";
 
-// --types-only: the runtime library's declarations alone (test/runtime-types.test.ts checks them).
+// --types-only: the runtime library's declarations alone (test/e2e/runtime-types.test.ts checks them).
 const { values } = parseArgs({
   options: {
     outdir: { type: "string", default: "dist" },

@@ -11,7 +11,11 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCli } from "../src/cli/main.js";
 import { git } from "../src/io/file-sources.js";
-import { loadRules, rulesResponder, startOpenAIStandIn } from "../test/stand-ins/openai/index.js";
+import {
+  loadRules,
+  rulesResponder,
+  startOpenAIStandIn,
+} from "../test/support/stand-ins/openai/index.js";
 
 /** The files the demo's pull request adds: a warmer support tone (a regression) and a cheaper triage model. */
 const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];

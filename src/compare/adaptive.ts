@@ -22,7 +22,7 @@ import type { Interval } from "./types.js";
  * sample on both sides. The run stops as soon as the verdict is decided (better/worse), the repeated
  * confidence interval fits inside ±max-regression, nothing is left to sample, or the budget is spent.
  * The boundaries keep the chance of a false "worse" or "better" over all looks at 1 − confidence;
- * test/statistics-simulation.test.ts checks it. Pure: state in, step out.
+ * test/unit/compare/statistics-simulation.test.ts checks it. Pure: state in, step out.
  */
 
 export interface AdaptivePlan {

@@ -8,7 +8,7 @@ import type { Usage } from "./usage.js";
  * The table is the one bundled with `@pydantic/genai-prices`. That package fetches newer data only
  * when someone calls its `updatePrices()` with a fetching factory (its `calcPrice` merely invokes the
  * callback such a factory registered); promptgate never calls it, so prices are the bundled
- * snapshot, reproducible and offline. test/cost.test.ts checks that pricing touches no `fetch`.
+ * snapshot, reproducible and offline. test/unit/cost/cost.test.ts checks that pricing touches no `fetch`.
  */
 export type Price =
   | { kind: "known"; usd: number; source: "override" | "genai-prices" }

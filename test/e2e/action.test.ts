@@ -1,0 +1,596 @@
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { parseReportJson } from "../../src/report/json.js";
+import { ISOLATED_GIT_ENV } from "../support/helpers/git-repo.js";
+import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
+import {
+  loadRules,
+  type OpenAIStandIn,
+  rulesResponder,
+  startOpenAIStandIn,
+} from "../support/stand-ins/openai/index.js";
+import {
+  type CompositeResult,
+  disposeRun,
+  runComposite,
+  splitTemplate,
+} from "../support/stand-ins/runner/index.js";
+
+/**
+ * action.yml as GitHub runs it: the runner stand-in executes the composite step, which runs the
+ * BUILT bundle (dist/action.js, built here into a temporary folder) against the GitHub stand-in
+ * (comments, statuses, validated against GitHub's OpenAPI description) and the LLM stand-in
+ * scripted like the demo, on a real checkout of a pull request made from examples/.
+ */
+const run = promisify(execFile);
+const EXAMPLES = resolve("examples");
+const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
+const OWNER = "acme";
+const REPO = "support-bot";
+
+let gh: GitHubStandIn;
+let llm: OpenAIStandIn;
+let actionPath: string;
+let workspace: string;
+let temp: string;
+let pull: { number: number; head: string; base: string };
+let firstPrCommit: string;
+const runs: CompositeResult[] = [];
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+}
+
+async function git(cwd: string, ...args: string[]) {
+  return (await run("git", args, { cwd, env: ISOLATED_GIT_ENV, encoding: "utf8" })).stdout.trim();
+}
+
+beforeAll(async () => {
+  temp = await mkdtemp(join(tmpdir(), "promptgate-action-test-"));
+  // The action as a user's workflow fetches it: action.yml next to dist/action.js.
+  actionPath = join(temp, "action");
+  await run(process.execPath, ["scripts/build.mjs", "--outdir", join(actionPath, "dist")]);
+  await cp("action.yml", join(actionPath, "action.yml"));
+
+  [gh, llm] = await Promise.all([
+    startGitHubStandIn(),
+    startOpenAIStandIn({
+      seed: 11,
+      validate: true,
+      responder: rulesResponder(await loadRules(join(EXAMPLES, "stand-in.yaml"))),
+    }),
+  ]);
+  const files: Record<string, string> = {};
+  for (const path of await listFiles(EXAMPLES)) {
+    if (PR_FILES.includes(path) || path.endsWith("stand-in.yaml")) continue;
+    files[path] = await readFile(join(EXAMPLES, path), "utf8");
+  }
+  await gh.createRepo(OWNER, REPO, files);
+  // Two commits, so the commit that added a version (where /promote reads its gate) is not the head.
+  const [supportV3, triageV2] = PR_FILES as [string, string];
+  firstPrCommit = await gh.commitFiles(
+    OWNER,
+    REPO,
+    { [supportV3]: await readFile(join(EXAMPLES, supportV3), "utf8") },
+    { branch: "new-prompts", message: "support-answer v3" },
+  );
+  const head = await gh.commitFiles(
+    OWNER,
+    REPO,
+    { [triageV2]: await readFile(join(EXAMPLES, triageV2), "utf8") },
+    { branch: "new-prompts", message: "ticket-triage v2" },
+  );
+  const base = (await gh.resolve(OWNER, REPO, "main"))!;
+  pull = { number: gh.createPull(OWNER, REPO, { head: "new-prompts" }), head, base };
+
+  // actions/checkout with fetch-depth: 0, at the pull request's head.
+  workspace = join(temp, "workspace");
+  await git(temp, "clone", "--quiet", gh.repoPath(OWNER, REPO), workspace);
+  await git(workspace, "checkout", "--quiet", "--detach", head);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(runs.map(disposeRun));
+  await Promise.all([gh?.close(), llm?.close()]);
+  if (temp) await rm(temp, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  // Every request to either stand-in, and every answer, matched the API's OpenAPI description.
+  expect(llm.violations.splice(0)).toEqual([]);
+  expect(gh.violations.splice(0)).toEqual([]);
+});
+
+const MARKER = "<!-- promptgate:report v1 -->";
+
+/** The comment writes (not reads) GitHub received since request number `since`. */
+function commentWrites(since: number) {
+  return gh.requests
+    .slice(since)
+    .filter((r) => r.operation?.includes("comments") && r.method !== "GET");
+}
+
+function pullRequestEvent(p: { number: number; head: string; base: string; branch: string }) {
+  return {
+    action: "synchronize",
+    number: p.number,
+    pull_request: {
+      number: p.number,
+      head: { sha: p.head, ref: p.branch },
+      base: { sha: p.base, ref: "main" },
+    },
+    repository: gh.repositoryJson(OWNER, REPO),
+  };
+}
+
+async function runAction(
+  withInputs: Record<string, string>,
+  p = { ...pull, branch: "new-prompts" },
+): Promise<CompositeResult> {
+  const result = await runComposite({
+    actionPath,
+    with: { "openai-base-url": llm.baseURL, ...withInputs },
+    eventName: "pull_request",
+    event: pullRequestEvent(p),
+    repository: `${OWNER}/${REPO}`,
+    workspace,
+    token: gh.githubToken,
+    apiUrl: gh.url,
+    sha: p.head,
+    baseRef: "main",
+    headRef: p.branch,
+    runId: 4242,
+  });
+  runs.push(result);
+  return result;
+}
+
+/**
+ * Commits `files` on a new `branch`, opens its pull request and checks its head out for `run`,
+ * then puts the shared pull request's head back for the next test.
+ */
+async function onPullRequest(
+  branch: string,
+  files: Record<string, string>,
+  message: string,
+  run: (p: { number: number; head: string; base: string; branch: string }) => Promise<void>,
+  from?: string,
+): Promise<void> {
+  if (from) await gh.createBranch(OWNER, REPO, branch, from);
+  const head = await gh.commitFiles(OWNER, REPO, files, { branch, message });
+  const number = gh.createPull(OWNER, REPO, { head: branch });
+  await git(workspace, "fetch", "--quiet", "origin", branch);
+  await git(workspace, "checkout", "--quiet", "--detach", head);
+  try {
+    await run({ number, head, base: pull.base, branch });
+  } finally {
+    await git(workspace, "checkout", "--quiet", "--detach", pull.head);
+  }
+}
+
+describe("the GitHub Action (action.yml through the runner stand-in)", () => {
+  it("blocks the regression: one comment, the statuses, the summary, the outputs, a failed step", async () => {
+    const result = await runAction({});
+    expect(result.exitCode, result.stderr + result.stdout).not.toBe(0);
+    expect(result.outcome).toBe("failure");
+    expect(result.outputs.verdict).toBe("blocked");
+    expect(result.outputs.summary).toMatch(/^support-answer v2 → v3 regresses/);
+    expect(result.annotations.some((a) => a.level === "error" && /blocked/.test(a.message))).toBe(
+      true,
+    );
+
+    const comments = gh.comments(OWNER, REPO, pull.number);
+    expect(comments).toHaveLength(1);
+    const comment = comments[0]!;
+    expect(comment.body.startsWith("<!-- promptgate:report v1 -->")).toBe(true);
+    expect(comment.body).toContain("❌");
+    expect(comment.user).toBe("github-actions[bot]");
+    expect(result.outputs["comment-url"]).toMatch(new RegExp(`#issuecomment-${comment.id}$`));
+    // The pending comment came first, then the report replaced it in place.
+    const writes = gh.requests.filter(
+      (r) => r.operation?.includes("comments") && r.method !== "GET",
+    );
+    expect(writes.map((r) => r.method)).toEqual(["POST", "PATCH"]);
+    expect((writes[0]!.body as { body: string }).body).toMatch(
+      /⏳ evaluating 2 prompts, \d+ samples/,
+    );
+
+    const statuses = gh.statuses(OWNER, REPO, pull.head);
+    expect(
+      Object.fromEntries(statuses.map((s) => [s.context, s.state])),
+      JSON.stringify(statuses),
+    ).toEqual({
+      "promptgate: support-answer@v3": "failure",
+      "promptgate: ticket-triage@v2": "success",
+    });
+    expect(statuses[0]?.targetUrl).toBe(`https://github.com/${OWNER}/${REPO}/actions/runs/4242`);
+    expect(gh.statuses(OWNER, REPO, firstPrCommit).map((s) => [s.context, s.state])).toEqual([
+      ["promptgate: support-answer@v3", "failure"],
+    ]);
+
+    expect(result.summary).toContain("support-answer");
+    expect(result.summary).not.toContain("<!-- promptgate:report v1 -->");
+
+    const reportDir = result.outputs["report-dir"]!;
+    expect(reportDir.startsWith(result.runnerTemp)).toBe(true);
+    expect((await readdir(reportDir)).sort()).toEqual([
+      "comment.md",
+      "report.html",
+      "report.json",
+      "summary.md",
+    ]);
+    const report = parseReportJson(await readFile(join(reportDir, "report.json"), "utf8"), "r");
+    expect(report.head.sha).toBe(pull.head);
+    expect(report.base.sha).toBe(pull.base);
+    expect(report.repository).toBe(`${OWNER}/${REPO}`);
+    expect(gh.violations).toEqual([]);
+    expect(llm.violations).toEqual([]);
+  });
+
+  it("a second run edits the same comment in place and passes with fail-on: never", async () => {
+    const before = gh.comments(OWNER, REPO, pull.number);
+    const requestsBefore = gh.requests.length;
+    const result = await runAction({ "fail-on": "never" });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(result.outputs.verdict).toBe("blocked");
+    const after = gh.comments(OWNER, REPO, pull.number);
+    expect(after.map((c) => c.id)).toEqual(before.map((c) => c.id));
+    const writes = gh.requests
+      .slice(requestsBefore)
+      .filter((r) => r.operation?.includes("comments") && r.method !== "GET");
+    // The pending note and then the report, both onto the existing comment.
+    expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PATCH /repos/${OWNER}/${REPO}/issues/comments/${before[0]!.id}`,
+      `PATCH /repos/${OWNER}/${REPO}/issues/comments/${before[0]!.id}`,
+    ]);
+    expect(after[0]!.body).toContain("❌");
+    expect(gh.violations).toEqual([]);
+  });
+
+  it("a pull request that changes no prompt passes without a comment or a status", async () => {
+    await onPullRequest("docs-only", { "README.md": "# support bot\n" }, "docs", async (p) => {
+      const llmRequests = llm.requests.length;
+      const result = await runAction({}, p);
+      expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+      expect(result.outputs.verdict).toBe("pass");
+      expect(result.outputs.summary).toBe("no changed prompt to evaluate");
+      expect(result.outputs["comment-url"]).toBe("");
+      expect(gh.comments(OWNER, REPO, p.number)).toEqual([]);
+      expect(gh.statuses(OWNER, REPO, p.head)).toEqual([]);
+      expect(llm.requests.length).toBe(llmRequests);
+      expect(result.summary).toContain("no changed prompt to evaluate");
+
+      // The prompt changes were reverted after an earlier run: its comment must not keep saying ❌.
+      const earlier = gh.addComment(OWNER, REPO, p.number, {
+        body: "<!-- promptgate:report v1 -->\n### ❌ blocked: an earlier run",
+        user: "github-actions[bot]",
+      });
+      const again = await runAction({}, p);
+      expect(again.exitCode, again.stderr + again.stdout).toBe(0);
+      const comments = gh.comments(OWNER, REPO, p.number);
+      expect(comments.map((c) => c.id)).toEqual([earlier.id]);
+      expect(comments[0]!.body).toMatch(/^<!-- promptgate:report v1 -->/);
+      expect(comments[0]!.body).toContain("no changed prompt to evaluate");
+      expect(comments[0]!.body).not.toContain("❌");
+      expect(again.outputs["comment-url"]).toBe(earlier.html_url);
+    });
+    expect(gh.violations).toEqual([]);
+  });
+
+  it("a pull request that only pins an existing version shows whether that version passed its gate", async () => {
+    // summarize-thread v2 is on main already (live in staging); its gate is on the commit that added it.
+    const added = (await gh.resolve(OWNER, REPO, "main"))!;
+    gh.setStatus(OWNER, REPO, added, {
+      state: "success",
+      context: "promptgate: summarize-thread@v2",
+    });
+    const envs = (await readFile(join(EXAMPLES, "environments.yaml"), "utf8")).replace(
+      /(production:\n(?:.*\n)*?\s+summarize-thread: \{ version: )v1/,
+      "$1v2",
+    );
+    await onPullRequest(
+      "pin-summary",
+      { "environments.yaml": envs },
+      "summarize-thread v2 to production",
+      async (p) => {
+        const result = await runAction({}, p);
+        expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+        const report = JSON.parse(
+          await readFile(join(result.outputs["report-dir"]!, "report.json"), "utf8"),
+        ) as { environmentChanges: unknown[] };
+        expect(report.environmentChanges).toEqual([
+          expect.objectContaining({
+            kind: "pin",
+            env: "production",
+            prompt: "summarize-thread",
+            after: { version: "v2", model: "gpt-4o-mini-2024-07-18" },
+            gatePassed: true,
+          }),
+        ]);
+        const comments = gh.comments(OWNER, REPO, p.number);
+        expect(comments).toHaveLength(1);
+        expect(comments[0]!.body).toContain("summarize-thread");
+      },
+    );
+    expect(gh.violations).toEqual([]);
+  });
+
+  it("evaluates a model swap in environments.yaml without touching the version's gate", async () => {
+    const envs = (await readFile(join(EXAMPLES, "environments.yaml"), "utf8")).replace(
+      /(production:\n(?:.*\n)*?\s+ticket-triage: \{ version: v1, model: )gpt-4o-mini-2024-07-18/,
+      "$1gpt-4.1-nano-2025-04-14",
+    );
+    await onPullRequest(
+      "swap-model",
+      { "environments.yaml": envs },
+      "ticket-triage on gpt-4.1-nano in production",
+      async (p) => {
+        const result = await runAction({ "fail-on": "never" }, p);
+        expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+        const report = JSON.parse(
+          await readFile(join(result.outputs["report-dir"]!, "report.json"), "utf8"),
+        ) as {
+          changes: { kind: string; prompt: string }[];
+          comparisons: { head: { model: string } }[];
+        };
+        expect(report.changes).toEqual([
+          expect.objectContaining({ kind: "model-swap", prompt: "ticket-triage" }),
+        ]);
+        expect(report.comparisons.map((c) => c.head.model)).toEqual(["gpt-4.1-nano-2025-04-14"]);
+        // The swap's status stays on the pull request, under its own context.
+        expect(gh.statuses(OWNER, REPO, p.head).map((s) => s.context)).toEqual([
+          "promptgate: ticket-triage@v1 on gpt-4.1-nano-2025-04-14",
+        ]);
+      },
+    );
+  });
+
+  it("with a read-only token (a fork's pull request) it warns, and still reports and decides", async () => {
+    const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "from a fork" });
+    const refused = {
+      kind: "status",
+      status: 403,
+      message: "Resource not accessible by integration",
+    } as const;
+    gh.setFaults([
+      { ...refused, method: "POST", path: /\/issues\/\d+\/comments$/ },
+      { ...refused, method: "POST", path: /\/statuses\// },
+    ]);
+    try {
+      const result = await runAction({}, { ...pull, number, branch: "new-prompts" });
+      expect(result.exitCode).not.toBe(0);
+      expect(result.outputs.verdict).toBe("blocked");
+      expect(result.outputs["comment-url"]).toBe("");
+      const warnings = result.annotations.filter((a) => a.level === "warning");
+      expect(warnings.length).toBeGreaterThan(0);
+      expect(warnings[0]?.message).toMatch(/403.*pull-requests: write/);
+      expect(result.summary).toContain("support-answer");
+      expect(gh.comments(OWNER, REPO, number)).toEqual([]);
+    } finally {
+      gh.setFaults([]);
+    }
+    expect(gh.violations).toEqual([]);
+  });
+
+  it("takes only a bot's comment as its own: a pasted marker is left alone", async () => {
+    const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "marker pasted" });
+    const pasted = gh.addComment(OWNER, REPO, number, {
+      body: `${MARKER}\nwhy does the bot comment start with this?`,
+      user: "mallory",
+    });
+    const requestsBefore = gh.requests.length;
+    const result = await runAction(
+      { "fail-on": "never" },
+      { ...pull, number, branch: "new-prompts" },
+    );
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    const comments = gh.comments(OWNER, REPO, number);
+    expect(comments.map((c) => c.user)).toEqual(["mallory", "github-actions[bot]"]);
+    expect(comments[0]!.body).toBe(pasted.body);
+    const ours = comments[1]!;
+    expect(ours.body).toContain("❌");
+    expect(result.outputs["comment-url"]).toMatch(new RegExp(`#issuecomment-${ours.id}$`));
+    expect(commentWrites(requestsBefore).map((r) => `${r.method} ${r.path}`)).toEqual([
+      `POST /repos/${OWNER}/${REPO}/issues/${number}/comments`,
+      `PATCH /repos/${OWNER}/${REPO}/issues/comments/${ours.id}`,
+    ]);
+  });
+
+  it("without OPENAI_API_KEY it fails before the ⏳ comment, saying how to fix it", async () => {
+    const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "no key" });
+    const requestsBefore = gh.requests.length;
+    const llmRequests = llm.requests.length;
+    // No key and no openai-base-url: the endpoint is OpenAI's, which needs one.
+    const noKey = { "openai-base-url": "" };
+    const result = await runAction(noKey, { ...pull, number, branch: "new-prompts" });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.outcome).toBe("failure");
+    expect(result.outputs.verdict).toBe("errors");
+    expect(result.outputs.summary).toMatch(/^OPENAI_API_KEY is not set/);
+    expect(result.outputs["report-dir"]).toBe("");
+    expect(result.outputs["comment-url"]).toBe("");
+    const errors = result.annotations.filter((a) => a.level === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(
+      /OPENAI_API_KEY is not set[\s\S]*hint: .*secrets\.OPENAI_API_KEY/,
+    );
+    expect(result.summary).toMatch(/^### ⚠️ errors: /);
+    expect(result.summary).toContain("error E_CONFIG: OPENAI_API_KEY is not set");
+    expect(result.summary).toContain("How to fix");
+    expect(result.summary).not.toContain(MARKER);
+    // Nothing posted: no "⏳ evaluating" left behind, no status, nothing sent to the model.
+    expect(commentWrites(requestsBefore)).toEqual([]);
+    expect(gh.comments(OWNER, REPO, number)).toEqual([]);
+    expect(gh.requests.slice(requestsBefore).filter((r) => r.method === "POST")).toEqual([]);
+    expect(llm.requests.length).toBe(llmRequests);
+
+    // An earlier run's comment must not keep its verdict: the error replaces it, in place.
+    const pasted = gh.addComment(OWNER, REPO, number, {
+      body: `${MARKER}\nquoted`,
+      user: "mallory",
+    });
+    const earlier = gh.addComment(OWNER, REPO, number, {
+      body: `${MARKER}\n### ✅ pass: an earlier run`,
+      user: "github-actions[bot]",
+    });
+    const again = await runAction(noKey, { ...pull, number, branch: "new-prompts" });
+    expect(again.exitCode).not.toBe(0);
+    expect(again.outputs.verdict).toBe("errors");
+    expect(again.outputs["comment-url"]).toBe(earlier.html_url);
+    const comments = gh.comments(OWNER, REPO, number);
+    expect(comments.map((c) => c.id)).toEqual([pasted.id, earlier.id]);
+    expect(comments[0]!.body).toBe(pasted.body);
+    const body = comments[1]!.body;
+    expect(body.startsWith(`${MARKER}\n### ⚠️ errors: `)).toBe(true);
+    expect(body).toContain("OPENAI_API_KEY is not set");
+    expect(body).toContain("<code>openai-api-key: ");
+    expect(body).not.toContain("✅");
+    expect(body).toContain(`https://github.com/${OWNER}/${REPO}/actions/runs/4242`);
+  });
+
+  it("an llm-rubric golden set without a judge fails before the ⏳ comment", async () => {
+    const settings = (await readFile(join(EXAMPLES, "promptgate.yaml"), "utf8")).replace(
+      /^judge:.*\n/m,
+      "",
+    );
+    await onPullRequest(
+      "no-judge",
+      { "promptgate.yaml": settings },
+      "no judge",
+      async (p) => {
+        const requestsBefore = gh.requests.length;
+        const result = await runAction({}, p);
+        expect(result.exitCode).not.toBe(0);
+        expect(result.outputs.verdict).toBe("errors");
+        const errors = result.annotations.filter((a) => a.level === "error");
+        expect(errors.map((a) => a.message)).toEqual([
+          // The engine's wording may change; the point is the error, its hint, and no ⏳ comment.
+          expect.stringMatching(/^error E_CONFIG: .*llm-rubric.*judge[\s\S]*hint: add `judge:/),
+        ]);
+        expect(result.summary).toMatch(/^### ⚠️ errors: .*llm-rubric/);
+        expect(result.summary).toContain("<code>judge:");
+        expect(commentWrites(requestsBefore)).toEqual([]);
+      },
+      pull.head,
+    );
+  });
+
+  it("an error after the ⏳ comment replaces it in place with the error", async () => {
+    const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "report refused" });
+    // GitHub refuses a comment it finds too long with 422; the short error comment then fits.
+    gh.setFaults([
+      {
+        kind: "status",
+        status: 422,
+        method: "PATCH",
+        path: /\/issues\/comments\/\d+$/,
+        message: "Validation Failed: body is too long (maximum is 65536 characters)",
+        times: 1,
+      },
+    ]);
+    const requestsBefore = gh.requests.length;
+    try {
+      const result = await runAction(
+        { "fail-on": "never" },
+        { ...pull, number, branch: "new-prompts" },
+      );
+      // An error fails the step whatever fail-on says: there is no verdict to judge.
+      expect(result.exitCode).not.toBe(0);
+      expect(result.outputs.verdict).toBe("errors");
+      expect(result.outputs.summary).toMatch(/body is too long/);
+      const errors = result.annotations.filter((a) => a.level === "error");
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.message).toMatch(/body is too long/);
+
+      const comments = gh.comments(OWNER, REPO, number);
+      expect(comments).toHaveLength(1);
+      const comment = comments[0]!;
+      const writes = commentWrites(requestsBefore);
+      expect(writes.map((r) => `${r.method} ${r.status}`)).toEqual([
+        "POST 201",
+        "PATCH 422",
+        "PATCH 200",
+      ]);
+      expect((writes[0]!.body as { body: string }).body).toMatch(/⏳ evaluating/);
+      expect(writes.slice(1).every((w) => w.path.endsWith(`/comments/${comment.id}`))).toBe(true);
+      expect(comment.body.startsWith(`${MARKER}\n### ⚠️ errors: `)).toBe(true);
+      expect(comment.body).toContain("body is too long");
+      expect(comment.body).not.toContain("⏳");
+      expect(result.outputs["comment-url"]).toMatch(new RegExp(`#issuecomment-${comment.id}$`));
+      expect(result.summary).toMatch(/^### ⚠️ errors: .*body is too long/);
+    } finally {
+      gh.setFaults([]);
+    }
+  });
+
+  it("with a read-only token and no key (a fork's pull request), a refused error comment does not hide the error", async () => {
+    const number = gh.createPull(OWNER, REPO, { head: "new-prompts", title: "fork, no secrets" });
+    const earlier = gh.addComment(OWNER, REPO, number, {
+      body: `${MARKER}\n### ✅ pass: an earlier run`,
+      user: "github-actions[bot]",
+    });
+    const refused = {
+      kind: "status",
+      status: 403,
+      message: "Resource not accessible by integration",
+    } as const;
+    gh.setFaults([
+      { ...refused, method: "POST", path: /\/issues\/\d+\/comments$/ },
+      { ...refused, method: "PATCH", path: /\/issues\/comments\/\d+$/ },
+      { ...refused, method: "POST", path: /\/statuses\// },
+    ]);
+    try {
+      const result = await runAction(
+        { "openai-base-url": "" },
+        { ...pull, number, branch: "new-prompts" },
+      );
+      expect(result.exitCode).not.toBe(0);
+      expect(result.outputs.verdict).toBe("errors");
+      expect(result.outputs["comment-url"]).toBe("");
+      const errors = result.annotations.filter((a) => a.level === "error");
+      expect(errors.map((a) => a.message)).toEqual([
+        expect.stringMatching(/^error E_CONFIG: OPENAI_API_KEY is not set/),
+      ]);
+      const warnings = result.annotations.filter((a) => a.level === "warning");
+      expect(warnings.map((a) => a.message)).toEqual([
+        expect.stringMatching(
+          /could not show the error in the pull request comment: GitHub refused \(403\)/,
+        ),
+      ]);
+      expect(result.summary).toContain("OPENAI_API_KEY is not set");
+      expect(gh.comments(OWNER, REPO, number).map((c) => c.body)).toEqual([earlier.body]);
+    } finally {
+      gh.setFaults([]);
+    }
+  });
+
+  it("refuses a bad input before touching GitHub, naming it", async () => {
+    const requestsBefore = gh.requests.length;
+    const result = await runAction({ "fail-on": "sometimes" });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.annotations.map((a) => a.message).join("\n")).toMatch(
+      /input fail-on must be one of blocked, errors, never, got "sometimes"/,
+    );
+    expect(gh.requests.length).toBe(requestsBefore);
+  });
+});
+
+describe("the runner stand-in", () => {
+  it("splits templates without closing on }} inside a string literal", () => {
+    const template = ["a $", "{{ format('}}{0}', x) }} b"].join("");
+    expect(splitTemplate(template)).toEqual([
+      { kind: "text", text: "a " },
+      { kind: "expression", text: "format('}}{0}', x)" },
+      { kind: "text", text: " b" },
+    ]);
+  });
+
+  it("rejects inputs that action.yml does not declare", async () => {
+    await expect(runAction({ "fail-onn": "never" })).rejects.toThrow(/unexpected input.*fail-onn/);
+  });
+});

@@ -1,0 +1,300 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { costUnknownOf, reportsUsage } from "../../../src/cost/cost-unknown.js";
+import { withResponseCache } from "../../../src/engine/response-cache.js";
+import { type EvalTarget, runEval } from "../../../src/engine/run-eval.js";
+import type { ChatModel, SampleErr } from "../../../src/engine/types.js";
+import { PromptgateErrors } from "../../../src/errors.js";
+import { goldenSetSchema, parseGoldenSet } from "../../../src/formats/golden-set.js";
+import { locator, parseYaml } from "../../../src/formats/located-yaml.js";
+import { parsePromptFile } from "../../../src/formats/prompt-file.js";
+import { createDiskStore } from "../../../src/io/disk-cache.js";
+import { createOpenAIModels } from "../../../src/io/openai-client.js";
+import { type OpenAIStandIn, startOpenAIStandIn } from "../../support/stand-ins/openai/index.js";
+
+/**
+ * The engine end to end: golden sets rendered by dotprompt, sent through the official openai SDK
+ * to the stand-in over loopback, scored by the assertions, priced, cached on disk.
+ */
+let standIn: OpenAIStandIn;
+let cacheRoot: string;
+
+beforeAll(async () => {
+  standIn = await startOpenAIStandIn({ seed: 3, validate: true });
+  cacheRoot = await mkdtemp(join(tmpdir(), "promptgate-engine-"));
+});
+afterAll(async () => {
+  await standIn.close();
+  await rm(cacheRoot, { recursive: true, force: true });
+});
+afterEach(() => {
+  standIn.setFaults([]);
+  standIn.requests.length = 0;
+  expect(standIn.violations).toEqual([]);
+});
+
+const promptSource = (system: string) =>
+  `---\nmodel: gpt-4o-mini-2024-07-18\nconfig: { temperature: 0.2, maxOutputTokens: 50 }\n---\n{{role "system"}}\n${system}\n{{role "user"}}\n{{question}}\n`;
+
+function target(system: string, cases: number, repeats = 1, name = "helper"): EvalTarget {
+  const lines = ["cases:"];
+  for (let i = 0; i < cases; i++) {
+    lines.push(
+      `  - id: c${i}`,
+      `    vars: { question: "question ${i}" }`,
+      "    assert: [{ type: icontains, value: question }]",
+    );
+  }
+  return {
+    version: parsePromptFile(promptSource(system), `prompts/${name}/v1.prompt`, name, "v1"),
+    goldenSet: {
+      prompt: name,
+      file: `evals/${name}.yaml`,
+      set: parseGoldenSet(lines.join("\n"), `evals/${name}.yaml`),
+    },
+    repeats,
+  };
+}
+
+/** One case on a golden set loaded as loadRepo loads it (with its locations). */
+function targetWith(asserts: string[], name = "graded"): EvalTarget {
+  const file = `evals/${name}.yaml`;
+  const text = [
+    "cases:",
+    "  - id: c0",
+    '    vars: { question: "question 0" }',
+    "    assert:",
+    ...asserts.map((a) => `      - ${a}`),
+    "",
+  ].join("\n");
+  const parsed = parseYaml(text, file, goldenSetSchema);
+  return {
+    version: parsePromptFile(promptSource("Be brief."), `prompts/${name}/v1.prompt`, name, "v1"),
+    goldenSet: { prompt: name, file, set: parsed.value, locator: locator(parsed, file) },
+    repeats: 1,
+  };
+}
+
+function models(timeoutMs = 5_000, maxRetries = 2): ChatModel {
+  return createOpenAIModels({ baseURL: standIn.baseURL, apiKey: "test", timeoutMs, maxRetries });
+}
+
+const errorsOf = (r: Awaited<ReturnType<typeof runEval>>) =>
+  r.runs.flatMap((run) =>
+    run.cases.flatMap((c) => c.samples.filter((s): s is SampleErr => s.kind === "error")),
+  );
+
+describe("engine through the SDK and the stand-in", () => {
+  it("scores, prices and records every sample of every case", async () => {
+    const result = await runEval(
+      [target("Be brief.", 4, 3)],
+      { chat: models(), prices: {}, concurrency: 4 },
+      "test",
+    );
+    const run = result.runs[0]!;
+    expect(run.cases).toHaveLength(4);
+    expect(run.cases.every((c) => c.samples.length === 3 && c.passRate === 1)).toBe(true);
+    expect(run.totals.samples).toBe(12);
+    expect(run.totals.costUsd).toBeGreaterThan(0);
+    expect(run.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.params).toEqual({ temperature: 0.2, max_tokens: 50 });
+    expect(standIn.requests.filter((r) => r.path === "/v1/chat/completions")).toHaveLength(12);
+  });
+
+  it("honours retry-after on a 429 and then succeeds", async () => {
+    standIn.setFaults([{ kind: "status", status: 429, retryAfterS: 1, times: 1 }]);
+    const result = await runEval(
+      [target("Be brief.", 1)],
+      { chat: models(), prices: {}, concurrency: 1 },
+      "t",
+    );
+    expect(errorsOf(result)).toEqual([]);
+    const [first, second] = standIn.requests;
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(900);
+  });
+
+  it("retries a 500 and succeeds", async () => {
+    standIn.setFaults([{ kind: "status", status: 500, times: 2 }]);
+    const result = await runEval(
+      [target("Be brief.", 1)],
+      { chat: models(), prices: {}, concurrency: 1 },
+      "t",
+    );
+    expect(errorsOf(result)).toEqual([]);
+    expect(standIn.requests).toHaveLength(3);
+  });
+
+  it("reports persistent failures as errors with their cause, never as passes or failures", async () => {
+    const cases = 4;
+    standIn.setFaults([
+      {
+        kind: "status",
+        status: 429,
+        retryAfterS: 0,
+        match: (r) => JSON.stringify(r.body).includes("question 0"),
+      },
+      { kind: "status", status: 500, match: (r) => JSON.stringify(r.body).includes("question 1") },
+      { kind: "hang", match: (r) => JSON.stringify(r.body).includes("question 2") },
+      { kind: "malformed-json", match: (r) => JSON.stringify(r.body).includes("question 3") },
+    ]);
+    const result = await runEval(
+      [target("Be brief.", cases)],
+      { chat: models(300, 1), prices: {}, concurrency: 4 },
+      "t",
+    );
+    const byCase = new Map(result.runs[0]!.cases.map((c) => [c.id, c]));
+    const kindOf = (id: string) => (byCase.get(id)!.samples[0] as SampleErr).error;
+    expect(kindOf("c0")).toMatchObject({ kind: "rate-limit", status: 429 });
+    expect(kindOf("c1")).toMatchObject({ kind: "server", status: 500 });
+    expect(kindOf("c2").kind).toBe("timeout");
+    expect(kindOf("c3").kind).toBe("bad-response");
+    for (const c of byCase.values()) {
+      expect(c.passRate).toBeNull();
+      expect(c.errors).toBe(1);
+    }
+    expect(result.runs[0]!.totals).toMatchObject({ errors: 4, passRate: null });
+    expect(result.requests.errors).toBe(4);
+  });
+
+  it("refuses to start on a golden set's missing model or broken schema, naming file and line", async () => {
+    const t = targetWith([
+      "{ type: icontains, value: question }",
+      '{ type: llm-rubric, value: "Answers the question" }',
+      "{ type: contains-json, value: { type: object, required: name } }",
+      "{ type: not-llm-rubric, value: Rude }",
+    ]);
+    const err = await runEval([t, t], { chat: models(), prices: {}, concurrency: 1 }, "t").catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PromptgateErrors);
+    expect((err as PromptgateErrors).errors.map((e) => e.message)).toEqual([
+      "evals/graded.yaml:6:9: llm-rubric needs a judge model, and none is set (and 1 more in this file)",
+      "evals/graded.yaml:7:39: contains-json: invalid JSON Schema: schema is invalid: data/required must be array",
+    ]);
+    expect(standIn.requests).toHaveLength(0);
+  });
+
+  it("a judge or embeddings request that fails keeps its kind: rate limit, timeout, server", async () => {
+    const isGrader = (r: { body?: unknown }) =>
+      JSON.stringify(r.body).includes("You are promptgate's grader.");
+    const rubric = targetWith(['{ type: llm-rubric, value: "Answers the question" }']);
+    const deps = { chat: models(300, 1), judgeModel: "gpt-4o", prices: {}, concurrency: 1 };
+    const errorOf = async (t: EvalTarget, d: Parameters<typeof runEval>[1]) => {
+      const errors = errorsOf(await runEval([t], d, "t"));
+      expect(errors).toHaveLength(1);
+      return errors[0]!.error;
+    };
+
+    standIn.setFaults([{ kind: "status", status: 429, retryAfterS: 0, match: isGrader }]);
+    expect(await errorOf(rubric, deps)).toMatchObject({
+      kind: "rate-limit",
+      status: 429,
+      message: expect.stringMatching(/^llm-rubric: the judge \(gpt-4o\) failed: /),
+    });
+    standIn.setFaults([{ kind: "hang", match: isGrader }]);
+    expect((await errorOf(rubric, deps)).kind).toBe("timeout");
+
+    const openai = createOpenAIModels({
+      baseURL: standIn.baseURL,
+      apiKey: "test",
+      timeoutMs: 300,
+      // No retries: the expected text's and the output's embeddings are requested together, and
+      // a retry of the one still in flight must not reach the stand-in during the next test.
+      maxRetries: 0,
+    });
+    const similar = targetWith(['{ type: similar, value: "question 0" }']);
+    standIn.setFaults([{ kind: "status", status: 503, match: (r) => r.path === "/v1/embeddings" }]);
+    expect(
+      await errorOf(similar, {
+        chat: openai,
+        embeddings: openai,
+        embeddingModel: "text-embedding-3-small",
+        prices: {},
+        concurrency: 1,
+      }),
+    ).toMatchObject({ kind: "server", status: 503 });
+
+    // A reply that came back but cannot be read is still a bad response.
+    standIn.setFaults([{ kind: "malformed-json", match: isGrader }]);
+    expect((await errorOf(rubric, deps)).kind).toBe("bad-response");
+  });
+
+  it("sends nothing on a second run of the same eval, and only a changed prompt's samples after an edit", async () => {
+    const store = createDiskStore(join(cacheRoot, "cache"));
+    const chat = withResponseCache(models(), store, standIn.baseURL);
+    const deps = { chat, prices: {}, concurrency: 8 };
+    const a = () => target("Answer like a pirate.", 5, 2, "a");
+    const b = (system: string) => target(system, 5, 2, "b");
+
+    await runEval([a(), b("Answer plainly.")], deps, "t");
+    expect(standIn.requests).toHaveLength(20);
+
+    standIn.requests.length = 0;
+    const again = await runEval([a(), b("Answer plainly.")], deps, "t");
+    expect(standIn.requests).toHaveLength(0);
+    expect(again.requests).toMatchObject({ sent: 0, cacheHits: 20 });
+
+    const edited = await runEval([a(), b("Answer plainly and politely.")], deps, "t");
+    expect(standIn.requests).toHaveLength(10);
+    const systems = new Set(
+      standIn.requests.map((r) => JSON.stringify((r.body?.messages as unknown[] | undefined)?.[0])),
+    );
+    expect([...systems]).toEqual([
+      JSON.stringify({ role: "system", content: "Answer plainly and politely." }),
+    ]);
+    expect(edited.requests).toMatchObject({ sent: 10, cacheHits: 10 });
+  });
+});
+
+describe("the model that answered", () => {
+  it("is recorded on a sample when the server answers as another model, and that one is priced", async () => {
+    const answeringAs = (model: string): ChatModel => ({
+      complete: async () => ({
+        output: "question answered",
+        usage: { promptTokens: 1000, completionTokens: 1000 },
+        latencyMs: 1,
+        cached: false,
+        model,
+      }),
+    });
+    const t = target("Be brief.", 1);
+    const asked = t.version.model;
+    const alias = await runEval(
+      [t],
+      { chat: answeringAs("my-litellm-alias"), prices: {}, concurrency: 1 },
+      "x",
+    );
+    const aliased = alias.runs[0]!.cases[0]!.samples[0]!;
+    expect(aliased).toMatchObject({ kind: "ok", model: "my-litellm-alias", costUsd: null });
+
+    const same = await runEval([t], { chat: answeringAs(asked), prices: {}, concurrency: 1 }, "x");
+    const plain = same.runs[0]!.cases[0]!.samples[0]!;
+    expect(plain.kind === "ok" && "model" in plain).toBe(false);
+    expect(plain.kind === "ok" && plain.costUsd).toBeGreaterThan(0);
+  });
+
+  it("prices nothing when the server reports no usage, even for a priced model: unknown, never $0", async () => {
+    const noUsage: ChatModel = {
+      complete: async () => ({
+        output: "question answered",
+        usage: { promptTokens: 0, completionTokens: 0 },
+        latencyMs: 1,
+        cached: false,
+      }),
+    };
+    expect(reportsUsage({ promptTokens: 0, completionTokens: 0 })).toBe(false);
+    expect(reportsUsage({ promptTokens: 0, completionTokens: 3 })).toBe(true);
+    const r = await runEval(
+      [target("Be brief.", 1)],
+      { chat: noUsage, prices: {}, concurrency: 1 },
+      "x",
+    );
+    const run = r.runs[0]!;
+    expect(run.cases[0]!.samples[0]).toMatchObject({ kind: "ok", costUsd: null });
+    expect(run.totals.costUsd).toBeNull();
+    // The reason is kept, so no hint asks for a price the model already has.
+    expect(costUnknownOf(run)).toEqual([{ reason: "no-usage", models: [] }]);
+  });
+});
