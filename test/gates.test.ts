@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { comparePromptRuns } from "../src/compare/compare-runs.js";
+import { comparePromptRuns, provenSmallChange } from "../src/compare/compare-runs.js";
 import type { GateName, GateOutcome, PromptComparison } from "../src/compare/types.js";
 import type { PromptRun } from "../src/engine/types.js";
 import { defaultSettings } from "../src/formats/settings.js";
+import { describeVerdict } from "../src/report/view.js";
 import { type PatternCase, runFromPatterns } from "./helpers/simulate-runs.js";
 
 const defaults = defaultSettings().gates;
@@ -110,6 +111,35 @@ describe("gates", () => {
       expect(c.verdict).toBe("noise");
       expect(gate(c, "max-regression").status).toBe("pass");
       expect(c.blocked).toBe(false);
+    });
+
+    it("names a proven drop smaller than the allowance 'worse, within the allowance', not noise", () => {
+      // 200 cases, 10 lose a third: Δ −1.7 pts, and the interval lies wholly below 0.
+      const base = runFromPatterns(same(200, "PPP"));
+      const head = runFromPatterns({ ...same(200, "PPP"), ...same(10, "PPF") });
+      const c = compare(base, head);
+      expect(c.verdict).toBe("noise");
+      expect(c.interval?.high).toBeLessThan(0);
+      expect(provenSmallChange(c)).toBe("worse");
+      expect(describeVerdict(c)).toEqual({ icon: "🟡", text: "worse, within the 2-pt allowance" });
+      expect(gate(c, "max-regression").status).toBe("pass");
+      expect(c.blocked).toBe(false);
+      // The same drop judged against a 2.5-pt allowance names that allowance.
+      const wider = compare(base, head, { maxRegression: 0.025 });
+      expect(describeVerdict(wider).text).toBe("worse, within the 2.5-pt allowance");
+      // Mirrored: a proven small gain is not noise either.
+      const better = compare(head, base);
+      expect(provenSmallChange(better)).toBe("better");
+      expect(describeVerdict(better).icon).toBe("🟢");
+    });
+
+    it("says 'within noise' only when the interval includes 0", () => {
+      const { base, head } = steady();
+      const c = compare(base, head);
+      expect(c.interval?.low).toBeLessThanOrEqual(0);
+      expect(c.interval?.high).toBeGreaterThanOrEqual(0);
+      expect(provenSmallChange(c)).toBeNull();
+      expect(describeVerdict(c).text).toMatch(/^within noise/);
     });
 
     it("is skipped for a new prompt and when errors decide the verdict", () => {

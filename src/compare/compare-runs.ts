@@ -161,6 +161,21 @@ export function judgeInterval(
   return "noise";
 }
 
+/**
+ * A "within noise" verdict whose interval still excludes 0: the change is real but no larger than
+ * `max-regression`, so it does not block. The report must not call that noise (issue 10 item 4):
+ * "worse, within the 2-pt allowance" says what the numbers say. null when the interval includes 0
+ * (or there is none): then, and only then, the change is within noise.
+ */
+export function provenSmallChange(
+  c: Pick<PromptComparison, "verdict" | "interval" | "delta">,
+): "worse" | "better" | null {
+  if (c.verdict !== "noise" || c.interval === null || c.delta === null) return null;
+  if (c.interval.high < 0) return "worse";
+  if (c.interval.low > 0) return "better";
+  return null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cost
 
@@ -292,6 +307,7 @@ export function comparePromptRuns(
       ? { sequential: { ...options.sequential } }
       : {}),
     detectable: interval === null ? null : (interval.high - interval.low) / 2,
+    maxRegression: gates.maxRegression,
     verdict,
     cases: pairing.cases,
     addedCases: pairing.addedCases,

@@ -87,6 +87,11 @@ export interface PromptComparison {
    * planned looks, and that look's boundary. Absent for fixed repeats.
    */
   sequential?: SequentialBasis;
+  /**
+   * The `max-regression` the verdict was judged against, so the report can name the allowance a
+   * proven small drop stayed within. Absent in reports written before it was added.
+   */
+  maxRegression?: number;
   /** Half-width of the interval: the smallest drop this run could have told from noise. */
   detectable: number | null;
   verdict: Verdict;

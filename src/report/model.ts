@@ -1,4 +1,5 @@
 import type { EnvironmentChange } from "../compare/change-types.js";
+import { provenSmallChange } from "../compare/compare-runs.js";
 import type { PromptComparison } from "../compare/types.js";
 import {
   formatInterval,
@@ -287,8 +288,15 @@ function describeMove(c: PromptComparison): string {
       return `${name} regresses ${pts} pts${ci}${costSuffix(c)}`;
     case "better":
       return `${name} improves ${pts} pts${ci}${costSuffix(c)}`;
-    default:
+    default: {
+      const small = provenSmallChange(c);
+      if (small === "worse") {
+        const allowance = formatPoints(c.maxRegression ?? 0).replace(/\.0$/, "");
+        return `${name} worse by ${pts} pts, within the ${allowance}-pt allowance${ci}${costSuffix(c)}`;
+      }
+      if (small === "better") return `${name} slightly better, +${pts} pts${ci}${costSuffix(c)}`;
       return `${name} within noise (Δ ${formatSignedPoints(c.delta)} pts${ci})${costSuffix(c)}`;
+    }
   }
 }
 

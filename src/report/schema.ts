@@ -140,6 +140,8 @@ const comparisonSchema = z.object({
     .object({ look: z.number().int().min(1), looks: z.number().int().min(1), critical: num })
     .optional(),
   detectable: num.nullable(),
+  // Added within v1: optional, so reports written before it still read.
+  maxRegression: z.number().min(0).max(1).optional(),
   verdict: z.enum(["better", "worse", "noise", "errors"]),
   cases: z.array(
     z.object({

@@ -1,3 +1,4 @@
+import { provenSmallChange } from "../compare/compare-runs.js";
 import type { Interval, PairedCase, PromptComparison } from "../compare/types.js";
 import type { AssertionResult, CaseResult, SampleOk } from "../engine/types.js";
 import {
@@ -60,7 +61,13 @@ export function describeVerdict(c: PromptComparison): { icon: string; text: stri
       return { icon: "🟢", text: "better" };
     case "worse":
       return { icon: "🔴", text: "worse" };
-    default:
+    default: {
+      // Within noise only when the interval includes 0: a proven change smaller than the
+      // allowance is named as what it is, and does not block.
+      const allowance = `${formatAllowance(c.maxRegression ?? 0)}-pt allowance`;
+      const small = provenSmallChange(c);
+      if (small === "worse") return { icon: "🟡", text: `worse, within the ${allowance}` };
+      if (small === "better") return { icon: "🟢", text: `better, by less than the ${allowance}` };
       return {
         icon: "⚪",
         text:
@@ -68,7 +75,13 @@ export function describeVerdict(c: PromptComparison): { icon: string; text: stri
             ? "within noise"
             : `within noise (detectable drop ≥ ${formatPoints(c.detectable)} pts)`,
       };
+    }
   }
+}
+
+/** 0.02 → "2", 0.025 → "2.5": the allowance as the settings file states it. */
+function formatAllowance(maxRegression: number): string {
+  return formatPoints(maxRegression).replace(/\.0$/, "");
 }
 
 export function describePromptRow(c: PromptComparison): PromptRow {

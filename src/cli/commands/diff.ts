@@ -1,6 +1,7 @@
 import { join, relative, resolve } from "node:path";
 import type { ChangeSet } from "../../compare/change-types.js";
 import { detectChanges } from "../../compare/changes.js";
+import { provenSmallChange } from "../../compare/compare-runs.js";
 import { markPinGates, runDiff } from "../../compare/run-diff.js";
 import { gradingModels, type Progress } from "../../engine/run-eval.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
@@ -204,7 +205,11 @@ export function renderDiffText(report: Report): string {
       formatPercent(c.headPassRate),
       points(c.delta),
       c.interval ? `${points(c.interval.low)} to ${points(c.interval.high)}` : "—",
-      VERDICT_TEXT[c.verdict],
+      provenSmallChange(c) === "worse"
+        ? "worse, within allowance"
+        : provenSmallChange(c) === "better"
+          ? "slightly better"
+          : VERDICT_TEXT[c.verdict],
       `${perK(c.cost.base.perRequestUsd)} → ${perK(c.cost.head.perRequestUsd)}${c.cost.relative === null ? "" : ` (${formatSignedPercent(c.cost.relative)})`}`,
       failed.length ? `blocked: ${failed.join(", ")}` : "pass",
     ]);
