@@ -157,20 +157,96 @@ describe("gates", () => {
       { id: "other", pattern: "PPF" },
     ];
 
-    it("fails under block and warns under warn when a critical case fails any sample", () => {
+    it("strict: fails when a critical case fails any head sample, as before", () => {
       const base = runFromPatterns(cases("PPP"));
       const head = runFromPatterns(cases("PPF"));
-      const blocked = compare(base, head, { critical: "block" });
-      expect(blocked.criticalFailures).toEqual(["safety"]);
-      expect(gate(blocked, "critical")).toEqual({
+      const strict = compare(base, head, { critical: "strict" });
+      expect(strict.criticalFailures).toEqual(["safety"]);
+      expect(gate(strict, "critical")).toEqual({
         gate: "critical",
         status: "fail",
-        message: "1 critical case fails on head: safety (passes 66.7%, base 100.0%)",
+        message:
+          "1 critical case fails on head (strict: any failing sample blocks): safety (base 3/3, head 2/3, p = 0.50)",
       });
-      expect(blocked.blocked).toBe(true);
-      const warned = compare(base, head, { critical: "warn" });
+      expect(strict.blocked).toBe(true);
+      // Strict blocks a case that was already failing as often on base.
+      expect(compare(runFromPatterns(cases("PPF")), head, { critical: "strict" }).blocked).toBe(
+        true,
+      );
+    });
+
+    it("block (default): blocks only a case this change made worse, by the exact test", () => {
+      expect(defaults.critical).toBe("block");
+      // Always passed on base, always fails on head, with enough samples to tell: blocked.
+      const broken = compare(
+        runFromPatterns(cases("PPPPPPPPPP")),
+        runFromPatterns(cases("FFFFFFFFFF")),
+      );
+      expect(broken.criticalFailures).toEqual(["safety"]);
+      expect(broken.criticalChecks?.[0]?.status).toBe("broken");
+      expect(broken.criticalChecks?.[0]?.alpha).toBeCloseTo(0.05, 12);
+      expect(broken.criticalChecks?.[0]?.p).toBeCloseTo(1 / 184_756, 12);
+      expect(gate(broken, "critical")).toEqual({
+        gate: "critical",
+        status: "fail",
+        message: "broken by this PR: safety (base 10/10, head 0/10, p = < 0.0001)",
+      });
+      expect(broken.blocked).toBe(true);
+      const warned = compare(
+        runFromPatterns(cases("PPPPPPPPPP")),
+        runFromPatterns(cases("FFFFFFFFFF")),
+        { critical: "warn" },
+      );
       expect(gate(warned, "critical").status).toBe("warn");
       expect(warned.blocked).toBe(false);
+    });
+
+    it("block: a case already failing on base warns and does not block an unrelated change", () => {
+      const c = compare(runFromPatterns(cases("PPF")), runFromPatterns(cases("PFP")));
+      expect(c.criticalFailures).toEqual([]);
+      expect(c.criticalChecks?.map((k) => k.status)).toEqual(["already-failing"]);
+      expect(gate(c, "critical")).toEqual({
+        gate: "critical",
+        status: "warn",
+        message: "already failing on base: safety (base 2/3, head 2/3, p = 0.80)",
+      });
+      expect(c.blocked).toBe(false);
+      // One failure in three after three passes is not evidence either: a warning, not a block.
+      const thin = compare(runFromPatterns(cases("PPP")), runFromPatterns(cases("PPF")));
+      expect(thin.criticalChecks?.map((k) => k.status)).toEqual(["not-proven"]);
+      expect(gate(thin, "critical").status).toBe("warn");
+      expect(gate(thin, "critical").message).toMatch(/^failing on head but not proven worse/);
+      expect(thin.blocked).toBe(false);
+    });
+
+    it("block: the level is shared over the critical cases, and a new case blocks on any failure", () => {
+      // 10/10 → 4/10 gives p ≈ 0.0054: below 5 %, and below 5 % / 5 critical cases too.
+      const five = (pattern: string, first: string): PatternCase[] =>
+        ["a", "b", "c", "d", "e"].map((id, i) => ({
+          id,
+          pattern: i === 0 ? first : pattern,
+          critical: true,
+        }));
+      const c = compare(
+        runFromPatterns(five("PPPPPPPPPP", "PPPPPPPPPP")),
+        runFromPatterns(five("PPPPPPPPPP", "PPPPFFFFFF")),
+      );
+      expect(c.criticalChecks?.[0]?.alpha).toBeCloseTo(0.01, 12);
+      expect(c.criticalFailures).toEqual(["a"]);
+      // 10/10 → 5/10 (p ≈ 0.016) would block a single critical case but not one of five.
+      const d = compare(
+        runFromPatterns(five("PPPPPPPPPP", "PPPPPPPPPP")),
+        runFromPatterns(five("PPPPPPPPPP", "PPPPPFFFFF")),
+      );
+      expect(d.criticalChecks?.[0]?.status).toBe("not-proven");
+      expect(d.blocked).toBe(false);
+      // A critical case the PR adds has no base: what fails on head is this change's.
+      const added = compare(
+        runFromPatterns([{ id: "other", pattern: "PPP" }]),
+        runFromPatterns(cases("PPF")),
+      );
+      expect(added.criticalChecks?.[0]).toMatchObject({ id: "safety", status: "broken", p: null });
+      expect(added.blocked).toBe(true);
     });
 
     it("passes when every critical case passes; skipped when off or when there are none", () => {

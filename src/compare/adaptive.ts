@@ -246,3 +246,35 @@ export function nextAdaptiveStep(state: AdaptiveState): AdaptiveStep {
   }
   return { kind: "sample", look: look + 1, requests };
 }
+
+/**
+ * The critical gate's top-up (issue 10): three samples a side rarely prove that one case got worse
+ * (3/3 → 0/3 gives the exact test p = 0.05 at best), so every critical case that failed a sample on
+ * either side gets samples on both sides up to `target` (max-repeats), in one bounded extra round,
+ * and the gate tests it once, on all its samples. Why this keeps the level: the test on `target`
+ * samples a side would reject at most α of the time if every critical case always got them; topping
+ * up only some changes which cases are tested, never makes a rejection likelier. The choice treats
+ * base and head alike, so it cannot favour a side. Cases passing every sample on both sides are left
+ * alone: they cannot block.
+ */
+export function planCriticalTopUp(
+  base: readonly CaseResult[],
+  head: readonly CaseResult[],
+  target: number,
+): SampleRequest[] {
+  const baseById = new Map(base.map((c) => [c.id, c]));
+  const requests: SampleRequest[] = [];
+  for (const h of head) {
+    if (!h.critical) continue;
+    const b = baseById.get(h.id);
+    if (b === undefined) continue;
+    const bt = tally(b);
+    const ht = tally(h);
+    if (bt.passes === bt.ok && ht.passes === ht.ok) continue;
+    if (bt.attempted < target)
+      requests.push({ caseId: h.id, side: "base", count: target - bt.attempted });
+    if (ht.attempted < target)
+      requests.push({ caseId: h.id, side: "head", count: target - ht.attempted });
+  }
+  return requests;
+}

@@ -105,7 +105,9 @@ export const settingsSchema = z
         "min-pass-rate": z.number().min(0).max(1).optional(),
         "max-regression": z.number().min(0).max(1).default(0.02),
         confidence: z.number().gt(0.5).lt(1).default(0.95),
-        critical: z.enum(["block", "warn", "off"]).default("block"),
+        // block: a critical case blocks when this change made it worse (an exact per-case test);
+        // strict: when it fails any head sample, as before; warn: the evidence rule, warning only.
+        critical: z.enum(["block", "strict", "warn", "off"]).default("block"),
         "max-cost-increase": z.number().min(0).optional(),
         "max-error-rate": z.number().min(0).max(1).default(0.1),
       })

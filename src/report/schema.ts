@@ -158,6 +158,19 @@ const comparisonSchema = z.object({
   // Added within v1: optional, so reports written before it still read.
   droppedCases: z.array(z.string()).optional(),
   criticalFailures: z.array(z.string()),
+  // Added within v1: optional, so reports written before it still read.
+  criticalChecks: z
+    .array(
+      z.object({
+        id: z.string(),
+        status: z.enum(["broken", "already-failing", "not-proven", "no-result"]),
+        base: z.object({ passes: z.number().int(), samples: z.number().int() }).nullable(),
+        head: z.object({ passes: z.number().int(), samples: z.number().int() }),
+        p: z.number().min(0).max(1).nullable(),
+        alpha: z.number().min(0).max(1),
+      }),
+    )
+    .optional(),
   errors: z.object({ base: num, head: num, samples: num }),
   cost: z.object({
     base: costSideSchema,

@@ -30,7 +30,10 @@ export interface PromptRow {
   verdictIcon: string;
   verdictText: string;
   blocked: boolean;
+  /** Critical cases the gate counts against this change ("broken by this PR", or all under strict). */
   criticalFailures: string[];
+  /** Critical cases failing on head that this change is not shown to have broken: a warning. */
+  criticalWarnings: string[];
   costPer1k: string;
   monthly: string;
 }
@@ -110,6 +113,10 @@ export function describePromptRow(c: PromptComparison): PromptRow {
     verdictText: v.text,
     blocked: isBlocked(c),
     criticalFailures: c.criticalFailures,
+    criticalWarnings: (c.criticalChecks ?? [])
+      .filter((k) => k.status === "already-failing" || k.status === "not-proven")
+      .filter((k) => !c.criticalFailures.includes(k.id))
+      .map((k) => k.id),
     costPer1k: describeCostPer1k(c),
     monthly: describeMonthly(c),
   };
@@ -253,7 +260,8 @@ export function collectStories(c: PromptComparison): PromptStories {
       improved.push(tell(c, p, "improved", baseCases.get(p.id), headCases.get(p.id)));
     }
   }
-  // A failing critical case blocks even when base failed it too, so it is shown with the drops.
+  // A critical case the gate counts against this change is shown with the drops, even when its
+  // pass rate did not move (under `strict`, one failing sample blocks).
   const shown = new Set(regressed.map((s) => s.id));
   for (const id of c.criticalFailures) {
     const h = headCases.get(id);
