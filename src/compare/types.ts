@@ -36,6 +36,10 @@ export interface SequentialBasis {
   looks: number;
   /** Two-sided boundary on the z scale at that look. */
   critical: number;
+  /** Why the sampling stopped (compare/adaptive.ts AdaptiveStopReason); absent in older reports. */
+  reason?: string;
+  /** The drop the design was planned to find (`gates.detect`), as a rate. */
+  detect?: number;
 }
 
 /** One case present on both sides, with its per-side pass rates over the repeats. */

@@ -137,7 +137,13 @@ const comparisonSchema = z.object({
   interval: intervalSchema.nullable(),
   crossCheck: intervalSchema.optional(),
   sequential: z
-    .object({ look: z.number().int().min(1), looks: z.number().int().min(1), critical: num })
+    .object({
+      look: z.number().int().min(1),
+      looks: z.number().int().min(1),
+      critical: num,
+      reason: z.string().optional(),
+      detect: z.number().optional(),
+    })
     .optional(),
   detectable: num.nullable(),
   // Added within v1: optional, so reports written before it still read.

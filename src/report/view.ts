@@ -148,12 +148,28 @@ const METHOD_LABELS: Record<Interval["method"], string> = {
   "group-sequential": "group-sequential",
 };
 
+/** Why an adaptive run stopped, in the comment's words. */
+const STOP_WORDS: Record<string, string> = {
+  decided: "the change crossed the efficacy boundary",
+  "within-margin": "the interval fits within the allowance",
+  futility: "a drop of the planned size became unlikely (futility)",
+  settled: "no case left with split outcomes",
+  budget: "max-repeats or the planned information reached",
+  errors: "too many errors",
+  "nothing-to-compare": "nothing to compare",
+};
+
 /** "paired t", or "group-sequential at look 2 of 5" for an adaptive run. */
 export function describeIntervalMethod(c: PromptComparison): string | null {
   if (c.interval === null) return null;
   const label = METHOD_LABELS[c.interval.method];
   if (c.interval.method === "group-sequential" && c.sequential !== undefined) {
-    return `${label} at look ${c.sequential.look} of ${c.sequential.looks}`;
+    const s = c.sequential;
+    const why = s.reason === undefined ? "" : `, stopped: ${STOP_WORDS[s.reason] ?? s.reason}`;
+    const detect =
+      s.detect === undefined ? "" : `, could detect ≥ ${formatAllowance(s.detect)} pts`;
+    const samples = s.reason === undefined ? "" : `, ${formatCount(c.samplesSpent)} samples`;
+    return `${label} at look ${s.look} of ${s.looks}${why}${detect}${samples}`;
   }
   return label;
 }
