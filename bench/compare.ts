@@ -18,6 +18,7 @@ import {
   drawPassProbabilities,
   shiftPassProbabilities,
   simulateAdaptive,
+  simulateIssue10Pr,
   simulatePair,
   TYPICAL_SPREAD,
 } from "../test/support/helpers/simulate-runs.js";
@@ -257,6 +258,80 @@ function benchAdaptive(): { rows: Row[]; title: string } {
   };
 }
 
+/** Issue 10's table: 60 cases at 0.85, equal PRs and PRs dropping to 0.72, beside its targets. */
+function benchIssue10(): { rows: Row[]; title: string } {
+  const prs = 200;
+  const ids = Array.from({ length: 60 }, (_, i) => `case-${i}`);
+  const plan = planAdaptive({ baseCases: ids, headCases: ids, maxRepeats: 10, gates });
+  const run = (
+    seed: number,
+    head: number,
+    design: { repeats: number } | { plan: typeof plan },
+    critical = 0,
+  ) => {
+    const rng = createRandom(seed);
+    let worse = 0;
+    let blocked = 0;
+    let requests = 0;
+    for (let k = 0; k < prs; k++) {
+      const o = simulateIssue10Pr(
+        rng,
+        { cases: 60, base: 0.85, head, critical },
+        design,
+        gates,
+        10,
+      );
+      if (o.verdict === "worse") worse++;
+      if (o.blocked) blocked++;
+      requests += o.requests;
+    }
+    return { worse: worse / prs, blocked: blocked / prs, requests: requests / prs };
+  };
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const rows: Row[] = [];
+  for (const [name, design] of [
+    ["fixed 3 repeats", { repeats: 3 }],
+    ["auto", { plan }],
+  ] as const) {
+    const equal = run(101, 0.85, design);
+    const worse = run(102, 0.72, design);
+    const critical = run(103, 0.85, design, 5);
+    const mean = (equal.requests + worse.requests) / 2;
+    const isAuto = name === "auto";
+    rows.push(
+      {
+        what: `${name}: false alarms (equal PRs)`,
+        measured: pct(equal.worse),
+        target: "≤ 5 %",
+        limit: "2.5 % nominal",
+        verdict: isAuto ? ok(equal.worse <= 0.05) : "",
+      },
+      {
+        what: `${name}: detects a drop to 0.72`,
+        measured: pct(worse.worse),
+        target: "≥ 95 %",
+        limit: "",
+        verdict: isAuto ? ok(worse.worse >= 0.95) : "",
+      },
+      {
+        what: `${name}: requests per PR (equal / worse)`,
+        measured: `${mean.toFixed(0)} (${equal.requests.toFixed(0)} / ${worse.requests.toFixed(0)})`,
+        target: "≤ 360 on average",
+        limit: "360 (fixed 3)",
+        verdict: isAuto ? ok(mean <= 360) : "",
+      },
+      {
+        what: `${name}: 5 critical cases, equal PRs blocked`,
+        measured: pct(critical.blocked),
+        target: "≤ 5 %",
+        limit: "",
+        verdict: ok(critical.blocked <= 0.05),
+      },
+    );
+  }
+  return { title: `Issue 10: ${prs} seeded PRs per row, 60 cases at base 0.85 (simulated)`, rows };
+}
+
 export async function benchCompare(): Promise<void> {
   const rows = await benchCompareAndRender();
   printTable(
@@ -265,4 +340,6 @@ export async function benchCompare(): Promise<void> {
   );
   const adaptive = benchAdaptive();
   printTable(adaptive.title, adaptive.rows);
+  const issue10 = benchIssue10();
+  printTable(issue10.title, issue10.rows);
 }

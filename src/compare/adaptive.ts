@@ -1,10 +1,10 @@
 import type { CaseResult } from "../engine/types.js";
-import { AUTO_INITIAL_REPEATS } from "../formats/settings.js";
 import type { GateSettings, SequentialBasis } from "./compare-runs.js";
 import { judgeInterval } from "./compare-runs.js";
 import {
   groupSequentialBoundaries,
   groupSequentialInterval,
+  normalUpperQuantile,
   summarisePaired,
 } from "./statistics.js";
 import type { Interval } from "./types.js";
@@ -37,6 +37,16 @@ export interface AdaptivePlan {
   maxErrorRate: number;
   /** c_1..c_K on the z scale, for looks at information fractions k/K. */
   boundaries: number[];
+  /** The smallest drop the design is planned to find (`gates.detect`), as a rate. */
+  detect: number;
+  /** 1 − the planned power against a drop of `detect`: the futility boundary spends it. */
+  beta: number;
+  /**
+   * The information (1/se² of Δ) at which a fixed test would find a drop of `detect` with power
+   * 1 − β at two-sided level α, times the group-sequential inflation: the looks' information
+   * fractions are measured against it, and the design stops when it is reached.
+   */
+  maxInformation: number;
   /** null for a prompt new in head: nothing to compare, so no adaptivity. */
   baseCases: string[] | null;
   headCases: string[];
@@ -50,6 +60,12 @@ export interface PlanAdaptiveInput {
   /** Samples per case and side before the first look; default 3 (capped at maxRepeats), the fixed default. */
   initialRepeats?: number;
 }
+
+/**
+ * Samples per case and side at the first look of `repeats: auto`: two, so that an equally good
+ * change can stop for futility below the cost of three fixed repeats.
+ */
+export const SEQUENTIAL_FIRST_LOOK = 2;
 
 const boundaryCache = new Map<string, number[]>();
 
@@ -69,10 +85,16 @@ export function planAdaptive(input: PlanAdaptiveInput): AdaptivePlan {
   const maxRepeats = Math.max(1, Math.floor(input.maxRepeats));
   const initialRepeats = Math.min(
     maxRepeats,
-    Math.max(1, Math.floor(input.initialRepeats ?? AUTO_INITIAL_REPEATS)),
+    Math.max(1, Math.floor(input.initialRepeats ?? SEQUENTIAL_FIRST_LOOK)),
   );
   const looks = maxRepeats - initialRepeats + 1;
   const alpha = 1 - input.gates.confidence;
+  const detect = input.gates.detect;
+  const beta = 1 - input.gates.confidence;
+  // O'Brien–Fleming-type spending with a futility look costs about 10 % more information than a
+  // fixed design of the same power (Jennison & Turnbull 2000, table 7.6: R ≈ 1.03–1.1).
+  const zSum = normalUpperQuantile(alpha / 2) + normalUpperQuantile(beta);
+  const maxInformation = 1.1 * (zSum / detect) ** 2;
   return {
     initialRepeats,
     maxRepeats,
@@ -81,6 +103,9 @@ export function planAdaptive(input: PlanAdaptiveInput): AdaptivePlan {
     confidence: input.gates.confidence,
     maxRegression: input.gates.maxRegression,
     maxErrorRate: input.gates.maxErrorRate,
+    detect,
+    beta,
+    maxInformation,
     boundaries: boundariesUpTo(looks, looks, alpha),
     baseCases: input.baseCases === null ? null : [...input.baseCases],
     headCases: [...input.headCases],
@@ -111,6 +136,8 @@ export type AdaptiveStopReason =
   | "budget"
   /** Too many samples errored to go on. */
   | "errors"
+  /** A drop of `gates.detect` has become unlikely (the non-binding futility boundary). */
+  | "futility"
   /** Fewer than two cases with results on both sides, or a new prompt: nothing to test. */
   | "nothing-to-compare";
 
@@ -162,6 +189,62 @@ function errorShare(tallies: Iterable<Tally>): number {
 
 const NO_SAMPLES: Tally = { attempted: 0, ok: 0, passes: 0 };
 
+interface PairTally {
+  id: string;
+  b: Tally;
+  h: Tally;
+  /** The samples themselves, to re-read an earlier look. */
+  bs: readonly CaseResult["samples"][number][];
+  hs: readonly CaseResult["samples"][number][];
+}
+
+/** Δ's summary over the first `upTo` samples of each case on each side (Infinity: all). */
+function summariseAt(rated: readonly PairTally[], upTo: number) {
+  const d: number[] = [];
+  for (const t of rated) {
+    const rate = (samples: PairTally["bs"]) => {
+      let ok = 0;
+      let passes = 0;
+      for (let i = 0; i < samples.length && i < upTo; i++) {
+        const x = samples[i];
+        if (x?.kind !== "ok") continue;
+        ok++;
+        if (x.pass) passes++;
+      }
+      return ok === 0 ? null : passes / ok;
+    };
+    const b = rate(t.bs);
+    const h = rate(t.hs);
+    if (b !== null && h !== null) d.push(h - b);
+  }
+  return summarisePaired(d);
+}
+
+/** The efficacy boundary at the last of `fractions` (memoised: simulations ask the same often). */
+function boundaryAt(fractions: readonly number[], alpha: number, final: boolean): number {
+  const key = `${alpha}:${final}:${fractions.map((f) => f.toFixed(4)).join(",")}`;
+  let c = boundaryAtCache.get(key);
+  if (c === undefined) {
+    const rounded = fractions.map((f) => Number(f.toFixed(4)));
+    for (let i = 1; i < rounded.length; i++) {
+      if ((rounded[i] as number) <= (rounded[i - 1] as number)) {
+        rounded[i] = (rounded[i - 1] as number) + 1e-4;
+      }
+    }
+    const last = rounded.length - 1;
+    // Not final: append t = 1 so the look spends α(t) and not all that is left.
+    const bounds = groupSequentialBoundaries(
+      final || (rounded[last] as number) >= 1 ? rounded : [...rounded, 1],
+      alpha,
+    );
+    c = bounds[last] as number;
+    if (boundaryAtCache.size > 10_000) boundaryAtCache.clear();
+    boundaryAtCache.set(key, c);
+  }
+  return c;
+}
+const boundaryAtCache = new Map<string, number>();
+
 export function nextAdaptiveStep(state: AdaptiveState): AdaptiveStep {
   const { plan } = state;
   // One pass over the samples; everything below reads these tallies.
@@ -186,15 +269,30 @@ export function nextAdaptiveStep(state: AdaptiveState): AdaptiveStep {
     sequential: SequentialBasis | null,
     delta: number | null = null,
     interval: Interval | null = null,
-  ): AdaptiveStep => ({ kind: "stop", reason, look, sequential, delta, interval });
+  ): AdaptiveStep => ({
+    kind: "stop",
+    reason,
+    look,
+    sequential: sequential === null ? null : { ...sequential, reason, detect: plan.detect },
+    delta,
+    interval,
+  });
 
   if (plan.baseCases === null) return stop("nothing-to-compare", 0, null);
 
   // The look: rounds so far, read off the samples (every round adds one to each case in play).
   const baseSet = new Set(plan.baseCases);
-  const tallies = plan.headCases
+  const baseSamples = new Map((state.base ?? []).map((c) => [c.id, c.samples]));
+  const headSamples = new Map(state.head.map((c) => [c.id, c.samples]));
+  const tallies: PairTally[] = plan.headCases
     .filter((id) => baseSet.has(id))
-    .map((id) => ({ id, b: baseById.get(id) ?? NO_SAMPLES, h: headById.get(id) ?? NO_SAMPLES }));
+    .map((id) => ({
+      id,
+      b: baseById.get(id) ?? NO_SAMPLES,
+      h: headById.get(id) ?? NO_SAMPLES,
+      bs: baseSamples.get(id) ?? [],
+      hs: headSamples.get(id) ?? [],
+    }));
   let attemptedMax = 0;
   for (const t of tallies) attemptedMax = Math.max(attemptedMax, t.b.attempted, t.h.attempted);
   const look = Math.min(plan.looks, Math.max(1, attemptedMax - plan.initialRepeats + 1));
@@ -208,22 +306,32 @@ export function nextAdaptiveStep(state: AdaptiveState): AdaptiveStep {
 
   const rated = tallies.filter((t) => t.b.ok > 0 && t.h.ok > 0);
   if (rated.length < 2) return stop("nothing-to-compare", look, null);
-  const d = new Float64Array(rated.length);
-  rated.forEach((t, i) => {
-    d[i] = t.h.passes / t.h.ok - t.b.passes / t.b.ok;
-  });
-  const summary = summarisePaired(d);
+  const summary = summariseAt(rated, Number.POSITIVE_INFINITY);
 
+  // Every paired case gets the next round: choosing cases by their outcomes (say, only the split
+  // ones) freezes cases whose first samples happened to agree, which pulls Δ towards 0 and, in
+  // issue 10's scenario, cost power (87 % against 100 %) for no saving. Nothing is split at all:
+  // more samples could not move the estimate's variance, so the look is final.
   const inPlay = rated.filter(
-    (t) =>
-      (isSplit(t.b) || isSplit(t.h)) &&
-      t.b.attempted < plan.maxRepeats &&
-      t.h.attempted < plan.maxRepeats,
+    (t) => t.b.attempted < plan.maxRepeats && t.h.attempted < plan.maxRepeats,
   );
-  const final = look >= plan.looks || inPlay.length === 0;
-  // An analysis declared final spends what is left of α (Lan–DeMets), whatever its look.
-  const boundaries = final ? boundariesUpTo(plan.looks, look, plan.alpha) : plan.boundaries;
-  const critical = boundaries[look - 1] as number;
+  const settled = !rated.some((t) => isSplit(t.b) || isSplit(t.h));
+  // Information so far, as a fraction of what the design plans for `detect`: each earlier look's
+  // from its own samples (every round added one sample to the cases then in play, so look j saw the
+  // first initialRepeats + j − 1 of each case's samples).
+  const fractions: number[] = [];
+  for (let j = 1; j <= look; j++) {
+    const at = j === look ? summary : summariseAt(rated, plan.initialRepeats + j - 1);
+    const info = at.se > 0 ? 1 / (at.se * at.se) : Number.POSITIVE_INFINITY;
+    const prev = fractions[j - 2] ?? 0;
+    // Information can only grow; a noisy se estimate must not make the fractions step back.
+    fractions.push(Math.min(1, Math.max(prev + 1e-6, info / plan.maxInformation)));
+  }
+  const t = fractions[look - 1] as number;
+  const final = look >= plan.looks || inPlay.length === 0 || settled || t >= 1;
+  // An analysis declared final spends what is left of α (Lan–DeMets), whatever its look; an earlier
+  // one spends α(t) at its observed information fraction.
+  const critical = boundaryAt(fractions, plan.alpha, final);
   const sequential: SequentialBasis = { look, looks: plan.looks, critical };
   const interval = groupSequentialInterval(summary, critical, plan.confidence);
   const verdict = judgeInterval(summary.mean, interval, plan.maxRegression);
@@ -236,8 +344,24 @@ export function nextAdaptiveStep(state: AdaptiveState): AdaptiveStep {
   ) {
     return stop("within-margin", look, sequential, summary.mean, interval);
   }
-  if (look >= plan.looks) return stop("budget", look, sequential, summary.mean, interval);
-  if (inPlay.length === 0) return stop("settled", look, sequential, summary.mean, interval);
+  if (look >= plan.looks || t >= 1) return stop("budget", look, sequential, summary.mean, interval);
+  if (inPlay.length === 0 || settled) {
+    return stop("settled", look, sequential, summary.mean, interval);
+  }
+  // Futility (non-binding: the efficacy boundaries ignore it, so stopping here never raises the
+  // false-alarm rate): were the change a drop of `detect`, z = Δ/se would be about −detect/se; stop
+  // when z lies above where such a drop would put it with probability β-spent-so-far, i.e. when a
+  // drop of `detect` has become unlikely. β(t) = β·t, spent per look (a union bound: the chance
+  // that futility stops a real drop of `detect` stays ≤ β over all looks).
+  if (summary.se > 0) {
+    const spentBefore = look === 1 ? 0 : plan.beta * (fractions[look - 2] as number);
+    const spend = plan.beta * t - spentBefore;
+    if (spend > 0) {
+      const z = summary.mean / summary.se;
+      const bound = -plan.detect / summary.se + normalUpperQuantile(spend);
+      if (z > bound) return stop("futility", look, sequential, summary.mean, interval);
+    }
+  }
 
   const requests: SampleRequest[] = [];
   for (const t of inPlay) {
@@ -245,4 +369,36 @@ export function nextAdaptiveStep(state: AdaptiveState): AdaptiveStep {
     requests.push({ caseId: t.id, side: "head", count: 1 });
   }
   return { kind: "sample", look: look + 1, requests };
+}
+
+/**
+ * The critical gate's top-up (issue 10): three samples a side rarely prove that one case got worse
+ * (3/3 → 0/3 gives the exact test p = 0.05 at best), so every critical case that failed a sample on
+ * either side gets samples on both sides up to `target` (max-repeats), in one bounded extra round,
+ * and the gate tests it once, on all its samples. Why this keeps the level: the test on `target`
+ * samples a side would reject at most α of the time if every critical case always got them; topping
+ * up only some changes which cases are tested, never makes a rejection likelier. The choice treats
+ * base and head alike, so it cannot favour a side. Cases passing every sample on both sides are left
+ * alone: they cannot block.
+ */
+export function planCriticalTopUp(
+  base: readonly CaseResult[],
+  head: readonly CaseResult[],
+  target: number,
+): SampleRequest[] {
+  const baseById = new Map(base.map((c) => [c.id, c]));
+  const requests: SampleRequest[] = [];
+  for (const h of head) {
+    if (!h.critical) continue;
+    const b = baseById.get(h.id);
+    if (b === undefined) continue;
+    const bt = tally(b);
+    const ht = tally(h);
+    if (bt.passes === bt.ok && ht.passes === ht.ok) continue;
+    if (bt.attempted < target)
+      requests.push({ caseId: h.id, side: "base", count: target - bt.attempted });
+    if (ht.attempted < target)
+      requests.push({ caseId: h.id, side: "head", count: target - ht.attempted });
+  }
+  return requests;
 }

@@ -4,6 +4,7 @@ import type { Settings } from "../formats/settings.js";
 import { evaluateGates, THRESHOLD_TOLERANCE } from "./gates.js";
 import { hashSeed } from "./random.js";
 import {
+  fisherExactLess,
   groupSequentialInterval,
   type PairedSummary,
   pairedBootstrapInterval,
@@ -13,6 +14,7 @@ import {
 import type {
   CostDelta,
   CostSide,
+  CriticalCheck,
   Interval,
   PairedCase,
   PromptComparison,
@@ -161,6 +163,73 @@ export function judgeInterval(
   return "noise";
 }
 
+/**
+ * A "within noise" verdict whose interval still excludes 0: the change is real but no larger than
+ * `max-regression`, so it does not block. The report must not call that noise (issue 10 item 4):
+ * "worse, within the 2-pt allowance" says what the numbers say. null when the interval includes 0
+ * (or there is none): then, and only then, the change is within noise.
+ */
+export function provenSmallChange(
+  c: Pick<PromptComparison, "verdict" | "interval" | "delta">,
+): "worse" | "better" | null {
+  if (c.verdict !== "noise" || c.interval === null || c.delta === null) return null;
+  if (c.interval.high < 0) return "worse";
+  if (c.interval.low > 0) return "better";
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Critical cases
+
+function passCounts(c: CaseResult): { passes: number; samples: number } {
+  let passes = 0;
+  let samples = 0;
+  for (const s of c.samples) {
+    if (s.kind !== "ok") continue;
+    samples++;
+    if (s.pass) passes++;
+  }
+  return { passes, samples };
+}
+
+/**
+ * Every critical case that failed a head sample, judged by what this change did to it (issue 10):
+ * "broken" when head passes significantly less often than base (one-sided Fisher exact test) or
+ * there is no base to compare with; otherwise a warning, "already-failing" when base failed it too
+ * and "not-proven" when base never did. The level is 1 − confidence shared equally over the critical
+ * cases (Bonferroni), so equally good prompts block at most that often whatever their number.
+ */
+export function checkCriticalCases(
+  base: PromptRun | null,
+  head: PromptRun,
+  confidence: number,
+): CriticalCheck[] {
+  const critical = head.cases.filter((c) => c.critical);
+  const alpha = (1 - confidence) / Math.max(1, critical.length);
+  const baseById = new Map((base?.cases ?? []).map((c) => [c.id, c]));
+  const checks: CriticalCheck[] = [];
+  for (const h of critical) {
+    const hc = passCounts(h);
+    if (hc.samples > 0 && hc.passes === hc.samples) continue;
+    const b = baseById.get(h.id);
+    const bc = b === undefined ? null : passCounts(b);
+    if (hc.samples === 0) {
+      checks.push({ id: h.id, status: "no-result", base: bc, head: hc, p: null, alpha });
+      continue;
+    }
+    if (bc === null || bc.samples === 0) {
+      // A new prompt or a case this PR adds: what fails on head is this change's.
+      checks.push({ id: h.id, status: "broken", base: bc, head: hc, p: null, alpha });
+      continue;
+    }
+    const p = fisherExactLess(hc.passes, hc.samples, bc.passes, bc.samples);
+    const status =
+      p <= alpha ? "broken" : bc.passes < bc.samples ? "already-failing" : "not-proven";
+    checks.push({ id: h.id, status, base: bc, head: hc, p, alpha });
+  }
+  return checks;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cost
 
@@ -275,9 +344,10 @@ export function comparePromptRuns(
   else if (pairedCount === 0) verdict = "errors";
   else verdict = judgeInterval(delta, interval, gates.maxRegression);
 
-  const criticalFailures = head.cases
-    .filter((c) => c.critical && c.passRate !== null && c.passRate < 1)
-    .map((c) => c.id);
+  const criticalChecks = checkCriticalCases(base, head, gates.confidence);
+  const criticalFailures = criticalChecks
+    .filter((k) => (gates.critical === "strict" ? k.status !== "no-result" : k.status === "broken"))
+    .map((k) => k.id);
 
   const core: Omit<PromptComparison, "gates" | "blocked"> = {
     prompt: head.prompt,
@@ -292,12 +362,14 @@ export function comparePromptRuns(
       ? { sequential: { ...options.sequential } }
       : {}),
     detectable: interval === null ? null : (interval.high - interval.low) / 2,
+    maxRegression: gates.maxRegression,
     verdict,
     cases: pairing.cases,
     addedCases: pairing.addedCases,
     removedCases: pairing.removedCases,
     droppedCases: base === null ? [] : droppedCases(pairing.cases),
     criticalFailures,
+    criticalChecks,
     errors: {
       base: baseCounts.errors,
       head: headCounts.errors,

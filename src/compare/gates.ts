@@ -8,7 +8,7 @@ import {
   formatPointsSize,
   formatSignedPercent,
 } from "../numbers.js";
-import type { GateOutcome, PromptComparison } from "./types.js";
+import type { CriticalCheck, GateOutcome, PromptComparison } from "./types.js";
 
 /**
  * The gates of `promptgate.yaml` applied to one comparison. Every gate is always listed, "skipped"
@@ -77,37 +77,63 @@ function gateMaxRegression(c: ComparisonCore, gates: GateSettings): GateOutcome 
   };
 }
 
+function describeCheck(k: CriticalCheck): string {
+  const side = (x: { passes: number; samples: number } | null) =>
+    x === null ? "no result" : `${x.passes}/${x.samples}`;
+  if (k.base === null) return `${k.id} (head ${side(k.head)}, no base)`;
+  const p = k.p === null ? "" : `, p = ${formatP(k.p)}`;
+  return `${k.id} (base ${side(k.base)}, head ${side(k.head)}${p})`;
+}
+
+/** A p-value in two significant digits, or "< 0.0001". */
+function formatP(p: number): string {
+  if (p < 1e-4) return "< 0.0001";
+  return p >= 0.1 ? p.toFixed(2) : p.toPrecision(2);
+}
+
+const list = (checks: CriticalCheck[]) => checks.map(describeCheck).join(", ");
+
 function gateCritical(c: ComparisonCore, mode: GateSettings["critical"]): GateOutcome {
   const gate = "critical" as const;
   if (mode === "off") return { gate, status: "skipped", message: "off" };
   const critical = c.head.cases.filter((k) => k.critical);
   if (critical.length === 0) return { gate, status: "skipped", message: "no critical cases" };
-  if (c.criticalFailures.length > 0) {
-    const n = c.criticalFailures.length;
-    // Base's rate beside head's tells the reviewer whether this change broke the case or it
-    // already failed as often before (a flaky critical case blocks every change until fixed).
-    const paired = new Map(c.cases.map((k) => [k.id, k]));
-    const rates = c.criticalFailures.map((id) => {
-      const k = paired.get(id);
-      if (!k?.head) return id;
-      const base =
-        c.base === null ? "" : `, base ${k.base ? formatPercent(k.base.passRate) : "no result"}`;
-      return `${id} (passes ${formatPercent(k.head.passRate)}${base})`;
-    });
-    return {
-      gate,
-      status: mode === "block" ? "fail" : "warn",
-      message: `${n} critical case${n === 1 ? "" : "s"} fail${n === 1 ? "s" : ""} on head: ${rates.join(", ")}`,
-    };
+  const checks = c.criticalChecks ?? [];
+  const unjudged = checks.filter((k) => k.status === "no-result").map((k) => k.id);
+  const unjudgedNote =
+    unjudged.length > 0
+      ? `critical case${unjudged.length === 1 ? "" : "s"} with no result (every sample errored): ${unjudged.join(", ")}`
+      : null;
+  const failing = checks.filter((k) => k.status !== "no-result");
+  if (mode === "strict") {
+    if (failing.length > 0) {
+      const n = failing.length;
+      return {
+        gate,
+        status: "fail",
+        message: `${n} critical case${n === 1 ? "" : "s"} fail${n === 1 ? "s" : ""} on head (strict: any failing sample blocks): ${list(failing)}`,
+      };
+    }
+  } else {
+    // The comment separates what this change broke from what was failing before it.
+    const broken = failing.filter((k) => k.status === "broken");
+    const before = failing.filter((k) => k.status === "already-failing");
+    const unproven = failing.filter((k) => k.status === "not-proven");
+    const parts: string[] = [];
+    if (broken.length > 0) parts.push(`broken by this PR: ${list(broken)}`);
+    if (before.length > 0) parts.push(`already failing on base: ${list(before)}`);
+    if (unproven.length > 0) {
+      parts.push(
+        `failing on head but not proven worse than base (too few failures to tell from chance): ${list(unproven)}`,
+      );
+    }
+    if (unjudgedNote !== null) parts.push(unjudgedNote);
+    if (broken.length > 0) {
+      return { gate, status: mode === "block" ? "fail" : "warn", message: parts.join("; ") };
+    }
+    if (parts.length > 0) return { gate, status: "warn", message: parts.join("; ") };
   }
-  const unjudged = critical.filter((k) => k.passRate === null).map((k) => k.id);
-  if (unjudged.length > 0) {
-    return {
-      gate,
-      status: "warn",
-      message: `critical case${unjudged.length === 1 ? "" : "s"} with no result (every sample errored): ${unjudged.join(", ")}`,
-    };
-  }
+  if (unjudgedNote !== null) return { gate, status: "warn", message: unjudgedNote };
   return { gate, status: "pass", message: `all ${critical.length} critical cases pass` };
 }
 

@@ -14,7 +14,7 @@ import { PromptgateError } from "../errors.js";
 import type { GoldenCase } from "../formats/golden-set.js";
 import { findVersion, type Repo } from "../formats/repo.js";
 import { AUTO_INITIAL_REPEATS, type Settings } from "../formats/settings.js";
-import { nextAdaptiveStep, planAdaptive } from "./adaptive.js";
+import { nextAdaptiveStep, planAdaptive, planCriticalTopUp } from "./adaptive.js";
 import type {
   ChangeSet,
   PlannedEvaluation,
@@ -135,24 +135,38 @@ export async function runPlannedDiff(
   const comparisons = await Promise.all(
     pairs.map(async (pair) => {
       const requestsPerDay = settings.trafficPerDay[pair.evaluation.prompt] ?? null;
+      const maxRepeats = settings.maxRepeats;
       if (pair.adaptive && pair.base) {
-        const { base, head, sequential } = await runAdaptive(
+        const runs = await runAdaptive(sampler, pair.base, pair.head, settings, gates);
+        const [base, head] = await topUpCritical(
           sampler,
           pair.base,
           pair.head,
-          settings,
+          runs,
           gates,
+          maxRepeats,
         );
         return comparePromptRuns(base, head, {
           gates,
           requestsPerDay,
-          sequential: sequential ?? undefined,
+          sequential: runs.sequential ?? undefined,
         });
       }
-      const [base, head] = await Promise.all([
+      const [baseRun, headRun] = await Promise.all([
         pair.base ? runTarget(sampler, pair.base) : Promise.resolve(null),
         runTarget(sampler, pair.head),
       ]);
+      if (baseRun === null || pair.base === null) {
+        return comparePromptRuns(null, headRun, { gates, requestsPerDay });
+      }
+      const [base, head] = await topUpCritical(
+        sampler,
+        pair.base,
+        pair.head,
+        { base: baseRun, head: headRun },
+        gates,
+        maxRepeats,
+      );
       return comparePromptRuns(base, head, { gates, requestsPerDay });
     }),
   );
@@ -222,6 +236,55 @@ async function runAdaptive(
       }),
     );
   }
+}
+
+/**
+ * The critical gate's bounded extra round (compare/adaptive.ts planCriticalTopUp): critical cases
+ * that failed a sample on either side get samples on both sides up to max-repeats, so the exact
+ * test has the evidence to tell a broken case from a flaky one. Only for the evidence rule (`block`,
+ * `warn`): `strict` blocks on any failing sample whatever the numbers, and `off` reads nothing.
+ */
+async function topUpCritical(
+  sampler: Sampler,
+  baseTarget: EvalTarget,
+  headTarget: EvalTarget,
+  runs: { base: PromptRun; head: PromptRun },
+  gates: Settings["gates"],
+  maxRepeats: number,
+): Promise<[PromptRun, PromptRun]> {
+  if (gates.critical !== "block" && gates.critical !== "warn") return [runs.base, runs.head];
+  const requests = planCriticalTopUp(runs.base.cases, runs.head.cases, maxRepeats);
+  if (requests.length === 0) return [runs.base, runs.head];
+  const sides = {
+    base: { target: baseTarget, run: runs.base },
+    head: { target: headTarget, run: runs.head },
+  };
+  const golden = (t: EvalTarget) => new Map(t.goldenSet.set.cases.map((c) => [c.id, c]));
+  const extra = { base: new Map<string, Sample[]>(), head: new Map<string, Sample[]>() };
+  await Promise.all(
+    requests.map(async (r) => {
+      const side = sides[r.side];
+      const c = golden(side.target).get(r.caseId);
+      const have = side.run.cases.find((k) => k.id === r.caseId);
+      if (!c || !have) return;
+      const start = have.samples.length;
+      const drawn = await Promise.all(
+        Array.from({ length: r.count }, (_, j) => sampler.sample(side.target, c, start + j)),
+      );
+      extra[r.side].set(r.caseId, drawn);
+    }),
+  );
+  const rebuild = (side: "base" | "head"): PromptRun => {
+    const { target, run } = sides[side];
+    const cases = golden(target);
+    const results = run.cases.map((k) => {
+      const more = extra[side].get(k.id);
+      const c = cases.get(k.id);
+      return more && c ? summariseCase(c, [...k.samples, ...more]) : k;
+    });
+    return { ...buildPromptRun(target, results), repeats: run.repeats };
+  };
+  return [rebuild("base"), rebuild("head")];
 }
 
 /** An adaptive run's `repeats` is the most samples any case got. */

@@ -466,3 +466,34 @@ export function groupSequentialInterval(
   const half = c * s.se;
   return { low: s.mean - half, high: s.mean + half, level, method: "group-sequential" };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Exact per-case test (the critical gate)
+
+function logChoose(n: number, k: number): number {
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
+}
+
+/**
+ * One-sided Fisher exact test that head passes less often than base: P(X ≤ headPasses) for X
+ * hypergeometric (the passes of both sides shared at random between them, head drawing headN).
+ * Conditional on the total passes it is exact whatever the common pass rate, and conservative,
+ * which is what a gate that blocks on one case needs.
+ */
+export function fisherExactLess(
+  headPasses: number,
+  headN: number,
+  basePasses: number,
+  baseN: number,
+): number {
+  const n = headN + baseN;
+  const k = headPasses + basePasses;
+  if (headN === 0 || baseN === 0) return 1;
+  const lo = Math.max(0, k - baseN);
+  const denom = logChoose(n, headN);
+  let p = 0;
+  for (let x = lo; x <= headPasses; x++) {
+    p += Math.exp(logChoose(k, x) + logChoose(n - k, headN - x) - denom);
+  }
+  return Math.min(1, p);
+}

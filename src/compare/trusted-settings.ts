@@ -86,6 +86,7 @@ export const SETTING_SIDES = {
     critical: { side: "base", key: "gates.critical", what: "a gate" },
     maxCostIncrease: { side: "base", key: "gates.max-cost-increase", what: "a gate" },
     maxErrorRate: { side: "base", key: "gates.max-error-rate", what: "a gate" },
+    detect: { side: "base", key: "gates.detect", what: "the smallest drop the sampling plans for" },
   },
   // Read only for the monthly projection shown beside the cost; no gate reads it.
   trafficPerDay: { side: "head", key: "traffic", what: "the traffic per prompt" },

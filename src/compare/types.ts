@@ -36,6 +36,10 @@ export interface SequentialBasis {
   looks: number;
   /** Two-sided boundary on the z scale at that look. */
   critical: number;
+  /** Why the sampling stopped (compare/adaptive.ts AdaptiveStopReason); absent in older reports. */
+  reason?: string;
+  /** The drop the design was planned to find (`gates.detect`), as a rate. */
+  detect?: number;
 }
 
 /** One case present on both sides, with its per-side pass rates over the repeats. */
@@ -47,6 +51,26 @@ export interface PairedCase {
   head: { passRate: number; score: number; samples: number; errors: number } | null;
   /** head − base pass rate; null when a side has no result (all samples errored). */
   delta: number | null;
+}
+
+/**
+ * A critical case that failed on head, judged against base by the per-case exact test:
+ * - "broken": this change made it worse (head's pass count significantly below base's, or the case
+ *   has no base to compare with: new prompt or new case);
+ * - "already-failing": base failed it too, and head is not significantly worse: a warning;
+ * - "not-proven": base passed every sample, head failed some, but too few to tell from chance: a
+ *   warning;
+ * - "no-result": every head sample errored.
+ */
+export interface CriticalCheck {
+  id: string;
+  status: "broken" | "already-failing" | "not-proven" | "no-result";
+  base: { passes: number; samples: number } | null;
+  head: { passes: number; samples: number };
+  /** One-sided Fisher exact p-value for "head passes less often than base"; null without a base. */
+  p: number | null;
+  /** The per-case level the p-value was compared with (1 − confidence over the critical cases). */
+  alpha: number;
 }
 
 export interface CostSide {
@@ -87,6 +111,11 @@ export interface PromptComparison {
    * planned looks, and that look's boundary. Absent for fixed repeats.
    */
   sequential?: SequentialBasis;
+  /**
+   * The `max-regression` the verdict was judged against, so the report can name the allowance a
+   * proven small drop stayed within. Absent in reports written before it was added.
+   */
+  maxRegression?: number;
   /** Half-width of the interval: the smallest drop this run could have told from noise. */
   detectable: number | null;
   verdict: Verdict;
@@ -99,8 +128,16 @@ export interface PromptComparison {
    * absent in reports written before it was added (then: the `cases` with `delta: null`).
    */
   droppedCases?: string[];
-  /** Critical cases failing on head (pass rate < 1). */
+  /**
+   * The critical cases the `critical` gate counts against this change: under the default
+   * (`block`, evidence) those broken by this PR, under `strict` every one failing a head sample.
+   */
   criticalFailures: string[];
+  /**
+   * Every critical case that failed a head sample, with the evidence it was judged on (pass counts
+   * on both sides and the exact test's p-value). Absent in reports written before it was added.
+   */
+  criticalChecks?: CriticalCheck[];
   errors: { base: number; head: number; samples: number };
   cost: CostDelta;
   gates: GateOutcome[];

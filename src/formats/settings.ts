@@ -105,15 +105,20 @@ export const settingsSchema = z
         "min-pass-rate": z.number().min(0).max(1).optional(),
         "max-regression": z.number().min(0).max(1).default(0.02),
         confidence: z.number().gt(0.5).lt(1).default(0.95),
-        critical: z.enum(["block", "warn", "off"]).default("block"),
+        // block: a critical case blocks when this change made it worse (an exact per-case test);
+        // strict: when it fails any head sample, as before; warn: the evidence rule, warning only.
+        critical: z.enum(["block", "strict", "warn", "off"]).default("block"),
         "max-cost-increase": z.number().min(0).optional(),
         "max-error-rate": z.number().min(0).max(1).default(0.1),
+        // The smallest drop `repeats: auto` is planned to find (with power = confidence).
+        detect: z.number().gt(0).max(1).default(0.1),
       })
       .default({
         "max-regression": 0.02,
         confidence: 0.95,
         critical: "block",
         "max-error-rate": 0.1,
+        detect: 0.1,
       }),
     traffic: z.record(z.string(), trafficSchema).default({}),
     prices: z.record(z.string(), priceSchema).default({}),
@@ -163,6 +168,7 @@ export const settingsSchema = z
       critical: s.gates.critical,
       maxCostIncrease: s.gates["max-cost-increase"],
       maxErrorRate: s.gates["max-error-rate"],
+      detect: s.gates.detect,
     },
     /** Requests per day, per prompt. */
     trafficPerDay: s.traffic,

@@ -97,13 +97,17 @@ function renderPrompts(report: Report, ordered: PromptComparison[]): string {
         r.criticalFailures.length === 0
           ? "—"
           : `❗ ${r.criticalFailures.length}: ${r.criticalFailures.map((id) => `<code>${escapeHtml(id)}</code>`).join(", ")}`;
+      const warned =
+        r.criticalWarnings.length === 0
+          ? ""
+          : `${r.criticalFailures.length === 0 ? "" : "<br>"}⚠️ ${r.criticalWarnings.length} already failing: ${r.criticalWarnings.map((id) => `<code>${escapeHtml(id)}</code>`).join(", ")}`;
       const unknown =
         comparisonCostUnknown(c).length > 0 ? ' <span title="cost unknown">†</span>' : "";
       return `<tr class="prompt v-${escapeHtml(c.verdict)}${r.blocked ? " blocked" : ""}">
 <th scope="row">${escapeHtml(r.prompt)}</th><td>${escapeHtml(r.versions)}${model}</td>
 <td class="num">${r.basePass}</td><td class="num">${r.headPass}</td><td class="num"${c.crossCheck ? ` title="cross-check (${escapeHtml(c.crossCheck.method)}): ${escapeHtml(formatInterval(c.crossCheck))}"` : ""}>${escapeHtml(r.delta)}</td>
 <td>${r.verdictIcon} ${escapeHtml(r.verdictText)}${r.blocked ? ' · <strong class="blocked">⛔ blocked</strong>' : ""}</td>
-<td>${critical}</td><td class="num">${escapeHtml(r.costPer1k)}${unknown}</td><td class="num">${escapeHtml(r.monthly)}</td></tr>`;
+<td>${warned !== "" && critical === "—" ? warned : critical + warned}</td><td class="num">${escapeHtml(r.costPer1k)}${unknown}</td><td class="num">${escapeHtml(r.monthly)}</td></tr>`;
     })
     .join("\n");
   return `<section id="prompts"><h2>Prompts</h2>

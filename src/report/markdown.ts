@@ -307,6 +307,11 @@ function renderTable(comparisons: PromptComparison[]): string {
       r.criticalFailures.length === 0
         ? "—"
         : `❗ ${r.criticalFailures.length}: ${r.criticalFailures.slice(0, 3).map(code).join(", ")}${r.criticalFailures.length > 3 ? ", …" : ""}`;
+    // Failing before this change too (or not shown to be worse): named apart, never as broken.
+    const warned =
+      r.criticalWarnings.length === 0
+        ? ""
+        : `${critical === "—" ? "" : "<br>"}⚠️ ${r.criticalWarnings.length} already failing`;
     return [
       `**${escapeMarkdownInline(r.prompt)}**`,
       escapeMarkdownInline(r.versions) +
@@ -315,7 +320,7 @@ function renderTable(comparisons: PromptComparison[]): string {
       r.headPass,
       escapeMarkdownInline(r.delta),
       `${r.verdictIcon} ${escapeMarkdownInline(r.verdictText)}${r.blocked ? " · ⛔ blocked" : ""}`,
-      critical,
+      warned !== "" && critical === "—" ? warned : critical + warned,
       escapeMarkdownInline(r.costPer1k) + (comparisonCostUnknown(c).length > 0 ? " †" : ""),
       escapeMarkdownInline(r.monthly),
     ];

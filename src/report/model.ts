@@ -1,8 +1,10 @@
 import type { ChangeKind, PromptChange, ReportEnvironmentChange } from "../compare/change-types.js";
+import { provenSmallChange } from "../compare/compare-runs.js";
 import type { PromptComparison } from "../compare/types.js";
 import {
   formatInterval,
   formatPercent,
+  formatPoints,
   formatPointsChange,
   formatPointsSize,
   formatSignedPercent,
@@ -239,8 +241,15 @@ function describeMove(c: PromptComparison): string {
       return `${name} regresses ${size}${ci}${costSuffix(c)}`;
     case "better":
       return `${name} improves ${size}${ci}${costSuffix(c)}`;
-    default:
+    default: {
+      const small = provenSmallChange(c);
+      if (small === "worse") {
+        const allowance = formatPoints(c.maxRegression ?? 0).replace(/\.0$/, "");
+        return `${name} worse by ${size}, within the ${allowance}-pt allowance${ci}${costSuffix(c)}`;
+      }
+      if (small === "better") return `${name} slightly better, +${size}${ci}${costSuffix(c)}`;
       return `${name} within noise (Δ ${formatPointsChange(c.delta)}${ci})${costSuffix(c)}`;
+    }
   }
 }
 

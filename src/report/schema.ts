@@ -137,9 +137,17 @@ const comparisonSchema = z.object({
   interval: intervalSchema.nullable(),
   crossCheck: intervalSchema.optional(),
   sequential: z
-    .object({ look: z.number().int().min(1), looks: z.number().int().min(1), critical: num })
+    .object({
+      look: z.number().int().min(1),
+      looks: z.number().int().min(1),
+      critical: num,
+      reason: z.string().optional(),
+      detect: z.number().optional(),
+    })
     .optional(),
   detectable: num.nullable(),
+  // Added within v1: optional, so reports written before it still read.
+  maxRegression: z.number().min(0).max(1).optional(),
   verdict: z.enum(["better", "worse", "noise", "errors"]),
   cases: z.array(
     z.object({
@@ -156,6 +164,19 @@ const comparisonSchema = z.object({
   // Added within v1: optional, so reports written before it still read.
   droppedCases: z.array(z.string()).optional(),
   criticalFailures: z.array(z.string()),
+  // Added within v1: optional, so reports written before it still read.
+  criticalChecks: z
+    .array(
+      z.object({
+        id: z.string(),
+        status: z.enum(["broken", "already-failing", "not-proven", "no-result"]),
+        base: z.object({ passes: z.number().int(), samples: z.number().int() }).nullable(),
+        head: z.object({ passes: z.number().int(), samples: z.number().int() }),
+        p: z.number().min(0).max(1).nullable(),
+        alpha: z.number().min(0).max(1),
+      }),
+    )
+    .optional(),
   errors: z.object({ base: num, head: num, samples: num }),
   cost: z.object({
     base: costSideSchema,

@@ -1,3 +1,4 @@
+import { provenSmallChange } from "../compare/compare-runs.js";
 import type { Interval, PairedCase, PromptComparison } from "../compare/types.js";
 import type { AssertionResult, CaseResult, SampleOk } from "../engine/types.js";
 import type { Pin } from "../formats/environments.js";
@@ -6,6 +7,7 @@ import {
   formatInterval,
   formatLevel,
   formatPercent,
+  formatPoints,
   formatPointsSize,
   formatSignedPercent,
   formatSignedPoints,
@@ -31,7 +33,10 @@ export interface PromptRow {
   verdictIcon: string;
   verdictText: string;
   blocked: boolean;
+  /** Critical cases the gate counts against this change ("broken by this PR", or all under strict). */
   criticalFailures: string[];
+  /** Critical cases failing on head that this change is not shown to have broken: a warning. */
+  criticalWarnings: string[];
   costPer1k: string;
   monthly: string;
 }
@@ -62,7 +67,13 @@ export function describeVerdict(c: PromptComparison): { icon: string; text: stri
       return { icon: "🟢", text: "better" };
     case "worse":
       return { icon: "🔴", text: "worse" };
-    default:
+    default: {
+      // Within noise only when the interval includes 0: a proven change smaller than the
+      // allowance is named as what it is, and does not block.
+      const allowance = `${formatAllowance(c.maxRegression ?? 0)}-pt allowance`;
+      const small = provenSmallChange(c);
+      if (small === "worse") return { icon: "🟡", text: `worse, within the ${allowance}` };
+      if (small === "better") return { icon: "🟢", text: `better, by less than the ${allowance}` };
       return {
         icon: "⚪",
         text:
@@ -70,7 +81,13 @@ export function describeVerdict(c: PromptComparison): { icon: string; text: stri
             ? "within noise"
             : `within noise (detectable drop ≥ ${formatPointsSize(c.detectable)})`,
       };
+    }
   }
+}
+
+/** 0.02 → "2", 0.025 → "2.5": the allowance as the settings file states it. */
+function formatAllowance(maxRegression: number): string {
+  return formatPoints(maxRegression).replace(/\.0$/, "");
 }
 
 export function describePromptRow(c: PromptComparison): PromptRow {
@@ -99,6 +116,10 @@ export function describePromptRow(c: PromptComparison): PromptRow {
     verdictText: v.text,
     blocked: isBlocked(c),
     criticalFailures: c.criticalFailures,
+    criticalWarnings: (c.criticalChecks ?? [])
+      .filter((k) => k.status === "already-failing" || k.status === "not-proven")
+      .filter((k) => !c.criticalFailures.includes(k.id))
+      .map((k) => k.id),
     costPer1k: describeCostPer1k(c),
     monthly: describeMonthly(c),
   };
@@ -130,12 +151,28 @@ const METHOD_LABELS: Record<Interval["method"], string> = {
   "group-sequential": "group-sequential",
 };
 
+/** Why an adaptive run stopped, in the comment's words. */
+const STOP_WORDS: Record<string, string> = {
+  decided: "the change crossed the efficacy boundary",
+  "within-margin": "the interval fits within the allowance",
+  futility: "a drop of the planned size became unlikely (futility)",
+  settled: "no case left with split outcomes",
+  budget: "max-repeats or the planned information reached",
+  errors: "too many errors",
+  "nothing-to-compare": "nothing to compare",
+};
+
 /** "paired t", or "group-sequential at look 2 of 5" for an adaptive run. */
 export function describeIntervalMethod(c: PromptComparison): string | null {
   if (c.interval === null) return null;
   const label = METHOD_LABELS[c.interval.method];
   if (c.interval.method === "group-sequential" && c.sequential !== undefined) {
-    return `${label} at look ${c.sequential.look} of ${c.sequential.looks}`;
+    const s = c.sequential;
+    const why = s.reason === undefined ? "" : `, stopped: ${STOP_WORDS[s.reason] ?? s.reason}`;
+    const detect =
+      s.detect === undefined ? "" : `, could detect ≥ ${formatAllowance(s.detect)} pts`;
+    const samples = s.reason === undefined ? "" : `, ${formatCount(c.samplesSpent)} samples`;
+    return `${label} at look ${s.look} of ${s.looks}${why}${detect}${samples}`;
   }
   return label;
 }
@@ -242,7 +279,8 @@ export function collectStories(c: PromptComparison): PromptStories {
       improved.push(tell(c, p, "improved", baseCases.get(p.id), headCases.get(p.id)));
     }
   }
-  // A failing critical case blocks even when base failed it too, so it is shown with the drops.
+  // A critical case the gate counts against this change is shown with the drops, even when its
+  // pass rate did not move (under `strict`, one failing sample blocks).
   const shown = new Set(regressed.map((s) => s.id));
   for (const id of c.criticalFailures) {
     const h = headCases.get(id);

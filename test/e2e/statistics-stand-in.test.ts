@@ -178,6 +178,11 @@ async function fixedPrefix(adaptive: PromptComparison): Promise<PromptComparison
   });
 }
 
+const hasFixedPrefix = (c: PromptComparison): boolean =>
+  [c.base, c.head].every((run) =>
+    (run?.cases ?? []).every((k) => k.samples.length >= FIXED_REPEATS),
+  );
+
 interface Tally {
   runs: number;
   worse: number;
@@ -205,9 +210,17 @@ async function simulate(
   for (let k = 0; k < COMPARISONS; k++) {
     const a = await compareInProcess("adaptive", firstSeed + k, drop);
     count(adaptive, a);
-    count(fixed, await fixedPrefix(a));
+    // An adaptive run that stopped before three samples a case (futility at the first look) has
+    // no fixed prefix: run the fixed design on the same world.
+    count(
+      fixed,
+      hasFixedPrefix(a)
+        ? await fixedPrefix(a)
+        : await compareInProcess("fixed", firstSeed + k, drop),
+    );
   }
   expect(fixed.samples).toBe(COMPARISONS * 2 * CASES * FIXED_REPEATS);
+  // (the adaptive design may stop for futility after 2 samples a case: see docs/statistics.md)
   return { fixed, adaptive };
 }
 
@@ -231,7 +244,7 @@ afterAll(() => {
       `statistics through the LLM stand-in and runDiff: ${COMPARISONS} comparisons each, ${CASES} cases, same worlds for both designs`,
       `  ${"design".padEnd(26)} false "worse"  finds −10 pts   mean samples (equal / worse)`,
       row(`fixed ${FIXED_REPEATS} repeats`, "fixed"),
-      row(`adaptive ${FIXED_REPEATS} → ${MAX_REPEATS} repeats`, "adaptive"),
+      row(`adaptive 2 → ${MAX_REPEATS} repeats`, "adaptive"),
       `  (fixed ${MAX_REPEATS} repeats would spend ${2 * CASES * MAX_REPEATS} samples per comparison)`,
     ].join("\n"),
   );
@@ -307,15 +320,19 @@ describe("the in-process stand-in model", () => {
   });
 
   it("a fixed run's samples are the first three of an adaptive run's, so one run serves both designs", async () => {
+    let checked = 0;
     for (const [seed, drop] of [
       [EQUAL_SEEDS, 0],
       [EQUAL_SEEDS + 1, 0],
       [WORSE_SEEDS, DROP],
       [WORSE_SEEDS + 1, DROP],
+      [WORSE_SEEDS + 2, DROP],
+      [WORSE_SEEDS + 3, DROP],
     ] as const) {
       const fixed = await compareInProcess("fixed", seed, drop);
       const adaptive = await compareInProcess("adaptive", seed, drop);
-      expect(adaptive.samplesSpent).toBeGreaterThan(fixed.samplesSpent);
+      if (!hasFixedPrefix(adaptive)) continue;
+      checked++;
       const prefix = await fixedPrefix(adaptive);
       const rates = (c: PromptComparison) =>
         c.cases.map((k) => [k.id, k.base?.passRate, k.head?.passRate, k.base?.samples]);
@@ -325,6 +342,7 @@ describe("the in-process stand-in model", () => {
       expect(prefix.verdict).toBe(fixed.verdict);
       expect(prefix.samplesSpent).toBe(fixed.samplesSpent);
     }
+    expect(checked).toBeGreaterThan(0);
   });
 });
 
@@ -352,8 +370,7 @@ describe(`${COMPARISONS} seeded comparisons through runDiff and the stand-in`, (
         expect(t.worse / t.runs).toBeGreaterThanOrEqual(0.8);
         expect(t.better).toBe(0);
       }
-      // Adaptive: never fewer samples than fixed 3 repeats, clearly fewer than fixed 10.
-      expect(adaptive.samples / adaptive.runs).toBeGreaterThanOrEqual(2 * CASES * FIXED_REPEATS);
+      // Adaptive: clearly fewer samples than fixed 10.
       expect(adaptive.samples / adaptive.runs).toBeLessThan(0.75 * 2 * CASES * MAX_REPEATS);
     },
     SIMULATION_TIMEOUT_MS,

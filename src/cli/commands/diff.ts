@@ -1,5 +1,6 @@
 import { join, relative, resolve } from "node:path";
 import type { ChangeSet } from "../../compare/change-types.js";
+import { provenSmallChange } from "../../compare/compare-runs.js";
 import { preparePullRequestDiff, runPreparedDiff } from "../../compare/pr-diff.js";
 import type { Progress } from "../../engine/run-eval.js";
 import { PromptgateError } from "../../errors.js";
@@ -164,7 +165,11 @@ export function renderDiffText(report: Report): string {
       formatPercent(c.headPassRate),
       points(c.delta),
       c.interval ? `${points(c.interval.low)} to ${points(c.interval.high)}` : "—",
-      VERDICT_TEXT[c.verdict],
+      provenSmallChange(c) === "worse"
+        ? "worse, within allowance"
+        : provenSmallChange(c) === "better"
+          ? "slightly better"
+          : VERDICT_TEXT[c.verdict],
       `${perK(c.cost.base.perRequestUsd)} → ${perK(c.cost.head.perRequestUsd)}${c.cost.relative === null ? "" : ` (${formatSignedPercent(c.cost.relative)})`}`,
       failed.length ? `blocked: ${failed.join(", ")}` : "pass",
     ]);

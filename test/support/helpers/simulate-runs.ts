@@ -1,8 +1,15 @@
-import type { AdaptivePlan, AdaptiveStep } from "../../../src/compare/adaptive.js";
-import { nextAdaptiveStep } from "../../../src/compare/adaptive.js";
+import type {
+  AdaptivePlan,
+  AdaptiveStep,
+  AdaptiveStopReason,
+} from "../../../src/compare/adaptive.js";
+import { nextAdaptiveStep, planCriticalTopUp } from "../../../src/compare/adaptive.js";
+import { comparePromptRuns } from "../../../src/compare/compare-runs.js";
 import type { Random } from "../../../src/compare/random.js";
+import type { SequentialBasis } from "../../../src/compare/types.js";
 import { summariseCase, summariseRun } from "../../../src/engine/run-eval.js";
 import type { CaseResult, PromptRun, Sample, Totals } from "../../../src/engine/types.js";
+import type { Settings } from "../../../src/formats/settings.js";
 
 /**
  * Simulated prompt runs for the statistics tests and the benchmark. Each case has a latent pass
@@ -301,4 +308,90 @@ export function runFromPatterns(
     ...(options.prompt === undefined ? {} : { prompt: options.prompt }),
     ...(options.version === undefined ? {} : { version: options.version }),
   });
+}
+
+/**
+ * Issue 10's scenario: a golden set of `cases` cases that all pass with probability `base` on base
+ * and `head` on head (no case-to-case spread), the first `critical` of them critical. One PR is one
+ * comparison, fixed `repeats` or adaptive (`plan`), with the critical gate's top-up round.
+ */
+export interface Issue10Scenario {
+  cases: number;
+  base: number;
+  head: number;
+  critical?: number;
+}
+
+export interface Issue10Outcome {
+  verdict: "better" | "worse" | "noise" | "errors";
+  blocked: boolean;
+  /** Requests (samples on both sides), the critical top-up included. */
+  requests: number;
+  stop: AdaptiveStopReason | null;
+}
+
+/** Runs the critical top-up the engine runs (compare/run-diff.ts) on simulated samples. */
+function topUpSimulated(
+  rng: Random,
+  runs: { base: PromptRun; head: PromptRun },
+  p: { base: number; head: number },
+  target: number,
+): { base: PromptRun; head: PromptRun } {
+  const requests = planCriticalTopUp(runs.base.cases, runs.head.cases, target);
+  if (requests.length === 0) return runs;
+  const more = (side: "base" | "head"): PromptRun => {
+    const run = runs[side];
+    const cases = run.cases.map((c) => {
+      const r = requests.find((x) => x.caseId === c.id && x.side === side);
+      if (!r) return c;
+      const extra = simulateSamples(rng, p[side], r.count, c.samples.length);
+      return summariseSimulatedCase(c.id, [...c.samples, ...extra], { critical: c.critical });
+    });
+    return buildSimulatedRun(cases, { repeats: run.repeats, version: run.version });
+  };
+  return { base: more("base"), head: more("head") };
+}
+
+const withCritical = (run: PromptRun, critical: number): PromptRun =>
+  buildSimulatedRun(
+    run.cases.map((c, i) =>
+      i < critical ? summariseSimulatedCase(c.id, c.samples, { critical: true }) : c,
+    ),
+    { repeats: run.repeats, version: run.version },
+  );
+
+export function simulateIssue10Pr(
+  rng: Random,
+  scenario: Issue10Scenario,
+  design: { repeats: number } | { plan: AdaptivePlan },
+  gates: Settings["gates"],
+  maxRepeats: number,
+): Issue10Outcome {
+  const pb = new Float64Array(scenario.cases).fill(scenario.base);
+  const ph = new Float64Array(scenario.cases).fill(scenario.head);
+  let runs: { base: PromptRun; head: PromptRun };
+  let sequential: SequentialBasis | undefined;
+  let stop: AdaptiveStopReason | null = null;
+  if ("repeats" in design) {
+    runs = simulatePair(rng, pb, ph, design.repeats);
+  } else {
+    const sim = simulateAdaptive(rng, pb, ph, design.plan);
+    runs = { base: sim.base, head: sim.head };
+    sequential = sim.stop.sequential ?? undefined;
+    stop = sim.stop.reason;
+  }
+  const critical = scenario.critical ?? 0;
+  if (critical > 0) {
+    runs = { base: withCritical(runs.base, critical), head: withCritical(runs.head, critical) };
+    if (gates.critical === "block" || gates.critical === "warn") {
+      runs = topUpSimulated(rng, runs, { base: scenario.base, head: scenario.head }, maxRepeats);
+    }
+  }
+  const c = comparePromptRuns(runs.base, runs.head, {
+    gates,
+    requestsPerDay: null,
+    bootstrapDraws: 0,
+    ...(sequential === undefined ? {} : { sequential }),
+  });
+  return { verdict: c.verdict, blocked: c.blocked, requests: c.samplesSpent, stop };
 }

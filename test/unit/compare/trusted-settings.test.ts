@@ -33,6 +33,7 @@ const HEAD_CHANGES: Record<string, string> = {
   "gates.critical": "gates: { max-cost-increase: 0.25, critical: off }",
   "gates.max-cost-increase": "gates: { max-cost-increase: 1000 }",
   "gates.max-error-rate": "gates: { max-cost-increase: 0.25, max-error-rate: 1 }",
+  "gates.detect": "gates: { max-cost-increase: 0.25, detect: 0.5 }",
   rollout: "rollout: { rules: { promote-production: { min-role: read } } }",
 };
 

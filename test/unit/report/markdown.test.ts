@@ -226,6 +226,20 @@ describe("the interval's method", () => {
     expect(renderSummary(all)).toContain("95% CI: group-sequential at look 2 of 5.</sub>");
   });
 
+  it("says why an adaptive run stopped, what it could detect and how many samples it took", () => {
+    const one = adaptive(report, [report.comparisons[0]?.prompt ?? ""]);
+    const comparisons = one.comparisons.map((c, i) =>
+      i === 0 && c.sequential
+        ? { ...c, sequential: { ...c.sequential, reason: "futility", detect: 0.1 } }
+        : c,
+    );
+    const md = renderComment({ ...one, comparisons });
+    const spent = comparisons[0]?.samplesSpent ?? 0;
+    expect(md).toContain(
+      `group-sequential at look 2 of 5, stopped: a drop of the planned size became unlikely (futility), could detect ≥ 10 pts, ${spent.toLocaleString("en")} samples`,
+    );
+  });
+
   it("names the prompts when methods differ, still in one line", () => {
     const md = renderComment(adaptive(report, ["support-answer"], 3, 8));
     expect(md).toContain(
