@@ -327,6 +327,41 @@ describe("secrets in error texts", () => {
     } finally {
       trusted.setFaults([]);
     }
+
+    // An error of the run itself (GitHub refusing the report, quoting what it was sent) reaches
+    // the action's error boundary: the comment shown in place of the report, the summary, the
+    // step's error and outputs.
+    gh.setFaults([
+      {
+        kind: "status",
+        status: 422,
+        method: "PATCH",
+        path: /\/issues\/comments\/\d+$/,
+        message: `Validation Failed: body quotes ${KEY} and ${url.href}`,
+        times: 1,
+      },
+    ]);
+    try {
+      const result = await runAction(p, { "openai-base-url": url.href, "fail-on": "never" });
+      expect(result.outputs.verdict).toBe("errors");
+      const comments = gh.comments(OWNER, p.repo, p.number).map((c) => c.body);
+      const texts = [
+        result.stdout
+          .split("\n")
+          .filter((line) => !line.startsWith("::add-mask::"))
+          .join("\n"),
+        result.stderr,
+        result.summary,
+        JSON.stringify(result.outputs),
+        ...comments,
+      ].join("\n");
+      expect(comments.at(-1)).toMatch(/Validation Failed: body quotes \*\*\*/);
+      expect(result.outputs.summary).toMatch(/Validation Failed: body quotes \*\*\*/);
+      expect(texts).not.toContain(KEY);
+      expect(texts).not.toContain(password);
+    } finally {
+      gh.setFaults([]);
+    }
   });
 });
 
