@@ -494,3 +494,48 @@ describe("the fork recipe's second stage (workflow_run)", () => {
     expect(gh.statuses(OWNER, p.repo, victimHead)).toEqual([]);
   });
 });
+
+describe("pinned versions' gates in the comment", () => {
+  it("are believed from the base's rollout.gate-creator, not from github-actions[bot] by default", async () => {
+    const envs = (version: string) =>
+      `environments:\n  production:\n    prompts:\n      p: { version: ${version}, model: gpt-4o-mini-2024-07-18 }\n`;
+    const repo = `prompts-${++repoCount}`;
+    await gh.createRepo(OWNER, repo, {
+      "promptgate.yaml": settings('rollout: { gate-creator: "promptgate-app[bot]" }\n'),
+      "prompts/p/v1.prompt": PROMPT(""),
+      "prompts/p/v2.prompt": PROMPT("v2 style: "),
+      "evals/p.yaml": goldenSet(),
+      "environments.yaml": envs("v1"),
+    });
+    const base = (await gh.resolve(OWNER, repo, "main"))!;
+    // v2's gate, on the commit that added it: a success from the app the base trusts, and a
+    // later failure from github-actions[bot], which this repository does not trust.
+    await gh.setStatus(OWNER, repo, base, {
+      state: "success",
+      context: "promptgate: p@v2",
+      creator: "promptgate-app[bot]",
+    });
+    await gh.setStatus(OWNER, repo, base, { state: "failure", context: "promptgate: p@v2" });
+    const workspace = join(temp, `workspace-${repoCount}`);
+    const head = await gh.commitFiles(
+      OWNER,
+      repo,
+      { "environments.yaml": envs("v2") },
+      { branch: "feature", message: "p v2 to production" },
+    );
+    await git(temp, "clone", "--quiet", gh.repoPath(OWNER, repo), workspace);
+    await git(workspace, "checkout", "--quiet", "--detach", head);
+    const number = gh.createPull(OWNER, repo, { head: "feature" });
+    const result = await runAction(
+      { repo, number, head, base, workspace },
+      { "openai-base-url": trusted.baseURL },
+    );
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    const report = JSON.parse(
+      await readFile(join(result.outputs["report-dir"]!, "report.json"), "utf8"),
+    ) as { environmentChanges: { prompt: string; gatePassed: boolean | null }[] };
+    expect(report.environmentChanges).toEqual([
+      expect.objectContaining({ prompt: "p", gatePassed: true }),
+    ]);
+  });
+});
