@@ -1,6 +1,7 @@
 import { describeError, PromptgateError, PromptgateErrors } from "../src/errors.js";
 import { code, escapeMarkdownInline, fence, safeUrl, truncate } from "../src/report/escape.js";
 import { COMMENT_MARKER } from "../src/report/index.js";
+import { createScrubber, type Scrub } from "../src/scrub.js";
 
 /**
  * A run that failed with an error rather than a verdict, after saying so on the pull request
@@ -39,19 +40,21 @@ export function describeFailure(error: unknown): string {
  */
 export function renderFailure(
   error: unknown,
-  options: { marker: boolean; runUrl?: string | undefined },
+  options: { marker: boolean; runUrl?: string | undefined; scrub?: Scrub },
 ): string {
+  // Scrubbed before it is cut and escaped: a secret cut in half or escaped no longer matches.
+  const scrub = options.scrub ?? createScrubber();
   const headline = `### ⚠️ errors: promptgate could not evaluate this change: ${escapeMarkdownInline(
-    truncate(describeFailure(error), HEADLINE_LIMIT),
+    truncate(scrub(describeFailure(error)), HEADLINE_LIMIT),
   )}`;
   const parts = [options.marker ? `${COMMENT_MARKER}\n${headline}` : headline];
   // As the log says it, less the hints: they follow, as the fix.
-  const details = describeError(error)
+  const details = scrub(describeError(error))
     .split("\n")
     .filter((line) => !line.startsWith("  hint: "))
     .join("\n");
   parts.push(fence(truncate(details, DETAILS_LIMIT)));
-  const hints = hintsOf(error);
+  const hints = hintsOf(error).map(scrub);
   parts.push(
     hints.length > 0
       ? `**How to fix:** ${hints.map(renderHint).join("; ")}.`

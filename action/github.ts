@@ -1,4 +1,3 @@
-import { DEFAULT_GATE_CREATOR } from "../src/formats/settings.js";
 import { createRestClient } from "../src/io/github/client.js";
 import {
   findBotComment,
@@ -10,6 +9,7 @@ import { readGateStates } from "../src/io/github/gates.js";
 import type { RepoRef } from "../src/io/github/repo-ref.js";
 import { type CommitStatus, postCommitStatus } from "../src/io/github/statuses.js";
 import type { GateState } from "../src/rollout/index.js";
+import type { PullRequestReader } from "./workflow-run.js";
 
 export type { StoredComment };
 
@@ -28,11 +28,15 @@ export interface StatusWriter {
 
 /** The eval gate of versions already on a branch: the same lookup the bot's `/promote` makes. */
 export interface GateReader {
-  /** By `prompt@version`: the state of its `promptgate: …` status on the commit that added it. */
+  /**
+   * By `prompt@version`: the state of its `promptgate: …` status on the commit that added it,
+   * believed only from `trustedCreator` (the base's `rollout.gate-creator`).
+   */
   read(
     headSha: string,
     promptsDir: string,
     versions: { prompt: string; version: string }[],
+    trustedCreator: string,
   ): Promise<Record<string, GateState>>;
 }
 
@@ -58,19 +62,28 @@ export function createStatusWriter(token: string, apiUrl: string, repo: RepoRef)
 }
 
 /**
- * Shown in the comment only (the bot checks again before promoting), so the gates are read as
- * the bot reads them by default: believed from `github-actions[bot]` alone.
- * TODO(flow): pass the base's `rollout.gate-creator` once the trusted settings reach the action.
+ * Shown in the comment only (the bot checks again before promoting), but read as the bot reads
+ * them: believed from the creator the trusted (base) settings name, never the pull request's.
  */
-export function createGateReader(
-  token: string,
-  apiUrl: string,
-  repo: RepoRef,
-  trustedCreator = DEFAULT_GATE_CREATOR,
-): GateReader {
+export function createGateReader(token: string, apiUrl: string, repo: RepoRef): GateReader {
   const octokit = createRestClient(token, apiUrl, { userAgent: USER_AGENT });
   return {
-    read: async (headSha, promptsDir, versions) =>
+    read: async (headSha, promptsDir, versions, trustedCreator) =>
       (await readGateStates(octokit, repo, headSha, promptsDir, versions, trustedCreator)).states,
+  };
+}
+
+/** The pull request as GitHub has it: the fork recipe's check of what the artifact claims. */
+export function createPullReader(token: string, apiUrl: string, repo: RepoRef): PullRequestReader {
+  const octokit = createRestClient(token, apiUrl, { userAgent: USER_AGENT });
+  return {
+    async read(number) {
+      const { data } = await octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
+        owner: repo.owner,
+        repo: repo.repo,
+        pull_number: number,
+      });
+      return { headSha: data.head.sha, baseSha: data.base.sha };
+    },
   };
 }

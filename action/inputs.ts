@@ -19,6 +19,13 @@ export interface ActionInputs {
   comment: boolean;
   failOn: FailOn;
   cacheDir: string | undefined;
+  /** The key of the cache's integrity tags; undefined: derived from the API key. */
+  cacheSecret: string | undefined;
+  /**
+   * The fork recipe's second stage: the folder where the first stage's artifact was downloaded
+   * (its `number` and `head-sha` files name the pull request). Read by `resolveWorkflowRunPull`.
+   */
+  pullRequestArtifact: string | undefined;
 }
 
 export interface PullRequestRef {
@@ -34,10 +41,26 @@ export interface RunnerContext {
   sha: string | undefined;
   eventName: string | undefined;
   pullRequest: PullRequestRef | undefined;
+  /** A `workflow_run` event's run: the first stage of the fork recipe, as GitHub describes it. */
+  workflowRun?: WorkflowRunRef | undefined;
   workspace: string;
   runnerTemp: string;
   runUrl: string | undefined;
   stepSummary: string | undefined;
+}
+
+/**
+ * What a `workflow_run` event says of the run that triggered it. GitHub writes it, so it is
+ * trusted; for a pull request from a fork `pullRequests` is empty (GitHub lists only the base
+ * repository's own branches), which is why the recipe's first stage uploads the number.
+ */
+export interface WorkflowRunRef {
+  /** The triggering run's event: the recipe's first stage runs on `pull_request`. */
+  event: string;
+  conclusion: string | undefined;
+  headSha: string;
+  /** The pull requests GitHub associates with the run (same-repository branches only). */
+  pullRequests: number[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -58,18 +81,43 @@ export const INPUT_ENV = {
   comment: "INPUT_COMMENT",
   failOn: "INPUT_FAIL_ON",
   cacheDir: "INPUT_CACHE_DIR",
+  cacheSecret: "INPUT_CACHE_SECRET",
+  pullRequestArtifact: "INPUT_PULL_REQUEST_ARTIFACT",
 } as const;
 
 const FAIL_ON: readonly FailOn[] = ["blocked", "errors", "never"];
 
+/** An input as action.yml passes it; empty is not given. */
+export function readInput(env: Env, key: keyof typeof INPUT_ENV): string | undefined {
+  const value = env[INPUT_ENV[key]]?.trim();
+  return value ? value : undefined;
+}
+
 export function getInputs(env: Env, context: RunnerContext): ActionInputs {
-  const read = (key: keyof typeof INPUT_ENV) => {
-    const value = env[INPUT_ENV[key]]?.trim();
-    return value ? value : undefined;
-  };
+  const read = (key: keyof typeof INPUT_ENV) => readInput(env, key);
   const failOn = (read("failOn") ?? "blocked").toLowerCase();
   if (!FAIL_ON.includes(failOn as FailOn)) {
     throw inputError("fail-on", `must be one of ${FAIL_ON.join(", ")}, got "${failOn}"`);
+  }
+  const head = read("head");
+  // Under pull_request_target the workflow runs from the base branch and actions/checkout checks
+  // the base out: HEAD is the base, and a run would pass having evaluated nothing.
+  if (context.eventName === "pull_request_target" && head === undefined) {
+    throw new PromptgateError(
+      "E_CONFIG",
+      "under pull_request_target the checkout is the base branch: without a `head` input the run would compare the base with itself and evaluate nothing",
+      {
+        // `\${{ … }}` is the workflow expression to write, not a placeholder.
+        hint: `for pull requests from forks, follow the README's fork recipe (\`pull_request\` then \`workflow_run\`, in “Permissions and security”); under pull_request_target pass \`head: \${{ github.event.pull_request.head.sha }}\` explicitly and never check out or run the pull request's code`,
+      },
+    );
+  }
+  const pullRequestArtifact = readArtifactInput(env, context);
+  if (pullRequestArtifact && context.eventName !== "workflow_run") {
+    throw inputError(
+      "pull-request-artifact",
+      `is read only in the fork recipe's workflow_run stage (this is a ${context.eventName ?? "unknown"} event)`,
+    );
   }
   const base = read("base") ?? context.pullRequest?.baseSha;
   if (!base) {
@@ -87,7 +135,9 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
     openaiBaseUrl: read("openaiBaseUrl"),
     githubToken,
     base,
-    head: read("head") ?? "HEAD",
+    // In the fork recipe's second stage the checkout is the base: the head is the pull request's.
+    head:
+      head ?? (context.workflowRun && context.pullRequest ? context.pullRequest.headSha : "HEAD"),
     root: resolve(context.workspace, workingDirectory),
     repeats: readInt(read("repeats"), "repeats", 1, 100),
     concurrency: readInt(read("concurrency"), "concurrency", 1, 1000),
@@ -101,6 +151,8 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
         : cacheDir
           ? resolve(context.workspace, cacheDir)
           : join(context.runnerTemp, "promptgate-cache"),
+    cacheSecret: read("cacheSecret"),
+    pullRequestArtifact,
   };
 }
 
@@ -114,6 +166,7 @@ export function readRunnerContext(env: Env): RunnerContext {
   }
   const event = env.GITHUB_EVENT_PATH ? readEvent(env.GITHUB_EVENT_PATH) : {};
   const pr = event.pull_request;
+  const run = event.workflow_run;
   const serverUrl = (env.GITHUB_SERVER_URL ?? "https://github.com").replace(/\/+$/, "");
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   return {
@@ -126,6 +179,17 @@ export function readRunnerContext(env: Env): RunnerContext {
       pr && typeof pr.number === "number"
         ? { number: pr.number, headSha: pr.head?.sha ?? "", baseSha: pr.base?.sha ?? "" }
         : undefined,
+    workflowRun:
+      run && typeof run.head_sha === "string"
+        ? {
+            event: String(run.event ?? ""),
+            conclusion: typeof run.conclusion === "string" ? run.conclusion : undefined,
+            headSha: run.head_sha,
+            pullRequests: (run.pull_requests ?? []).flatMap((p) =>
+              typeof p?.number === "number" ? [p.number] : [],
+            ),
+          }
+        : undefined,
     workspace,
     runnerTemp: env.RUNNER_TEMP ?? join(workspace, ".promptgate"),
     runUrl: env.GITHUB_RUN_ID
@@ -137,6 +201,12 @@ export function readRunnerContext(env: Env): RunnerContext {
 
 interface EventPayload {
   pull_request?: { number?: number; head?: { sha?: string }; base?: { sha?: string } };
+  workflow_run?: {
+    event?: string;
+    conclusion?: string | null;
+    head_sha?: string;
+    pull_requests?: { number?: number }[];
+  };
 }
 
 function readEvent(path: string): EventPayload {
@@ -153,6 +223,12 @@ function inputError(name: string, message: string): PromptgateError {
   return new PromptgateError("E_USAGE", `input ${name} ${message}`, {
     hint: "see the inputs table in promptgate's README",
   });
+}
+
+/** The `pull-request-artifact` folder, absolute. */
+export function readArtifactInput(env: Env, context: RunnerContext): string | undefined {
+  const value = readInput(env, "pullRequestArtifact");
+  return value === undefined ? undefined : resolve(context.workspace, value);
 }
 
 function readInt(value: string | undefined, name: string, min: number, max: number) {

@@ -5,17 +5,46 @@
 import * as core from "@actions/core";
 import { describeError } from "../src/errors.js";
 import type { OverallVerdict } from "../src/report/index.js";
+import { createScrubber, type Scrub, secretsOfUrl } from "../src/scrub.js";
 import { ActionFailure, describeFailure } from "./failure.js";
-import { createCommentStore, createGateReader, createStatusWriter } from "./github.js";
-import { getInputs, readRunnerContext } from "./inputs.js";
+import {
+  createCommentStore,
+  createGateReader,
+  createPullReader,
+  createStatusWriter,
+} from "./github.js";
+import { getInputs, INPUT_ENV, readArtifactInput, readInput, readRunnerContext } from "./inputs.js";
 import { runAction } from "./run.js";
+import { resolveWorkflowRunPull } from "./workflow-run.js";
+
+/**
+ * The step's secrets, read from the environment before anything is parsed: an error in parsing
+ * the inputs is scrubbed too. Each is also masked in the log, should a library ever print it.
+ */
+function readSecrets(env: NodeJS.ProcessEnv): Scrub {
+  const secrets = [
+    env[INPUT_ENV.openaiApiKey]?.trim(),
+    env[INPUT_ENV.cacheSecret]?.trim(),
+    env[INPUT_ENV.githubToken]?.trim(),
+    ...secretsOfUrl(env[INPUT_ENV.openaiBaseUrl]?.trim()),
+  ];
+  for (const s of secrets) if (s) core.setSecret(s);
+  return createScrubber(secrets);
+}
+
+const scrub = readSecrets(process.env);
 
 async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const context = readRunnerContext(env);
+  if (context.eventName === "workflow_run") {
+    // The fork recipe's second stage: the pull request is the artifact's claim, as GitHub confirms it.
+    context.pullRequest = await resolveWorkflowRunPull(
+      context,
+      readArtifactInput(env, context),
+      createPullReader(readInput(env, "githubToken") ?? "", context.apiUrl, context.repository),
+    );
+  }
   const inputs = getInputs(env, context);
-  // Masked in the log, should any library ever print it.
-  core.setSecret(inputs.githubToken);
-  if (inputs.openaiApiKey) core.setSecret(inputs.openaiApiKey);
 
   const pr = context.pullRequest;
   const outcome = await runAction(inputs, context, {
@@ -30,10 +59,13 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     },
     log: (message) => core.info(message),
     warn: (message) => core.warning(message),
+    scrub,
   });
 
   setOutputs(outcome);
-  if (outcome.failed) throw new GateFailure(`promptgate ${outcome.verdict}: ${outcome.summary}`);
+  if (outcome.failed) {
+    throw new GateFailure(scrub(`promptgate ${outcome.verdict}: ${outcome.summary}`));
+  }
 }
 
 /** Set before the step fails, so later steps with `if: always()` can read them. */
@@ -44,7 +76,7 @@ function setOutputs(o: {
   commentUrl: string | undefined;
 }): void {
   core.setOutput("verdict", o.verdict);
-  core.setOutput("summary", o.summary);
+  core.setOutput("summary", scrub(o.summary));
   core.setOutput("report-dir", o.reportDir);
   core.setOutput("comment-url", o.commentUrl ?? "");
 }
@@ -61,9 +93,9 @@ await main(process.env).catch((e: unknown) => {
   const error = e instanceof ActionFailure ? e.error : e;
   setOutputs({
     verdict: "errors",
-    summary: describeFailure(error),
+    summary: scrub(describeFailure(error)),
     reportDir: "",
     commentUrl: e instanceof ActionFailure ? e.commentUrl : undefined,
   });
-  core.setFailed(describeError(error));
+  core.setFailed(scrub(describeError(error)));
 });

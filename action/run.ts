@@ -21,6 +21,7 @@ import {
   renderSummary,
 } from "../src/report/index.js";
 import { gateContext } from "../src/rollout/plan.js";
+import { createScrubber, type Scrub } from "../src/scrub.js";
 import { ActionFailure, renderFailure } from "./failure.js";
 import type { CommentStore, GateReader, StatusWriter, StoredComment } from "./github.js";
 import type { ActionInputs, FailOn, RunnerContext } from "./inputs.js";
@@ -35,6 +36,12 @@ export interface ActionDeps {
   writeSummary(markdown: string): Promise<void>;
   log(message: string): void;
   warn(message: string): void;
+  /**
+   * Takes the run's secrets (the key, the cache secret, the endpoint's password) out of every
+   * text on its way out: comments, statuses, the summary, the report files, the log. Default:
+   * the scrubber of no named secret (URL userinfo and queries, bearer tokens, `sk-` keys).
+   */
+  scrub?: Scrub;
 }
 
 export interface ActionOutcome {
@@ -68,21 +75,49 @@ export async function runAction(
   deps: ActionDeps,
 ): Promise<ActionOutcome> {
   const progress: CommentProgress = { comment: undefined, reported: false };
+  const safe = scrubbing(deps);
   try {
-    return await evaluate(inputs, context, deps, progress);
+    return await evaluate(inputs, context, safe, progress);
   } catch (e) {
-    throw await reportFailure(e, context, deps, progress);
+    throw await reportFailure(e, context, safe, progress);
   }
+}
+
+/**
+ * Every writer of `deps` behind the one scrubber, so no path out of the run (the report, the
+ * error shown in place of it, a warning) can forget it.
+ */
+function scrubbing(deps: ActionDeps): ActionDeps & { scrub: Scrub } {
+  const scrub = deps.scrub ?? createScrubber();
+  const store = deps.comments;
+  return {
+    ...deps,
+    scrub,
+    comments: store && {
+      find: (marker) => store.find(marker),
+      create: (body) => store.create(scrub(body)),
+      update: (id, body) => store.update(id, scrub(body)),
+    },
+    statuses: {
+      post: (status) => deps.statuses.post({ ...status, description: scrub(status.description) }),
+    },
+    writeSummary: (markdown) => deps.writeSummary(scrub(markdown)),
+    log: (message) => deps.log(scrub(message)),
+    warn: (message) => deps.warn(scrub(message)),
+  };
 }
 
 async function evaluate(
   inputs: ActionInputs,
   context: RunnerContext,
-  deps: ActionDeps,
+  deps: ActionDeps & { scrub: Scrub },
   progress: CommentProgress,
 ): Promise<ActionOutcome> {
   const { root } = inputs;
   await ensureCommit(root, inputs.base, deps);
+  // A fork's head is not in the base repository's branches: GitHub keeps it as refs/pull/N/head.
+  const pr = context.pullRequest;
+  await ensureCommit(root, inputs.head, deps, pr ? `refs/pull/${pr.number}/head` : undefined);
   const { sources, baseSha, headSha } = await openDiffSources(root, inputs.base, inputs.head);
   const prepared = await preparePullRequestDiff({
     sources,
@@ -110,6 +145,7 @@ async function evaluate(
     deps,
     headSha,
     prepared.head.settings.paths.prompts,
+    prepared.settings.rollout.gateCreator,
   );
   const report = createReport({
     generatedAt: new Date().toISOString(),
@@ -141,7 +177,7 @@ async function evaluate(
 
   await deps.writeSummary(renderSummary(report));
   const reportDir = join(context.runnerTemp, "promptgate-report");
-  await writeReports(reportDir, report);
+  await writeReports(reportDir, report, deps.scrub);
 
   const statusSha = context.pullRequest?.headSha || headSha;
   for (const [i, c] of diff.comparisons.entries()) {
@@ -219,7 +255,7 @@ async function tolerate<T>(
 async function reportFailure(
   error: unknown,
   context: RunnerContext,
-  deps: ActionDeps,
+  deps: ActionDeps & { scrub: Scrub },
   progress: CommentProgress,
 ): Promise<ActionFailure> {
   const runUrl = context.runUrl;
@@ -227,7 +263,7 @@ async function reportFailure(
   let commentUrl = progress.reported ? progress.comment?.url : undefined;
   const comments = deps.comments;
   if (comments && !progress.reported) {
-    const body = renderFailure(error, { marker: true, runUrl });
+    const body = renderFailure(error, { marker: true, runUrl, scrub: deps.scrub });
     try {
       const written = await tolerate(
         deps,
@@ -244,7 +280,7 @@ async function reportFailure(
     }
   }
   try {
-    await deps.writeSummary(renderFailure(error, { marker: false, runUrl }));
+    await deps.writeSummary(renderFailure(error, { marker: false, runUrl, scrub: deps.scrub }));
   } catch (e) {
     deps.warn(`could not write the job summary: ${describeError(e)}`);
   }
@@ -269,7 +305,11 @@ function modelDeps(inputs: ActionInputs, settings: Settings): EngineModels {
       noCache: inputs.cacheDir === undefined,
       missingKeyHint: MISSING_KEY_HINT,
     },
-    { OPENAI_API_KEY: inputs.openaiApiKey, OPENAI_BASE_URL: inputs.openaiBaseUrl },
+    {
+      OPENAI_API_KEY: inputs.openaiApiKey,
+      OPENAI_BASE_URL: inputs.openaiBaseUrl,
+      PROMPTGATE_CACHE_SECRET: inputs.cacheSecret,
+    },
   );
 }
 
@@ -291,6 +331,7 @@ async function readPinGates(
   deps: ActionDeps,
   headSha: string,
   promptsDir: string,
+  trustedCreator: string,
 ): Promise<ReportEnvironmentChange[]> {
   const unknown = changes.flatMap((c) =>
     c.kind === "pin" && c.needsGate && c.after && c.gatePassed === null
@@ -301,7 +342,7 @@ async function readPinGates(
   if (!reader || unknown.length === 0) return changes;
   let states: Record<string, string>;
   try {
-    states = await reader.read(headSha, promptsDir, unknown);
+    states = await reader.read(headSha, promptsDir, unknown, trustedCreator);
   } catch (e) {
     // Showing the gate is a courtesy to the reviewer; the bot checks it again before promoting.
     deps.warn(`could not read the gates of the newly pinned versions: ${(e as Error).message}`);
@@ -317,14 +358,29 @@ async function readPinGates(
 /**
  * actions/checkout fetches one commit by default; the base then is not there. Fetching it (with
  * its history, for the merge-base) saves the user a `fetch-depth: 0` they may have forgotten.
+ * A pull request's head from a fork is on no branch of this repository: `pullRef`
+ * (refs/pull/N/head) is fetched first. Only git objects are fetched; nothing is checked out.
  */
-async function ensureCommit(root: string, ref: string, deps: ActionDeps): Promise<void> {
-  const present = await git(root, ["cat-file", "-e", `${ref}^{commit}`]).then(
-    () => true,
-    () => false,
-  );
-  if (present) return;
+async function ensureCommit(
+  root: string,
+  ref: string,
+  deps: ActionDeps,
+  pullRef?: string,
+): Promise<void> {
+  const present = () =>
+    git(root, ["cat-file", "-e", `${ref}^{commit}`]).then(
+      () => true,
+      () => false,
+    );
+  if (await present()) return;
   deps.log(`fetching ${ref} from origin (use actions/checkout with fetch-depth: 0 to skip this)`);
   const shallow = (await git(root, ["rev-parse", "--is-shallow-repository"])).trim() === "true";
-  await git(root, ["fetch", "--no-tags", ...(shallow ? ["--unshallow"] : []), "origin", ref]);
+  const fetch = (what: string) =>
+    git(root, ["fetch", "--no-tags", ...(shallow ? ["--unshallow"] : []), "origin", what]);
+  if (pullRef) {
+    // The pull request may have moved on since; then its sha itself is asked for below.
+    await fetch(pullRef).catch(() => undefined);
+    if (await present()) return;
+  }
+  await fetch(ref);
 }

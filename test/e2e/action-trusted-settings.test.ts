@@ -86,6 +86,8 @@ it("the action sends nothing to an endpoint the pull request names and says so i
     comment: true,
     failOn: "blocked",
     cacheDir: undefined,
+    cacheSecret: undefined,
+    pullRequestArtifact: undefined,
   };
   const context: RunnerContext = {
     repository: { owner: "acme", repo: "bot" },
