@@ -63,12 +63,14 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
         "max-regression": z.ZodDefault<z.ZodNumber>;
         confidence: z.ZodDefault<z.ZodNumber>;
         critical: z.ZodDefault<z.ZodEnum<{
+            strict: "strict";
             block: "block";
             warn: "warn";
             off: "off";
         }>>;
         "max-cost-increase": z.ZodOptional<z.ZodNumber>;
         "max-error-rate": z.ZodDefault<z.ZodNumber>;
+        detect: z.ZodDefault<z.ZodNumber>;
     }, z.core.$strict>>;
     traffic: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodPipe<z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>, z.ZodTransform<number, string | number>>>>;
     prices: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodPipe<z.ZodObject<{
@@ -181,9 +183,10 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
         minPassRate: number | undefined;
         maxRegression: number;
         confidence: number;
-        critical: "block" | "warn" | "off";
+        critical: "strict" | "block" | "warn" | "off";
         maxCostIncrease: number | undefined;
         maxErrorRate: number;
+        detect: number;
     };
     /** Requests per day, per prompt. */
     trafficPerDay: Record<string, number>;
@@ -234,8 +237,9 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     gates: {
         "max-regression": number;
         confidence: number;
-        critical: "block" | "warn" | "off";
+        critical: "strict" | "block" | "warn" | "off";
         "max-error-rate": number;
+        detect: number;
         "min-pass-rate"?: number | undefined;
         "max-cost-increase"?: number | undefined;
     };
