@@ -20,6 +20,7 @@ import {
   runPlannedDiff,
   targetsOf,
 } from "./run-diff.js";
+import { checkRunLimits, type PlannedWork } from "./run-limits.js";
 import { describeSettings, type RunSettings } from "./run-settings.js";
 import { resolveTrustedSettings, type TrustedInputs } from "./trusted-settings.js";
 import type { PromptComparison } from "./types.js";
@@ -68,6 +69,8 @@ export interface PreparedDiff {
   engine: Omit<EngineDeps, "onProgress"> | undefined;
   /** The most samples the run may draw, for "⏳ evaluating N prompts, M samples". */
   samples: number;
+  /** The samples and the estimated cost, within the run's limits (checked before any request). */
+  work: PlannedWork;
   /** Whether any evaluation is adaptive ("up to M samples"). */
   adaptive: boolean;
   /** The override of every golden set's repeats, when one was given. */
@@ -93,6 +96,8 @@ export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<P
   });
   const settings = trusted.settings;
   const pairs = planTargets(diffInputOf({ base, head, changes, settings }, input.repeats));
+  // A run over its limits is refused whole, before a key is even looked for.
+  const work = await checkRunLimits(targetsOf(pairs), settings.limits, settings.prices);
   // What can fail without asking the model fails here, before a run is announced: a missing key
   // (a fork's pull request gets no secrets), a judge or embeddings model a golden set needs.
   const engine = pairs.length === 0 ? undefined : input.createEngine(settings);
@@ -105,10 +110,8 @@ export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<P
     notices: [...changes.notices, ...trusted.notices],
     pairs,
     engine,
-    samples: pairs.reduce(
-      (n, p) => n + p.head.goldenSet.set.cases.length * p.head.repeats * (p.base === null ? 1 : 2),
-      0,
-    ),
+    samples: work.samples,
+    work,
     adaptive: pairs.some((p) => p.adaptive),
     ...(input.repeats === undefined ? {} : { repeats: input.repeats }),
   };

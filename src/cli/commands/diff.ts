@@ -1,6 +1,7 @@
 import { join, relative, resolve } from "node:path";
 import type { ChangeSet } from "../../compare/change-types.js";
 import { preparePullRequestDiff, runPreparedDiff } from "../../compare/pr-diff.js";
+import { describeWork } from "../../compare/run-limits.js";
 import type { Progress } from "../../engine/run-eval.js";
 import { PromptgateError } from "../../errors.js";
 import { openDiffSources } from "../../io/git-changes.js";
@@ -13,7 +14,14 @@ import {
   formatUsd,
 } from "../../numbers.js";
 import { createReport, type Report } from "../../report/index.js";
-import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
+import {
+  COMMON_MODEL_FLAGS,
+  LIMIT_FLAGS,
+  LIMIT_USAGE,
+  parseFlags,
+  readLimitFlags,
+  toInt,
+} from "../args.js";
 import { textTable } from "../format.js";
 import { type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
@@ -21,6 +29,7 @@ import { createProgressReporter } from "../progress.js";
 const usage = `promptgate diff --base REF [--head REF|worktree] [--out-dir DIR] [--repeats N] [--shard K/N]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
                 [--repository OWNER/NAME] [--run-url URL]
+                ${LIMIT_USAGE}
 
 Finds the prompt changes between two revisions (git's three-dot diff, like a pull request), runs
 each changed prompt's golden set on the base and the head version, and compares them with a
@@ -28,7 +37,9 @@ confidence interval. Writes comment.md, summary.md, report.html and report.json 
 (default .promptgate/report). Exits 1 when a gate blocks, 3 when too many samples errored.
 --head defaults to the working tree. --shard K/N evaluates every N-th changed prompt (from the K-th);
 merge the shards' report.json files with \`promptgate report --merge\`. --repository and --run-url
-name the repository and link the CI run in the report.`;
+name the repository and link the CI run in the report. A run over its limits (limits: in the base's
+promptgate.yaml, or the --max-* flags; 20,000 samples by default) is refused before anything is
+sent, exit 2.`;
 
 export const diffCommand: Command = {
   name: "diff",
@@ -39,6 +50,7 @@ export const diffCommand: Command = {
       argv,
       {
         ...COMMON_MODEL_FLAGS,
+        ...LIMIT_FLAGS,
         base: { type: "string" },
         head: { type: "string" },
         "out-dir": { type: "string" },
@@ -71,7 +83,7 @@ export const diffCommand: Command = {
     let scrub = scrubberFor(io.env, flags.baseUrl);
     const prepared = await preparePullRequestDiff({
       sources,
-      inputs: { baseUrl: flags.baseUrl, concurrency: flags.concurrency },
+      inputs: { baseUrl: flags.baseUrl, concurrency: flags.concurrency, ...readLimitFlags(values) },
       ...(repeats === undefined ? {} : { repeats }),
       select: (changes) => selectShard(changes, values.shard),
       createEngine: (settings) => {
@@ -80,6 +92,7 @@ export const diffCommand: Command = {
         return models;
       },
     });
+    if (prepared.pairs.length > 0) io.stderr.write(`planned: ${describeWork(prepared.work)}\n`);
     const progress = createProgressReporter(io.stderr, "diff");
     let last: Progress = { done: 0, total: 0, errors: 0, cacheHits: 0 };
     const diff = await runPreparedDiff(prepared, {
