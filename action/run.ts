@@ -5,7 +5,7 @@ import { describeWork } from "../src/compare/run-limits.js";
 import type { PromptComparison } from "../src/compare/types.js";
 import { describeError, PromptgateError } from "../src/errors.js";
 import type { Settings } from "../src/formats/settings.js";
-import { git } from "../src/io/file-sources.js";
+import { git, requireFolder } from "../src/io/file-sources.js";
 import { openDiffSources } from "../src/io/git-changes.js";
 import { statusOf as statusOfError } from "../src/io/github/errors.js";
 import { findLastChangeInRange as findLastChange } from "../src/io/github/last-change.js";
@@ -83,10 +83,13 @@ async function evaluate(
   progress: CommentProgress,
 ): Promise<ActionOutcome> {
   const { root } = inputs;
+  const folder = `${root} (the working-directory input)`;
+  await requireFolder(root, folder);
   await ensureCommit(root, inputs.base, deps);
   const { sources, baseSha, headSha } = await openDiffSources(root, inputs.base, inputs.head);
   const prepared = await preparePullRequestDiff({
     sources,
+    folder,
     inputs: {
       baseUrl: inputs.openaiBaseUrl,
       concurrency: inputs.concurrency,

@@ -1,7 +1,7 @@
 import type { EngineDeps, Progress } from "../engine/run-eval.js";
 import { prepareTargets } from "../engine/run-eval.js";
 import { PromptgateErrors } from "../errors.js";
-import { type FileSource, loadRepo, type Repo } from "../formats/repo.js";
+import { type FileSource, loadRepo, type Repo, requireSettingsFile } from "../formats/repo.js";
 import type { Settings } from "../formats/settings.js";
 import type {
   ChangeSet,
@@ -54,6 +54,8 @@ export interface PrepareDiffInput {
   /** Keeps part of the planned evaluations (the CLI's `--shard`), before anything is planned. */
   select?: (changes: ChangeSet) => ChangeSet;
   createEngine: EngineFactory;
+  /** Where the head's promptgate.yaml was looked for, for the error when there is none. */
+  folder?: string;
 }
 
 export interface PreparedDiff {
@@ -79,6 +81,9 @@ export interface PreparedDiff {
 
 export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<PreparedDiff> {
   const { sources } = input;
+  // Without it at head, nothing would be found and the check would pass having evaluated nothing.
+  // The base may lack it: a repository adopting promptgate in this pull request.
+  await requireSettingsFile(sources.head, input.folder ?? "the head revision");
   const [base, head] = await Promise.all([
     // The base is what is already merged: a typo there is not this change's to fix first.
     loadRepo(sources.base, { checkReferences: false }),

@@ -4,6 +4,7 @@ import { preparePullRequestDiff, runPreparedDiff } from "../../compare/pr-diff.j
 import { describeWork } from "../../compare/run-limits.js";
 import type { Progress } from "../../engine/run-eval.js";
 import { PromptgateError } from "../../errors.js";
+import { requireFolder } from "../../io/file-sources.js";
 import { openDiffSources } from "../../io/git-changes.js";
 import { createEngineModels, scrubberFor } from "../../io/model-stack.js";
 import { writeReports } from "../../io/write-reports.js";
@@ -77,12 +78,14 @@ export const diffCommand: Command = {
       cacheDir: values["cache-dir"],
       noCache: values["no-cache"],
     };
+    await requireFolder(root, root);
     const { sources, baseSha, headSha } = await openDiffSources(root, values.base, headRef);
     const repeats = toInt(values.repeats, "--repeats", 1, 100);
     // The endpoint that answers is the trusted one, known once the engine is built.
     let scrub = scrubberFor(io.env, flags.baseUrl);
     const prepared = await preparePullRequestDiff({
       sources,
+      folder: headRef === "worktree" ? root : `${root} at ${headRef}`,
       inputs: { baseUrl: flags.baseUrl, concurrency: flags.concurrency, ...readLimitFlags(values) },
       ...(repeats === undefined ? {} : { repeats }),
       select: (changes) => selectShard(changes, values.shard),

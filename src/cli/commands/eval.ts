@@ -6,7 +6,7 @@ import { runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
-import { loadRepo } from "../../formats/repo.js";
+import { loadRepo, requireSettingsFile } from "../../formats/repo.js";
 import { checkVarsBeforeRun } from "../../formats/repo-checks.js";
 import type { Settings } from "../../formats/settings.js";
 import { worktreeSource } from "../../io/file-sources.js";
@@ -58,6 +58,7 @@ export const evalCommand: Command = {
       return EXIT.ok;
     }
     const root = resolve(io.cwd, values.root ?? ".");
+    await requireSettingsFile(worktreeSource(root), root);
     const repo = await loadRepo(worktreeSource(root));
     const targets = selectTargets(repo, {
       prompts: values.prompt ?? [],
