@@ -10,7 +10,12 @@ import type {
   PromptChange,
   ReportEnvironmentChange,
 } from "./change-types.js";
-import { detectChanges } from "./changes.js";
+import {
+  describeGoldenSetEdits,
+  detectChanges,
+  editsExistingCases,
+  findGoldenSetEdits,
+} from "./changes.js";
 import {
   type DiffInput,
   type DiffResult,
@@ -151,13 +156,40 @@ export async function runPreparedDiff(
         maxRepeats: prepared.settings.maxRepeats,
       };
   return {
-    comparisons: result.comparisons,
+    comparisons: gateGoldenSetEdits(result.comparisons, prepared),
     changes: result.changes,
     environmentChanges: markPinGates(prepared.changes, result),
     notices: prepared.notices,
     settings: describeSettings(prepared.settings, prepared.settings, result),
     wallMs: performance.now() - started,
   };
+}
+
+/**
+ * `gates.golden-set-edits`: a pull request that edits, loosens or removes what its golden set
+ * already checks changes the yardstick it is measured with. `warn` (the default) names it in the
+ * comment; `block` also fails the prompt's gate until a reviewer takes the edit in a separate
+ * change (or the base's setting says warn). Added cases and added assertions only ask more.
+ */
+function gateGoldenSetEdits(
+  comparisons: PromptComparison[],
+  prepared: Pick<PreparedDiff, "base" | "head" | "settings">,
+): PromptComparison[] {
+  const mode = prepared.settings.gates.goldenSetEdits;
+  return comparisons.map((c) => {
+    const before = prepared.base.goldenSets.get(c.prompt);
+    const after = prepared.head.goldenSets.get(c.prompt);
+    if (!before || !after) return c;
+    const edits = findGoldenSetEdits(before, after);
+    if (!editsExistingCases(edits)) return c;
+    const message = `${after.file} edits existing cases (${describeGoldenSetEdits(before, after)})`;
+    const gate = {
+      gate: "golden-set-edits" as const,
+      status: mode === "block" ? ("fail" as const) : ("warn" as const),
+      message,
+    };
+    return { ...c, gates: [...c.gates, gate], blocked: c.blocked || mode === "block" };
+  });
 }
 
 function diffInputOf(
