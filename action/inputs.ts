@@ -26,6 +26,10 @@ export interface ActionInputs {
    * (its `number` and `head-sha` files name the pull request). Read by `resolveWorkflowRunPull`.
    */
   pullRequestArtifact: string | undefined;
+  /** A run's limits, each when given; the base's promptgate.yaml fills the rest. */
+  maxSamples?: number | undefined;
+  maxOutputTokens?: number | undefined;
+  maxCost?: number | undefined;
 }
 
 export interface PullRequestRef {
@@ -83,6 +87,9 @@ export const INPUT_ENV = {
   cacheDir: "INPUT_CACHE_DIR",
   cacheSecret: "INPUT_CACHE_SECRET",
   pullRequestArtifact: "INPUT_PULL_REQUEST_ARTIFACT",
+  maxSamples: "INPUT_MAX_SAMPLES",
+  maxOutputTokens: "INPUT_MAX_OUTPUT_TOKENS",
+  maxCost: "INPUT_MAX_COST",
 } as const;
 
 const FAIL_ON: readonly FailOn[] = ["blocked", "errors", "never"];
@@ -143,6 +150,14 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
     concurrency: readInt(read("concurrency"), "concurrency", 1, 1000),
     comment: readBool(read("comment"), "comment", true),
     failOn: failOn as FailOn,
+    maxSamples: readInt(read("maxSamples"), "max-samples", 1, Number.MAX_SAFE_INTEGER),
+    maxOutputTokens: readInt(
+      read("maxOutputTokens"),
+      "max-output-tokens",
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxCost: readDollars(read("maxCost"), "max-cost"),
     // By default in the runner's temp folder (keep it with actions/cache), outside the checkout:
     // a pull request's files are never read as cached answers. `off` turns the cache off.
     cacheDir:
@@ -237,6 +252,14 @@ function readInt(value: string | undefined, name: string, min: number, max: numb
   if (!Number.isInteger(n) || n < min || n > max) {
     throw inputError(name, `must be a whole number from ${min} to ${max}, got "${value}"`);
   }
+  return n;
+}
+
+function readDollars(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value.replace(/^\$/, ""));
+  if (!Number.isFinite(n) || n <= 0)
+    throw inputError(name, `must be dollars above 0, got "${value}"`);
   return n;
 }
 

@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import { preparePullRequestDiff, runPreparedDiff } from "../src/compare/pr-diff.js";
 import { passedGate } from "../src/compare/run-diff.js";
+import { describeWork } from "../src/compare/run-limits.js";
 import type { PromptComparison } from "../src/compare/types.js";
-import { describeError } from "../src/errors.js";
+import { describeError, PromptgateError } from "../src/errors.js";
 import type { Settings } from "../src/formats/settings.js";
-import { git } from "../src/io/file-sources.js";
+import { git, requireFolder } from "../src/io/file-sources.js";
 import { openDiffSources } from "../src/io/git-changes.js";
 import { statusOf as statusOfError } from "../src/io/github/errors.js";
 import { findLastChangeInRange as findLastChange } from "../src/io/github/last-change.js";
@@ -114,6 +115,8 @@ async function evaluate(
   progress: CommentProgress,
 ): Promise<ActionOutcome> {
   const { root } = inputs;
+  const folder = `${root} (the working-directory input)`;
+  await requireFolder(root, folder);
   await ensureCommit(root, inputs.base, deps);
   // A fork's head is not in the base repository's branches: GitHub keeps it as refs/pull/N/head.
   const pr = context.pullRequest;
@@ -121,11 +124,19 @@ async function evaluate(
   const { sources, baseSha, headSha } = await openDiffSources(root, inputs.base, inputs.head);
   const prepared = await preparePullRequestDiff({
     sources,
-    inputs: { baseUrl: inputs.openaiBaseUrl, concurrency: inputs.concurrency },
+    folder,
+    inputs: {
+      baseUrl: inputs.openaiBaseUrl,
+      concurrency: inputs.concurrency,
+      maxSamples: inputs.maxSamples,
+      maxOutputTokens: inputs.maxOutputTokens,
+      maxCost: inputs.maxCost,
+    },
     ...(inputs.repeats === undefined ? {} : { repeats: inputs.repeats }),
     createEngine: (settings) => modelDeps(inputs, settings),
   });
   const planned = prepared.pairs.length;
+  if (planned > 0) deps.log(`planned: ${describeWork(prepared.work)}`);
   const comments = deps.comments;
   let comment: StoredComment | undefined;
   if (comments && planned > 0) {
@@ -269,9 +280,11 @@ async function reportFailure(
         deps,
         "show the error in the pull request comment",
         async () => {
-          // The pending comment or an earlier run's; with neither, the failed check says it all.
+          // The pending comment or an earlier run's; with neither, the failed check says it all,
+          // except for a run refused over its limits: the author has to change the pull request.
           const target = progress.comment ?? (await comments.find(COMMENT_MARKER));
-          return target ? comments.update(target.id, body) : undefined;
+          if (target) return comments.update(target.id, body);
+          return isOverLimits(error) ? comments.create(body) : undefined;
         },
       );
       commentUrl = written?.url;
@@ -285,6 +298,11 @@ async function reportFailure(
     deps.warn(`could not write the job summary: ${describeError(e)}`);
   }
   return new ActionFailure(error, commentUrl);
+}
+
+/** A run refused by `limits:` (not a file over a size limit, which is located). */
+function isOverLimits(error: unknown): boolean {
+  return error instanceof PromptgateError && error.code === "E_LIMIT" && !error.location;
 }
 
 /** `\${{ … }}` is escaped: it is the workflow expression to write, not a placeholder. */

@@ -51,3 +51,39 @@ export const COMMON_MODEL_FLAGS = {
   "no-cache": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Options;
+
+/** A run's limits (see `limits:` in the README): eval and diff take them as flags. */
+export const LIMIT_FLAGS = {
+  "max-samples": { type: "string" },
+  "max-output-tokens": { type: "string" },
+  "max-cost": { type: "string" },
+} as const satisfies Options;
+
+export const LIMIT_USAGE = "[--max-samples N] [--max-output-tokens N] [--max-cost USD]";
+
+/** The limit flags given, each only when given: the base's promptgate.yaml fills the rest. */
+export function readLimitFlags(values: {
+  "max-samples"?: string | undefined;
+  "max-output-tokens"?: string | undefined;
+  "max-cost"?: string | undefined;
+}): { maxSamples?: number; maxOutputTokens?: number; maxCost?: number } {
+  const out: { maxSamples?: number; maxOutputTokens?: number; maxCost?: number } = {};
+  const maxSamples = toInt(values["max-samples"], "--max-samples", 1, Number.MAX_SAFE_INTEGER);
+  const maxOutputTokens = toInt(
+    values["max-output-tokens"],
+    "--max-output-tokens",
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
+  if (maxSamples !== undefined) out.maxSamples = maxSamples;
+  if (maxOutputTokens !== undefined) out.maxOutputTokens = maxOutputTokens;
+  const cost = values["max-cost"];
+  if (cost !== undefined) {
+    const n = Number(cost.replace(/^\$/, ""));
+    if (!Number.isFinite(n) || n <= 0) {
+      throw new PromptgateError("E_USAGE", `--max-cost must be dollars above 0, got "${cost}"`);
+    }
+    out.maxCost = n;
+  }
+  return out;
+}

@@ -64,12 +64,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
 }
 
 function exitCodeFor(e: unknown): ExitCode {
-  const code =
-    e instanceof PromptgateErrors
-      ? e.errors[0]?.code
-      : e instanceof PromptgateError
-        ? e.code
-        : undefined;
+  const first =
+    e instanceof PromptgateErrors ? e.errors[0] : e instanceof PromptgateError ? e : undefined;
+  const code = first?.code;
   switch (code) {
     case undefined:
       return EXIT.internal;
@@ -80,6 +77,10 @@ function exitCodeFor(e: unknown): ExitCode {
       return EXIT.usage;
     case "E_LLM":
       return EXIT.errors;
+    case "E_LIMIT":
+      // A file over a size or depth limit is an invalid file (1); a run over its limits
+      // (`limits:`, the --max-* flags) names no file: it is the run's configuration (2).
+      return first?.location ? EXIT.blocked : EXIT.usage;
     default:
       // Invalid files (YAML, schema, prompt, live edit) block like a failed gate: fix and re-run.
       return EXIT.blocked;

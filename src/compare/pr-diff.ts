@@ -1,7 +1,7 @@
 import type { EngineDeps, Progress } from "../engine/run-eval.js";
 import { prepareTargets } from "../engine/run-eval.js";
 import { PromptgateErrors } from "../errors.js";
-import { type FileSource, loadRepo, type Repo } from "../formats/repo.js";
+import { type FileSource, loadRepo, type Repo, requireSettingsFile } from "../formats/repo.js";
 import type { Settings } from "../formats/settings.js";
 import type {
   ChangeSet,
@@ -10,7 +10,12 @@ import type {
   PromptChange,
   ReportEnvironmentChange,
 } from "./change-types.js";
-import { detectChanges } from "./changes.js";
+import {
+  describeGoldenSetEdits,
+  detectChanges,
+  editsExistingCases,
+  findGoldenSetEdits,
+} from "./changes.js";
 import {
   type DiffInput,
   type DiffResult,
@@ -20,6 +25,7 @@ import {
   runPlannedDiff,
   targetsOf,
 } from "./run-diff.js";
+import { checkRunLimits, type PlannedWork } from "./run-limits.js";
 import { describeSettings, type RunSettings } from "./run-settings.js";
 import { resolveTrustedSettings, type TrustedInputs } from "./trusted-settings.js";
 import type { PromptComparison } from "./types.js";
@@ -53,6 +59,8 @@ export interface PrepareDiffInput {
   /** Keeps part of the planned evaluations (the CLI's `--shard`), before anything is planned. */
   select?: (changes: ChangeSet) => ChangeSet;
   createEngine: EngineFactory;
+  /** Where the head's promptgate.yaml was looked for, for the error when there is none. */
+  folder?: string;
 }
 
 export interface PreparedDiff {
@@ -68,6 +76,8 @@ export interface PreparedDiff {
   engine: Omit<EngineDeps, "onProgress"> | undefined;
   /** The most samples the run may draw, for "⏳ evaluating N prompts, M samples". */
   samples: number;
+  /** The samples and the estimated cost, within the run's limits (checked before any request). */
+  work: PlannedWork;
   /** Whether any evaluation is adaptive ("up to M samples"). */
   adaptive: boolean;
   /** The override of every golden set's repeats, when one was given. */
@@ -76,6 +86,9 @@ export interface PreparedDiff {
 
 export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<PreparedDiff> {
   const { sources } = input;
+  // Without it at head, nothing would be found and the check would pass having evaluated nothing.
+  // The base may lack it: a repository adopting promptgate in this pull request.
+  await requireSettingsFile(sources.head, input.folder ?? "the head revision");
   const [base, head] = await Promise.all([
     // The base is what is already merged: a typo there is not this change's to fix first.
     loadRepo(sources.base, { checkReferences: false }),
@@ -93,6 +106,8 @@ export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<P
   });
   const settings = trusted.settings;
   const pairs = planTargets(diffInputOf({ base, head, changes, settings }, input.repeats));
+  // A run over its limits is refused whole, before a key is even looked for.
+  const work = await checkRunLimits(targetsOf(pairs), settings.limits, settings.prices);
   // What can fail without asking the model fails here, before a run is announced: a missing key
   // (a fork's pull request gets no secrets), a judge or embeddings model a golden set needs.
   const engine = pairs.length === 0 ? undefined : input.createEngine(settings);
@@ -105,10 +120,8 @@ export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<P
     notices: [...changes.notices, ...trusted.notices],
     pairs,
     engine,
-    samples: pairs.reduce(
-      (n, p) => n + p.head.goldenSet.set.cases.length * p.head.repeats * (p.base === null ? 1 : 2),
-      0,
-    ),
+    samples: work.samples,
+    work,
     adaptive: pairs.some((p) => p.adaptive),
     ...(input.repeats === undefined ? {} : { repeats: input.repeats }),
   };
@@ -143,13 +156,40 @@ export async function runPreparedDiff(
         maxRepeats: prepared.settings.maxRepeats,
       };
   return {
-    comparisons: result.comparisons,
+    comparisons: gateGoldenSetEdits(result.comparisons, prepared),
     changes: result.changes,
     environmentChanges: markPinGates(prepared.changes, result),
     notices: prepared.notices,
     settings: describeSettings(prepared.settings, prepared.settings, result),
     wallMs: performance.now() - started,
   };
+}
+
+/**
+ * `gates.golden-set-edits`: a pull request that edits, loosens or removes what its golden set
+ * already checks changes the yardstick it is measured with. `warn` (the default) names it in the
+ * comment; `block` also fails the prompt's gate until a reviewer takes the edit in a separate
+ * change (or the base's setting says warn). Added cases and added assertions only ask more.
+ */
+function gateGoldenSetEdits(
+  comparisons: PromptComparison[],
+  prepared: Pick<PreparedDiff, "base" | "head" | "settings">,
+): PromptComparison[] {
+  const mode = prepared.settings.gates.goldenSetEdits;
+  return comparisons.map((c) => {
+    const before = prepared.base.goldenSets.get(c.prompt);
+    const after = prepared.head.goldenSets.get(c.prompt);
+    if (!before || !after) return c;
+    const edits = findGoldenSetEdits(before, after);
+    if (!editsExistingCases(edits)) return c;
+    const message = `${after.file} edits existing cases (${describeGoldenSetEdits(before, after)})`;
+    const gate = {
+      gate: "golden-set-edits" as const,
+      status: mode === "block" ? ("fail" as const) : ("warn" as const),
+      message,
+    };
+    return { ...c, gates: [...c.gates, gate], blocked: c.blocked || mode === "block" };
+  });
 }
 
 function diffInputOf(

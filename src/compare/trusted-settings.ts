@@ -30,6 +30,9 @@ export interface TrustedInputs {
   /** The endpoint, already resolved by the edge: an input/flag, then OPENAI_BASE_URL. */
   baseUrl?: string;
   concurrency?: number;
+  maxSamples?: number;
+  maxOutputTokens?: number;
+  maxCost?: number;
 }
 
 interface SideRule {
@@ -84,9 +87,30 @@ export const SETTING_SIDES = {
     maxRegression: { side: "base", key: "gates.max-regression", what: "a gate" },
     confidence: { side: "base", key: "gates.confidence", what: "a gate" },
     critical: { side: "base", key: "gates.critical", what: "a gate" },
+    goldenSetEdits: { side: "base", key: "gates.golden-set-edits", what: "a gate" },
     maxCostIncrease: { side: "base", key: "gates.max-cost-increase", what: "a gate" },
     maxErrorRate: { side: "base", key: "gates.max-error-rate", what: "a gate" },
     detect: { side: "base", key: "gates.detect", what: "the smallest drop the sampling plans for" },
+  },
+  limits: {
+    maxSamples: {
+      side: "input-or-base",
+      input: "maxSamples",
+      key: "limits.max-samples",
+      what: "the most samples a run may draw",
+    },
+    maxOutputTokens: {
+      side: "input-or-base",
+      input: "maxOutputTokens",
+      key: "limits.max-output-tokens",
+      what: "the most output tokens a request may ask for",
+    },
+    maxCost: {
+      side: "input-or-base",
+      input: "maxCost",
+      key: "limits.max-cost",
+      what: "the most a run may cost",
+    },
   },
   // Read only for the monthly projection shown beside the cost; no gate reads it.
   trafficPerDay: { side: "head", key: "traffic", what: "the traffic per prompt" },

@@ -11,6 +11,7 @@ export type GateName =
   | "max-regression"
   | "critical"
   | "max-cost-increase"
+  | "golden-set-edits"
   | "errors";
 
 export interface GateOutcome {

@@ -416,3 +416,15 @@ export function findVersion(
 export function latestVersion(repo: Repo, prompt: string): PromptVersion | undefined {
   return repo.prompts.get(prompt)?.at(-1);
 }
+
+/**
+ * A run where promptgate.yaml is not must fail, not pass: a wrong `--root` or `working-directory`
+ * otherwise finds no prompts, evaluates nothing, and reports a green check ("ok: 0 prompts", "$0").
+ * `folder` is where the edge looked, as the user would find it (a path, "the worktree").
+ */
+export async function requireSettingsFile(source: FileSource, folder: string): Promise<void> {
+  if ((await source.read(SETTINGS_FILE)) !== undefined) return;
+  throw new PromptgateError("E_CONFIG", `no ${SETTINGS_FILE} in ${folder}`, {
+    hint: `run promptgate in the folder that holds ${SETTINGS_FILE} (\`--root DIR\` on the command line, the action's \`working-directory\` input), or add one there: \`version: 1\` is enough`,
+  });
+}

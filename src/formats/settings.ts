@@ -49,6 +49,9 @@ const repoPath = z.string().min(1).refine(isInsideRepository, {
   message: "must be a relative path inside the repository (no leading /, and no .. out of it)",
 });
 
+/** The most samples one run may draw when promptgate.yaml and the inputs set no `max-samples`. */
+export const DEFAULT_MAX_SAMPLES = 20_000;
+
 const repeatsSchema = z.union([z.number().int().min(1).max(100), z.literal("auto")]);
 
 /** "50000/day", "1.5M/month", "1000/hour" or a plain number per day. */
@@ -108,6 +111,7 @@ export const settingsSchema = z
         // block: a critical case blocks when this change made it worse (an exact per-case test);
         // strict: when it fails any head sample, as before; warn: the evidence rule, warning only.
         critical: z.enum(["block", "strict", "warn", "off"]).default("block"),
+        "golden-set-edits": z.enum(["warn", "block"]).default("warn"),
         "max-cost-increase": z.number().min(0).optional(),
         "max-error-rate": z.number().min(0).max(1).default(0.1),
         // The smallest drop `repeats: auto` is planned to find (with power = confidence).
@@ -117,9 +121,18 @@ export const settingsSchema = z
         "max-regression": 0.02,
         confidence: 0.95,
         critical: "block",
+        "golden-set-edits": "warn",
         "max-error-rate": 0.1,
         detect: 0.1,
       }),
+    // What one run may spend: a golden set is written by whoever opens the pull request.
+    limits: z
+      .strictObject({
+        "max-samples": z.number().int().min(1).default(DEFAULT_MAX_SAMPLES),
+        "max-output-tokens": z.number().int().min(1).optional(),
+        "max-cost": z.number().positive().optional(),
+      })
+      .default({ "max-samples": DEFAULT_MAX_SAMPLES }),
     traffic: z.record(z.string(), trafficSchema).default({}),
     prices: z.record(z.string(), priceSchema).default({}),
     rollout: z
@@ -166,9 +179,16 @@ export const settingsSchema = z
       maxRegression: s.gates["max-regression"],
       confidence: s.gates.confidence,
       critical: s.gates.critical,
+      goldenSetEdits: s.gates["golden-set-edits"],
       maxCostIncrease: s.gates["max-cost-increase"],
       maxErrorRate: s.gates["max-error-rate"],
       detect: s.gates.detect,
+    },
+    limits: {
+      maxSamples: s.limits["max-samples"],
+      maxOutputTokens: s.limits["max-output-tokens"],
+      /** Dollars, estimated before the run. */
+      maxCost: s.limits["max-cost"],
     },
     /** Requests per day, per prompt. */
     trafficPerDay: s.traffic,

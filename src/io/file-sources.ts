@@ -4,7 +4,7 @@ import { join, relative, resolve, sep } from "node:path";
 import { promisify } from "node:util";
 import { PromptgateError } from "../errors.js";
 import { checkFileSize, decodeFileText } from "../formats/file-text.js";
-import type { FileSource } from "../formats/repo.js";
+import { type FileSource, requireSettingsFile } from "../formats/repo.js";
 
 const run = promisify(execFile);
 
@@ -112,4 +112,18 @@ export async function gitRevisionSource(root: string, rev: string): Promise<File
       return files.filter((f) => f.startsWith(prefix));
     },
   };
+}
+
+/**
+ * git runs in `root`: a folder that does not exist (a mistyped `working-directory`) would fail as a
+ * git error, when what is wrong is where promptgate was pointed.
+ */
+export async function requireFolder(root: string, folder: string): Promise<void> {
+  const exists = await stat(root).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (exists) return;
+  const nothing: FileSource = { label: root, read: async () => undefined, list: async () => [] };
+  await requireSettingsFile(nothing, `${folder}, which is not a folder`);
 }

@@ -262,6 +262,9 @@ function renderCutNotice(report: Report, dropped: Dropped, layout: Layout): stri
 // ---------------------------------------------------------------------------------------------
 // The core: headline, table, notes, environment changes, footer (always last).
 
+/** Shown under the headline, not among the notes (see renderCore). */
+const GOLDEN_SET_CHANGED = "golden-set-changed";
+
 function renderCore(
   report: Report,
   ordered: PromptComparison[],
@@ -272,6 +275,15 @@ function renderCore(
   const head = `### ${VERDICT_ICON[report.verdict.overall]} ${report.verdict.overall}: ${escapeMarkdownInline(report.verdict.reason)}`;
   // The comment starts with its marker; a job summary, shared with other steps, with a title.
   const parts = [layout.marker ? `${COMMENT_MARKER}\n${head}` : `## promptgate report\n\n${head}`];
+  // An edit of the golden set changes the yardstick: the reviewer reads it before the numbers.
+  const edits = report.notices.filter((n) => n.kind === GOLDEN_SET_CHANGED);
+  if (edits.length > 0) {
+    parts.push(
+      edits
+        .map((n) => `> ⚠️ **Golden set edited:** ${escapeMarkdownInline(n.message)}`)
+        .join("\n>\n"),
+    );
+  }
   if (ordered.length > 0) {
     let table = renderTable(shown);
     const legend = describeIntervalLegend(shown);
@@ -379,7 +391,9 @@ function renderNotes(report: Report, shown: PromptComparison[]): string | null {
       other.push(`- ↪️ **${escapeMarkdownInline(ch.prompt)}** renamed${from}${to}.`);
     }
   }
-  for (const n of report.notices) other.push(`- ℹ️ ${escapeMarkdownInline(n.message)}`);
+  for (const n of report.notices) {
+    if (n.kind !== GOLDEN_SET_CHANGED) other.push(`- ℹ️ ${escapeMarkdownInline(n.message)}`);
+  }
   if (other.length > 0) {
     if (lines.length > 0) lines.push("");
     lines.push(...other);

@@ -188,7 +188,14 @@ const comparisonSchema = z.object({
   }),
   gates: z.array(
     z.object({
-      gate: z.enum(["min-pass-rate", "max-regression", "critical", "max-cost-increase", "errors"]),
+      gate: z.enum([
+        "min-pass-rate",
+        "max-regression",
+        "critical",
+        "max-cost-increase",
+        "golden-set-edits",
+        "errors",
+      ]),
       status: z.enum(["pass", "fail", "warn", "skipped"]),
       message: z.string(),
     }),

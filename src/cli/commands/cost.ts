@@ -3,7 +3,7 @@ import { assumeCompletionTokens, type CostEstimate, estimateCost } from "../../c
 import { countChatTokens } from "../../cost/tokens.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import { renderPrompt } from "../../formats/prompt-file.js";
-import { loadRepo } from "../../formats/repo.js";
+import { loadRepo, requireSettingsFile } from "../../formats/repo.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { formatCount, formatUsd } from "../../numbers.js";
 import { parseFlags, toInt } from "../args.js";
@@ -37,7 +37,9 @@ export const costCommand: Command = {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    const repo = await loadRepo(worktreeSource(resolve(io.cwd, values.root ?? ".")));
+    const root = resolve(io.cwd, values.root ?? ".");
+    await requireSettingsFile(worktreeSource(root), root);
+    const repo = await loadRepo(worktreeSource(root));
     const targets = selectTargets(repo, {
       prompts: values.prompt ?? [],
       env: values.env,

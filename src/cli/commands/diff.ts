@@ -2,8 +2,10 @@ import { join, relative, resolve } from "node:path";
 import type { ChangeSet } from "../../compare/change-types.js";
 import { provenSmallChange } from "../../compare/compare-runs.js";
 import { preparePullRequestDiff, runPreparedDiff } from "../../compare/pr-diff.js";
+import { describeWork } from "../../compare/run-limits.js";
 import type { Progress } from "../../engine/run-eval.js";
 import { PromptgateError } from "../../errors.js";
+import { requireFolder } from "../../io/file-sources.js";
 import { openDiffSources } from "../../io/git-changes.js";
 import { createEngineModels, scrubberFor } from "../../io/model-stack.js";
 import { writeReports } from "../../io/write-reports.js";
@@ -14,7 +16,14 @@ import {
   formatUsd,
 } from "../../numbers.js";
 import { createReport, type Report } from "../../report/index.js";
-import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
+import {
+  COMMON_MODEL_FLAGS,
+  LIMIT_FLAGS,
+  LIMIT_USAGE,
+  parseFlags,
+  readLimitFlags,
+  toInt,
+} from "../args.js";
 import { textTable } from "../format.js";
 import { type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
@@ -22,6 +31,7 @@ import { createProgressReporter } from "../progress.js";
 const usage = `promptgate diff --base REF [--head REF|worktree] [--out-dir DIR] [--repeats N] [--shard K/N]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
                 [--repository OWNER/NAME] [--run-url URL]
+                ${LIMIT_USAGE}
 
 Finds the prompt changes between two revisions (git's three-dot diff, like a pull request), runs
 each changed prompt's golden set on the base and the head version, and compares them with a
@@ -29,7 +39,9 @@ confidence interval. Writes comment.md, summary.md, report.html and report.json 
 (default .promptgate/report). Exits 1 when a gate blocks, 3 when too many samples errored.
 --head defaults to the working tree. --shard K/N evaluates every N-th changed prompt (from the K-th);
 merge the shards' report.json files with \`promptgate report --merge\`. --repository and --run-url
-name the repository and link the CI run in the report.`;
+name the repository and link the CI run in the report. A run over its limits (limits: in the base's
+promptgate.yaml, or the --max-* flags; 20,000 samples by default) is refused before anything is
+sent, exit 2.`;
 
 export const diffCommand: Command = {
   name: "diff",
@@ -40,6 +52,7 @@ export const diffCommand: Command = {
       argv,
       {
         ...COMMON_MODEL_FLAGS,
+        ...LIMIT_FLAGS,
         base: { type: "string" },
         head: { type: "string" },
         "out-dir": { type: "string" },
@@ -66,13 +79,15 @@ export const diffCommand: Command = {
       cacheDir: values["cache-dir"],
       noCache: values["no-cache"],
     };
+    await requireFolder(root, root);
     const { sources, baseSha, headSha } = await openDiffSources(root, values.base, headRef);
     const repeats = toInt(values.repeats, "--repeats", 1, 100);
     // The endpoint that answers is the trusted one, known once the engine is built.
     let scrub = scrubberFor(io.env, flags.baseUrl);
     const prepared = await preparePullRequestDiff({
       sources,
-      inputs: { baseUrl: flags.baseUrl, concurrency: flags.concurrency },
+      folder: headRef === "worktree" ? root : `${root} at ${headRef}`,
+      inputs: { baseUrl: flags.baseUrl, concurrency: flags.concurrency, ...readLimitFlags(values) },
       ...(repeats === undefined ? {} : { repeats }),
       select: (changes) => selectShard(changes, values.shard),
       createEngine: (settings) => {
@@ -81,6 +96,7 @@ export const diffCommand: Command = {
         return models;
       },
     });
+    if (prepared.pairs.length > 0) io.stderr.write(`planned: ${describeWork(prepared.work)}\n`);
     const progress = createProgressReporter(io.stderr, "diff");
     let last: Progress = { done: 0, total: 0, errors: 0, cacheHits: 0 };
     const diff = await runPreparedDiff(prepared, {

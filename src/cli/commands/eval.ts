@@ -1,28 +1,39 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { checkRunLimits, describeWork } from "../../compare/run-limits.js";
 import { costUnknownOf, describeCostUnknown } from "../../cost/cost-unknown.js";
 import { runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
-import { loadRepo } from "../../formats/repo.js";
+import { loadRepo, requireSettingsFile } from "../../formats/repo.js";
 import { checkVarsBeforeRun } from "../../formats/repo-checks.js";
 import type { Settings } from "../../formats/settings.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { createEngineModels, scrubberFor } from "../../io/model-stack.js";
 import { formatCount, formatDuration, formatPercent, formatUsd } from "../../numbers.js";
-import { COMMON_MODEL_FLAGS, parseFlags, toInt } from "../args.js";
+import {
+  COMMON_MODEL_FLAGS,
+  LIMIT_FLAGS,
+  LIMIT_USAGE,
+  parseFlags,
+  readLimitFlags,
+  toInt,
+} from "../args.js";
 import { textTable } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
 
 const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repeats N] [--out FILE] [--json]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
+                ${LIMIT_USAGE}
 
 Runs golden sets against the model endpoint. Without --prompt or --env, every prompt that has a
 golden set is evaluated at its latest version. --env evaluates the versions and models an
 environment pins; with --prompt NAME, only the pins of those prompts (a @VERSION must be the
-pinned one). Results: a table on stdout (or JSON with --json), the full result file with --out.`;
+pinned one). Results: a table on stdout (or JSON with --json), the full result file with --out.
+A run over its limits (limits: in promptgate.yaml, or the --max-* flags; 20,000 samples by
+default) is refused before anything is sent, exit 2.`;
 
 export const evalCommand: Command = {
   name: "eval",
@@ -33,6 +44,7 @@ export const evalCommand: Command = {
       argv,
       {
         ...COMMON_MODEL_FLAGS,
+        ...LIMIT_FLAGS,
         prompt: { type: "string", multiple: true },
         env: { type: "string" },
         repeats: { type: "string" },
@@ -46,6 +58,7 @@ export const evalCommand: Command = {
       return EXIT.ok;
     }
     const root = resolve(io.cwd, values.root ?? ".");
+    await requireSettingsFile(worktreeSource(root), root);
     const repo = await loadRepo(worktreeSource(root));
     const targets = selectTargets(repo, {
       prompts: values.prompt ?? [],
@@ -62,6 +75,9 @@ export const evalCommand: Command = {
       targets.map((t) => t.version.prompt),
     );
     if (varErrors.length > 0) throw new PromptgateErrors(varErrors);
+    const limits = { ...repo.settings.limits, ...readLimitFlags(values) };
+    const work = await checkRunLimits(targets, limits, repo.settings.prices);
+    io.stderr.write(`planned: ${describeWork(work)}\n`);
     const result = await evaluate(root, repo.settings, targets, io, {
       baseUrl: values["base-url"],
       concurrency: toInt(values.concurrency, "--concurrency", 1, 1000),

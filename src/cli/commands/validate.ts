@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { checkGoldenSet, gradingModels } from "../../engine/run-eval.js";
 import { compareByPlace, describeError, PromptgateError, PromptgateErrors } from "../../errors.js";
-import { loadRepo, type Repo } from "../../formats/repo.js";
+import { loadRepo, type Repo, requireSettingsFile } from "../../formats/repo.js";
 import { checkRepo } from "../../formats/repo-checks.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { parseFlags } from "../args.js";
@@ -30,10 +30,14 @@ export const validateCommand: Command = {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
+    const root = resolve(io.cwd, values.root ?? ".");
+    // Outside the try: a folder without promptgate.yaml is the wrong folder (exit 2), not a file
+    // with errors (exit 1), and never "ok: 0 prompts".
+    await requireSettingsFile(worktreeSource(root), root);
     let repo: Repo;
     let warnings: PromptgateError[] = [];
     try {
-      repo = await loadRepo(worktreeSource(resolve(io.cwd, values.root ?? ".")));
+      repo = await loadRepo(worktreeSource(root));
       const findings = await checkRepo(repo);
       warnings = findings.warnings;
       // In the order of the files, as a reader fixes them.

@@ -333,7 +333,7 @@ describe("golden sets", () => {
     const headRepo = await loadRepo(await gitRevisionSource(repo.root, head));
     const { changes } = await changesBetween(base, head);
     expect(changes.notices.map((n) => n.message)).toEqual([
-      "evals/support-answer.yaml changed in this pull request (1 case's assertions or vars changed, critical dropped from refund (still gated as critical)); both sides run its new cases, so Δ measures the prompt alone",
+      "evals/support-answer.yaml changed in this pull request (assertions edited in invoice, critical dropped from refund (still gated as critical)); both sides run its new cases, so Δ measures the prompt alone",
     ]);
     const [pair] = planTargets({ base: baseRepo, head: headRepo, changes });
     expect(pair?.base?.goldenSet).toBe(pair?.head.goldenSet);
@@ -367,7 +367,7 @@ describe("golden sets", () => {
       {
         kind: "golden-set-changed",
         message:
-          "evals/support-answer.yaml changed in this pull request (1 case added, 1 case removed: invoice, 1 case's assertions or vars changed); the base version support-answer@v2 reads {{question}}, which the new cases no longer give, so each side runs its own cases",
+          "evals/support-answer.yaml changed in this pull request (1 case added, 1 case removed: invoice, vars changed in refund); the base version support-answer@v2 reads {{question}}, which the new cases no longer give, so each side runs its own cases",
         prompt: "support-answer",
         file: "evals/support-answer.yaml",
       },

@@ -34,6 +34,10 @@ const HEAD_CHANGES: Record<string, string> = {
   "gates.max-cost-increase": "gates: { max-cost-increase: 1000 }",
   "gates.max-error-rate": "gates: { max-cost-increase: 0.25, max-error-rate: 1 }",
   "gates.detect": "gates: { max-cost-increase: 0.25, detect: 0.5 }",
+  "gates.golden-set-edits": "gates: { max-cost-increase: 0.25, golden-set-edits: block }",
+  "limits.max-samples": "limits: { max-samples: 100000000 }",
+  "limits.max-output-tokens": "limits: { max-output-tokens: 100000 }",
+  "limits.max-cost": "limits: { max-cost: 1000000 }",
   rollout: "rollout: { rules: { promote-production: { min-role: read } } }",
 };
 
@@ -88,6 +92,12 @@ describe("resolveTrustedSettings", () => {
     });
     expect(settings.provider.baseUrl).toBe("http://127.0.0.1:2/v1");
     expect(settings.provider.concurrency).toBe(3);
+  });
+
+  it("takes the limits from the inputs first, then the base, never from head", () => {
+    const head = headWith("limits: { max-samples: 100000000, max-cost: 1000000 }");
+    const { settings } = resolveTrustedSettings({ base, head, inputs: { maxCost: 5 } });
+    expect(settings.limits).toEqual({ maxSamples: 20_000, maxOutputTokens: undefined, maxCost: 5 });
   });
 
   it("takes what the pull request ships from head, without a notice", () => {

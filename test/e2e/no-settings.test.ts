@@ -1,0 +1,129 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
+import { runAction } from "../../action/run.js";
+import { runCli } from "../../src/cli/main.js";
+import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+
+/**
+ * Issue 9, a false green: a folder without promptgate.yaml (a wrong `--root` or
+ * `working-directory`) found no prompts, evaluated nothing and passed ("ok: 0 prompts", "$0").
+ * Every command and the action now fail with E_CONFIG, exit 2, naming the folder they looked in.
+ */
+let empty: string;
+let repo: GitRepo;
+let temp: string;
+
+beforeAll(async () => {
+  temp = await mkdtemp(join(tmpdir(), "promptgate-no-settings-"));
+  empty = join(temp, "empty");
+  await mkdir(empty);
+  // A repository whose promptgate.yaml lives in a subfolder, run from its root by mistake.
+  repo = await createGitRepo();
+  await repo.commit("base", {
+    "app/promptgate.yaml": "version: 1\n",
+    "app/prompts/greet/v1.prompt": "---\nmodel: gpt-4o-mini\n---\nHello\n",
+  });
+  await repo.branch("pr");
+  await repo.commit("v2", { "app/prompts/greet/v2.prompt": "---\nmodel: gpt-4o-mini\n---\nHi\n" });
+});
+afterAll(async () => {
+  await repo?.remove();
+  if (temp) await rm(temp, { recursive: true, force: true });
+});
+
+async function cli(cwd: string, ...argv: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d) => {
+    out += d;
+  });
+  stderr.on("data", (d) => {
+    err += d;
+  });
+  const code = await runCli(argv, {
+    cwd,
+    env: { OPENAI_API_KEY: "test-key" },
+    stdout,
+    stderr: stderr as unknown as NodeJS.WriteStream,
+  });
+  return { code, out, err };
+}
+
+describe("a command run where there is no promptgate.yaml fails, naming the folder", () => {
+  for (const argv of [["validate"], ["cost"], ["eval"]]) {
+    it(`promptgate ${argv.join(" ")}`, async () => {
+      const r = await cli(empty, ...argv);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe("");
+      expect(r.err).toContain(`error E_CONFIG: no promptgate.yaml in ${empty}`);
+      expect(r.err).toContain("hint: run promptgate in the folder that holds promptgate.yaml");
+    });
+  }
+
+  it("promptgate diff, at the head it compares", async () => {
+    const r = await cli(repo.root, "diff", "--base", "main", "--head", "pr");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`error E_CONFIG: no promptgate.yaml in ${repo.root} at pr`);
+  });
+
+  it("with --root pointing at the folder that has one, the same commands run", async () => {
+    const r = await cli(repo.root, "validate", "--root", "app");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("ok: 1 prompts");
+  });
+});
+
+for (const folder of ["", "nope"]) {
+  it(`the action with a working-directory that holds no promptgate.yaml fails, naming it (${folder || "the root"})`, async () => {
+    const inputs: ActionInputs = {
+      openaiApiKey: "test-key",
+      openaiBaseUrl: undefined,
+      githubToken: "unused",
+      base: "main",
+      head: "pr",
+      root: join(repo.root, folder),
+      repeats: undefined,
+      concurrency: undefined,
+      comment: false,
+      failOn: "blocked",
+      cacheDir: undefined,
+      cacheSecret: undefined,
+      pullRequestArtifact: undefined,
+    };
+    const context: RunnerContext = {
+      repository: { owner: "acme", repo: "bot" },
+      apiUrl: "http://127.0.0.1:1",
+      serverUrl: "https://github.com",
+      sha: undefined,
+      eventName: "pull_request",
+      pullRequest: undefined,
+      workspace: repo.root,
+      runnerTemp: temp,
+      runUrl: undefined,
+      stepSummary: undefined,
+    };
+    const summaries: string[] = [];
+    const statuses: unknown[] = [];
+    const failure = await runAction(inputs, context, {
+      comments: undefined,
+      statuses: { post: async (s) => void statuses.push(s) },
+      writeSummary: async (m) => void summaries.push(m),
+      log: () => {},
+      warn: () => {},
+    }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(failure?.message).toContain(
+      `error E_CONFIG: no promptgate.yaml in ${join(repo.root, folder)}`,
+    );
+    expect(summaries.join("\n")).toContain("the action&#39;s <code>working-directory</code> input");
+    expect(statuses).toEqual([]);
+  });
+}
