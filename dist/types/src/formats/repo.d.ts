@@ -59,4 +59,10 @@ export declare function misnamedPromptFile(rel: string, dir: string): Misnamed |
 export declare function misnamedGoldenSet(rel: string, dir: string): Misnamed | undefined;
 export declare function findVersion(repo: Repo, prompt: string, version: string): PromptVersion | undefined;
 export declare function latestVersion(repo: Repo, prompt: string): PromptVersion | undefined;
+/**
+ * A run where promptgate.yaml is not must fail, not pass: a wrong `--root` or `working-directory`
+ * otherwise finds no prompts, evaluates nothing, and reports a green check ("ok: 0 prompts", "$0").
+ * `folder` is where the edge looked, as the user would find it (a path, "the worktree").
+ */
+export declare function requireSettingsFile(source: FileSource, folder: string): Promise<void>;
 export {};

@@ -22,6 +22,8 @@ export declare const DEFAULT_GATE_CREATOR = "github-actions[bot]";
  * the pull request, and promptgate reads what it names (`../../etc/passwd`, `/home/runner/...`).
  */
 export declare function isInsideRepository(path: string): boolean;
+/** The most samples one run may draw when promptgate.yaml and the inputs set no `max-samples`. */
+export declare const DEFAULT_MAX_SAMPLES = 20000;
 declare const priceSchema: z.ZodPipe<z.ZodObject<{
     input: z.ZodNumber;
     output: z.ZodNumber;
@@ -68,9 +70,18 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
             warn: "warn";
             off: "off";
         }>>;
+        "golden-set-edits": z.ZodDefault<z.ZodEnum<{
+            block: "block";
+            warn: "warn";
+        }>>;
         "max-cost-increase": z.ZodOptional<z.ZodNumber>;
         "max-error-rate": z.ZodDefault<z.ZodNumber>;
         detect: z.ZodDefault<z.ZodNumber>;
+    }, z.core.$strict>>;
+    limits: z.ZodDefault<z.ZodObject<{
+        "max-samples": z.ZodDefault<z.ZodNumber>;
+        "max-output-tokens": z.ZodOptional<z.ZodNumber>;
+        "max-cost": z.ZodOptional<z.ZodNumber>;
     }, z.core.$strict>>;
     traffic: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodPipe<z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>, z.ZodTransform<number, string | number>>>>;
     prices: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodPipe<z.ZodObject<{
@@ -184,9 +195,16 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
         maxRegression: number;
         confidence: number;
         critical: "strict" | "block" | "warn" | "off";
+        goldenSetEdits: "block" | "warn";
         maxCostIncrease: number | undefined;
         maxErrorRate: number;
         detect: number;
+    };
+    limits: {
+        maxSamples: number;
+        maxOutputTokens: number | undefined;
+        /** Dollars, estimated before the run. */
+        maxCost: number | undefined;
     };
     /** Requests per day, per prompt. */
     trafficPerDay: Record<string, number>;
@@ -238,10 +256,16 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
         "max-regression": number;
         confidence: number;
         critical: "strict" | "block" | "warn" | "off";
+        "golden-set-edits": "block" | "warn";
         "max-error-rate": number;
         detect: number;
         "min-pass-rate"?: number | undefined;
         "max-cost-increase"?: number | undefined;
+    };
+    limits: {
+        "max-samples": number;
+        "max-output-tokens"?: number | undefined;
+        "max-cost"?: number | undefined;
     };
     traffic: Record<string, number>;
     prices: Record<string, {

@@ -1,4 +1,4 @@
-import type { FileSource } from "../formats/repo.js";
+import { type FileSource } from "../formats/repo.js";
 /**
  * The working tree on disk. Every read stays inside `root`, symlinks followed: the files are the
  * pull request's, and a link to /etc/passwd or ~/.ssh is as easy to commit as a prompt. Files
@@ -10,3 +10,8 @@ export declare function git(cwd: string, args: string[]): Promise<string>;
 export declare function revParse(root: string, ref: string): Promise<string>;
 /** One commit of a git repository, read with plumbing so the working tree is never touched. */
 export declare function gitRevisionSource(root: string, rev: string): Promise<FileSource>;
+/**
+ * git runs in `root`: a folder that does not exist (a mistyped `working-directory`) would fail as a
+ * git error, when what is wrong is where promptgate was pointed.
+ */
+export declare function requireFolder(root: string, folder: string): Promise<void>;
