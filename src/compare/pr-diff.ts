@@ -10,12 +10,12 @@ import type {
   PromptChange,
   ReportEnvironmentChange,
 } from "./change-types.js";
+import { detectChanges } from "./changes.js";
 import {
   describeGoldenSetEdits,
-  detectChanges,
   editsExistingCases,
   findGoldenSetEdits,
-} from "./changes.js";
+} from "./golden-set-edits.js";
 import {
   type DiffInput,
   type DiffResult,

@@ -21,8 +21,8 @@ import type {
   PromptChange,
   ReportEnvironmentChange,
 } from "./change-types.js";
-import { withBaseCritical } from "./changes.js";
 import { comparePromptRuns, type SequentialBasis } from "./compare-runs.js";
+import { withBaseCritical } from "./golden-set-edits.js";
 import { resolveTrustedSettings } from "./trusted-settings.js";
 import type { PromptComparison } from "./types.js";
 

@@ -3,7 +3,7 @@ import {
   describeGoldenSetEdits,
   editsExistingCases,
   findGoldenSetEdits,
-} from "../../../src/compare/changes.js";
+} from "../../../src/compare/golden-set-edits.js";
 import { goldenSetSchema } from "../../../src/formats/golden-set.js";
 import { parseYaml } from "../../../src/formats/located-yaml.js";
 import type { LoadedGoldenSet } from "../../../src/formats/repo.js";
