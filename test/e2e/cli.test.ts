@@ -197,6 +197,9 @@ describe("promptgate CLI", () => {
     const r = await cli(["diff", "--base", "main", "--head", "pr", "--out-dir", outDir]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^BLOCKED: support-answer v2 → v3 regresses/);
+    expect(r.err.trimEnd().split("\n").at(-1)).toMatch(
+      /^promptgate diff: blocked by [a-z-]+(, [a-z-]+)*: support-answer v2 → v3 regresses/,
+    );
     expect((await readdir(outDir)).sort()).toEqual([
       "comment.md",
       "report.html",
@@ -364,7 +367,39 @@ describe("promptgate CLI", () => {
     }
     const bad = await cli(["eval", "--repeat", "3"]);
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/Unknown option '--repeat'/);
+    expect(bad.err).toMatch(/Unknown option '--repeat'; did you mean --repeats\?/);
+  });
+
+  it("verbs and flags get the bot's did-you-mean", async () => {
+    const verb = await cli(["evl"]);
+    expect(verb.code).toBe(2);
+    expect(verb.err.split("\n")[0]).toBe(
+      'error E_USAGE: unknown command "evl"; did you mean `promptgate eval`?',
+    );
+    const flag = await cli(["eval", "--promt", "support-answer"]);
+    expect(flag.code).toBe(2);
+    expect(flag.err.split("\n")[0]).toBe(
+      "error E_USAGE: Unknown option '--promt'; did you mean --prompt?",
+    );
+    // A far guess is no guess.
+    expect((await cli(["deploy"])).err).not.toContain("did you mean");
+  });
+
+  it("a missing input file exits 2 with its path, not 4 (a bug)", async () => {
+    const r = await cli(["report", "--merge", "missing.json"]);
+    expect(r.code).toBe(2);
+    expect(r.err.split("\n")[0]).toBe(
+      `error E_NOT_FOUND: cannot read ${join(repo.root, "missing.json")}: no such file`,
+    );
+  });
+
+  it("eval's exit 1 says which gate blocked which prompt, in one line on stderr", async () => {
+    const r = await cli(["eval", "--prompt", "support-answer@v3"]);
+    expect(r.code).toBe(1);
+    const last = r.err.trimEnd().split("\n").at(-1);
+    expect(last).toMatch(
+      /^promptgate eval: blocked by (min-pass-rate|critical): support-answer@v3/,
+    );
   });
 });
 
