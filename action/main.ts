@@ -8,11 +8,28 @@ import type { OverallVerdict } from "../src/report/index.js";
 import { ActionFailure, describeFailure } from "./failure.js";
 import { createCommentStore, createGateReader, createStatusWriter } from "./github.js";
 import { getInputs, readRunnerContext } from "./inputs.js";
+import { type Annotation, annotationsOfError } from "./log.js";
 import { runAction } from "./run.js";
+
+/** An annotation as a workflow command: `file`, `line` and `col` pin it to the pull request's diff. */
+function annotate(a: Annotation): void {
+  const props: core.AnnotationProperties = {
+    ...(a.title ? { title: a.title } : {}),
+    ...(a.file ? { file: a.file } : {}),
+    ...(a.line === undefined ? {} : { startLine: a.line }),
+    ...(a.col === undefined ? {} : { startColumn: a.col }),
+  };
+  const write = { error: core.error, warning: core.warning, notice: core.notice }[a.level];
+  write(a.message, props);
+}
+
+/** Where the step ran, for making located errors' paths relative to the repository root. */
+let paths: { workspace: string; root: string } | undefined;
 
 async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const context = readRunnerContext(env);
   const inputs = getInputs(env, context);
+  paths = { workspace: context.workspace, root: inputs.root };
   // Masked in the log, should any library ever print it.
   core.setSecret(inputs.githubToken);
   if (inputs.openaiApiKey) core.setSecret(inputs.openaiApiKey);
@@ -30,6 +47,8 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     },
     log: (message) => core.info(message),
     warn: (message) => core.warning(message),
+    annotate,
+    group: (name, body) => core.group(name, body),
   });
 
   setOutputs(outcome);
@@ -65,5 +84,12 @@ await main(process.env).catch((e: unknown) => {
     reportDir: "",
     commentUrl: e instanceof ActionFailure ? e.commentUrl : undefined,
   });
+  // Located errors (a YAML key, a golden-set line) as annotations on their lines of the diff.
+  const located = paths ? annotationsOfError(error, paths) : undefined;
+  if (located) {
+    for (const a of located) annotate(a);
+    process.exitCode = core.ExitCode.Failure;
+    return;
+  }
   core.setFailed(describeError(error));
 });

@@ -183,6 +183,21 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     expect(result.annotations.some((a) => a.level === "error" && /blocked/.test(a.message))).toBe(
       true,
     );
+    // The log: progress folded in a group (the last line at 100 %), the verdict, the comment's link.
+    const group = /^::group::promptgate: evaluating 2 prompts\n([\s\S]*?)^::endgroup::$/m.exec(
+      result.stdout,
+    );
+    expect(group, result.stdout).not.toBeNull();
+    const progress = group![1]!.split("\n").filter((l) => / samples \(\d+%\)/.test(l));
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress.at(-1)).toMatch(/^(\d+)\/\1 samples \(100%\)/);
+    expect(result.stdout).toMatch(/^blocked: support-answer v2 → v3 regresses/m);
+    // The failed gate sits on the prompt's file, so the pull request's diff shows it.
+    const gate = result.annotations.find((a) => a.properties.title?.includes("support-answer@v3"));
+    expect(gate, JSON.stringify(result.annotations)).toMatchObject({
+      level: "error",
+      properties: { file: "prompts/support-answer/v3.prompt", line: "1", col: "1" },
+    });
 
     const comments = gh.comments(OWNER, REPO, pull.number);
     expect(comments).toHaveLength(1);
@@ -191,6 +206,7 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     expect(comment.body).toContain("❌");
     expect(comment.user).toBe("github-actions[bot]");
     expect(result.outputs["comment-url"]).toMatch(new RegExp(`#issuecomment-${comment.id}$`));
+    expect(result.stdout).toContain(`the pull request comment: ${result.outputs["comment-url"]}`);
     // The pending comment came first, then the report replaced it in place.
     const writes = gh.requests.filter(
       (r) => r.operation?.includes("comments") && r.method !== "GET",
@@ -238,6 +254,18 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     const result = await runAction({ "fail-on": "never" });
     expect(result.exitCode, result.stderr + result.stdout).toBe(0);
     expect(result.outputs.verdict).toBe("blocked");
+    // The step passes, but the block shows in the run's annotations as warnings, never errors.
+    expect(result.annotations.filter((a) => a.level === "error")).toEqual([]);
+    expect(
+      result.annotations.some(
+        (a) => a.level === "warning" && /^promptgate blocked: .*fail-on: never/.test(a.message),
+      ),
+    ).toBe(true);
+    expect(
+      result.annotations.some(
+        (a) => a.level === "warning" && a.properties.file === "prompts/support-answer/v3.prompt",
+      ),
+    ).toBe(true);
     const after = gh.comments(OWNER, REPO, pull.number);
     expect(after.map((c) => c.id)).toEqual(before.map((c) => c.id));
     const writes = gh.requests
@@ -567,6 +595,33 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     } finally {
       gh.setFaults([]);
     }
+  });
+
+  it("a located error is an annotation on its file, line and column", async () => {
+    const triage = "evals/ticket-triage.yaml";
+    const text = (await readFile(join(EXAMPLES, triage), "utf8")).replace(
+      "type: is-json",
+      "type: is-jsn",
+    );
+    await onPullRequest(
+      "bad-assertion",
+      { [triage]: text },
+      "misspelt assertion",
+      async (p) => {
+        const result = await runAction({}, p);
+        expect(result.exitCode).not.toBe(0);
+        const located = result.annotations.filter((a) => a.properties.file === triage);
+        expect(located, JSON.stringify(result.annotations)).toHaveLength(1);
+        expect(located[0]).toMatchObject({
+          level: "error",
+          message: expect.stringMatching(/unknown assertion type "is-jsn"/),
+          properties: { line: "13", col: "17" },
+        });
+        // Once, located: no second, unlocated copy of the same error.
+        expect(result.annotations.filter((a) => a.level === "error")).toHaveLength(1);
+      },
+      pull.head,
+    );
   });
 
   it("refuses a bad input before touching GitHub, naming it", async () => {

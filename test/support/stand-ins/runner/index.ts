@@ -64,7 +64,12 @@ export interface CompositeResult {
   stdout: string;
   stderr: string;
   /** `::error::` and `::warning::` workflow commands the steps printed. */
-  annotations: { level: "error" | "warning" | "notice"; message: string }[];
+  annotations: {
+    level: "error" | "warning" | "notice";
+    message: string;
+    /** `file`, `line`, `col`, `title`… as the command gave them (unescaped). */
+    properties: Record<string, string>;
+  }[];
   runnerTemp: string;
 }
 
@@ -314,11 +319,25 @@ export function parseFileCommands(text: string): Record<string, string> {
 function readAnnotations(stdout: string): CompositeResult["annotations"] {
   const found: CompositeResult["annotations"] = [];
   for (const line of stdout.split("\n")) {
-    const m = /^::(error|warning|notice)(?: [^:]*)?::(.*)$/.exec(line);
+    const m = /^::(error|warning|notice)(?: ([^:]*))?::(.*)$/.exec(line);
     if (m) {
+      // Property values escape `,` and `:` too (@actions/core's escapeProperty).
+      const unescape = (v: string) =>
+        v
+          .replace(/%0A/g, "\n")
+          .replace(/%0D/g, "\r")
+          .replace(/%3A/g, ":")
+          .replace(/%2C/g, ",")
+          .replace(/%25/g, "%");
+      const properties: Record<string, string> = {};
+      for (const pair of (m[2] ?? "").split(",")) {
+        const eq = pair.indexOf("=");
+        if (eq > 0) properties[pair.slice(0, eq)] = unescape(pair.slice(eq + 1));
+      }
       found.push({
         level: m[1] as "error" | "warning" | "notice",
-        message: (m[2] ?? "").replace(/%0A/g, "\n").replace(/%0D/g, "\r").replace(/%25/g, "%"),
+        message: (m[3] ?? "").replace(/%0A/g, "\n").replace(/%0D/g, "\r").replace(/%25/g, "%"),
+        properties,
       });
     }
   }
