@@ -13,6 +13,7 @@ import type { PermissionDecision } from "./permissions.js";
 import { listStatusRows, pinLabel, shortSha } from "./pins.js";
 import type { ChangePlan, NoopPlan, PinChange, RefusedPlan } from "./plan.js";
 import { cutText, limitList, MAX_LIST_ITEMS, quoteActor, quoteText } from "./quote.js";
+import { listUndoCommands } from "./undo.js";
 
 /**
  * The one reply comment per command. Every command named in a reply sits inside backticks and no
@@ -247,6 +248,7 @@ function renderBody(result: ReplyResult): string[] {
         out.push("", "Warnings:", ...limitList(plan.warnings).map((w) => `- ${w}`));
       }
       if (dry) out.push("", `Run it without ${code("--dry-run")} to apply.`);
+      else out.push("", describeUndo(plan));
       return out;
     }
     case "noop":
@@ -298,6 +300,15 @@ function renderBody(result: ReplyResult): string[] {
       }
     }
   }
+}
+
+/** The applied reply's last line: how to put it back, as a command to copy. */
+function describeUndo(plan: ChangePlan): string {
+  const { commands, manual } = listUndoCommands(plan);
+  const run = commands.length > 0 ? `${commands.map(code).join(", then ")}` : "";
+  const hand =
+    manual.length > 0 ? `${run ? "; and by hand: " : "by hand: "}${manual.join("; ")}` : "";
+  return `**To undo:** ${run}${hand || (run ? "" : "nothing to undo")}.`;
 }
 
 /** "production changed while your command ran (now support-answer@v11, by @bob in #123, commit abc1234)" */

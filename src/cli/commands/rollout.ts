@@ -15,10 +15,12 @@ import {
   formatCommitMessage,
   listGatedVersions,
   listStatusRows,
+  listUndoCommands,
   type Plan,
   parseCommand,
   pinValue,
   planCommand,
+  toCliCommand,
   USAGE,
 } from "../../rollout/index.js";
 import { parseFlags } from "../args.js";
@@ -146,7 +148,8 @@ async function runTransition(
   const checkout = await readCheckout(root);
   await requireCleanFile(root, checkout.environmentsPath);
   const history = await readGitHistory(root, checkout.environmentsPath, HISTORY_DEPTH);
-  const actor = values.actor ?? io.env.GITHUB_ACTOR ?? (await readGitUserName(root)) ?? "unknown";
+  const login = values.actor ?? io.env.GITHUB_ACTOR;
+  const actor = login ?? (await readGitUserName(root)) ?? "unknown";
 
   let plan: Plan = planCommand({
     command,
@@ -175,7 +178,9 @@ async function runTransition(
       io.stdout.write(`${plan.message}. Nothing to change.\n`);
       return EXIT.ok;
     case "refused":
-      io.stderr.write(`refused: ${plan.reason}\n${plan.hint ? `  hint: ${plan.hint}\n` : ""}`);
+      io.stderr.write(
+        `refused: ${speakCli(plan.reason)}\n${plan.hint ? `  hint: ${speakCli(plan.hint)}\n` : ""}`,
+      );
       return EXIT.blocked;
     case "change":
       break;
@@ -192,11 +197,18 @@ async function runTransition(
     action: plan.action,
     env: plan.env,
     actor,
+    actorIsLogin: login !== undefined,
     ...("reason" in command && command.reason ? { reason: command.reason } : {}),
   });
   await writeFile(join(root, checkout.environmentsPath), text);
   const sha = await commitFile(root, checkout.environmentsPath, message);
-  io.stdout.write(`${sha.slice(0, 7)} ${plan.summary}\n${renderPlanText(plan)}\n`);
+  const { commands, manual } = listUndoCommands(plan);
+  const undo = [...commands.map(toCliCommand), ...manual.map((m) => `by hand: ${m}`)];
+  io.stdout.write(
+    `${sha.slice(0, 7)} ${plan.summary}\n${renderPlanText(plan)}\n` +
+      `committed locally at ${sha.slice(0, 7)}; push to apply (git push)\n` +
+      (undo.length > 0 ? `to undo: ${undo.join(", then ")}\n` : ""),
+  );
   return EXIT.ok;
 }
 
@@ -218,9 +230,17 @@ function renderPlanText(plan: ChangePlan): string {
   }
   const notes = [
     ...plan.skipped.map((s) => `skipped ${s.value} (${s.sha.slice(0, 7)}): ${s.why}`),
-    ...plan.warnings.map((w) => `warning: ${w.replace(/`/g, "")}`),
+    ...plan.warnings.map((w) => `warning: ${speakCli(w).replace(/`/g, "")}`),
   ];
   return [textTable(rows), ...notes].join("\n");
+}
+
+/**
+ * The plans speak the bot's grammar (`/rollback canary` stops it); the CLI twin says the command
+ * a terminal takes.
+ */
+function speakCli(text: string): string {
+  return text.replace(/`\/(?:promptgate )?/g, "`promptgate ");
 }
 
 /** `--root`/`--actor`/`--help` are the CLI's; everything else is the command's own grammar. */

@@ -196,6 +196,7 @@ describe("rollback to the previous good value", () => {
     if (plan.kind !== "refused") return;
     expect(plan.reason).toContain(`support-answer@v4+${MINI}, rolled back in`);
     expect(plan.hint).toContain("`/rollback production <prompt> to <version>`");
+    expect(plan.reason).toContain("holds no earlier good value of `support-answer` in production");
   });
 
   test("a model swap is a value of its own", () => {
