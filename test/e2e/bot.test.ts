@@ -333,6 +333,20 @@ describe("promote", () => {
     expect(await gitLog(f.path)).toHaveLength(commits);
   });
 
+  it("a pending gate says to wait for its run, with the link, not to fix it", async () => {
+    const f = await setup();
+    const run = "https://github.com/acme/support-bot/actions/runs/77";
+    await gh.setStatus(f.owner, f.name, f.versionCommits.v5!, {
+      state: "pending",
+      context: GATE("v5"),
+      targetUrl: run,
+    });
+    const said = await f.say("/promote canary to production", "maint");
+    expect(said.outcome).toBe("refused");
+    expect(said.reply).toContain(`wait for the run (${run}) to finish, then run the command again`);
+    expect(said.reply).not.toContain("fix and re-run");
+  });
+
   it.each([
     ["success", "applied"],
     ["failure", "refused"],
