@@ -367,7 +367,12 @@ async function runCommand(
       return {
         kind: "reply",
         outcome: known ? "status" : "refused",
-        body: renderStatus(snapshot.environments, command.env),
+        body: renderStatus(
+          snapshot.environments,
+          command.env,
+          // Since when, by whom, which commit: read as deep as a command reads (and cached alike).
+          known ? await readHistory(octokit, snapshot, cache) : [],
+        ),
         reaction: known ? "+1" : "confused",
       };
     }

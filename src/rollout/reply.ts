@@ -13,6 +13,7 @@ import type { PermissionDecision } from "./permissions.js";
 import { listStatusRows, pinLabel, shortSha } from "./pins.js";
 import type { ChangePlan, NoopPlan, PinChange, RefusedPlan } from "./plan.js";
 import { cutText, limitList, MAX_LIST_ITEMS, quoteActor, quoteText } from "./quote.js";
+import { listLastChanges } from "./status.js";
 import { listUndoCommands } from "./undo.js";
 
 /**
@@ -461,7 +462,11 @@ export function renderHelp(settings: Settings): string {
   return fitReply(lines, { outcome: "help" });
 }
 
-export function renderStatus(environments: Environments, env?: string): string {
+export function renderStatus(
+  environments: Environments,
+  env?: string,
+  history: readonly HistoryEntry[] = [],
+): string {
   const names = Object.keys(environments.environments);
   if (env !== undefined && !environments.environments[env]) {
     return fitReply(
@@ -478,6 +483,15 @@ export function renderStatus(environments: Environments, env?: string): string {
     "",
     renderTable(rows),
   ];
+  const changes = listLastChanges(history, shown);
+  if (changes.length > 0) {
+    out.push("", "Last changed:");
+    const lines = changes.map(
+      (c) =>
+        `${c.env}: ${c.exact ? "since" : "at least since"} ${c.since}, by ${quoteActor(c.by)}, commit ${code(shortSha(c.sha))} (${quoteText(c.subject)})`,
+    );
+    out.push(...limitList(lines).map((l) => `- ${l}`));
+  }
   const frozen = shown.filter((n) => environments.freezes[n]);
   if (frozen.length > 0) {
     out.push("", "Frozen (promotions wait, rollbacks still work):");

@@ -180,6 +180,13 @@ describe("promptgate status", () => {
     const res = await run(statusCommand, [], repo.root);
     expect(res.code).toBe(0);
     expect(res.out).toMatch(/production +support-answer +v4 +gpt-4o-2024-08-06/);
+    const v4 = (await repo.git("rev-parse", "--short=7", "HEAD")).trim();
+    expect(res.out).toMatch(
+      new RegExp(
+        `^production: since \\S+, by Promptgate Tests, commit ${v4} \\(Ship support-answer v4\\)$`,
+        "m",
+      ),
+    );
     const json = await run(statusCommand, ["canary", "--json"], repo.root);
     expect(JSON.parse(json.out)).toEqual({
       environments: {

@@ -800,6 +800,23 @@ describe("what changes nothing", () => {
     expect(status.outcome).toBe("status");
     expect(status.reply).toMatch(/\| production +\| support-answer \| v4 +\| gpt-4o-2024-08-06 \|/);
     expect(reactionsOn(f, status.commentId)).toEqual(["+1"]);
+    // Since when, by whom, which commit: the commit that put v4 live.
+    const [last] = await gitLog(f.path);
+    expect(status.reply).toMatch(
+      new RegExp(
+        `^- production: since \\d{4}-\\d\\d-\\d\\dT[^,]+, by [^,]+, commit \`${last!.sha.slice(0, 7)}\``,
+        "m",
+      ),
+    );
+    // A rollback is then what status names.
+    const rolled = await f.say("/rollback production");
+    expect(rolled.reply).toMatch(
+      /\*\*To undo:\*\* `\/rollback production to support-answer@v4\+gpt-4o-2024-08-06`\./,
+    );
+    const after = await f.say("/promptgate status production", "someone");
+    expect(after.reply).toMatch(
+      /^- production: since [^,]+, by @writer, commit `[0-9a-f]{7}` \(`promptgate\(production\): rollback/m,
+    );
   });
 });
 

@@ -13,7 +13,9 @@ import {
   applyPlanToYaml,
   type ChangePlan,
   formatCommitMessage,
+  type HistoryEntry,
   listGatedVersions,
+  listLastChanges,
   listStatusRows,
   listUndoCommands,
   type Plan,
@@ -110,17 +112,34 @@ export const statusCommand: Command = {
       io.stdout.write(`${JSON.stringify({ environments: pick, freezes })}\n`);
       return EXIT.ok;
     }
-    io.stdout.write(`${renderStatusText(environments, names)}\n`);
+    const { environmentsPath } = await readCheckout(root);
+    const history = await readGitHistory(root, environmentsPath, STATUS_HISTORY_DEPTH).catch(
+      // Not a git checkout (a copied folder): the pins still show, without their history.
+      () => [],
+    );
+    io.stdout.write(`${renderStatusText(environments, names, history)}\n`);
     return EXIT.ok;
   },
 };
 
-function renderStatusText(environments: Environments, names: string[]): string {
+/** Enough to find when each environment last changed, without reading the whole history. */
+const STATUS_HISTORY_DEPTH = 50;
+
+function renderStatusText(
+  environments: Environments,
+  names: string[],
+  history: readonly HistoryEntry[],
+): string {
   const rows = [
     ["environment", "prompt", "version", "model", "traffic"],
     ...listStatusRows(environments, names),
   ];
   const lines = [textTable(rows)];
+  for (const c of listLastChanges(history, names)) {
+    lines.push(
+      `${c.env}: ${c.exact ? "since" : "at least since"} ${c.since}, by ${c.by}, commit ${c.sha.slice(0, 7)} (${c.subject})`,
+    );
+  }
   for (const name of names) {
     const f = environments.freezes[name];
     if (f)
