@@ -11,6 +11,7 @@ import { type EvalTarget, runEval } from "../../src/engine/run-eval.js";
 import type { ChatModel, ChatResponse } from "../../src/engine/types.js";
 import { parseGoldenSet } from "../../src/formats/golden-set.js";
 import { parsePromptFile } from "../../src/formats/prompt-file.js";
+import { formatUsd } from "../../src/numbers.js";
 import { parseReportJson } from "../../src/report/json.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
 import {
@@ -218,6 +219,38 @@ describe("promptgate CLI", () => {
     const comment = await readFile(join(outDir, "comment.md"), "utf8");
     expect(comment.startsWith("<!-- promptgate:report v1 -->")).toBe(true);
     expect(comment.length).toBeLessThanOrEqual(65_536);
+  });
+
+  it("cost and the comment agree on the same inputs; cost labels its upper bound", async () => {
+    const outDir = join(repo.root, ".promptgate", "cost-agrees");
+    const diff = await cli(["diff", "--base", "main", "--head", "pr", "--out-dir", outDir]);
+    expect(diff.code).toBe(1);
+    const reportPath = join(outDir, "report.json");
+    const report = parseReportJson(await readFile(reportPath, "utf8"), "report.json");
+    const comment = await readFile(join(outDir, "comment.md"), "utf8");
+    for (const c of report.comparisons) {
+      const monthly = formatUsd(c.cost.monthlyHeadUsd);
+      // The comment escapes "$" (&#36;): markdown engines read $…$ as math.
+      expect(comment).toContain(`${monthly.replace("$", "&#36;")}/mo`);
+      const r = await cli([
+        "cost",
+        "--prompt",
+        `${c.prompt}@${c.head.version}`,
+        "--measured",
+        reportPath,
+        "--json",
+      ]);
+      expect(r.code, r.err).toBe(0);
+      const [e] = JSON.parse(r.out);
+      expect(e.basis).toBe("measured");
+      expect(formatUsd(e.monthlyUsd)).toBe(monthly);
+      // The upper bound prices every answer at maxOutputTokens: never below the expected cost.
+      expect(e.upperBound.monthlyUsd).toBeGreaterThanOrEqual(e.monthlyUsd);
+    }
+    const table = await cli(["cost"]);
+    expect(table.out).toContain("upper bound/month");
+    expect(table.out).toMatch(/expected cost: \d+ output tokens estimated per answer/);
+    expect(table.out).toMatch(/\d+ estimated/);
   });
 
   it("diff shows an edited environments.yaml with whether each newly pinned version passed its gate", async () => {
