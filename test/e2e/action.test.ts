@@ -40,6 +40,9 @@ let temp: string;
 let pull: { number: number; head: string; base: string };
 let firstPrCommit: string;
 const runs: CompositeResult[] = [];
+/** What the action asked actions/upload-artifact to upload (its `with:`), in order. */
+const uploads: Record<string, string>[] = [];
+const ARTIFACT_URL = "https://github.com/acme/support-bot/actions/runs/4242/artifacts/99";
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -145,6 +148,13 @@ async function runAction(
     baseRef: "main",
     headRef: p.branch,
     runId: 4242,
+    uses: {
+      // GitHub's upload needs the runner's artifact service: stubbed, returning its outputs.
+      "actions/upload-artifact@v4": (w) => {
+        uploads.push(w);
+        return { "artifact-id": "99", "artifact-url": ARTIFACT_URL };
+      },
+    },
   });
   runs.push(result);
   return result;
@@ -211,7 +221,8 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     const writes = gh.requests.filter(
       (r) => r.operation?.includes("comments") && r.method !== "GET",
     );
-    expect(writes.map((r) => r.method)).toEqual(["POST", "PATCH"]);
+    // Then the link to the uploaded report, edited into the same comment.
+    expect(writes.map((r) => r.method)).toEqual(["POST", "PATCH", "PATCH"]);
     expect((writes[0]!.body as { body: string }).body).toMatch(
       /⏳ evaluating 2 prompts, \d+ samples/,
     );
@@ -231,6 +242,17 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
 
     expect(result.summary).toContain("support-answer");
     expect(result.summary).not.toContain("<!-- promptgate:report v1 -->");
+
+    // The report folder was uploaded by the action itself, and the comment and summary link it.
+    expect(uploads.at(-1)).toMatchObject({
+      name: "promptgate-report",
+      path: result.outputs["report-dir"],
+    });
+    expect(result.outputs["artifact-url"]).toBe(ARTIFACT_URL);
+    const linked = gh.comments(OWNER, REPO, pull.number)[0]!.body;
+    expect(linked).toContain(`[full report](${ARTIFACT_URL})`);
+    expect(linked).toMatch(/\[run\]\([^)]+\) · \[full report\]/);
+    expect(result.summary).toContain(`(${ARTIFACT_URL})`);
 
     const reportDir = result.outputs["report-dir"]!;
     expect(reportDir.startsWith(result.runnerTemp)).toBe(true);
@@ -271,8 +293,9 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     const writes = gh.requests
       .slice(requestsBefore)
       .filter((r) => r.operation?.includes("comments") && r.method !== "GET");
-    // The pending note and then the report, both onto the existing comment.
+    // The pending note, the report, and its link, all onto the existing comment.
     expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PATCH /repos/${OWNER}/${REPO}/issues/comments/${before[0]!.id}`,
       `PATCH /repos/${OWNER}/${REPO}/issues/comments/${before[0]!.id}`,
       `PATCH /repos/${OWNER}/${REPO}/issues/comments/${before[0]!.id}`,
     ]);
@@ -425,6 +448,8 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     expect(result.outputs["comment-url"]).toMatch(new RegExp(`#issuecomment-${ours.id}$`));
     expect(commentWrites(requestsBefore).map((r) => `${r.method} ${r.path}`)).toEqual([
       `POST /repos/${OWNER}/${REPO}/issues/${number}/comments`,
+      `PATCH /repos/${OWNER}/${REPO}/issues/comments/${ours.id}`,
+      // The report's link, edited into ours too, never into the pasted one.
       `PATCH /repos/${OWNER}/${REPO}/issues/comments/${ours.id}`,
     ]);
   });
@@ -622,6 +647,15 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
       },
       pull.head,
     );
+  });
+
+  it("with upload-report: false, uploads nothing and links nothing", async () => {
+    const before = uploads.length;
+    const result = await runAction({ "upload-report": "false", "fail-on": "never" });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(uploads.length).toBe(before);
+    expect(result.outputs["artifact-url"]).toBe("");
+    expect(result.outputs["report-dir"]).not.toBe("");
   });
 
   it("refuses a bad input before touching GitHub, naming it", async () => {
