@@ -14,6 +14,7 @@ import {
   createStatusWriter,
 } from "./github.js";
 import { getInputs, INPUT_ENV, readArtifactInput, readInput, readRunnerContext } from "./inputs.js";
+import { type Annotation, annotationsOfError } from "./log.js";
 import { runAction } from "./run.js";
 import { resolveWorkflowRunPull } from "./workflow-run.js";
 
@@ -34,6 +35,21 @@ function readSecrets(env: NodeJS.ProcessEnv): Scrub {
 
 const scrub = readSecrets(process.env);
 
+/** An annotation as a workflow command: `file`, `line` and `col` pin it to the pull request's diff. */
+function annotate(a: Annotation): void {
+  const props: core.AnnotationProperties = {
+    ...(a.title ? { title: a.title } : {}),
+    ...(a.file ? { file: a.file } : {}),
+    ...(a.line === undefined ? {} : { startLine: a.line }),
+    ...(a.col === undefined ? {} : { startColumn: a.col }),
+  };
+  const write = { error: core.error, warning: core.warning, notice: core.notice }[a.level];
+  write(scrub(a.message), props);
+}
+
+/** Where the step ran, for making located errors' paths relative to the repository root. */
+let paths: { workspace: string; root: string } | undefined;
+
 async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const context = readRunnerContext(env);
   if (context.eventName === "workflow_run") {
@@ -45,6 +61,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     );
   }
   const inputs = getInputs(env, context);
+  paths = { workspace: context.workspace, root: inputs.root };
 
   const pr = context.pullRequest;
   const outcome = await runAction(inputs, context, {
@@ -60,6 +77,8 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     log: (message) => core.info(message),
     warn: (message) => core.warning(message),
     scrub,
+    annotate,
+    group: (name, body) => core.group(name, body),
   });
 
   setOutputs(outcome);
@@ -97,5 +116,12 @@ await main(process.env).catch((e: unknown) => {
     reportDir: "",
     commentUrl: e instanceof ActionFailure ? e.commentUrl : undefined,
   });
+  // Located errors (a YAML key, a golden-set line) as annotations on their lines of the diff.
+  const located = paths ? annotationsOfError(error, paths) : undefined;
+  if (located) {
+    for (const a of located) annotate(a);
+    process.exitCode = core.ExitCode.Failure;
+    return;
+  }
   core.setFailed(scrub(describeError(error)));
 });

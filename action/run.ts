@@ -26,6 +26,7 @@ import { createScrubber, type Scrub } from "../src/scrub.js";
 import { ActionFailure, renderFailure } from "./failure.js";
 import type { CommentStore, GateReader, StatusWriter, StoredComment } from "./github.js";
 import type { ActionInputs, FailOn, RunnerContext } from "./inputs.js";
+import { type Annotation, createProgressLines, toRepoPath } from "./log.js";
 
 /** What the action does to the world, passed in so the flow reads apart from its transports. */
 export interface ActionDeps {
@@ -43,6 +44,10 @@ export interface ActionDeps {
    * the scrubber of no named secret (URL userinfo and queries, bearer tokens, `sk-` keys).
    */
   scrub?: Scrub;
+  /** A workflow annotation (`::error file=…,line=…::`); absent, gate failures go to `warn`. */
+  annotate?(annotation: Annotation): void;
+  /** Folds what `body` logs into one group of the Actions log. */
+  group?<T>(name: string, body: () => Promise<T>): Promise<T>;
 }
 
 export interface ActionOutcome {
@@ -150,7 +155,11 @@ async function evaluate(
     progress.comment = comment;
   }
 
-  const diff = await runPreparedDiff(prepared);
+  // A long eval must not leave the log silent: progress lines, folded in a group.
+  const group = deps.group ?? ((_name, body) => body());
+  const diff = await group(`promptgate: evaluating ${planned} prompts`, () =>
+    runPreparedDiff(prepared, { onProgress: createProgressLines(deps.log) }),
+  );
   const environmentChanges = await readPinGates(
     diff.environmentChanges,
     deps,
@@ -185,6 +194,7 @@ async function evaluate(
     progress.comment = comment;
   }
   progress.reported = true;
+  if (comment?.url) deps.log(`the pull request comment: ${comment.url}`);
 
   await deps.writeSummary(renderSummary(report));
   const reportDir = join(context.runnerTemp, "promptgate-report");
@@ -214,13 +224,53 @@ async function evaluate(
     }
   }
 
+  const failed = failsStep(report.verdict.overall, inputs.failOn);
+  annotateGates(diff.comparisons, inputs, context, deps, failed);
+  if (!failed && report.verdict.overall !== "pass") {
+    // The step passes by the workflow's choice; the block must still be seen in the run's list.
+    deps.warn(
+      `promptgate ${report.verdict.overall}: ${report.verdict.reason} (fail-on: ${inputs.failOn}, so the step passes)`,
+    );
+  }
+
   return {
     verdict: report.verdict.overall,
     summary: report.verdict.reason,
     reportDir,
     commentUrl: comment?.url,
-    failed: failsStep(report.verdict.overall, inputs.failOn),
+    failed,
   };
+}
+
+/**
+ * Each failed gate as an annotation on the prompt's file, so it shows on the pull request's diff
+ * beside the version that failed: an error when the step fails, a warning when it does not.
+ */
+function annotateGates(
+  comparisons: readonly PromptComparison[],
+  inputs: ActionInputs,
+  context: RunnerContext,
+  deps: ActionDeps,
+  failed: boolean,
+): void {
+  for (const c of comparisons) {
+    for (const g of c.gates) {
+      if (g.status !== "fail") continue;
+      const title = `promptgate: ${c.prompt}@${c.head.version} blocked by ${g.gate}`;
+      if (!deps.annotate) {
+        deps.warn(`${title}: ${g.message}`);
+        continue;
+      }
+      deps.annotate({
+        level: failed ? "error" : "warning",
+        title,
+        message: g.message,
+        file: toRepoPath(context.workspace, inputs.root, c.head.file),
+        line: 1,
+        col: 1,
+      });
+    }
+  }
 }
 
 export function failsStep(verdict: OverallVerdict, failOn: FailOn): boolean {

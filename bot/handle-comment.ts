@@ -367,7 +367,12 @@ async function runCommand(
       return {
         kind: "reply",
         outcome: known ? "status" : "refused",
-        body: renderStatus(snapshot.environments, command.env),
+        body: renderStatus(
+          snapshot.environments,
+          command.env,
+          // Since when, by whom, which commit: read as deep as a command reads (and cached alike).
+          known ? await readHistory(octokit, snapshot, cache) : [],
+        ),
         reaction: known ? "+1" : "confused",
       };
     }
@@ -440,6 +445,7 @@ async function executeCommand(
   const baseDelay = deps.retryDelayMs ?? 100;
   const now = isoSeconds((deps.now ?? (() => new Date()))());
   const gates: Record<string, GateState> = {};
+  const gateLinks: Record<string, string> = {};
   const ignoredGates: IgnoredGate[] = [];
   let snapshot = first;
   let history = firstHistory;
@@ -494,9 +500,15 @@ async function executeCommand(
           trusted,
         );
         Object.assign(gates, read.states);
+        Object.assign(gateLinks, read.links);
         ignoredGates.push(...read.ignored);
       }
-      const gated = applyGateResults(plan, gates, command.kind === "promote" && command.force);
+      const gated = applyGateResults(
+        plan,
+        gates,
+        command.kind === "promote" && command.force,
+        gateLinks,
+      );
       // Named only for the versions this plan puts live (a retry may plan other ones).
       const ignored = ignoredGates.filter((i) => gatedVersions.includes(i.gate));
       plan = noteIgnoredGates(gated, ignored, trusted);

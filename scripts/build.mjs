@@ -52,7 +52,11 @@ if (!values["types-only"]) {
   // Workflow entries are single files, as GitHub runs them from the repository at the tag.
   await build({
     ...common,
-    entryPoints: present({ action: "action/main.ts", "bot-action": "bot/action-entry.ts" }),
+    entryPoints: present({
+      action: "action/main.ts",
+      "link-report": "action/link-report.ts",
+      "bot-action": "bot/action-entry.ts",
+    }),
     outdir: values.outdir,
   });
 }

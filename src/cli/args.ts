@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { PromptgateError } from "../errors.js";
+import { suggestClosest } from "../suggest.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -22,7 +23,13 @@ export function parseFlags<O extends Options>(
     }
     return parsed;
   } catch (e) {
-    throw new PromptgateError("E_USAGE", (e as Error).message, { hint: `usage: ${usage}` });
+    const message = (e as Error).message;
+    // The bot's near-miss rule for flags too: `--promt` is a slip of `--prompt`.
+    const unknown = /^Unknown option '-{1,2}([^']+)'/.exec(message)?.[1];
+    const near = unknown ? suggestClosest(unknown, Object.keys(options)) : undefined;
+    throw new PromptgateError("E_USAGE", near ? `${message}; did you mean --${near}?` : message, {
+      hint: `usage: ${usage}`,
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import { describeError, PromptgateError, PromptgateErrors } from "../errors.js";
 import { scrubberFor } from "../io/model-stack.js";
+import { suggestClosest } from "../suggest.js";
 import { costCommand } from "./commands/cost.js";
 import { diffCommand } from "./commands/diff.js";
 import { evalCommand } from "./commands/eval.js";
@@ -51,16 +52,45 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.stderr.write(`error E_USAGE: unknown command "${name}"\n\n${renderHelp()}`);
+    // The same near-miss rule as the bot's commands: `promptgate evl` is a slip of `eval`.
+    const near = suggestClosest(
+      name,
+      commands.map((c) => c.name),
+    );
+    const hint = near ? `; did you mean \`promptgate ${near}\`?` : "";
+    io.stderr.write(`error E_USAGE: unknown command "${name}"${hint}\n\n${renderHelp()}`);
     return EXIT.usage;
   }
   try {
     return await command.run(rest, io);
   } catch (e) {
     // The one error boundary is also the last writer before a CI log.
-    io.stderr.write(`${scrubberFor(io.env)(describeError(e))}\n`);
-    return exitCodeFor(e);
+    const error = asInputFileError(e) ?? e;
+    io.stderr.write(`${scrubberFor(io.env)(describeError(error))}\n`);
+    return exitCodeFor(error);
   }
+}
+
+/**
+ * A file the user named that cannot be read is their input, not our bug: exit 2 with the path
+ * (`report --merge missing.json` once exited 4, "please report it").
+ */
+function asInputFileError(e: unknown): PromptgateError | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof err.path !== "string") return undefined;
+  const why: Record<string, string> = {
+    ENOENT: "no such file",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EISDIR: "is a directory, not a file",
+    ENOTDIR: "a parent of it is not a directory",
+  };
+  const reason = err.code ? why[err.code] : undefined;
+  if (!reason) return undefined;
+  return new PromptgateError("E_NOT_FOUND", `cannot read ${err.path}: ${reason}`, {
+    hint: "check the path (relative paths are resolved from the current directory)",
+    cause: e,
+  });
 }
 
 function exitCodeFor(e: unknown): ExitCode {

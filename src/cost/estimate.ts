@@ -14,6 +14,33 @@ export function assumeCompletionTokens(maxOutputTokens: number | undefined): num
   return maxOutputTokens ?? DEFAULT_COMPLETION_TOKENS;
 }
 
+/**
+ * The output tokens expected per request when nothing was measured: a typical short answer, or
+ * the ceiling when that is lower. Most answers stop well short of `maxOutputTokens`, so pricing
+ * every request at it (the upper bound) once put a prompt at 4× what its runs cost.
+ */
+export function expectCompletionTokens(maxOutputTokens: number | undefined): number {
+  return Math.min(maxOutputTokens ?? DEFAULT_COMPLETION_TOKENS, DEFAULT_COMPLETION_TOKENS);
+}
+
+/** What a run measured per request (mean over answered samples): the comment's cost basis. */
+export interface MeasuredTokens {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** The mean tokens per answered sample of a run's totals; undefined when nothing was answered. */
+export function measureTokens(totals: {
+  samples: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+}): MeasuredTokens | undefined {
+  const ok = totals.samples - totals.errors;
+  if (ok <= 0) return undefined;
+  return { promptTokens: totals.promptTokens / ok, completionTokens: totals.completionTokens / ok };
+}
+
 /** Monthly cost of a traffic level; unknown stays unknown. */
 export function projectMonthly(
   perRequestUsd: number | null,

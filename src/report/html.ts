@@ -317,12 +317,20 @@ function renderCase(line: CaseLine, c: PromptComparison, withDiff: boolean): str
   const critical = line.critical ? ' <span class="critical" title="critical case">❗</span>' : "";
   const errors =
     line.errors > 0 ? ` <span class="err">(${plural(line.errors, "error")})</span>` : "";
-  return `<tbody class="case s-${line.status}" ${attrs}>
+  return `<tbody class="case s-${line.status}" ${attrs} id="${escapeHtml(caseAnchor(line.prompt, line.id))}">
 <tr class="row"><td>${escapeHtml(line.prompt)}</td><td><code>${escapeHtml(line.id)}</code>${critical}</td><td>${line.tags.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join(" ")}</td>
 <td class="num">${rate(line.base)}</td><td class="num">${rate(line.head)}</td><td class="num">${line.delta === null ? "—" : formatSignedPoints(line.delta)}</td><td>${STATUS_LABEL[line.status]}${errors}</td></tr>
 <tr class="outputs"><td colspan="7"><details><summary>outputs, base vs head</summary>
 ${renderVars(line)}<div class="sxs">${renderSide("base", c.base, line.base)}${renderSide("head", c.head, line.head)}</div>${withDiff ? renderCaseDiff(line) : ""}</details></td></tr>
 </tbody>`;
+}
+
+/**
+ * The case's anchor, `case-<prompt>-<id>`, so a comment or a chat message can link one case.
+ * Whitespace (not allowed in an id) becomes "-"; the rest is kept, escaped where it is written.
+ */
+export function caseAnchor(prompt: string, id: string): string {
+  return `case-${prompt}-${id}`.replace(/\s+/g, "-");
 }
 
 function renderVars(line: CaseLine): string {

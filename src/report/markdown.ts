@@ -43,6 +43,8 @@ export interface MarkdownOptions {
   maxPromptDiffChars?: number;
   /** The name of the uploaded artifact holding report.html and report.json. */
   artifactName?: string;
+  /** Where that artifact is (`actions/upload-artifact`'s `artifact-url`): "the full report" links it. */
+  reportUrl?: string;
 }
 
 const VERDICT_ICON: Record<OverallVerdict, string> = { pass: "✅", blocked: "❌", errors: "⚠️" };
@@ -57,6 +59,7 @@ export function renderComment(report: Report, options: MarkdownOptions = {}): st
     maxOutputChars: options.maxOutputChars ?? 1200,
     maxPromptDiffChars: options.maxPromptDiffChars ?? 6_000,
     artifactName: options.artifactName ?? "promptgate-report",
+    reportUrl: options.reportUrl ? safeUrl(options.reportUrl) : null,
     pointToSummary: true,
   });
 }
@@ -74,6 +77,7 @@ export function renderSummary(report: Report, options: MarkdownOptions = {}): st
     maxOutputChars: options.maxOutputChars ?? 4000,
     maxPromptDiffChars: options.maxPromptDiffChars ?? 60_000,
     artifactName: options.artifactName ?? "promptgate-report",
+    reportUrl: options.reportUrl ? safeUrl(options.reportUrl) : null,
     pointToSummary: false,
   });
 }
@@ -114,6 +118,8 @@ interface Layout {
   maxOutputChars: number;
   maxPromptDiffChars: number;
   artifactName: string;
+  /** The uploaded report's page, already checked by safeUrl; null when not uploaded (yet). */
+  reportUrl: string | null;
   pointToSummary: boolean;
 }
 
@@ -255,7 +261,7 @@ function renderCutNotice(report: Report, dropped: Dropped, layout: Layout): stri
     : "";
   return (
     `> ✂️ **Shortened to fit ${layout.limitName}**: left out ${what.join(", ")}. ` +
-    `Everything is in ${summary}the ${code(layout.artifactName)} artifact (full HTML and JSON report).`
+    `Everything is in ${summary}the ${layout.reportUrl ? `[${code(layout.artifactName)}](${layout.reportUrl})` : code(layout.artifactName)} artifact (full HTML and JSON report).`
   );
 }
 
@@ -297,7 +303,7 @@ function renderCore(
   if (notes) parts.push(notes);
   const env = renderEnvironmentChanges(report.environmentChanges);
   if (env) parts.push(env);
-  parts.push(renderFooter(report));
+  parts.push(renderFooter(report, layout.reportUrl));
   return parts;
 }
 
@@ -412,7 +418,7 @@ function renderEnvironmentChanges(changes: ReportEnvironmentChange[]): string | 
   return `#### Environment changes\n\n${table}${more}`;
 }
 
-function renderFooter(report: Report): string {
+function renderFooter(report: Report, reportUrl: string | null): string {
   const s = report.settings;
   const t = report.totals;
   const bits: string[] = [];
@@ -435,6 +441,7 @@ function renderFooter(report: Report): string {
   );
   const run = report.runUrl ? safeUrl(report.runUrl) : null;
   if (run) bits.push(`[run](${run})`);
+  if (reportUrl) bits.push(`[full report](${reportUrl})`);
   return `---\n<sub>${bits.join(" · ")} · promptgate report v1</sub>`;
 }
 
@@ -484,7 +491,7 @@ function renderDetails(
         const what = direction === "regressions" ? "worse or failing" : "improved";
         details.push({
           kind: "note",
-          text: `…and ${plural(list.length - shown.length, `more ${what} case`)} of **${escapeMarkdownInline(s.comparison.prompt)}** in the full report.`,
+          text: `…and ${plural(list.length - shown.length, `more ${what} case`)} of **${escapeMarkdownInline(s.comparison.prompt)}** in ${layout.reportUrl ? `[the full report](${layout.reportUrl})` : "the full report"}.`,
           group: direction,
           order: order++,
         });

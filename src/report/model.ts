@@ -9,6 +9,7 @@ import {
   formatPointsSize,
   formatSignedPercent,
 } from "../numbers.js";
+import { buildHeadline } from "./headline.js";
 
 // Produced by the comparison, shown by the report: readers of the report model find them here too.
 export type {
@@ -168,7 +169,7 @@ function sumRuns(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The overall verdict and its one-line reason (the comment's headline).
+// The overall verdict and its one-line reason (the headline, bounded by buildHeadline).
 
 export function decideVerdict(comparisons: readonly PromptComparison[]): Report["verdict"] {
   if (comparisons.length === 0) return { overall: "pass", reason: "no changed prompt to evaluate" };
@@ -178,7 +179,7 @@ export function decideVerdict(comparisons: readonly PromptComparison[]): Report[
     const lead = [...blocked].sort(compareSeverity)[0]!;
     return {
       overall: "blocked",
-      reason: joinReason(describeBlock(lead), blocked.length - 1, "blocked"),
+      reason: buildHeadline(describeBlock(lead), blocked.length - 1, "blocked"),
     };
   }
   const errored = comparisons.filter((c) => c.verdict === "errors" || c.blocked);
@@ -186,7 +187,7 @@ export function decideVerdict(comparisons: readonly PromptComparison[]): Report[
     const lead = errored[0]!;
     const e = countErrors(lead);
     const why = `${lead.prompt}: ${e.errored} of ${e.total} samples errored${e.label ? ` (${e.label})` : ""}; no verdict`;
-    return { overall: "errors", reason: joinReason(why, errored.length - 1, "with errors") };
+    return { overall: "errors", reason: buildHeadline(why, errored.length - 1, "with errors") };
   }
   const better = comparisons
     .filter((c) => c.verdict === "better")
@@ -194,7 +195,7 @@ export function decideVerdict(comparisons: readonly PromptComparison[]): Report[
   const lead = better[0] ?? comparisons[0]!;
   return {
     overall: "pass",
-    reason: joinReason(describeMove(lead), comparisons.length - 1, "pass"),
+    reason: buildHeadline(describeMove(lead), comparisons.length - 1, "pass"),
   };
 }
 
@@ -212,11 +213,6 @@ function compareSeverity(a: PromptComparison, b: PromptComparison): number {
   const rank = (c: PromptComparison) =>
     c.verdict === "worse" ? 0 : c.verdict === "errors" ? 2 : 1;
   return rank(a) - rank(b) || (a.delta ?? 0) - (b.delta ?? 0);
-}
-
-function joinReason(lead: string, others: number, what: string): string {
-  if (others <= 0) return lead;
-  return `${lead}; ${others} more ${others === 1 ? "prompt" : "prompts"} ${what}`;
 }
 
 function describeBlock(c: PromptComparison): string {

@@ -10,6 +10,11 @@ export interface CommitMeta {
   action: PlanAction;
   env: string;
   actor: string;
+  /**
+   * Whether `actor` is a GitHub login (the bot's, `--actor`, `$GITHUB_ACTOR`); git's user.name
+   * is not, and `@Jane Doe` would mention whoever owns the login `Jane`. Default true.
+   */
+  actorIsLogin?: boolean;
   commentId?: string | number;
   commentUrl?: string;
   reason?: string;
@@ -22,11 +27,8 @@ function oneLine(s: string): string {
 
 export function formatCommitMessage(plan: ChangePlan, meta: CommitMeta): string {
   const body: string[] = [];
-  body.push(
-    meta.commentUrl
-      ? `Requested by @${meta.actor} in ${meta.commentUrl}`
-      : `Requested by @${meta.actor}`,
-  );
+  const who = meta.actorIsLogin === false ? meta.actor : `@${meta.actor}`;
+  body.push(meta.commentUrl ? `Requested by ${who} in ${meta.commentUrl}` : `Requested by ${who}`);
   if (meta.reason) body.push(`Reason: ${oneLine(meta.reason)}`);
   if (plan.bypassedFreeze)
     body.push(`Freeze of ${plan.env} bypassed: a rollback is never blocked.`);

@@ -32,6 +32,8 @@ export function applyGateResults(
   plan: ChangePlan,
   states: Readonly<Record<string, GateState>>,
   force: boolean,
+  /** By `prompt@version`: the run behind a gate, for "wait for the run". */
+  links: Readonly<Record<string, string>> = {},
 ): ChangePlan | RefusedPlan {
   const failing = listGatedVersions(plan)
     .map(({ prompt, version }) => {
@@ -42,11 +44,22 @@ export function applyGateResults(
   if (failing.length === 0) return plan;
   const described = failing.map((g) => `${g.label} (${g.state})`);
   if (!force) {
+    // A pending gate is a run still going: the advice for a failed one (fix it) would be wrong.
+    const pending = failing.filter((g) => g.state === "pending");
+    const runs = pending.map((g) => links[g.label]).filter((u): u is string => u !== undefined);
+    const wait =
+      pending.length > 0
+        ? `wait for the run${runs.length > 0 ? ` (${[...new Set(runs)].join(", ")})` : ""} to finish, then run the command again`
+        : "";
+    const fix =
+      pending.length < failing.length
+        ? "fix and re-run the eval in a pull request; an admin can override with `--force`"
+        : "";
     return {
       kind: "refused",
       code: "gate",
       reason: `no passing eval gate for ${described.join(", ")} on the commit that introduced ${failing.length === 1 ? "it" : "them"}`,
-      hint: "fix and re-run the eval in a pull request; an admin can override with `--force`",
+      hint: [wait, fix].filter(Boolean).join("; "),
     };
   }
   return {

@@ -16,6 +16,8 @@ export interface PostedGate {
   state: GateState;
   /** The status's `creator.login`, or `<app slug>[bot]` for a check run; absent: a deleted account. */
   creator: string | undefined;
+  /** Where the run that posted it is (`target_url`, a check run's `html_url`): "wait for the run". */
+  url?: string;
 }
 
 /** A verdict that was not believed, for the reply: `support-answer@v5`, a success by @mallory. */
@@ -36,12 +38,13 @@ export function isTrustedCreator(creator: string | undefined, trusted: string): 
 export function decideTrustedGate(
   newestFirst: readonly PostedGate[],
   trusted: string,
-): { state: GateState; ignored: PostedGate[] } {
+): { state: GateState; ignored: PostedGate[]; url?: string } {
   const at = newestFirst.findIndex((p) => isTrustedCreator(p.creator, trusted));
   const ignored = (at < 0 ? newestFirst : newestFirst.slice(0, at)).filter(
     (p) => !isTrustedCreator(p.creator, trusted),
   );
-  return { state: at < 0 ? "missing" : newestFirst[at]!.state, ignored };
+  const url = at < 0 ? undefined : newestFirst[at]!.url;
+  return { state: at < 0 ? "missing" : newestFirst[at]!.state, ignored, ...(url ? { url } : {}) };
 }
 
 /** "`promptgate: a@v5`: a success by @mallory was ignored: only github-actions[bot] can pass a gate" */

@@ -73,11 +73,12 @@ export function planRollback(input: PlanInput, cmd: RollbackCommand): Plan {
       skipped = walk.skipped;
       rollsBack = walk.introducedBy;
       if (!walk.target) {
-        const what = prompts.length === 1 ? code(prompts[0]!) : env;
+        // "of production in production" read as a slip: a whole environment has a value *for* it.
+        const what = prompts.length === 1 ? `of ${code(prompts[0]!)} in ${env}` : `for ${env}`;
         return {
           kind: "refused",
           code: "no-previous",
-          reason: `the history of ${input.settings.paths.environments} holds no earlier good value of ${what} in ${env}${
+          reason: `the history of ${input.settings.paths.environments} holds no earlier good value ${what}${
             skipped.length > 0
               ? ` (skipped: ${skipped.map((s) => `${s.value}, ${s.why}`).join("; ")})`
               : ""

@@ -13,6 +13,8 @@ import type { PermissionDecision } from "./permissions.js";
 import { listStatusRows, pinLabel, shortSha } from "./pins.js";
 import type { ChangePlan, NoopPlan, PinChange, RefusedPlan } from "./plan.js";
 import { cutText, limitList, MAX_LIST_ITEMS, quoteActor, quoteText } from "./quote.js";
+import { listLastChanges } from "./status.js";
+import { listUndoCommands } from "./undo.js";
 
 /**
  * The one reply comment per command. Every command named in a reply sits inside backticks and no
@@ -247,6 +249,7 @@ function renderBody(result: ReplyResult): string[] {
         out.push("", "Warnings:", ...limitList(plan.warnings).map((w) => `- ${w}`));
       }
       if (dry) out.push("", `Run it without ${code("--dry-run")} to apply.`);
+      else out.push("", describeUndo(plan));
       return out;
     }
     case "noop":
@@ -298,6 +301,15 @@ function renderBody(result: ReplyResult): string[] {
       }
     }
   }
+}
+
+/** The applied reply's last line: how to put it back, as a command to copy. */
+function describeUndo(plan: ChangePlan): string {
+  const { commands, manual } = listUndoCommands(plan);
+  const run = commands.length > 0 ? `${commands.map(code).join(", then ")}` : "";
+  const hand =
+    manual.length > 0 ? `${run ? "; and by hand: " : "by hand: "}${manual.join("; ")}` : "";
+  return `**To undo:** ${run}${hand || (run ? "" : "nothing to undo")}.`;
 }
 
 /** "production changed while your command ran (now support-answer@v11, by @bob in #123, commit abc1234)" */
@@ -450,7 +462,11 @@ export function renderHelp(settings: Settings): string {
   return fitReply(lines, { outcome: "help" });
 }
 
-export function renderStatus(environments: Environments, env?: string): string {
+export function renderStatus(
+  environments: Environments,
+  env?: string,
+  history: readonly HistoryEntry[] = [],
+): string {
   const names = Object.keys(environments.environments);
   if (env !== undefined && !environments.environments[env]) {
     return fitReply(
@@ -467,6 +483,15 @@ export function renderStatus(environments: Environments, env?: string): string {
     "",
     renderTable(rows),
   ];
+  const changes = listLastChanges(history, shown);
+  if (changes.length > 0) {
+    out.push("", "Last changed:");
+    const lines = changes.map(
+      (c) =>
+        `${c.env}: ${c.exact ? "since" : "at least since"} ${c.since}, by ${quoteActor(c.by)}, commit ${code(shortSha(c.sha))} (${quoteText(c.subject)})`,
+    );
+    out.push(...limitList(lines).map((l) => `- ${l}`));
+  }
   const frozen = shown.filter((n) => environments.freezes[n]);
   if (frozen.length > 0) {
     out.push("", "Frozen (promotions wait, rollbacks still work):");

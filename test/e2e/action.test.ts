@@ -40,6 +40,9 @@ let temp: string;
 let pull: { number: number; head: string; base: string };
 let firstPrCommit: string;
 const runs: CompositeResult[] = [];
+/** What the action asked actions/upload-artifact to upload (its `with:`), in order. */
+const uploads: Record<string, string>[] = [];
+const ARTIFACT_URL = "https://github.com/acme/support-bot/actions/runs/4242/artifacts/99";
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -145,6 +148,13 @@ async function runAction(
     baseRef: "main",
     headRef: p.branch,
     runId: 4242,
+    uses: {
+      // GitHub's upload needs the runner's artifact service: stubbed, returning its outputs.
+      "actions/upload-artifact@v4": (w) => {
+        uploads.push(w);
+        return { "artifact-id": "99", "artifact-url": ARTIFACT_URL };
+      },
+    },
   });
   runs.push(result);
   return result;
@@ -183,6 +193,21 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     expect(result.annotations.some((a) => a.level === "error" && /blocked/.test(a.message))).toBe(
       true,
     );
+    // The log: progress folded in a group (the last line at 100 %), the verdict, the comment's link.
+    const group = /^::group::promptgate: evaluating 2 prompts\n([\s\S]*?)^::endgroup::$/m.exec(
+      result.stdout,
+    );
+    expect(group, result.stdout).not.toBeNull();
+    const progress = group![1]!.split("\n").filter((l) => / samples \(\d+%\)/.test(l));
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress.at(-1)).toMatch(/^(\d+)\/\1 samples \(100%\)/);
+    expect(result.stdout).toMatch(/^blocked: support-answer v2 → v3 regresses/m);
+    // The failed gate sits on the prompt's file, so the pull request's diff shows it.
+    const gate = result.annotations.find((a) => a.properties.title?.includes("support-answer@v3"));
+    expect(gate, JSON.stringify(result.annotations)).toMatchObject({
+      level: "error",
+      properties: { file: "prompts/support-answer/v3.prompt", line: "1", col: "1" },
+    });
 
     const comments = gh.comments(OWNER, REPO, pull.number);
     expect(comments).toHaveLength(1);
@@ -191,11 +216,13 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     expect(comment.body).toContain("❌");
     expect(comment.user).toBe("github-actions[bot]");
     expect(result.outputs["comment-url"]).toMatch(new RegExp(`#issuecomment-${comment.id}$`));
+    expect(result.stdout).toContain(`the pull request comment: ${result.outputs["comment-url"]}`);
     // The pending comment came first, then the report replaced it in place.
     const writes = gh.requests.filter(
       (r) => r.operation?.includes("comments") && r.method !== "GET",
     );
-    expect(writes.map((r) => r.method)).toEqual(["POST", "PATCH"]);
+    // Then the link to the uploaded report, edited into the same comment.
+    expect(writes.map((r) => r.method)).toEqual(["POST", "PATCH", "PATCH"]);
     expect((writes[0]!.body as { body: string }).body).toMatch(
       /⏳ evaluating 2 prompts, \d+ samples/,
     );
@@ -215,6 +242,17 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
 
     expect(result.summary).toContain("support-answer");
     expect(result.summary).not.toContain("<!-- promptgate:report v1 -->");
+
+    // The report folder was uploaded by the action itself, and the comment and summary link it.
+    expect(uploads.at(-1)).toMatchObject({
+      name: "promptgate-report",
+      path: result.outputs["report-dir"],
+    });
+    expect(result.outputs["artifact-url"]).toBe(ARTIFACT_URL);
+    const linked = gh.comments(OWNER, REPO, pull.number)[0]!.body;
+    expect(linked).toContain(`[full report](${ARTIFACT_URL})`);
+    expect(linked).toMatch(/\[run\]\([^)]+\) · \[full report\]/);
+    expect(result.summary).toContain(`(${ARTIFACT_URL})`);
 
     const reportDir = result.outputs["report-dir"]!;
     expect(reportDir.startsWith(result.runnerTemp)).toBe(true);
@@ -238,13 +276,26 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     const result = await runAction({ "fail-on": "never" });
     expect(result.exitCode, result.stderr + result.stdout).toBe(0);
     expect(result.outputs.verdict).toBe("blocked");
+    // The step passes, but the block shows in the run's annotations as warnings, never errors.
+    expect(result.annotations.filter((a) => a.level === "error")).toEqual([]);
+    expect(
+      result.annotations.some(
+        (a) => a.level === "warning" && /^promptgate blocked: .*fail-on: never/.test(a.message),
+      ),
+    ).toBe(true);
+    expect(
+      result.annotations.some(
+        (a) => a.level === "warning" && a.properties.file === "prompts/support-answer/v3.prompt",
+      ),
+    ).toBe(true);
     const after = gh.comments(OWNER, REPO, pull.number);
     expect(after.map((c) => c.id)).toEqual(before.map((c) => c.id));
     const writes = gh.requests
       .slice(requestsBefore)
       .filter((r) => r.operation?.includes("comments") && r.method !== "GET");
-    // The pending note and then the report, both onto the existing comment.
+    // The pending note, the report, and its link, all onto the existing comment.
     expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PATCH /repos/${OWNER}/${REPO}/issues/comments/${before[0]!.id}`,
       `PATCH /repos/${OWNER}/${REPO}/issues/comments/${before[0]!.id}`,
       `PATCH /repos/${OWNER}/${REPO}/issues/comments/${before[0]!.id}`,
     ]);
@@ -397,6 +448,8 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     expect(result.outputs["comment-url"]).toMatch(new RegExp(`#issuecomment-${ours.id}$`));
     expect(commentWrites(requestsBefore).map((r) => `${r.method} ${r.path}`)).toEqual([
       `POST /repos/${OWNER}/${REPO}/issues/${number}/comments`,
+      `PATCH /repos/${OWNER}/${REPO}/issues/comments/${ours.id}`,
+      // The report's link, edited into ours too, never into the pasted one.
       `PATCH /repos/${OWNER}/${REPO}/issues/comments/${ours.id}`,
     ]);
   });
@@ -567,6 +620,42 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     } finally {
       gh.setFaults([]);
     }
+  });
+
+  it("a located error is an annotation on its file, line and column", async () => {
+    const triage = "evals/ticket-triage.yaml";
+    const text = (await readFile(join(EXAMPLES, triage), "utf8")).replace(
+      "type: is-json",
+      "type: is-jsn",
+    );
+    await onPullRequest(
+      "bad-assertion",
+      { [triage]: text },
+      "misspelt assertion",
+      async (p) => {
+        const result = await runAction({}, p);
+        expect(result.exitCode).not.toBe(0);
+        const located = result.annotations.filter((a) => a.properties.file === triage);
+        expect(located, JSON.stringify(result.annotations)).toHaveLength(1);
+        expect(located[0]).toMatchObject({
+          level: "error",
+          message: expect.stringMatching(/unknown assertion type "is-jsn"/),
+          properties: { line: "13", col: "17" },
+        });
+        // Once, located: no second, unlocated copy of the same error.
+        expect(result.annotations.filter((a) => a.level === "error")).toHaveLength(1);
+      },
+      pull.head,
+    );
+  });
+
+  it("with upload-report: false, uploads nothing and links nothing", async () => {
+    const before = uploads.length;
+    const result = await runAction({ "upload-report": "false", "fail-on": "never" });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(uploads.length).toBe(before);
+    expect(result.outputs["artifact-url"]).toBe("");
+    expect(result.outputs["report-dir"]).not.toBe("");
   });
 
   it("refuses a bad input before touching GitHub, naming it", async () => {

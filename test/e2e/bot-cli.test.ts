@@ -66,6 +66,12 @@ describe("promptgate rollback", () => {
     );
     expect(res.code).toBe(0);
     expect(res.out).toContain("promptgate(production): rollback support-answer v4 → v3");
+    const sha = (await repo.git("rev-parse", "--short=7", "HEAD")).trim();
+    // Said in the CLI's words: the commit is local, and how to put it back.
+    expect(res.out).toContain(`committed locally at ${sha}; push to apply`);
+    expect(res.out).toMatch(
+      /^to undo: promptgate rollback production to support-answer@v4\+gpt-4o-2024-08-06$/m,
+    );
     const [head] = await gitLog(repo.root);
     expect(head!.subject).toBe("promptgate(production): rollback support-answer v4 → v3");
     expect(head!.body).toContain("Requested by @alice");
@@ -93,6 +99,18 @@ describe("promptgate rollback", () => {
     const third = await run(rollbackCommand, ["production", "--actor", "a"], repo.root);
     expect(third.code).toBe(1);
     expect(third.err).toContain("rolled back in");
+    // The hint names the CLI's command, not the bot's slash command.
+    expect(third.err).toContain("`promptgate rollback production <prompt> to <version>`");
+    expect(third.err).not.toContain("`/rollback");
+  });
+
+  it("records git's user.name as a name, never as an @mention", async () => {
+    const repo = await checkout();
+    expect((await run(rollbackCommand, ["production"], repo.root)).code).toBe(0);
+    const [head] = await gitLog(repo.root);
+    expect(head!.body).toContain("Requested by Promptgate Tests");
+    expect(head!.body).not.toContain("@Promptgate");
+    expect(head!.trailers["Promptgate-Actor"]).toBe("Promptgate Tests");
   });
 
   it("--dry-run commits nothing; a dirty environments.yaml is refused", async () => {
@@ -162,6 +180,13 @@ describe("promptgate status", () => {
     const res = await run(statusCommand, [], repo.root);
     expect(res.code).toBe(0);
     expect(res.out).toMatch(/production +support-answer +v4 +gpt-4o-2024-08-06/);
+    const v4 = (await repo.git("rev-parse", "--short=7", "HEAD")).trim();
+    expect(res.out).toMatch(
+      new RegExp(
+        `^production: since \\S+, by Promptgate Tests, commit ${v4} \\(Ship support-answer v4\\)$`,
+        "m",
+      ),
+    );
     const json = await run(statusCommand, ["canary", "--json"], repo.root);
     expect(JSON.parse(json.out)).toEqual({
       environments: {

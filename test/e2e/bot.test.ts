@@ -333,6 +333,20 @@ describe("promote", () => {
     expect(await gitLog(f.path)).toHaveLength(commits);
   });
 
+  it("a pending gate says to wait for its run, with the link, not to fix it", async () => {
+    const f = await setup();
+    const run = "https://github.com/acme/support-bot/actions/runs/77";
+    await gh.setStatus(f.owner, f.name, f.versionCommits.v5!, {
+      state: "pending",
+      context: GATE("v5"),
+      targetUrl: run,
+    });
+    const said = await f.say("/promote canary to production", "maint");
+    expect(said.outcome).toBe("refused");
+    expect(said.reply).toContain(`wait for the run (${run}) to finish, then run the command again`);
+    expect(said.reply).not.toContain("fix and re-run");
+  });
+
   it.each([
     ["success", "applied"],
     ["failure", "refused"],
@@ -786,6 +800,23 @@ describe("what changes nothing", () => {
     expect(status.outcome).toBe("status");
     expect(status.reply).toMatch(/\| production +\| support-answer \| v4 +\| gpt-4o-2024-08-06 \|/);
     expect(reactionsOn(f, status.commentId)).toEqual(["+1"]);
+    // Since when, by whom, which commit: the commit that put v4 live.
+    const [last] = await gitLog(f.path);
+    expect(status.reply).toMatch(
+      new RegExp(
+        `^- production: since \\d{4}-\\d\\d-\\d\\dT[^,]+, by [^,]+, commit \`${last!.sha.slice(0, 7)}\``,
+        "m",
+      ),
+    );
+    // A rollback is then what status names.
+    const rolled = await f.say("/rollback production");
+    expect(rolled.reply).toMatch(
+      /\*\*To undo:\*\* `\/rollback production to support-answer@v4\+gpt-4o-2024-08-06`\./,
+    );
+    const after = await f.say("/promptgate status production", "someone");
+    expect(after.reply).toMatch(
+      /^- production: since [^,]+, by @writer, commit `[0-9a-f]{7}` \(`promptgate\(production\): rollback/m,
+    );
   });
 });
 

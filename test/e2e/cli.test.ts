@@ -11,6 +11,7 @@ import { type EvalTarget, runEval } from "../../src/engine/run-eval.js";
 import type { ChatModel, ChatResponse } from "../../src/engine/types.js";
 import { parseGoldenSet } from "../../src/formats/golden-set.js";
 import { parsePromptFile } from "../../src/formats/prompt-file.js";
+import { formatUsd } from "../../src/numbers.js";
 import { parseReportJson } from "../../src/report/json.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
 import {
@@ -197,6 +198,9 @@ describe("promptgate CLI", () => {
     const r = await cli(["diff", "--base", "main", "--head", "pr", "--out-dir", outDir]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^BLOCKED: support-answer v2 → v3 regresses/);
+    expect(r.err.trimEnd().split("\n").at(-1)).toMatch(
+      /^promptgate diff: blocked by [a-z-]+(, [a-z-]+)*: support-answer v2 → v3 regresses/,
+    );
     expect((await readdir(outDir)).sort()).toEqual([
       "comment.md",
       "report.html",
@@ -215,6 +219,38 @@ describe("promptgate CLI", () => {
     const comment = await readFile(join(outDir, "comment.md"), "utf8");
     expect(comment.startsWith("<!-- promptgate:report v1 -->")).toBe(true);
     expect(comment.length).toBeLessThanOrEqual(65_536);
+  });
+
+  it("cost and the comment agree on the same inputs; cost labels its upper bound", async () => {
+    const outDir = join(repo.root, ".promptgate", "cost-agrees");
+    const diff = await cli(["diff", "--base", "main", "--head", "pr", "--out-dir", outDir]);
+    expect(diff.code).toBe(1);
+    const reportPath = join(outDir, "report.json");
+    const report = parseReportJson(await readFile(reportPath, "utf8"), "report.json");
+    const comment = await readFile(join(outDir, "comment.md"), "utf8");
+    for (const c of report.comparisons) {
+      const monthly = formatUsd(c.cost.monthlyHeadUsd);
+      // The comment escapes "$" (&#36;): markdown engines read $…$ as math.
+      expect(comment).toContain(`${monthly.replace("$", "&#36;")}/mo`);
+      const r = await cli([
+        "cost",
+        "--prompt",
+        `${c.prompt}@${c.head.version}`,
+        "--measured",
+        reportPath,
+        "--json",
+      ]);
+      expect(r.code, r.err).toBe(0);
+      const [e] = JSON.parse(r.out);
+      expect(e.basis).toBe("measured");
+      expect(formatUsd(e.monthlyUsd)).toBe(monthly);
+      // The upper bound prices every answer at maxOutputTokens: never below the expected cost.
+      expect(e.upperBound.monthlyUsd).toBeGreaterThanOrEqual(e.monthlyUsd);
+    }
+    const table = await cli(["cost"]);
+    expect(table.out).toContain("upper bound/month");
+    expect(table.out).toMatch(/expected cost: \d+ output tokens estimated per answer/);
+    expect(table.out).toMatch(/\d+ estimated/);
   });
 
   it("diff shows an edited environments.yaml with whether each newly pinned version passed its gate", async () => {
@@ -364,7 +400,39 @@ describe("promptgate CLI", () => {
     }
     const bad = await cli(["eval", "--repeat", "3"]);
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/Unknown option '--repeat'/);
+    expect(bad.err).toMatch(/Unknown option '--repeat'; did you mean --repeats\?/);
+  });
+
+  it("verbs and flags get the bot's did-you-mean", async () => {
+    const verb = await cli(["evl"]);
+    expect(verb.code).toBe(2);
+    expect(verb.err.split("\n")[0]).toBe(
+      'error E_USAGE: unknown command "evl"; did you mean `promptgate eval`?',
+    );
+    const flag = await cli(["eval", "--promt", "support-answer"]);
+    expect(flag.code).toBe(2);
+    expect(flag.err.split("\n")[0]).toBe(
+      "error E_USAGE: Unknown option '--promt'; did you mean --prompt?",
+    );
+    // A far guess is no guess.
+    expect((await cli(["deploy"])).err).not.toContain("did you mean");
+  });
+
+  it("a missing input file exits 2 with its path, not 4 (a bug)", async () => {
+    const r = await cli(["report", "--merge", "missing.json"]);
+    expect(r.code).toBe(2);
+    expect(r.err.split("\n")[0]).toBe(
+      `error E_NOT_FOUND: cannot read ${join(repo.root, "missing.json")}: no such file`,
+    );
+  });
+
+  it("eval's exit 1 says which gate blocked which prompt, in one line on stderr", async () => {
+    const r = await cli(["eval", "--prompt", "support-answer@v3"]);
+    expect(r.code).toBe(1);
+    const last = r.err.trimEnd().split("\n").at(-1);
+    expect(last).toMatch(
+      /^promptgate eval: blocked by (min-pass-rate|critical): support-answer@v3/,
+    );
   });
 });
 

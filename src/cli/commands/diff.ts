@@ -25,7 +25,7 @@ import {
   toInt,
 } from "../args.js";
 import { textTable } from "../format.js";
-import { type Command, EXIT, type ExitCode } from "../io.js";
+import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
 
 const usage = `promptgate diff --base REF [--head REF|worktree] [--out-dir DIR] [--repeats N] [--shard K/N]
@@ -120,9 +120,30 @@ export const diffCommand: Command = {
     io.stdout.write(
       `${renderDiffText(report)}\n\nreports in ${relative(io.cwd, outDir) || "."}/: comment.md, summary.md, report.html, report.json\n`,
     );
-    return exitCodeOf(report);
+    return exitWithReason(report, io, "diff");
   },
 };
+
+/**
+ * The exit code, and for a non-zero one its reason in one line on stderr: the verdict, the gates
+ * that blocked, and the headline (the table above may have scrolled out of a CI log's view).
+ */
+export function exitWithReason(report: Report, io: CliIo, command: string): ExitCode {
+  const code = exitCodeOf(report);
+  if (code === EXIT.ok) return code;
+  const gates = [
+    ...new Set(
+      report.comparisons.flatMap((c) =>
+        c.blocked ? c.gates.filter((g) => g.status === "fail").map((g) => g.gate) : [],
+      ),
+    ),
+  ];
+  const by = gates.length > 0 ? ` by ${gates.join(", ")}` : "";
+  io.stderr.write(
+    `promptgate ${command}: ${report.verdict.overall}${by}: ${report.verdict.reason}\n`,
+  );
+  return code;
+}
 
 export function exitCodeOf(report: Report): ExitCode {
   switch (report.verdict.overall) {

@@ -91,7 +91,9 @@ export const evalCommand: Command = {
       await writeFile(out, scrub(`${JSON.stringify(result, null, 2)}\n`));
     }
     io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${renderEvalTable(result)}\n`);
-    return judgeEval(result, repo.settings);
+    const judged = judgeEval(result, repo.settings);
+    if (judged.reason) io.stderr.write(`promptgate eval: ${judged.reason}\n`);
+    return judged.code;
   },
 };
 
@@ -148,22 +150,41 @@ export function renderEvalTable(result: EvalResult): string {
   return [textTable(rows), ...(notes.length > 0 ? [notes.join("\n")] : []), footer].join("\n\n");
 }
 
-/** Exit code of a plain eval: errors first (no verdict), then the absolute gates that need no base. */
-export function judgeEval(result: EvalResult, settings: Settings): ExitCode {
+/**
+ * Exit code of a plain eval, with the reason a non-zero one gets on stderr: errors first (no
+ * verdict), then the absolute gates that need no base.
+ */
+export function judgeEval(
+  result: EvalResult,
+  settings: Settings,
+): { code: ExitCode; reason?: string } {
   for (const r of result.runs) {
-    if (r.totals.samples > 0 && r.totals.errors / r.totals.samples > settings.gates.maxErrorRate)
-      return EXIT.errors;
+    const max = settings.gates.maxErrorRate;
+    if (r.totals.samples > 0 && r.totals.errors / r.totals.samples > max)
+      return {
+        code: EXIT.errors,
+        reason: `errors: ${r.prompt}@${r.version}: ${r.totals.errors} of ${r.totals.samples} samples errored, over the max-error-rate of ${formatPercent(max)}; no verdict`,
+      };
   }
   for (const r of result.runs) {
     const min = settings.gates.minPassRate;
     if (min !== undefined && r.totals.passRate !== null && r.totals.passRate < min)
-      return EXIT.blocked;
-    if (
-      settings.gates.critical === "block" &&
-      r.cases.some((c) => c.critical && c.passRate !== null && c.passRate < 1)
-    ) {
-      return EXIT.blocked;
+      return {
+        code: EXIT.blocked,
+        reason: `blocked by min-pass-rate: ${r.prompt}@${r.version} passes ${formatPercent(r.totals.passRate)}, below the ${formatPercent(min)} floor`,
+      };
+    const critical =
+      settings.gates.critical === "block"
+        ? r.cases.filter((c) => c.critical && c.passRate !== null && c.passRate < 1)
+        : [];
+    const first = critical[0];
+    if (first) {
+      const more = critical.length > 1 ? ` and ${critical.length - 1} more` : "";
+      return {
+        code: EXIT.blocked,
+        reason: `blocked by critical: ${r.prompt}@${r.version}: critical case ${first.id} passes ${formatPercent(first.passRate)}${more}`,
+      };
     }
   }
-  return EXIT.ok;
+  return { code: EXIT.ok };
 }

@@ -77,6 +77,9 @@ export const importCommand: Command = {
     io.stderr.write(`not carried over (${result.notes.length}):\n`);
     for (const n of result.notes)
       io.stderr.write(`  ${formatLocation(n.location)}: ${n.message}\n`);
+    io.stderr.write(
+      `promptgate import: ${result.notes.length} ${result.notes.length === 1 ? "item was" : "items were"} not carried over (above)\n`,
+    );
     return EXIT.blocked;
   },
 };

@@ -4,7 +4,7 @@ import { writeReports } from "../../io/write-reports.js";
 import { mergeReports, parseReportJson } from "../../report/index.js";
 import { parseFlags } from "../args.js";
 import { type Command, EXIT } from "../io.js";
-import { exitCodeOf, renderDiffText } from "./diff.js";
+import { exitWithReason, renderDiffText } from "./diff.js";
 
 const usage = `promptgate report --merge SHARD.json [SHARD.json ...] [--out-dir DIR]
 
@@ -47,6 +47,6 @@ export const reportCommand: Command = {
     io.stdout.write(
       `${renderDiffText(merged)}\n\nmerged ${reports.length} shards into ${outDir}\n`,
     );
-    return exitCodeOf(merged);
+    return exitWithReason(merged, io, "report");
   },
 };

@@ -13,12 +13,16 @@ import {
   applyPlanToYaml,
   type ChangePlan,
   formatCommitMessage,
+  type HistoryEntry,
   listGatedVersions,
+  listLastChanges,
   listStatusRows,
+  listUndoCommands,
   type Plan,
   parseCommand,
   pinValue,
   planCommand,
+  toCliCommand,
   USAGE,
 } from "../../rollout/index.js";
 import { parseFlags } from "../args.js";
@@ -108,17 +112,34 @@ export const statusCommand: Command = {
       io.stdout.write(`${JSON.stringify({ environments: pick, freezes })}\n`);
       return EXIT.ok;
     }
-    io.stdout.write(`${renderStatusText(environments, names)}\n`);
+    const { environmentsPath } = await readCheckout(root);
+    const history = await readGitHistory(root, environmentsPath, STATUS_HISTORY_DEPTH).catch(
+      // Not a git checkout (a copied folder): the pins still show, without their history.
+      () => [],
+    );
+    io.stdout.write(`${renderStatusText(environments, names, history)}\n`);
     return EXIT.ok;
   },
 };
 
-function renderStatusText(environments: Environments, names: string[]): string {
+/** Enough to find when each environment last changed, without reading the whole history. */
+const STATUS_HISTORY_DEPTH = 50;
+
+function renderStatusText(
+  environments: Environments,
+  names: string[],
+  history: readonly HistoryEntry[],
+): string {
   const rows = [
     ["environment", "prompt", "version", "model", "traffic"],
     ...listStatusRows(environments, names),
   ];
   const lines = [textTable(rows)];
+  for (const c of listLastChanges(history, names)) {
+    lines.push(
+      `${c.env}: ${c.exact ? "since" : "at least since"} ${c.since}, by ${c.by}, commit ${c.sha.slice(0, 7)} (${c.subject})`,
+    );
+  }
   for (const name of names) {
     const f = environments.freezes[name];
     if (f)
@@ -146,7 +167,8 @@ async function runTransition(
   const checkout = await readCheckout(root);
   await requireCleanFile(root, checkout.environmentsPath);
   const history = await readGitHistory(root, checkout.environmentsPath, HISTORY_DEPTH);
-  const actor = values.actor ?? io.env.GITHUB_ACTOR ?? (await readGitUserName(root)) ?? "unknown";
+  const login = values.actor ?? io.env.GITHUB_ACTOR;
+  const actor = login ?? (await readGitUserName(root)) ?? "unknown";
 
   let plan: Plan = planCommand({
     command,
@@ -175,7 +197,9 @@ async function runTransition(
       io.stdout.write(`${plan.message}. Nothing to change.\n`);
       return EXIT.ok;
     case "refused":
-      io.stderr.write(`refused: ${plan.reason}\n${plan.hint ? `  hint: ${plan.hint}\n` : ""}`);
+      io.stderr.write(
+        `refused: ${speakCli(plan.reason)}\n${plan.hint ? `  hint: ${speakCli(plan.hint)}\n` : ""}`,
+      );
       return EXIT.blocked;
     case "change":
       break;
@@ -192,11 +216,18 @@ async function runTransition(
     action: plan.action,
     env: plan.env,
     actor,
+    actorIsLogin: login !== undefined,
     ...("reason" in command && command.reason ? { reason: command.reason } : {}),
   });
   await writeFile(join(root, checkout.environmentsPath), text);
   const sha = await commitFile(root, checkout.environmentsPath, message);
-  io.stdout.write(`${sha.slice(0, 7)} ${plan.summary}\n${renderPlanText(plan)}\n`);
+  const { commands, manual } = listUndoCommands(plan);
+  const undo = [...commands.map(toCliCommand), ...manual.map((m) => `by hand: ${m}`)];
+  io.stdout.write(
+    `${sha.slice(0, 7)} ${plan.summary}\n${renderPlanText(plan)}\n` +
+      `committed locally at ${sha.slice(0, 7)}; push to apply (git push)\n` +
+      (undo.length > 0 ? `to undo: ${undo.join(", then ")}\n` : ""),
+  );
   return EXIT.ok;
 }
 
@@ -218,9 +249,17 @@ function renderPlanText(plan: ChangePlan): string {
   }
   const notes = [
     ...plan.skipped.map((s) => `skipped ${s.value} (${s.sha.slice(0, 7)}): ${s.why}`),
-    ...plan.warnings.map((w) => `warning: ${w.replace(/`/g, "")}`),
+    ...plan.warnings.map((w) => `warning: ${speakCli(w).replace(/`/g, "")}`),
   ];
   return [textTable(rows), ...notes].join("\n");
+}
+
+/**
+ * The plans speak the bot's grammar (`/rollback canary` stops it); the CLI twin says the command
+ * a terminal takes.
+ */
+function speakCli(text: string): string {
+  return text.replace(/`\/(?:promptgate )?/g, "`promptgate ");
 }
 
 /** `--root`/`--actor`/`--help` are the CLI's; everything else is the command's own grammar. */

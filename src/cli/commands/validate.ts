@@ -49,6 +49,10 @@ export const validateCommand: Command = {
       if (!(e instanceof PromptgateErrors || e instanceof PromptgateError)) throw e;
       io.stderr.write(`${describeError(e)}\n`);
       writeWarnings(io.stderr, warnings);
+      const n = e instanceof PromptgateErrors ? e.errors.length : 1;
+      io.stderr.write(
+        `promptgate validate: ${n} ${n === 1 ? "problem" : "problems"} in the files (above)\n`,
+      );
       return EXIT.blocked;
     }
     writeWarnings(io.stderr, warnings);

@@ -8,6 +8,8 @@ import type { RepoRef } from "./repo-ref.js";
 export interface GateStates {
   /** By `prompt@version`. */
   states: Record<string, GateState>;
+  /** By `prompt@version`: the run behind the trusted verdict, when it linked one. */
+  links: Record<string, string>;
   /** Verdicts posted under a gate's name by anyone but `trustedCreator`: not believed. */
   ignored: IgnoredGate[];
 }
@@ -31,6 +33,7 @@ export async function readGateStates(
   trustedCreator: string,
 ): Promise<GateStates> {
   const ignored: IgnoredGate[] = [];
+  const links: Record<string, string> = {};
   const entries = await Promise.all(
     versions.map(async ({ prompt, version }) => {
       const gate = `${prompt}@${version}`;
@@ -42,6 +45,8 @@ export async function readGateStates(
         const read = async (sha: string) => {
           const reading = await readGateState(octokit, repo, sha, context, trustedCreator);
           ignored.push(...reading.ignored.map((i) => ({ ...i, gate })));
+          if (reading.url) links[gate] = reading.url;
+          else delete links[gate];
           return reading.state;
         };
         state = await read(changed);
@@ -54,7 +59,7 @@ export async function readGateStates(
       return [gate, state] as const;
     }),
   );
-  return { states: Object.fromEntries(entries), ignored };
+  return { states: Object.fromEntries(entries), links, ignored };
 }
 
 /**
@@ -96,7 +101,7 @@ export async function readGateState(
   sha: string,
   context: string,
   trustedCreator: string,
-): Promise<{ state: GateState; ignored: PostedGate[] }> {
+): Promise<{ state: GateState; ignored: PostedGate[]; url?: string }> {
   const statuses: PostedGate[] = [];
   for (let page = 1; page <= MAX_STATUS_PAGES; page++) {
     const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/statuses", {
@@ -107,7 +112,12 @@ export async function readGateState(
     });
     for (const s of data) {
       if (s.context !== context) continue;
-      statuses.push({ kind: "status", state: s.state as GateState, creator: s.creator?.login });
+      statuses.push({
+        kind: "status",
+        state: s.state as GateState,
+        creator: s.creator?.login,
+        ...(s.target_url ? { url: s.target_url } : {}),
+      });
     }
     if (data.length < PAGE) break;
   }
@@ -119,6 +129,7 @@ export async function readGateState(
       name: string;
       status: string;
       conclusion: string | null;
+      html_url?: string | null;
       app: { slug?: string } | null;
     }[];
   };
@@ -141,9 +152,14 @@ export async function readGateState(
       kind: "check run",
       state: checkRunState(r),
       creator: r.app?.slug ? `${r.app.slug}[bot]` : undefined,
+      ...(r.html_url ? { url: r.html_url } : {}),
     }));
   const byCheck = decideTrustedGate(checks, trustedCreator);
-  return { state: byCheck.state, ignored: [...byStatus.ignored, ...byCheck.ignored] };
+  return {
+    state: byCheck.state,
+    ignored: [...byStatus.ignored, ...byCheck.ignored],
+    ...(byCheck.url ? { url: byCheck.url } : {}),
+  };
 }
 
 function checkRunState(run: { status: string; conclusion: string | null }): GateState {

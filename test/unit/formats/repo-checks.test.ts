@@ -419,7 +419,9 @@ describe("promptgate validate", () => {
     expect(r.code).toBe(1);
     expect(r.err).toBe(
       "error E_PROMPT: prompts/support-answer/v9.promt: not read: prompt versions end in .prompt; rename to prompts/support-answer/v9.prompt\n" +
-        "  hint: prompt versions are prompts/<prompt>/<version>.prompt; only those are loaded, evaluated and gated\n",
+        "  hint: prompt versions are prompts/<prompt>/<version>.prompt; only those are loaded, evaluated and gated\n" +
+        // Every non-zero exit ends with its reason in one line.
+        "promptgate validate: 1 problem in the files (above)\n",
     );
   });
 

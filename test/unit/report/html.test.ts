@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { caseAnchor } from "../../../src/report/html.js";
 import { renderHtml } from "../../../src/report/index.js";
 import { buildReport } from "../../support/fixtures/report/build-report.js";
 
@@ -22,6 +23,19 @@ describe("renderHtml", () => {
     // The only link is the run, for a reader to click; nothing loads by itself.
     const hrefs = [...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
     expect(hrefs).toEqual(["https://github.com/acme/support-bot/actions/runs/1234567890"]);
+  });
+
+  it("gives every case an anchor, case-<prompt>-<id>, unique in the page", () => {
+    const report = buildReport();
+    const ids = [...html.matchAll(/<tbody class="case [^>]* id="([^"]+)">/g)].map((m) => m[1]);
+    const cases = report.comparisons.flatMap((c) =>
+      [...new Set([...(c.base?.cases ?? []), ...c.head.cases].map((k) => k.id))].map((id) =>
+        caseAnchor(c.prompt, id),
+      ),
+    );
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual(cases.sort());
+    expect(caseAnchor("support-answer", "refund policy")).toBe("case-support-answer-refund-policy");
   });
 
   it("puts the verdict, the per-prompt table and the errors in the page itself", () => {

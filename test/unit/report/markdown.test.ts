@@ -296,7 +296,7 @@ describe("headlines for the other verdicts", () => {
     const report = buildReport({ only: ["summarize-thread", "classify-intent"] });
     expect(report.verdict.overall).toBe("pass");
     expect(renderComment(report).split("\n")[1]).toMatch(
-      /^### ✅ pass: summarize-thread v2 → v3 improves \d+\.\d pts \(95% CI \+\d+\.\d to \+\d+\.\d\); cost −94%; 1 more prompt pass$/,
+      /^### ✅ pass: summarize-thread v2 → v3 improves \d+\.\d pts \(95% CI \+\d+\.\d to \+\d+\.\d\); cost −94%; and 1 more prompt pass$/,
     );
   });
 

@@ -196,6 +196,7 @@ describe("rollback to the previous good value", () => {
     if (plan.kind !== "refused") return;
     expect(plan.reason).toContain(`support-answer@v4+${MINI}, rolled back in`);
     expect(plan.hint).toContain("`/rollback production <prompt> to <version>`");
+    expect(plan.reason).toContain("holds no earlier good value of `support-answer` in production");
   });
 
   test("a model swap is a value of its own", () => {
@@ -798,6 +799,16 @@ describe("eval gates", () => {
     }
     expect(applyGateResults(plan, {}, false)).toMatchObject({
       reason: expect.stringContaining("(missing)"),
+    });
+    // A run still going is waited for, not fixed.
+    const pending = applyGateResults(plan, { "support-answer@v5": "pending" }, false, {
+      "support-answer@v5": "https://example.test/runs/7",
+    });
+    expect(pending).toMatchObject({
+      hint: "wait for the run (https://example.test/runs/7) to finish, then run the command again",
+    });
+    expect(applyGateResults(plan, { "support-answer@v5": "failure" }, false)).toMatchObject({
+      hint: expect.stringMatching(/^fix and re-run the eval/),
     });
     const forced = applyGateResults(plan, { "support-answer@v5": "failure" }, true);
     expect(forced).toMatchObject({ kind: "change", forcedGates: ["support-answer@v5 (failure)"] });

@@ -126,6 +126,8 @@ describe("renderReply", () => {
       - freeze bypassed: production is frozen by @carol since 2025-01-31T00:00:00Z (\`incident 42\`), and a freeze never blocks a rollback
       - canary still serves support-answer@v4+gpt-4o-2024-08-06 at 10%: \`/rollback canary\` stops it
 
+      **To undo:** \`/rollback production to support-answer@v4+gpt-4o-2024-08-06\`.
+
       <!-- promptgate:result {"v":1,"outcome":"applied","actor":"alice","action":"rollback","env":"production","changes":[{"kind":"pin","env":"production","prompt":"support-answer","before":{"version":"v4","model":"gpt-4o-2024-08-06"},"after":{"version":"v3","model":"gpt-4o-2024-08-06"}}],"commit":"dddddddddddddddddddddddddddddddddddddddd","rollsBack":"c4c4c4c000000000000000000000000000000000","skipped":[{"value":"support-answer@v5+gpt-4o-2024-08-06","sha":"c3c3c3c000000000000000000000000000000000","why":"rolled back in c4c4c4c"}],"warnings":["freeze bypassed: production is frozen by @carol since 2025-01-31T00:00:00Z (\`incident 42\`), and a freeze never blocks a rollback","canary still serves support-answer@v4+gpt-4o-2024-08-06 at 10%: \`/rollback canary\` stops it"]} -->"
     `);
     expect(parseReplyResult(body)).toMatchObject({
@@ -181,6 +183,8 @@ describe("renderReply", () => {
 
       Warnings:
       - canary pins the same versions as production: the split changes nothing users see
+
+      **To undo:** \`/promote canary --traffic 10\`.
 
       <!-- promptgate:result {"v":1,"outcome":"applied","actor":"alice","action":"traffic","env":"canary","changes":[{"kind":"traffic","env":"canary","before":10,"after":5}],"commit":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","skipped":[],"warnings":["canary pins the same versions as production: the split changes nothing users see"]} -->"
     `);

@@ -41,6 +41,11 @@ export interface RunCompositeOptions {
   runId?: number;
   /** Extra environment for every step (the workflow's `env:`). */
   env?: Record<string, string>;
+  /**
+   * Stand-ins for the actions that `uses:` steps call, by `owner/name@ref`: given the step's
+   * rendered `with:`, they return its outputs. A `uses:` step without one fails the run.
+   */
+  uses?: Record<string, (inputs: Record<string, string>) => Record<string, string>>;
 }
 
 export interface StepResult {
@@ -64,7 +69,12 @@ export interface CompositeResult {
   stdout: string;
   stderr: string;
   /** `::error::` and `::warning::` workflow commands the steps printed. */
-  annotations: { level: "error" | "warning" | "notice"; message: string }[];
+  annotations: {
+    level: "error" | "warning" | "notice";
+    message: string;
+    /** `file`, `line`, `col`, `title`… as the command gave them (unescaped). */
+    properties: Record<string, string>;
+  }[];
   runnerTemp: string;
 }
 
@@ -80,6 +90,7 @@ interface CompositeStep {
   if?: string | boolean;
   run?: string;
   uses?: string;
+  with?: Record<string, string | number | boolean>;
   shell?: string;
   env?: Record<string, string | number | boolean>;
   "working-directory"?: string;
@@ -162,9 +173,10 @@ export async function runComposite(options: RunCompositeOptions): Promise<Compos
 
   for (const [index, step] of (action.runs.steps ?? []).entries()) {
     const contexts = (): Contexts => ({ github, runner, inputs, steps, env: baseEnv });
-    if (step.uses) throw new Error(`step ${index}: uses: is not supported by the stand-in`);
-    if (step.run === undefined) throw new Error(`step ${index}: neither run nor uses`);
-    if (step.shell !== "bash") {
+    const stub = step.uses ? options.uses?.[step.uses] : undefined;
+    if (step.uses && !stub) throw new Error(`step ${index}: no stand-in for uses: ${step.uses}`);
+    if (step.run === undefined && !stub) throw new Error(`step ${index}: neither run nor uses`);
+    if (!stub && step.shell !== "bash") {
       throw new Error(`step ${index}: composite run steps need shell: bash (got ${step.shell})`);
     }
     if (!expressions.condition(step.if, contexts())) {
@@ -180,6 +192,24 @@ export async function runComposite(options: RunCompositeOptions): Promise<Compos
       if (step.id) steps[step.id] = { outputs: {}, outcome: "skipped" };
       continue;
     }
+    if (stub) {
+      const withs: Record<string, string> = {};
+      for (const [name, value] of Object.entries(step.with ?? {})) {
+        withs[name] = expressions.render(String(value), contexts());
+      }
+      const outputs = stub(withs);
+      results.push({
+        id: step.id,
+        name: step.name ?? step.uses,
+        skipped: false,
+        exitCode: 0,
+        outputs,
+        stdout: "",
+        stderr: "",
+      });
+      if (step.id) steps[step.id] = { outputs, outcome: "success" };
+      continue;
+    }
     const stepEnv: Record<string, string> = { ...baseEnv };
     for (const [name, value] of Object.entries(step.env ?? {})) {
       stepEnv[name] = expressions.render(String(value), contexts());
@@ -193,7 +223,7 @@ export async function runComposite(options: RunCompositeOptions): Promise<Compos
     stepEnv.GITHUB_PATH = join(temp, `path-${index}`);
 
     const script = join(temp, `step-${index}.sh`);
-    await writeFile(script, expressions.render(step.run, contexts()));
+    await writeFile(script, expressions.render(step.run ?? "", contexts()));
     const cwd = step["working-directory"]
       ? resolve(options.workspace, expressions.render(step["working-directory"], contexts()))
       : options.workspace;
@@ -314,11 +344,25 @@ export function parseFileCommands(text: string): Record<string, string> {
 function readAnnotations(stdout: string): CompositeResult["annotations"] {
   const found: CompositeResult["annotations"] = [];
   for (const line of stdout.split("\n")) {
-    const m = /^::(error|warning|notice)(?: [^:]*)?::(.*)$/.exec(line);
+    const m = /^::(error|warning|notice)(?: ([^:]*))?::(.*)$/.exec(line);
     if (m) {
+      // Property values escape `,` and `:` too (@actions/core's escapeProperty).
+      const unescapeProperty = (v: string) =>
+        v
+          .replace(/%0A/g, "\n")
+          .replace(/%0D/g, "\r")
+          .replace(/%3A/g, ":")
+          .replace(/%2C/g, ",")
+          .replace(/%25/g, "%");
+      const properties: Record<string, string> = {};
+      for (const pair of (m[2] ?? "").split(",")) {
+        const eq = pair.indexOf("=");
+        if (eq > 0) properties[pair.slice(0, eq)] = unescapeProperty(pair.slice(eq + 1));
+      }
       found.push({
         level: m[1] as "error" | "warning" | "notice",
-        message: (m[2] ?? "").replace(/%0A/g, "\n").replace(/%0D/g, "\r").replace(/%25/g, "%"),
+        message: (m[3] ?? "").replace(/%0A/g, "\n").replace(/%0D/g, "\r").replace(/%25/g, "%"),
+        properties,
       });
     }
   }
