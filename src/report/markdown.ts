@@ -26,6 +26,12 @@ import {
 } from "./view.js";
 import { renderWordDiffHtml } from "./word-diff.js";
 
+/*
+ * The comment, the job summary and the pending comment: one layout, cut to GitHub's limits in one
+ * place. Longer than our ~500-line mark on purpose: the cutting (which cases, which details, the
+ * notice of what was cut) must see the whole layout to keep every body under its limit.
+ */
+
 /** Finds our comment among a PR's comments; the action edits it in place. */
 export const COMMENT_MARKER = "<!-- promptgate:report v1 -->";
 /** GitHub rejects comment bodies longer than this. */

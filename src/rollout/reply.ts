@@ -20,6 +20,10 @@ import { listUndoCommands } from "./undo.js";
  * The one reply comment per command. Every command named in a reply sits inside backticks and no
  * line starts with one, so quoting or copying the bot never triggers it; the last line is a hidden
  * machine-readable summary for scripts and tests.
+ *
+ * Just past our ~500-line mark on purpose: every reply the bot and its CLI twins write is rendered
+ * here and bounded by one fitReply, which is what keeps the escaping and the 65,536-character limit
+ * true for all of them.
  */
 
 /** Why a command failed: what its reply tells people to do next. */
