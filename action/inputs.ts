@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PromptgateError } from "../src/errors.js";
+import { type ProxySettings, readProxySettings } from "../src/io/proxy.js";
 
 export type FailOn = "blocked" | "errors" | "never";
 
@@ -51,6 +52,8 @@ export interface RunnerContext {
   runnerTemp: string;
   runUrl: string | undefined;
   stepSummary: string | undefined;
+  /** HTTP(S)_PROXY/NO_PROXY of the runner (self-hosted runners behind a proxy). */
+  proxy?: ProxySettings;
 }
 
 /**
@@ -188,6 +191,7 @@ export function readRunnerContext(env: Env): RunnerContext {
     repository: { owner, repo },
     apiUrl: env.GITHUB_API_URL ?? "https://api.github.com",
     serverUrl,
+    proxy: readProxySettings(env),
     sha: env.GITHUB_SHA,
     eventName: env.GITHUB_EVENT_NAME,
     pullRequest:

@@ -10,6 +10,7 @@ import { openDiffSources } from "../src/io/git-changes.js";
 import { statusOf as statusOfError } from "../src/io/github/errors.js";
 import { findLastChangeInRange as findLastChange } from "../src/io/github/last-change.js";
 import { createEngineModels, type EngineModels } from "../src/io/model-stack.js";
+import type { ProxySettings } from "../src/io/proxy.js";
 import { writeReports } from "../src/io/write-reports.js";
 import { formatPercent } from "../src/numbers.js";
 import {
@@ -138,7 +139,7 @@ async function evaluate(
       maxCost: inputs.maxCost,
     },
     ...(inputs.repeats === undefined ? {} : { repeats: inputs.repeats }),
-    createEngine: (settings) => modelDeps(inputs, settings),
+    createEngine: (settings) => modelDeps(inputs, settings, context.proxy),
   });
   const planned = prepared.pairs.length;
   if (planned > 0) deps.log(`planned: ${describeWork(prepared.work)}`);
@@ -364,7 +365,11 @@ const MISSING_KEY_HINT =
  * The model endpoint's dependencies, built before anything is posted on the pull request, so a
  * run without a key fails first; the hint speaks of the action's inputs, not of shell variables.
  */
-function modelDeps(inputs: ActionInputs, settings: Settings): EngineModels {
+function modelDeps(
+  inputs: ActionInputs,
+  settings: Settings,
+  proxy: ProxySettings | undefined,
+): EngineModels {
   return createEngineModels(
     inputs.root,
     settings,
@@ -377,6 +382,10 @@ function modelDeps(inputs: ActionInputs, settings: Settings): EngineModels {
       OPENAI_API_KEY: inputs.openaiApiKey,
       OPENAI_BASE_URL: inputs.openaiBaseUrl,
       PROMPTGATE_CACHE_SECRET: inputs.cacheSecret,
+      // The runner's proxy, unlike the job's OPENAI_* variables, applies to the action too.
+      HTTP_PROXY: proxy?.httpProxy,
+      HTTPS_PROXY: proxy?.httpsProxy,
+      NO_PROXY: proxy?.noProxy,
     },
   );
 }
