@@ -149,10 +149,13 @@ describe.skipIf(!available)(title, () => {
         await inView("tbody.case:has-text('refund-window') .side.head pre");
         const screenshot = await narrow.screenshot({ fullPage: false });
         expect(screenshot.byteLength).toBeGreaterThan(0);
-        const { scrollWidth, clientWidth } = await narrow.evaluate(() => ({
-          scrollWidth: document.documentElement.scrollWidth,
-          clientWidth: document.documentElement.clientWidth,
-        }));
+        // A string: the test's tsconfig has no DOM types.
+        const { scrollWidth, clientWidth } = await narrow.evaluate<{
+          scrollWidth: number;
+          clientWidth: number;
+        }>(
+          "({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth })",
+        );
         expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
       } finally {
         await context.close();
@@ -168,7 +171,7 @@ describe.skipIf(!available)(title, () => {
     expect(id).toBe("case-support-answer-refund-window");
     await page.goto(`${url}#${id}`);
     expect(await page.locator(`#${id}`).isVisible()).toBe(true);
-    expect(await page.evaluate(() => location.hash)).toBe(`#${id}`);
+    expect(await page.evaluate<string>("location.hash")).toBe(`#${id}`);
   });
 
   it("shows the summary and every case with JavaScript off", async () => {
