@@ -182,7 +182,7 @@ async function evaluate(
 
   if (comments) {
     // With nothing evaluated, only an earlier run's comment is corrected; no new comment is added.
-    const body = renderComment(report);
+    const body = renderComment(report, linkOptions(inputs));
     comment = await tolerate(deps, "update the comment", async () => {
       if (comment) return comments.update(comment.id, body);
       // An edit of environments.yaml alone is still worth a comment: the pins and their gates.
@@ -197,7 +197,7 @@ async function evaluate(
   progress.reported = true;
   if (comment?.url) deps.log(`the pull request comment: ${comment.url}`);
 
-  await deps.writeSummary(renderSummary(report));
+  await deps.writeSummary(renderSummary(report, linkOptions(inputs)));
   const reportDir = join(context.runnerTemp, "promptgate-report");
   await writeReports(reportDir, report, deps.scrub);
 
@@ -354,6 +354,11 @@ async function reportFailure(
 /** A run refused by `limits:` (not a file over a size limit, which is located). */
 function isOverLimits(error: unknown): boolean {
   return error instanceof PromptgateError && error.code === "E_LIMIT" && !error.location;
+}
+
+/** The case links of the comment and the summary, when report.html is published somewhere. */
+function linkOptions(inputs: ActionInputs): { reportHtmlUrl?: string } {
+  return inputs.reportHtmlUrl ? { reportHtmlUrl: inputs.reportHtmlUrl } : {};
 }
 
 /** `\${{ … }}` is escaped: it is the workflow expression to write, not a placeholder. */
