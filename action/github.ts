@@ -8,6 +8,7 @@ import {
 import { readGateStates } from "../src/io/github/gates.js";
 import type { RepoRef } from "../src/io/github/repo-ref.js";
 import { type CommitStatus, postCommitStatus } from "../src/io/github/statuses.js";
+import { readProxySettings } from "../src/io/proxy.js";
 import type { GateState } from "../src/rollout/index.js";
 import type { PullRequestReader } from "./workflow-run.js";
 
@@ -41,6 +42,8 @@ export interface GateReader {
 }
 
 const USER_AGENT = "promptgate-action";
+/** Self-hosted runners behind a proxy set these; the action is the edge that reads them. */
+const CLIENT_OPTIONS = { userAgent: USER_AGENT, proxy: readProxySettings(process.env) };
 
 export function createCommentStore(
   token: string,
@@ -48,7 +51,7 @@ export function createCommentStore(
   repo: RepoRef,
   issueNumber: number,
 ): CommentStore {
-  const octokit = createRestClient(token, apiUrl, { userAgent: USER_AGENT });
+  const octokit = createRestClient(token, apiUrl, CLIENT_OPTIONS);
   return {
     find: (marker) => findBotComment(octokit, repo, issueNumber, marker),
     create: (body) => postComment(octokit, repo, issueNumber, body),
@@ -57,7 +60,7 @@ export function createCommentStore(
 }
 
 export function createStatusWriter(token: string, apiUrl: string, repo: RepoRef): StatusWriter {
-  const octokit = createRestClient(token, apiUrl, { userAgent: USER_AGENT });
+  const octokit = createRestClient(token, apiUrl, CLIENT_OPTIONS);
   return { post: (status) => postCommitStatus(octokit, repo, status) };
 }
 
@@ -66,7 +69,7 @@ export function createStatusWriter(token: string, apiUrl: string, repo: RepoRef)
  * them: believed from the creator the trusted (base) settings name, never the pull request's.
  */
 export function createGateReader(token: string, apiUrl: string, repo: RepoRef): GateReader {
-  const octokit = createRestClient(token, apiUrl, { userAgent: USER_AGENT });
+  const octokit = createRestClient(token, apiUrl, CLIENT_OPTIONS);
   return {
     read: async (headSha, promptsDir, versions, trustedCreator) =>
       (await readGateStates(octokit, repo, headSha, promptsDir, versions, trustedCreator)).states,
@@ -75,7 +78,7 @@ export function createGateReader(token: string, apiUrl: string, repo: RepoRef): 
 
 /** The pull request as GitHub has it: the fork recipe's check of what the artifact claims. */
 export function createPullReader(token: string, apiUrl: string, repo: RepoRef): PullRequestReader {
-  const octokit = createRestClient(token, apiUrl, { userAgent: USER_AGENT });
+  const octokit = createRestClient(token, apiUrl, CLIENT_OPTIONS);
   return {
     async read(number) {
       const { data } = await octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {

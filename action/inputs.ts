@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PromptgateError } from "../src/errors.js";
+import { type ProxySettings, readProxySettings } from "../src/io/proxy.js";
 
 export type FailOn = "blocked" | "errors" | "never";
 
@@ -21,6 +22,8 @@ export interface ActionInputs {
   cacheDir: string | undefined;
   /** The key of the cache's integrity tags; undefined: derived from the API key. */
   cacheSecret: string | undefined;
+  /** Where report.html is published, if it is: the comment's case links point at its anchors. */
+  reportHtmlUrl?: string | undefined;
   /**
    * The fork recipe's second stage: the folder where the first stage's artifact was downloaded
    * (its `number` and `head-sha` files name the pull request). Read by `resolveWorkflowRunPull`.
@@ -51,6 +54,8 @@ export interface RunnerContext {
   runnerTemp: string;
   runUrl: string | undefined;
   stepSummary: string | undefined;
+  /** HTTP(S)_PROXY/NO_PROXY of the runner (self-hosted runners behind a proxy). */
+  proxy?: ProxySettings;
 }
 
 /**
@@ -90,6 +95,7 @@ export const INPUT_ENV = {
   maxSamples: "INPUT_MAX_SAMPLES",
   maxOutputTokens: "INPUT_MAX_OUTPUT_TOKENS",
   maxCost: "INPUT_MAX_COST",
+  reportHtmlUrl: "INPUT_REPORT_HTML_URL",
 } as const;
 
 const FAIL_ON: readonly FailOn[] = ["blocked", "errors", "never"];
@@ -167,6 +173,7 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
           ? resolve(context.workspace, cacheDir)
           : join(context.runnerTemp, "promptgate-cache"),
     cacheSecret: read("cacheSecret"),
+    reportHtmlUrl: read("reportHtmlUrl"),
     pullRequestArtifact,
   };
 }
@@ -188,6 +195,7 @@ export function readRunnerContext(env: Env): RunnerContext {
     repository: { owner, repo },
     apiUrl: env.GITHUB_API_URL ?? "https://api.github.com",
     serverUrl,
+    proxy: readProxySettings(env),
     sha: env.GITHUB_SHA,
     eventName: env.GITHUB_EVENT_NAME,
     pullRequest:

@@ -30,7 +30,16 @@ async function linkReport(env: NodeJS.ProcessEnv): Promise<void> {
   const comments = createCommentStore(token, context.apiUrl, context.repository, pr.number);
   const comment = await comments.find(COMMENT_MARKER);
   // The run's own report, rendered again with the link; only the comment it wrote is edited.
-  if (comment) await comments.update(comment.id, renderComment(report, { reportUrl: url }));
+  if (comment)
+    await comments.update(
+      comment.id,
+      renderComment(report, {
+        reportUrl: url,
+        ...(env.INPUT_REPORT_HTML_URL?.trim()
+          ? { reportHtmlUrl: env.INPUT_REPORT_HTML_URL.trim() }
+          : {}),
+      }),
+    );
 }
 
 // The verdict is decided and shown already: a link that cannot be written is a warning.

@@ -10,6 +10,7 @@ import { openDiffSources } from "../src/io/git-changes.js";
 import { statusOf as statusOfError } from "../src/io/github/errors.js";
 import { findLastChangeInRange as findLastChange } from "../src/io/github/last-change.js";
 import { createEngineModels, type EngineModels } from "../src/io/model-stack.js";
+import type { ProxySettings } from "../src/io/proxy.js";
 import { writeReports } from "../src/io/write-reports.js";
 import { formatPercent } from "../src/numbers.js";
 import {
@@ -138,7 +139,7 @@ async function evaluate(
       maxCost: inputs.maxCost,
     },
     ...(inputs.repeats === undefined ? {} : { repeats: inputs.repeats }),
-    createEngine: (settings) => modelDeps(inputs, settings),
+    createEngine: (settings) => modelDeps(inputs, settings, context.proxy),
   });
   const planned = prepared.pairs.length;
   if (planned > 0) deps.log(`planned: ${describeWork(prepared.work)}`);
@@ -181,7 +182,7 @@ async function evaluate(
 
   if (comments) {
     // With nothing evaluated, only an earlier run's comment is corrected; no new comment is added.
-    const body = renderComment(report);
+    const body = renderComment(report, linkOptions(inputs));
     comment = await tolerate(deps, "update the comment", async () => {
       if (comment) return comments.update(comment.id, body);
       // An edit of environments.yaml alone is still worth a comment: the pins and their gates.
@@ -196,7 +197,7 @@ async function evaluate(
   progress.reported = true;
   if (comment?.url) deps.log(`the pull request comment: ${comment.url}`);
 
-  await deps.writeSummary(renderSummary(report));
+  await deps.writeSummary(renderSummary(report, linkOptions(inputs)));
   const reportDir = join(context.runnerTemp, "promptgate-report");
   await writeReports(reportDir, report, deps.scrub);
 
@@ -355,6 +356,11 @@ function isOverLimits(error: unknown): boolean {
   return error instanceof PromptgateError && error.code === "E_LIMIT" && !error.location;
 }
 
+/** The case links of the comment and the summary, when report.html is published somewhere. */
+function linkOptions(inputs: ActionInputs): { reportHtmlUrl?: string } {
+  return inputs.reportHtmlUrl ? { reportHtmlUrl: inputs.reportHtmlUrl } : {};
+}
+
 /** `\${{ … }}` is escaped: it is the workflow expression to write, not a placeholder. */
 const MISSING_KEY_HINT =
   `the openai-api-key input is empty: pass \`openai-api-key: \${{ secrets.OPENAI_API_KEY }}\` to the action, or \`openai-base-url\` for a local server; ` +
@@ -364,7 +370,11 @@ const MISSING_KEY_HINT =
  * The model endpoint's dependencies, built before anything is posted on the pull request, so a
  * run without a key fails first; the hint speaks of the action's inputs, not of shell variables.
  */
-function modelDeps(inputs: ActionInputs, settings: Settings): EngineModels {
+function modelDeps(
+  inputs: ActionInputs,
+  settings: Settings,
+  proxy: ProxySettings | undefined,
+): EngineModels {
   return createEngineModels(
     inputs.root,
     settings,
@@ -377,6 +387,10 @@ function modelDeps(inputs: ActionInputs, settings: Settings): EngineModels {
       OPENAI_API_KEY: inputs.openaiApiKey,
       OPENAI_BASE_URL: inputs.openaiBaseUrl,
       PROMPTGATE_CACHE_SECRET: inputs.cacheSecret,
+      // The runner's proxy, unlike the job's OPENAI_* variables, applies to the action too.
+      HTTP_PROXY: proxy?.httpProxy,
+      HTTPS_PROXY: proxy?.httpsProxy,
+      NO_PROXY: proxy?.noProxy,
     },
   );
 }

@@ -1,4 +1,5 @@
 import type { ClientOptions } from "../src/io/github/client.js";
+import { readProxySettings } from "../src/io/proxy.js";
 
 /** What is missing before the server may start, one line each, for the terminal. */
 export function checkServerEnv(env: NodeJS.ProcessEnv): string[] {
@@ -27,5 +28,6 @@ export function readClientOptions(env: NodeJS.ProcessEnv): ClientOptions {
   return {
     timeoutMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000,
     throttle: env.PROMPTGATE_THROTTLE !== "off",
+    proxy: readProxySettings(env),
   };
 }

@@ -2,6 +2,13 @@ import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
 import { urlToHttpOptions } from "node:url";
+import {
+  createTunnelAgent,
+  hasProxy,
+  type ProxySettings,
+  proxyAuthorization,
+  selectProxy,
+} from "./proxy.js";
 
 /**
  * A `fetch` for the openai SDK over node:http with keep-alive agents. Node 20's built-in fetch
@@ -14,9 +21,28 @@ const agents = {
   "https:": new https.Agent({ keepAlive: true, maxSockets: 512 }),
 };
 
-export function httpFetch(
+/** Direct connections only; `createHttpFetch` below gives one that honours a proxy. */
+export const httpFetch: HttpFetch = createHttpFetch();
+
+/**
+ * `httpFetch` that honours HTTP_PROXY/HTTPS_PROXY/NO_PROXY as `proxy` gives them (read at the
+ * edge): http origins through the proxy with an absolute-URI request, https origins through a
+ * CONNECT tunnel. Without a proxy it is `httpFetch` itself.
+ */
+export function createHttpFetch(proxy?: ProxySettings): HttpFetch {
+  const settings = hasProxy(proxy) ? proxy : undefined;
+  const destinations = new Map<string, Destination>();
+  const tunnels = new Map<string, http.Agent>();
+  return (input, init = {}) =>
+    fetchOnce(input, init, (url) => findDestination(url, destinations, settings, tunnels));
+}
+
+export type HttpFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+function fetchOnce(
   input: string | URL | Request,
-  init: RequestInit = {},
+  init: RequestInit,
+  find: (input: string | URL) => Destination | undefined,
 ): Promise<Response> {
   const body = init.body;
   if (
@@ -25,9 +51,10 @@ export function httpFetch(
   ) {
     return fetch(input, init);
   }
-  const destination = findDestination(input);
+  const destination = find(input);
+  // Only uploads (never sent by promptgate) take this path, and it does not go through a proxy.
   if (!destination) return fetch(input, init);
-  const headers = toOutgoingHeaders(init.headers);
+  const headers = { ...toOutgoingHeaders(init.headers), ...destination.headers };
   if (typeof body === "string") headers["content-length"] = String(Buffer.byteLength(body));
   const signal = init.signal ?? undefined;
 
@@ -99,16 +126,23 @@ interface Destination {
   href: string;
   request: typeof http.request;
   options: http.RequestOptions;
+  /** Sent on top of the caller's: the origin's host and the credentials of a forward proxy. */
+  headers?: Record<string, string>;
 }
 
 /**
- * Request options per URL string. The SDK sends every chat request to the same URL, and parsing
- * it into options again for each one is a measurable part of a request's CPU.
+ * Request options per URL string (one map per fetch). The SDK sends every chat request to the
+ * same URL, and parsing it into options again for each one is a measurable part of a request's
+ * CPU.
  */
-const destinations = new Map<string, Destination>();
 const MAX_DESTINATIONS = 64;
 
-function findDestination(input: string | URL): Destination | undefined {
+function findDestination(
+  input: string | URL,
+  destinations: Map<string, Destination>,
+  proxy: ProxySettings | undefined,
+  tunnels: Map<string, http.Agent>,
+): Destination | undefined {
   const key = typeof input === "string" ? input : input.href;
   const known = destinations.get(key);
   if (known) return known;
@@ -116,11 +150,40 @@ function findDestination(input: string | URL): Destination | undefined {
   const agent =
     url.protocol === "http:" || url.protocol === "https:" ? agents[url.protocol] : undefined;
   if (!agent) return undefined;
-  const destination: Destination = {
-    href: url.href,
-    request: url.protocol === "https:" ? https.request : http.request,
-    options: { ...urlToHttpOptions(url), agent },
-  };
+  const via = selectProxy(url, proxy);
+  let destination: Destination;
+  if (!via) {
+    destination = {
+      href: url.href,
+      request: url.protocol === "https:" ? https.request : http.request,
+      options: { ...urlToHttpOptions(url), agent },
+    };
+  } else if (url.protocol === "https:") {
+    let tunnel = tunnels.get(via.href);
+    if (!tunnel) {
+      tunnel = createTunnelAgent(via);
+      tunnels.set(via.href, tunnel);
+    }
+    destination = {
+      href: url.href,
+      request: https.request,
+      options: { ...urlToHttpOptions(url), agent: tunnel },
+    };
+  } else {
+    // A plain-http origin: the proxy gets the absolute URL and forwards the request.
+    const auth = proxyAuthorization(via);
+    destination = {
+      href: url.href,
+      request: via.protocol === "https:" ? https.request : http.request,
+      options: {
+        host: via.hostname.replace(/^\[|\]$/g, ""),
+        port: Number(via.port || (via.protocol === "https:" ? 443 : 80)),
+        path: url.href,
+        agent: agents[via.protocol === "https:" ? "https:" : "http:"],
+      },
+      headers: { host: url.host, ...(auth ? { "proxy-authorization": auth } : {}) },
+    };
+  }
   if (destinations.size >= MAX_DESTINATIONS) destinations.clear();
   destinations.set(key, destination);
   return destination;

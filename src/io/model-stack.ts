@@ -14,6 +14,7 @@ import type { Settings } from "../formats/settings.js";
 import { createScrubber, type Scrub, secretsOfUrl } from "../scrub.js";
 import { createDiskStore, readOrCreateCacheSecret } from "./disk-cache.js";
 import { createOpenAIModels } from "./openai-client.js";
+import { readProxySettings } from "./proxy.js";
 
 export interface ModelFlags {
   baseUrl?: string;
@@ -59,6 +60,7 @@ export function createModelStack(
     apiKey: env.OPENAI_API_KEY ?? (baseURL === DEFAULT_BASE_URL ? undefined : "unused"),
     timeoutMs: settings.provider.timeoutMs,
     maxRetries: settings.provider.retries,
+    proxy: readProxySettings(env),
   });
   const cacheDir = flags.noCache
     ? undefined

@@ -3,7 +3,8 @@ import { LlmError } from "../engine/llm-error.js";
 import type { ChatModel, ChatRequest, ChatResponse, EmbeddingModel } from "../engine/types.js";
 import { PromptgateError } from "../errors.js";
 import { createScrubber, redactUrl, secretsOfUrl } from "../scrub.js";
-import { httpFetch } from "./http-fetch.js";
+import { createHttpFetch, type HttpFetch, httpFetch } from "./http-fetch.js";
+import type { ProxySettings } from "./proxy.js";
 
 export interface OpenAIModelsOptions {
   /** Undefined: the SDK reads OPENAI_API_KEY. */
@@ -14,6 +15,8 @@ export interface OpenAIModelsOptions {
   timeoutMs: number;
   maxRetries: number;
   organization?: string;
+  /** HTTP(S)_PROXY/NO_PROXY as the edge read them; undefined: direct connections. */
+  proxy?: ProxySettings;
 }
 
 /**
@@ -36,7 +39,7 @@ export function createOpenAIModels(options: OpenAIModelsOptions): ChatModel & Em
       organization: options.organization,
       timeout: Math.max(1, Math.round(options.timeoutMs)),
       maxRetries: options.maxRetries,
-      fetch: refuseLongRetryAfter,
+      fetch: refuseLongRetryAfter(options.proxy ? createHttpFetch(options.proxy) : httpFetch),
     });
   } catch (e) {
     throw new PromptgateError(
@@ -223,11 +226,11 @@ function describeCause(cause: unknown): string | undefined {
 }
 
 /** See MAX_RETRY_AFTER_MS: the SDK's own `x-should-retry: false` turns a long wait into an error. */
-async function refuseLongRetryAfter(
-  input: string | URL | Request,
-  init?: RequestInit,
-): Promise<Response> {
-  const response = await httpFetch(input, init);
+function refuseLongRetryAfter(send: HttpFetch): HttpFetch {
+  return async (input, init) => checkRetryAfter(await send(input, init));
+}
+
+function checkRetryAfter(response: Response): Response {
   if (response.ok) return response;
   const wait = retryAfterMs(response.headers);
   if (wait === undefined || wait <= MAX_RETRY_AFTER_MS) return response;

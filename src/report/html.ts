@@ -104,10 +104,10 @@ function renderPrompts(report: Report, ordered: PromptComparison[]): string {
       const unknown =
         comparisonCostUnknown(c).length > 0 ? ' <span title="cost unknown">†</span>' : "";
       return `<tr class="prompt v-${escapeHtml(c.verdict)}${r.blocked ? " blocked" : ""}">
-<th scope="row">${escapeHtml(r.prompt)}</th><td>${escapeHtml(r.versions)}${model}</td>
-<td class="num">${r.basePass}</td><td class="num">${r.headPass}</td><td class="num"${c.crossCheck ? ` title="cross-check (${escapeHtml(c.crossCheck.method)}): ${escapeHtml(formatInterval(c.crossCheck))}"` : ""}>${escapeHtml(r.delta)}</td>
-<td>${r.verdictIcon} ${escapeHtml(r.verdictText)}${r.blocked ? ' · <strong class="blocked">⛔ blocked</strong>' : ""}</td>
-<td>${warned !== "" && critical === "—" ? warned : critical + warned}</td><td class="num">${escapeHtml(r.costPer1k)}${unknown}</td><td class="num">${escapeHtml(r.monthly)}</td></tr>`;
+<th scope="row">${escapeHtml(r.prompt)}</th><td data-label="Version">${escapeHtml(r.versions)}${model}</td>
+<td class="num" data-label="Base pass">${r.basePass}</td><td class="num" data-label="Head pass">${r.headPass}</td><td class="num" data-label="Δ pts (CI)"${c.crossCheck ? ` title="cross-check (${escapeHtml(c.crossCheck.method)}): ${escapeHtml(formatInterval(c.crossCheck))}"` : ""}>${escapeHtml(r.delta)}</td>
+<td class="verdict-cell" data-label="Verdict">${r.verdictIcon} ${escapeHtml(r.verdictText)}${r.blocked ? ' · <strong class="blocked">⛔ blocked</strong>' : ""}</td>
+<td data-label="Critical failures">${warned !== "" && critical === "—" ? warned : critical + warned}</td><td class="num" data-label="Cost / 1k requests">${escapeHtml(r.costPer1k)}${unknown}</td><td class="num" data-label="Monthly">${escapeHtml(r.monthly)}</td></tr>`;
     })
     .join("\n");
   return `<section id="prompts"><h2>Prompts</h2>
@@ -208,9 +208,9 @@ function renderEnvironments(changes: ReportEnvironmentChange[]): string {
         .join("")}</tr>`,
   );
   return `<section id="environments"><h2>Environment changes</h2>
-<table><thead><tr><th>Environment</th><th>Prompt</th><th>Pin</th><th>Gate</th></tr></thead><tbody>
+<div class="scroll"><table><thead><tr><th>Environment</th><th>Prompt</th><th>Pin</th><th>Gate</th></tr></thead><tbody>
 ${rows.join("\n")}
-</tbody></table></section>`;
+</tbody></table></div></section>`;
 }
 
 function renderPromptDiffs(report: Report): string {
@@ -318,8 +318,8 @@ function renderCase(line: CaseLine, c: PromptComparison, withDiff: boolean): str
   const errors =
     line.errors > 0 ? ` <span class="err">(${plural(line.errors, "error")})</span>` : "";
   return `<tbody class="case s-${line.status}" ${attrs} id="${escapeHtml(caseAnchor(line.prompt, line.id))}">
-<tr class="row"><td>${escapeHtml(line.prompt)}</td><td><code>${escapeHtml(line.id)}</code>${critical}</td><td>${line.tags.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join(" ")}</td>
-<td class="num">${rate(line.base)}</td><td class="num">${rate(line.head)}</td><td class="num">${line.delta === null ? "—" : formatSignedPoints(line.delta)}</td><td>${STATUS_LABEL[line.status]}${errors}</td></tr>
+<tr class="row"><td data-label="Prompt">${escapeHtml(line.prompt)}</td><td data-label="Case"><code>${escapeHtml(line.id)}</code>${critical}</td><td data-label="Tags">${line.tags.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join(" ")}</td>
+<td class="num" data-label="Base pass">${rate(line.base)}</td><td class="num" data-label="Head pass">${rate(line.head)}</td><td class="num" data-label="Δ pts">${line.delta === null ? "—" : formatSignedPoints(line.delta)}</td><td data-label="Status">${STATUS_LABEL[line.status]}${errors}</td></tr>
 <tr class="outputs"><td colspan="7"><details><summary>outputs, base vs head</summary>
 ${renderVars(line)}<div class="sxs">${renderSide("base", c.base, line.base)}${renderSide("head", c.head, line.head)}</div>${withDiff ? renderCaseDiff(line) : ""}</details></td></tr>
 </tbody>`;
@@ -425,6 +425,19 @@ ol.samples{padding-left:20px;margin:0}.sample .badge{font-weight:600}.sample.fai
 .sample .meta{font-size:12px}ul.failed{margin:2px 0 8px;padding-left:18px;color:var(--red)}.label{color:var(--muted);font-size:12px}
 footer{margin:32px auto;font-size:12px;border-top:1px solid var(--line);padding-top:8px}
 @media (max-width:800px){.sxs{grid-template-columns:1fr}}
+@media (max-width:640px){
+main,header,footer{padding:0 10px}header.verdict{margin:10px 10px 0;padding:12px}
+th,td,.reason,.meta,footer{overflow-wrap:anywhere}
+table.prompts,table.prompts tbody,table.prompts tr,table.prompts th,table.prompts td,table.cases,table.cases tbody,table.cases tr,table.cases td{display:block;width:auto}
+table.prompts thead,table.cases thead{display:none}
+table.prompts tr,table.cases tbody.case{border:1px solid var(--line);border-radius:6px;margin:8px 0;padding:4px 0}
+table.prompts th,table.prompts td,table.cases td{border:none;padding:2px 10px}
+table.prompts th{font-size:16px}
+td[data-label]::before{content:attr(data-label) ": ";color:var(--muted)}
+td.num{text-align:left;white-space:normal}
+.filters input{min-width:0;width:100%}.filters label{flex:1 1 100%}
+.bar-label{width:90px}
+}
 `;
 
 const SCRIPT = `

@@ -8,6 +8,7 @@ import {
 import type { SampleOk } from "../engine/types.js";
 import { formatCount, formatDuration, formatPercentNumber, formatUsd, plural } from "../numbers.js";
 import { code, escapeHtml, escapeMarkdownInline, fence, safeUrl, truncate } from "./escape.js";
+import { caseAnchor } from "./html.js";
 import {
   describeChangeKind,
   type OverallVerdict,
@@ -51,6 +52,12 @@ export interface MarkdownOptions {
   artifactName?: string;
   /** Where that artifact is (`actions/upload-artifact`'s `artifact-url`): "the full report" links it. */
   reportUrl?: string;
+  /**
+   * Where report.html itself is served (GitHub Pages, an internal host), when it is: each case
+   * the comment names links to its `#case-<prompt>-<id>` anchor there. Not the artifact URL, a
+   * zip download, where an anchor opens nothing.
+   */
+  reportHtmlUrl?: string;
 }
 
 const VERDICT_ICON: Record<OverallVerdict, string> = { pass: "✅", blocked: "❌", errors: "⚠️" };
@@ -66,6 +73,7 @@ export function renderComment(report: Report, options: MarkdownOptions = {}): st
     maxPromptDiffChars: options.maxPromptDiffChars ?? 6_000,
     artifactName: options.artifactName ?? "promptgate-report",
     reportUrl: options.reportUrl ? safeUrl(options.reportUrl) : null,
+    reportHtmlUrl: options.reportHtmlUrl ? safeUrl(options.reportHtmlUrl) : null,
     pointToSummary: true,
   });
 }
@@ -84,6 +92,7 @@ export function renderSummary(report: Report, options: MarkdownOptions = {}): st
     maxPromptDiffChars: options.maxPromptDiffChars ?? 60_000,
     artifactName: options.artifactName ?? "promptgate-report",
     reportUrl: options.reportUrl ? safeUrl(options.reportUrl) : null,
+    reportHtmlUrl: options.reportHtmlUrl ? safeUrl(options.reportHtmlUrl) : null,
     pointToSummary: false,
   });
 }
@@ -126,6 +135,8 @@ interface Layout {
   artifactName: string;
   /** The uploaded report's page, already checked by safeUrl; null when not uploaded (yet). */
   reportUrl: string | null;
+  /** report.html's own address, checked by safeUrl: case links point at its anchors. */
+  reportHtmlUrl: string | null;
   pointToSummary: boolean;
 }
 
@@ -566,6 +577,17 @@ function renderCase(story: CaseStory, c: PromptComparison, layout: Layout): stri
   if (story.tags.length > 0) bits.push(`tags: ${story.tags.map(escapeMarkdownInline).join(", ")}`);
   if (story.critical) bits.push("❗ critical");
   const lines = ["<details>", `<summary>${bits.join(" · ")}</summary>`, ""];
+  if (layout.reportHtmlUrl) {
+    // Outside the summary: a link there would also toggle the details.
+    const anchor = encodeURIComponent(caseAnchor(c.prompt, story.id)).replace(
+      /[()]/g,
+      (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+    );
+    lines.push(
+      `[this case in the full report](${layout.reportHtmlUrl.replace(/#.*$/, "")}#${anchor})`,
+      "",
+    );
+  }
 
   if (story.failed.length > 0) {
     lines.push(`Failed on ${story.failedSide}:`, "");

@@ -126,6 +126,54 @@ describe.skipIf(!available)(title, () => {
     expect(await page.locator("script").count()).toBe(1);
   });
 
+  for (const width of [400, 1280]) {
+    it(`shows the verdicts without horizontal scrolling at ${width} px`, async () => {
+      const context = await browser.newContext({ viewport: { width, height: 900 } });
+      try {
+        const narrow = await context.newPage();
+        await narrow.goto(url);
+        const inView = async (selector: string) => {
+          const box = await narrow.locator(selector).first().boundingBox();
+          expect(box, selector).not.toBeNull();
+          expect(box!.x, selector).toBeGreaterThanOrEqual(0);
+          expect(box!.x + box!.width, selector).toBeLessThanOrEqual(width);
+        };
+        await inView("header h1");
+        await inView("header .reason");
+        const row = "table.prompts tr.prompt:has-text('support-answer')";
+        await inView(`${row} .verdict-cell`);
+        await inView(`${row} td[data-label='Head pass']`);
+        await inView(`${row} td[data-label='Δ pts (CI)']`);
+        // The outputs wrap rather than widen the page.
+        await narrow.locator("tbody.case", { hasText: "refund-window" }).locator("summary").click();
+        await inView("tbody.case:has-text('refund-window') .side.head pre");
+        const screenshot = await narrow.screenshot({ fullPage: false });
+        expect(screenshot.byteLength).toBeGreaterThan(0);
+        // A string: the test's tsconfig has no DOM types.
+        const { scrollWidth, clientWidth } = await narrow.evaluate<{
+          scrollWidth: number;
+          clientWidth: number;
+        }>(
+          "({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth })",
+        );
+        expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  it("gives every case an anchor that scrolls to it", async () => {
+    const id = await page
+      .locator("tbody.case", { hasText: "refund-window" })
+      .first()
+      .getAttribute("id");
+    expect(id).toBe("case-support-answer-refund-window");
+    await page.goto(`${url}#${id}`);
+    expect(await page.locator(`#${id}`).isVisible()).toBe(true);
+    expect(await page.evaluate<string>("location.hash")).toBe(`#${id}`);
+  });
+
   it("shows the summary and every case with JavaScript off", async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     try {

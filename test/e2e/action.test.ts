@@ -43,6 +43,7 @@ const runs: CompositeResult[] = [];
 /** What the action asked actions/upload-artifact to upload (its `with:`), in order. */
 const uploads: Record<string, string>[] = [];
 const ARTIFACT_URL = "https://github.com/acme/support-bot/actions/runs/4242/artifacts/99";
+const REPORT_HTML_URL = "https://acme.github.io/support-bot/report.html";
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -185,7 +186,7 @@ async function onPullRequest(
 
 describe("the GitHub Action (action.yml through the runner stand-in)", () => {
   it("blocks the regression: one comment, the statuses, the summary, the outputs, a failed step", async () => {
-    const result = await runAction({});
+    const result = await runAction({ "report-html-url": REPORT_HTML_URL });
     expect(result.exitCode, result.stderr + result.stdout).not.toBe(0);
     expect(result.outcome).toBe("failure");
     expect(result.outputs.verdict).toBe("blocked");
@@ -253,6 +254,12 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     expect(linked).toContain(`[full report](${ARTIFACT_URL})`);
     expect(linked).toMatch(/\[run\]\([^)]+\) · \[full report\]/);
     expect(result.summary).toContain(`(${ARTIFACT_URL})`);
+    // report-html-url: each case the comment names links to its anchor in the published page,
+    // before and after the artifact link is edited in.
+    expect(linked).toMatch(
+      new RegExp(`\\(${REPORT_HTML_URL.replace(/[.]/g, "\\.")}#case-support-answer-[\\w-]+\\)`),
+    );
+    expect(result.summary).toContain(`${REPORT_HTML_URL}#case-support-answer-`);
 
     const reportDir = result.outputs["report-dir"]!;
     expect(reportDir.startsWith(result.runnerTemp)).toBe(true);

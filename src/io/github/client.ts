@@ -6,6 +6,8 @@
  */
 import { Octokit } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
+import { createHttpFetch } from "../http-fetch.js";
+import { hasProxy, type ProxySettings, selectProxy } from "../proxy.js";
 
 /**
  * The one method every GitHub helper takes. Each helper receives only this slice, so a test can
@@ -23,9 +25,11 @@ export interface ClientOptions {
   retries?: number;
   /** Backoff unit of those retries: retry n waits n² × this. */
   retryBaseMs?: number;
+  /** HTTP(S)_PROXY/NO_PROXY as the edge read them (GHES behind a corporate proxy). */
+  proxy?: ProxySettings;
 }
 
-export const DEFAULT_CLIENT_OPTIONS: Required<ClientOptions> = {
+export const DEFAULT_CLIENT_OPTIONS: Required<Omit<ClientOptions, "proxy">> = {
   timeoutMs: 10_000,
   throttle: true,
   retries: 2,
@@ -48,11 +52,16 @@ export function retryOptions(options: ClientOptions = {}) {
  * `fetch` that gives up after `ms`: Octokit's own default waits forever, and a hung GitHub must
  * turn into "not applied, safe to retry", not into a webhook (or a job) that never answers.
  */
-export function createTimeoutFetch(ms: number): typeof fetch {
+export function createTimeoutFetch(ms: number, proxy?: ProxySettings): typeof fetch {
+  // Node's global fetch ignores the proxy variables; requests that must go through a proxy take
+  // our node:http fetch, which honours them. The rest keep the global fetch they always used.
+  const proxied = hasProxy(proxy) ? createHttpFetch(proxy) : undefined;
   return (input, init) => {
     const timeout = AbortSignal.timeout(ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    return fetch(input, { ...init, signal });
+    const url = input instanceof Request ? input.url : String(input);
+    const send = proxied && selectProxy(new URL(url), proxy) ? proxied : fetch;
+    return send(input, { ...init, signal });
   };
 }
 
@@ -73,7 +82,7 @@ export function createRestClient(
     auth: token,
     baseUrl: apiUrl.replace(/\/+$/, ""),
     ...(options.userAgent ? { userAgent: options.userAgent } : {}),
-    request: { fetch: createTimeoutFetch(o.timeoutMs) },
+    request: { fetch: createTimeoutFetch(o.timeoutMs, options.proxy) },
     retry: retryOptions(o),
   });
 }

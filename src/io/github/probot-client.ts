@@ -20,7 +20,7 @@ export type ProbotClient = InstanceType<typeof ProbotOctokit>;
  */
 export function createOctokitClass(options: ClientOptions = {}): typeof ProbotOctokit {
   const o = { ...DEFAULT_CLIENT_OPTIONS, ...options };
-  const fetchWithTimeout = createTimeoutFetch(o.timeoutMs);
+  const fetchWithTimeout = createTimeoutFetch(o.timeoutMs, options.proxy);
   return ProbotOctokit.defaults((instance: Record<string, unknown>) => {
     const request = (instance.request ?? {}) as Record<string, unknown>;
     const throttle = (instance.throttle ?? {}) as Record<string, unknown>;

@@ -191,6 +191,22 @@ describe("renderComment", () => {
     expect(comment).toMatch(/bar \[\d+\.\d, 100\.0, \d+\.\d\]/);
   });
 
+  it("links each case it names to its anchor in report.html, only when that page's URL is known", () => {
+    expect(comment).not.toContain("this case in the full report");
+    const linked = renderComment(report, {
+      reportUrl: "https://github.com/o/r/actions/runs/1/artifacts/2",
+      reportHtmlUrl: "https://o.github.io/r/pr-7/report.html",
+    });
+    const refund = linked.slice(linked.indexOf("<code>refund-window</code>"));
+    const block = refund.slice(0, refund.indexOf("</details>"));
+    expect(block).toContain(
+      "[this case in the full report](https://o.github.io/r/pr-7/report.html#case-support-answer-refund-window)",
+    );
+    const cases = linked.match(/<summary>(🔴|🟢|❗|❌) /gu) ?? [];
+    expect(cases.length).toBeGreaterThan(0);
+    expect(count(linked, "this case in the full report")).toBe(cases.length);
+  });
+
   it("ends with the footer: models, repeats, samples, cache hits, wall time, shas, run link", () => {
     const footer = comment.slice(comment.lastIndexOf("\n---\n"));
     expect(footer).toContain("models: <code>acme-ft-triage-2026-10</code>");
