@@ -244,7 +244,7 @@ afterAll(() => {
       `statistics through the LLM stand-in and runDiff: ${COMPARISONS} comparisons each, ${CASES} cases, same worlds for both designs`,
       `  ${"design".padEnd(26)} false "worse"  finds −10 pts   mean samples (equal / worse)`,
       row(`fixed ${FIXED_REPEATS} repeats`, "fixed"),
-      row(`adaptive 2 → ${MAX_REPEATS} repeats`, "adaptive"),
+      row(`adaptive 1 → ${MAX_REPEATS} repeats`, "adaptive"),
       `  (fixed ${MAX_REPEATS} repeats would spend ${2 * CASES * MAX_REPEATS} samples per comparison)`,
     ].join("\n"),
   );
