@@ -540,6 +540,17 @@ describe("adaptive steps", () => {
     expect(next.kind === "stop" ? next.reason : "sample").not.toBe("futility");
   });
 
+  it("does not call one sample a side 'settled': a single pass or fail is not a split yet", () => {
+    const one = planAdaptive({ baseCases: ids, headCases: ids, maxRepeats: 6, gates });
+    expect(one.initialRepeats).toBe(1);
+    const step = nextAdaptiveStep({
+      plan: one,
+      base: cases({ a: "P", b: "P", c: "F", d: "P" }),
+      head: cases({ a: "F", b: "P", c: "P", d: "P" }),
+    });
+    expect(step.kind === "stop" ? step.reason : "sample").not.toBe("settled");
+  });
+
   it("stops when nothing is split, spending the rest of α at that look", () => {
     const base = cases({ a: "PPP", b: "PPP", c: "FFF", d: "PPP" });
     const head = cases({ a: "FFF", b: "PPP", c: "FFF", d: "FFF" });
