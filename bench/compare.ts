@@ -1,6 +1,6 @@
 // Issue 3's benchmark: comparing and rendering a 10,000-case × 3-repeat run, and what adaptive
 // repeats spend against fixed ones. CPU time from process.cpuUsage, in this process (no I/O).
-import { planAdaptive } from "../src/compare/adaptive.js";
+import { planAdaptive, SEQUENTIAL_FIRST_LOOK } from "../src/compare/adaptive.js";
 import { comparePromptRuns } from "../src/compare/compare-runs.js";
 import { createRandom, type Random } from "../src/compare/random.js";
 import type { PromptComparison } from "../src/compare/types.js";
@@ -182,7 +182,7 @@ const countVerdict = (t: DesignTally, c: PromptComparison) => {
   if (c.verdict === "worse") t.worse++;
 };
 
-/** `count` seeded comparisons per scenario, 100 cases each, fixed 3 and adaptive 3 → max. */
+/** `count` seeded comparisons per scenario, 100 cases each, fixed 3 and adaptive (first look at 1 sample) → max. */
 function simulateDesigns(count: number, maxRepeats: number) {
   const cases = 100;
   const ids = Array.from({ length: cases }, (_, i) => `case-${i}`);
@@ -253,7 +253,7 @@ function benchAdaptive(): { rows: Row[]; title: string } {
     title: `Adaptive repeats (issue 3): ${count} seeded comparisons per scenario, ${cases} cases, typical spread — small samples: read the rates as ±5 pts`,
     rows: [
       ...row(`fixed ${REPEATS} repeats`, "fixed"),
-      ...row(`adaptive ${REPEATS} → ${maxRepeats}`, "adaptive"),
+      ...row(`adaptive ${SEQUENTIAL_FIRST_LOOK} → ${maxRepeats}`, "adaptive"),
     ],
   };
 }

@@ -4,6 +4,7 @@ import { judgeInterval } from "./compare-runs.js";
 import {
   groupSequentialBoundaries,
   groupSequentialInterval,
+  linearSpent,
   normalUpperQuantile,
   summarisePaired,
 } from "./statistics.js";
@@ -16,11 +17,12 @@ import type { Interval } from "./types.js";
  *   while (step.kind === "sample") { run step.requests; step = nextAdaptiveStep({ plan, base, head }); }
  *   comparePromptRuns(base, head, { ..., sequential: step.sequential ?? undefined });
  *
- * Every case first gets `initialRepeats` samples per side. Then each look k = 1..K tests Δ against a
- * Lan–DeMets O'Brien–Fleming-like boundary c_k (information fraction k/K, K = maxRepeats −
- * initialRepeats + 1); between looks, every case whose outcomes are split on some side gets one more
- * sample on both sides. The run stops as soon as the verdict is decided (better/worse), the repeated
- * confidence interval fits inside ±max-regression, nothing is left to sample, or the budget is spent.
+ * Every case first gets `initialRepeats` samples per side. Then each look k tests Δ against a
+ * Lan–DeMets boundary c_k with linear (Pocock-type) α-spending at the observed information fraction,
+ * and against a non-binding futility boundary planned for a drop of `detect`; between looks, every
+ * paired case gets one more sample on both sides. The run stops as soon as the verdict is decided
+ * (better/worse), a drop of `detect` has become unlikely (futility), the repeated confidence interval
+ * fits inside ±max-regression, nothing is left to sample, or the budget is spent.
  * The boundaries keep the chance of a false "worse" or "better" over all looks at 1 − confidence;
  * test/unit/compare/statistics-simulation.test.ts checks it. Pure: state in, step out.
  */
@@ -57,15 +59,34 @@ export interface PlanAdaptiveInput {
   headCases: readonly string[];
   maxRepeats: number;
   gates: GateSettings;
-  /** Samples per case and side before the first look; default 3 (capped at maxRepeats), the fixed default. */
+  /** Samples per case and side before the first look; default SEQUENTIAL_FIRST_LOOK (capped at maxRepeats). */
   initialRepeats?: number;
 }
 
 /**
- * Samples per case and side at the first look of `repeats: auto`: two, so that an equally good
- * change can stop for futility below the cost of three fixed repeats.
+ * Samples per case and side at the first look of `repeats: auto`: one, so that an equally good
+ * change can stop for futility at a third of the cost of three fixed repeats (issue 10's scenario:
+ * about a third of equal-quality PRs stop there). A single sample a side still gives each case a
+ * difference in {−1, 0, 1}, so Δ and its se are defined.
  */
-export const SEQUENTIAL_FIRST_LOOK = 2;
+export const SEQUENTIAL_FIRST_LOOK = 1;
+
+/**
+ * How much more information than a fixed test of the same power the sequential design plans for.
+ * Linear α-spending and a front-loaded futility boundary cost about 20 % (Jennison & Turnbull
+ * 2000, table 7.6, Pocock-type designs with 5–10 looks: R ≈ 1.2); in issue 10's scenario the
+ * simulated power against a drop of exactly `detect` is 96 % at 95 % planned.
+ */
+const INFORMATION_INFLATION = 1.2;
+
+/**
+ * β spent on futility by information fraction t: β·√t. Front-loaded, so an equally good change is
+ * let go at the first looks, where stopping saves most; still non-binding and a union bound over
+ * the looks, so a real drop of `detect` is stopped for futility at most β of the time.
+ */
+function futilitySpent(t: number, beta: number): number {
+  return beta * Math.sqrt(Math.min(1, Math.max(0, t)));
+}
 
 const boundaryCache = new Map<string, number[]>();
 
@@ -75,7 +96,7 @@ function boundariesUpTo(looks: number, last: number, alpha: number): number[] {
   let b = boundaryCache.get(key);
   if (b === undefined) {
     const fractions = Array.from({ length: last }, (_, i) => (i + 1) / looks);
-    b = groupSequentialBoundaries(fractions, alpha);
+    b = groupSequentialBoundaries(fractions, alpha, linearSpent);
     boundaryCache.set(key, b);
   }
   return b;
@@ -91,10 +112,8 @@ export function planAdaptive(input: PlanAdaptiveInput): AdaptivePlan {
   const alpha = 1 - input.gates.confidence;
   const detect = input.gates.detect;
   const beta = 1 - input.gates.confidence;
-  // O'Brien–Fleming-type spending with a futility look costs about 10 % more information than a
-  // fixed design of the same power (Jennison & Turnbull 2000, table 7.6: R ≈ 1.03–1.1).
   const zSum = normalUpperQuantile(alpha / 2) + normalUpperQuantile(beta);
-  const maxInformation = 1.1 * (zSum / detect) ** 2;
+  const maxInformation = INFORMATION_INFLATION * (zSum / detect) ** 2;
   return {
     initialRepeats,
     maxRepeats,
@@ -236,6 +255,7 @@ function boundaryAt(fractions: readonly number[], alpha: number, final: boolean)
     const bounds = groupSequentialBoundaries(
       final || (rounded[last] as number) >= 1 ? rounded : [...rounded, 1],
       alpha,
+      linearSpent,
     );
     c = bounds[last] as number;
     if (boundaryAtCache.size > 10_000) boundaryAtCache.clear();
@@ -315,7 +335,9 @@ export function nextAdaptiveStep(state: AdaptiveState): AdaptiveStep {
   const inPlay = rated.filter(
     (t) => t.b.attempted < plan.maxRepeats && t.h.attempted < plan.maxRepeats,
   );
-  const settled = !rated.some((t) => isSplit(t.b) || isSplit(t.h));
+  const settled =
+    rated.every((t) => t.b.ok >= 2 && t.h.ok >= 2) &&
+    !rated.some((t) => isSplit(t.b) || isSplit(t.h));
   // Information so far, as a fraction of what the design plans for `detect`: each earlier look's
   // from its own samples (every round added one sample to the cases then in play, so look j saw the
   // first initialRepeats + j − 1 of each case's samples).
@@ -351,11 +373,11 @@ export function nextAdaptiveStep(state: AdaptiveState): AdaptiveStep {
   // Futility (non-binding: the efficacy boundaries ignore it, so stopping here never raises the
   // false-alarm rate): were the change a drop of `detect`, z = Δ/se would be about −detect/se; stop
   // when z lies above where such a drop would put it with probability β-spent-so-far, i.e. when a
-  // drop of `detect` has become unlikely. β(t) = β·t, spent per look (a union bound: the chance
+  // drop of `detect` has become unlikely. β(t) = β·√t, spent per look (a union bound: the chance
   // that futility stops a real drop of `detect` stays ≤ β over all looks).
   if (summary.se > 0) {
-    const spentBefore = look === 1 ? 0 : plan.beta * (fractions[look - 2] as number);
-    const spend = plan.beta * t - spentBefore;
+    const spentBefore = look === 1 ? 0 : futilitySpent(fractions[look - 2] as number, plan.beta);
+    const spend = futilitySpent(t, plan.beta) - spentBefore;
     if (spend > 0) {
       const z = summary.mean / summary.se;
       const bound = -plan.detect / summary.se + normalUpperQuantile(spend);

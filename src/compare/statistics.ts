@@ -347,6 +347,17 @@ export function obrienFlemingSpent(t: number, alpha: number): number {
   return 2 * normalCdf(-normalUpperQuantile(alpha / 2) / Math.sqrt(t));
 }
 
+/**
+ * Linear (Pocock-type) spending: α(t) = α·t, two-sided. It spends more at early looks than the
+ * O'Brien–Fleming-like function, so clear regressions stop sooner, at the price of a final boundary
+ * a little above z₁₋α/₂ (the plan's information is inflated to keep the power).
+ */
+export function linearSpent(t: number, alpha: number): number {
+  if (t <= 0) return 0;
+  if (t >= 1) return alpha;
+  return alpha * t;
+}
+
 interface Density {
   /** Grid points of B(t) inside the continuation region. */
   x: Float64Array;

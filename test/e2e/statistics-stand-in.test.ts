@@ -32,7 +32,7 @@ import { startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
  * a false "worse" is nominally 2.5 % (one side of 95 %). With 200 comparisons a rate's sampling
  * error is about ±2.4 points, hence the bounds 7 % and 80 %.
  *
- * Each comparison runs `repeats: auto` (3 → 10) through runDiff; the fixed design's verdict comes
+ * Each comparison runs `repeats: auto` (1 → 10) through runDiff; the fixed design's verdict comes
  * from the same run's first three samples per case and side, which are exactly what a fixed run
  * draws (checked against runDiff's fixed path), so both designs face the same worlds and samples.
  * The bulk runs in-process (createStandInChatModel: the stand-in's responder and random-stream
@@ -220,7 +220,7 @@ async function simulate(
     );
   }
   expect(fixed.samples).toBe(COMPARISONS * 2 * CASES * FIXED_REPEATS);
-  // (the adaptive design may stop for futility after 2 samples a case: see docs/statistics.md)
+  // (the adaptive design may stop for futility after 1 or 2 samples a case: see docs/statistics.md)
   return { fixed, adaptive };
 }
 
@@ -244,7 +244,7 @@ afterAll(() => {
       `statistics through the LLM stand-in and runDiff: ${COMPARISONS} comparisons each, ${CASES} cases, same worlds for both designs`,
       `  ${"design".padEnd(26)} false "worse"  finds −10 pts   mean samples (equal / worse)`,
       row(`fixed ${FIXED_REPEATS} repeats`, "fixed"),
-      row(`adaptive 2 → ${MAX_REPEATS} repeats`, "adaptive"),
+      row(`adaptive 1 → ${MAX_REPEATS} repeats`, "adaptive"),
       `  (fixed ${MAX_REPEATS} repeats would spend ${2 * CASES * MAX_REPEATS} samples per comparison)`,
     ].join("\n"),
   );

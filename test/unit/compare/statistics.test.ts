@@ -9,6 +9,7 @@ import {
 import { createRandom, hashSeed } from "../../../src/compare/random.js";
 import {
   groupSequentialBoundaries,
+  linearSpent,
   normalCdf,
   normalQuantile,
   normalUpperQuantile,
@@ -480,10 +481,12 @@ describe("adaptive steps", () => {
   it("plans looks and boundaries from max-repeats and confidence", () => {
     expect(plan.looks).toBe(4);
     expect(plan.alpha).toBeCloseTo(0.05, 12);
-    expect(plan.boundaries).toEqual(groupSequentialBoundaries([0.25, 0.5, 0.75, 1], plan.alpha));
+    expect(plan.boundaries).toEqual(
+      groupSequentialBoundaries([0.25, 0.5, 0.75, 1], plan.alpha, linearSpent),
+    );
     expect(
       planAdaptive({ baseCases: ids, headCases: ids, maxRepeats: 2, gates }).initialRepeats,
-    ).toBe(2);
+    ).toBe(1);
   });
 
   it("starts by filling every case to the initial repeats on both sides", () => {
@@ -509,11 +512,19 @@ describe("adaptive steps", () => {
 
   it("plans its information for gates.detect and stops an equally good change for futility", () => {
     const many = Array.from({ length: 60 }, (_, i) => `c${i}`);
-    const p = planAdaptive({ baseCases: many, headCases: many, maxRepeats: 10, gates });
-    expect(p.initialRepeats).toBe(2);
+    expect(
+      planAdaptive({ baseCases: many, headCases: many, maxRepeats: 10, gates }).initialRepeats,
+    ).toBe(1);
+    const p = planAdaptive({
+      baseCases: many,
+      headCases: many,
+      maxRepeats: 10,
+      gates,
+      initialRepeats: 2,
+    });
     expect(p.detect).toBeCloseTo(0.1, 12);
-    // 1.1 × ((z(0.025) + z(0.05)) / 0.10)²
-    expect(p.maxInformation).toBeCloseTo(1.1 * ((1.959964 + 1.644854) / 0.1) ** 2, 2);
+    // 1.2 × ((z(0.025) + z(0.05)) / 0.10)²
+    expect(p.maxInformation).toBeCloseTo(1.2 * ((1.959964 + 1.644854) / 0.1) ** 2, 2);
     // As many split cases on each side, other cases: Δ = 0, far from a 10-point drop.
     const same = Object.fromEntries(many.map((id, i) => [id, i % 6 === 0 ? "PF" : "PP"]));
     const other = Object.fromEntries(many.map((id, i) => [id, i % 6 === 1 ? "PF" : "PP"]));
@@ -527,6 +538,17 @@ describe("adaptive steps", () => {
     );
     const next = nextAdaptiveStep({ plan: p, base: cases(same), head: cases(drop) });
     expect(next.kind === "stop" ? next.reason : "sample").not.toBe("futility");
+  });
+
+  it("does not call one sample a side 'settled': a single pass or fail is not a split yet", () => {
+    const one = planAdaptive({ baseCases: ids, headCases: ids, maxRepeats: 6, gates });
+    expect(one.initialRepeats).toBe(1);
+    const step = nextAdaptiveStep({
+      plan: one,
+      base: cases({ a: "P", b: "P", c: "F", d: "P" }),
+      head: cases({ a: "F", b: "P", c: "P", d: "P" }),
+    });
+    expect(step.kind === "stop" ? step.reason : "sample").not.toBe("settled");
   });
 
   it("stops when nothing is split, spending the rest of α at that look", () => {
