@@ -22,6 +22,11 @@ export type SettingSide =
   | "input-or-base"
   /** The base's prices, plus head prices for models neither the base nor the price table knows. */
   | "base-and-new-from-head"
+  /**
+   * The base's value once the base sets one: the pull request may set it where the base has none
+   * (nothing to loosen) or remove it (runs that need it then fail), never swap it for another.
+   */
+  | "base-once-set"
   /** The pull request's own: part of what it asks to ship. */
   | "head";
 
@@ -75,10 +80,10 @@ export const SETTING_SIDES = {
     timeoutMs: { side: "base", key: "provider.timeout-s", what: "the request timeout" },
     retries: { side: "base", key: "provider.retries", what: "the retries per request" },
   },
-  // A model name on the trusted endpoint with the trusted key, like a version's own model: what
-  // a golden set is graded with ships with the golden set (an llm-rubric case and its judge).
-  judge: { side: "head", key: "judge.model", what: "the judge model" },
-  embeddings: { side: "head", key: "embeddings.model", what: "the embeddings model" },
+  // How llm-rubric and similar cases are graded: a pull request that swapped the judge for a
+  // lenient one would choose its own verdict. A first judge ships with the golden set that needs it.
+  judge: { side: "base-once-set", key: "judge.model", what: "the judge model" },
+  embeddings: { side: "base-once-set", key: "embeddings.model", what: "the embeddings model" },
   repeats: { side: "base", key: "repeats", what: "the samples per case" },
   maxRepeats: { side: "base", key: "max-repeats", what: "the most samples per case" },
   baseline: { side: "base", key: "baseline", what: "the environment a new version must beat" },
@@ -177,6 +182,16 @@ function resolveRule(
         head as Record<string, PriceOverride>,
         notices,
       );
+    case "base-once-set":
+      if (base === undefined || head === undefined) return head;
+      if (!isDeepStrictEqual(base, head)) {
+        notices.push({
+          kind: "setting-from-base",
+          message: `this PR changes ${rule.what} (${rule.key}); it takes effect after merge`,
+          file: "promptgate.yaml",
+        });
+      }
+      return base;
     case "base":
     case "input-or-base": {
       if (!isDeepStrictEqual(base, head)) {

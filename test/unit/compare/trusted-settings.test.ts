@@ -101,13 +101,28 @@ describe("resolveTrustedSettings", () => {
   });
 
   it("takes what the pull request ships from head, without a notice", () => {
-    const head = parseSettings(
-      `${BASE_YAML.replace("gpt-4o-2024-08-06", "gpt-4.1-mini")}paths: { prompts: p }\ntraffic: {}\n`,
-    );
+    const head = parseSettings(`${BASE_YAML}paths: { prompts: p }\ntraffic: {}\n`);
     const { settings, notices } = resolveTrustedSettings({ base, head });
     expect(settings.paths.prompts).toBe("p");
-    expect(settings.judge?.model).toBe("gpt-4.1-mini");
     expect(notices).toEqual([]);
+  });
+
+  it("keeps the base's judge when the pull request swaps it, and says so", () => {
+    const head = parseSettings(BASE_YAML.replace("gpt-4o-2024-08-06", "gpt-4.1-mini"));
+    const { settings, notices } = resolveTrustedSettings({ base, head });
+    expect(settings.judge?.model).toBe("gpt-4o-2024-08-06");
+    expect(notices.map((n) => n.message)).toEqual([
+      "this PR changes the judge model (judge.model); it takes effect after merge",
+    ]);
+  });
+
+  it("takes a first judge from head, and a removed one as removed", () => {
+    const noJudge = parseSettings(BASE_YAML.replace(/^judge:.*\n/m, ""));
+    const first = resolveTrustedSettings({ base: noJudge, head: base });
+    expect(first.settings.judge?.model).toBe("gpt-4o-2024-08-06");
+    expect(first.notices).toEqual([]);
+    const removed = resolveTrustedSettings({ base, head: noJudge });
+    expect(removed.settings.judge).toBeUndefined();
   });
 
   it("accepts a head price for a model nothing prices yet", () => {
@@ -203,6 +218,7 @@ describe("the README's table of what a pull request may change", () => {
       base: "base",
       "input-or-base": "input, else base",
       "base-and-new-from-head": "base; head may add models nothing prices",
+      "base-once-set": "base once set",
       head: "head",
     };
     for (const rule of listSettingRules()) {
