@@ -2,11 +2,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { CommentStore, StoredComment } from "../../action/github.js";
 import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
 import { runAction } from "../../action/run.js";
 import type { CommitStatus } from "../../src/io/github/statuses.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { memoryComments } from "../support/helpers/memory-comments.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
@@ -44,32 +44,6 @@ afterAll(async () => {
   await repo?.remove();
   if (temp) await rm(temp, { recursive: true, force: true });
 });
-
-/** The pull request's conversation, in memory: what CommentStore's Octokit version does on GitHub. */
-function memoryComments(): CommentStore & { bodies: string[] } {
-  const stored: (StoredComment & { body: string })[] = [];
-  const bodies: string[] = [];
-  const url = (id: number) => `https://github.test/pull/1#issuecomment-${id}`;
-  return {
-    bodies,
-    async find(marker) {
-      return stored.find((c) => c.body.startsWith(marker));
-    },
-    async create(body) {
-      const c = { id: stored.length + 1, body, url: url(stored.length + 1) };
-      stored.push(c);
-      bodies.push(body);
-      return c;
-    },
-    async update(id, body) {
-      const c = stored.find((x) => x.id === id);
-      if (!c) throw new Error(`no comment ${id}`);
-      c.body = body;
-      bodies.push(body);
-      return c;
-    },
-  };
-}
 
 it("the action sends nothing to an endpoint the pull request names and says so in the comment", async () => {
   const comments = memoryComments();

@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { CommentStore, StoredComment } from "../../action/github.js";
 import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
 import { runAction } from "../../action/run.js";
 import { runCli } from "../../src/cli/main.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { memoryComments } from "../support/helpers/memory-comments.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
@@ -153,32 +153,6 @@ describe("promptgate diff over the run's limits", () => {
     expect(llm.requests.length - before).toBe(400);
   });
 });
-
-/** The pull request's conversation, in memory: what CommentStore's Octokit version does on GitHub. */
-function memoryComments(): CommentStore & { bodies: string[] } {
-  const stored: (StoredComment & { body: string })[] = [];
-  const bodies: string[] = [];
-  const url = (id: number) => `https://github.test/pull/1#issuecomment-${id}`;
-  return {
-    bodies,
-    async find(marker) {
-      return stored.find((c) => c.body.startsWith(marker));
-    },
-    async create(body) {
-      const c = { id: stored.length + 1, body, url: url(stored.length + 1) };
-      stored.push(c);
-      bodies.push(body);
-      return c;
-    },
-    async update(id, body) {
-      const c = stored.find((x) => x.id === id);
-      if (!c) throw new Error(`no comment ${id}`);
-      c.body = body;
-      bodies.push(body);
-      return c;
-    },
-  };
-}
 
 it("the action refuses the flood before the first request and says so in a comment", async () => {
   const comments = memoryComments();
