@@ -16,9 +16,9 @@ import {
 } from "../src/report/index.js";
 import {
   drawPassProbabilities,
+  measureIssue10Design,
   shiftPassProbabilities,
   simulateAdaptive,
-  simulateIssue10Pr,
   simulatePair,
   TYPICAL_SPREAD,
 } from "../test/support/helpers/simulate-runs.js";
@@ -268,25 +268,7 @@ function benchIssue10(): { rows: Row[]; title: string } {
     head: number,
     design: { repeats: number } | { plan: typeof plan },
     critical = 0,
-  ) => {
-    const rng = createRandom(seed);
-    let worse = 0;
-    let blocked = 0;
-    let requests = 0;
-    for (let k = 0; k < prs; k++) {
-      const o = simulateIssue10Pr(
-        rng,
-        { cases: 60, base: 0.85, head, critical },
-        design,
-        gates,
-        10,
-      );
-      if (o.verdict === "worse") worse++;
-      if (o.blocked) blocked++;
-      requests += o.requests;
-    }
-    return { worse: worse / prs, blocked: blocked / prs, requests: requests / prs };
-  };
+  ) => measureIssue10Design({ seed, prs: prs, head, design, gates, critical });
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const rows: Row[] = [];
   for (const [name, design] of [

@@ -5,7 +5,7 @@ import type {
 } from "../../../src/compare/adaptive.js";
 import { nextAdaptiveStep, planCriticalTopUp } from "../../../src/compare/adaptive.js";
 import { comparePromptRuns } from "../../../src/compare/compare-runs.js";
-import type { Random } from "../../../src/compare/random.js";
+import { createRandom, type Random } from "../../../src/compare/random.js";
 import type { SequentialBasis } from "../../../src/compare/types.js";
 import { summariseCase, summariseRun } from "../../../src/engine/run-eval.js";
 import type { CaseResult, PromptRun, Sample, Totals } from "../../../src/engine/types.js";
@@ -394,4 +394,33 @@ export function simulateIssue10Pr(
     ...(sequential === undefined ? {} : { sequential }),
   });
   return { verdict: c.verdict, blocked: c.blocked, requests: c.samplesSpent, stop };
+}
+
+/** Rates over `prs` seeded pull requests of issue 10's scenario: for the test and the bench alike. */
+export function measureIssue10Design(options: {
+  seed: number;
+  prs: number;
+  head: number;
+  design: { repeats: number } | { plan: AdaptivePlan };
+  gates: Settings["gates"];
+  critical?: number;
+}): { worse: number; blocked: number; requests: number } {
+  const rng = createRandom(options.seed);
+  let worse = 0;
+  let blocked = 0;
+  let requests = 0;
+  for (let k = 0; k < options.prs; k++) {
+    const o = simulateIssue10Pr(
+      rng,
+      { cases: 60, base: 0.85, head: options.head, critical: options.critical ?? 0 },
+      options.design,
+      options.gates,
+      10,
+    );
+    if (o.verdict === "worse") worse++;
+    if (o.blocked) blocked++;
+    requests += o.requests;
+  }
+  const n = options.prs;
+  return { worse: worse / n, blocked: blocked / n, requests: requests / n };
 }

@@ -6,10 +6,10 @@ import type { Verdict } from "../../../src/compare/types.js";
 import { defaultSettings } from "../../../src/formats/settings.js";
 import {
   drawPassProbabilities,
+  measureIssue10Design,
   type SampleOptions,
   shiftPassProbabilities,
   simulateAdaptive,
-  simulateIssue10Pr,
   simulatePair,
   TYPICAL_SPREAD,
 } from "../../support/helpers/simulate-runs.js";
@@ -179,25 +179,7 @@ describe("issue 10: 60 cases at base 0.85, equal-quality PRs and PRs dropping to
     head: number,
     design: { repeats: number } | { plan: typeof plan },
     critical = 0,
-  ) => {
-    const rng = createRandom(seed);
-    let worse = 0;
-    let blocked = 0;
-    let requests = 0;
-    for (let k = 0; k < PRS; k++) {
-      const o = simulateIssue10Pr(
-        rng,
-        { cases: 60, base: 0.85, head, critical },
-        design,
-        gates,
-        10,
-      );
-      if (o.verdict === "worse") worse++;
-      if (o.blocked) blocked++;
-      requests += o.requests;
-    }
-    return { worse: worse / PRS, blocked: blocked / PRS, requests: requests / PRS };
-  };
+  ) => measureIssue10Design({ seed, prs: PRS, head, design, gates, critical });
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
   it("auto: ≤ 5 % false alarms, ≥ 95 % detection; with 5 critical cases ≤ 5 % of equal PRs blocked", () => {
