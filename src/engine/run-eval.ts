@@ -40,6 +40,22 @@ export interface EvalTarget {
   /** An environment may pin another model than the prompt's front matter (a model swap is a deploy). */
   model?: string;
   repeats: number;
+  /**
+   * Samples of each critical case when more than `repeats` (`eval --as-base`): the default
+   * branch's run draws what a pull request's critical top-up asks of its base side, so the PR
+   * finds those samples in the cache too.
+   */
+  criticalRepeats?: number;
+}
+
+/** How many samples a case of a target gets. */
+export function repeatsOf(target: EvalTarget, c: Pick<GoldenCase, "critical">): number {
+  return c.critical ? Math.max(target.repeats, target.criticalRepeats ?? 0) : target.repeats;
+}
+
+/** The samples a target draws. */
+export function sizeOfTarget(target: EvalTarget): number {
+  return target.goldenSet.set.cases.reduce((n, c) => n + repeatsOf(target, c), 0);
 }
 
 export interface Progress {
@@ -280,7 +296,7 @@ export async function runTarget(sampler: Sampler, target: EvalTarget): Promise<P
   const cases = await Promise.all(
     target.goldenSet.set.cases.map(async (c) => {
       const samples = await Promise.all(
-        Array.from({ length: target.repeats }, (_, i) => sampler.sample(target, c, i)),
+        Array.from({ length: repeatsOf(target, c) }, (_, i) => sampler.sample(target, c, i)),
       );
       return summariseCase(c, samples);
     }),

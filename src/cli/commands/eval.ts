@@ -24,14 +24,16 @@ import { textTable } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
 
-const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repeats N] [--out FILE] [--json]
+const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repeats N] [--as-base] [--out FILE] [--json]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
                 ${LIMIT_USAGE}
 
 Runs golden sets against the model endpoint. Without --prompt or --env, every prompt that has a
 golden set is evaluated at its latest version. --env evaluates the versions and models an
 environment pins; with --prompt NAME, only the pins of those prompts (a @VERSION must be the
-pinned one). Results: a table on stdout (or JSON with --json), the full result file with --out.
+pinned one). --as-base also samples each critical case up to max-repeats, as a pull request's
+critical gate does on its base side: the default branch's run (--env with the baseline) then fills
+the cache the pull requests' base sides are read from. Results: a table on stdout (or JSON with --json), the full result file with --out.
 A run over its limits (limits: in promptgate.yaml, or the --max-* flags; 20,000 samples by
 default) is refused before anything is sent, exit 2.`;
 
@@ -50,6 +52,7 @@ export const evalCommand: Command = {
         repeats: { type: "string" },
         out: { type: "string" },
         json: { type: "boolean" },
+        "as-base": { type: "boolean" },
       },
       usage,
     );
@@ -60,11 +63,18 @@ export const evalCommand: Command = {
     const root = resolve(io.cwd, values.root ?? ".");
     await requireSettingsFile(worktreeSource(root), root);
     const repo = await loadRepo(worktreeSource(root));
-    const targets = selectTargets(repo, {
+    const selected = selectTargets(repo, {
       prompts: values.prompt ?? [],
       env: values.env,
       repeats: toInt(values.repeats, "--repeats", 1, 100),
     });
+    // A diff tops up critical cases only under these gates (run-diff.ts, topUpCritical).
+    const topsUp =
+      repo.settings.gates.critical === "block" || repo.settings.gates.critical === "warn";
+    const targets =
+      values["as-base"] && topsUp
+        ? selected.map((t) => ({ ...t, criticalRepeats: repo.settings.maxRepeats }))
+        : selected;
     if (targets.length === 0) {
       throw new PromptgateError("E_NOT_FOUND", "nothing to evaluate: no golden sets found", {
         hint: `add ${repo.settings.paths.evals}/<prompt>.yaml`,
