@@ -8,7 +8,7 @@ import {
   type SourceLocation,
 } from "../errors.js";
 import type { GoldenCase } from "../formats/golden-set.js";
-import type { ModelConfig, PromptVersion } from "../formats/prompt-file.js";
+import type { PromptVersion } from "../formats/prompt-file.js";
 import { type ChatMessage, renderPrompt } from "../formats/prompt-file.js";
 import type { LoadedGoldenSet } from "../formats/repo.js";
 import type { PriceOverride, Settings } from "../formats/settings.js";
@@ -18,6 +18,7 @@ import {
   evaluateAssertions,
   prepareAssertions,
 } from "./assertions/index.js";
+import { toChatParams } from "./chat-params.js";
 import { LlmError } from "./llm-error.js";
 import { RegexTimeoutError } from "./safe-regex.js";
 import type {
@@ -69,6 +70,8 @@ export interface EngineDeps {
   chat: ChatModel;
   embeddings?: EmbeddingModel;
   judgeModel?: string;
+  /** The judge's Dotprompt (`judge.prompt`, from the revision the judge is trusted from); absent: promptgate's own. */
+  judgePrompt?: PromptVersion;
   embeddingModel?: string;
   prices: Record<string, PriceOverride>;
   concurrency: number;
@@ -77,17 +80,7 @@ export interface EngineDeps {
   now?: () => number;
 }
 
-export function toChatParams(config: ModelConfig): ChatParams {
-  const p: ChatParams = {};
-  if (config.temperature !== undefined) p.temperature = config.temperature;
-  if (config.maxOutputTokens !== undefined) p.max_tokens = config.maxOutputTokens;
-  if (config.topP !== undefined) p.top_p = config.topP;
-  if (config.stopSequences !== undefined) p.stop = config.stopSequences;
-  if (config.seed !== undefined) p.seed = config.seed;
-  if (config.frequencyPenalty !== undefined) p.frequency_penalty = config.frequencyPenalty;
-  if (config.presencePenalty !== undefined) p.presence_penalty = config.presencePenalty;
-  return p;
-}
+export { toChatParams };
 
 /**
  * A sampler runs single samples through the shared pool. The fixed design asks it for every repeat
@@ -151,7 +144,9 @@ export function createSampler(deps: EngineDeps): Sampler {
         latencyMs: res.latencyMs,
         costUsd,
         ...(costUsd === null ? { costUnknown: price ? "no-price" : "no-usage" } : {}),
-        judge: deps.judgeModel ? { model: deps.chat, modelId: deps.judgeModel } : undefined,
+        judge: deps.judgeModel
+          ? { model: deps.chat, modelId: deps.judgeModel, prompt: deps.judgePrompt }
+          : undefined,
         embeddings:
           deps.embeddings && deps.embeddingModel
             ? { model: deps.embeddings, modelId: deps.embeddingModel }

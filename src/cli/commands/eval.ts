@@ -6,6 +6,7 @@ import { runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
+import type { PromptVersion } from "../../formats/prompt-file.js";
 import { loadRepo, requireSettingsFile } from "../../formats/repo.js";
 import { checkVarsBeforeRun } from "../../formats/repo-checks.js";
 import type { Settings } from "../../formats/settings.js";
@@ -93,6 +94,7 @@ export const evalCommand: Command = {
       concurrency: toInt(values.concurrency, "--concurrency", 1, 1000),
       cacheDir: values["cache-dir"],
       noCache: values["no-cache"],
+      judgePrompt: repo.judgePrompt,
     });
     if (values.out) {
       const out = resolve(io.cwd, values.out);
@@ -112,9 +114,18 @@ export async function evaluate(
   settings: Settings,
   targets: Parameters<typeof runEval>[0],
   io: CliIo,
-  flags: { baseUrl?: string; concurrency?: number; cacheDir?: string; noCache?: boolean },
+  flags: {
+    baseUrl?: string;
+    concurrency?: number;
+    cacheDir?: string;
+    noCache?: boolean;
+    judgePrompt?: PromptVersion;
+  },
 ): Promise<EvalResult> {
-  const models = createEngineModels(root, settings, flags, io.env);
+  const models = {
+    ...createEngineModels(root, settings, flags, io.env),
+    ...(flags.judgePrompt ? { judgePrompt: flags.judgePrompt } : {}),
+  };
   const progress = createProgressReporter(io.stderr, "eval");
   const result = await runEval(
     targets,
