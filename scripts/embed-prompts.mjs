@@ -2,6 +2,7 @@
 // action, the bot, the runtime library and tsx/vitest runs all read the same text without a file
 // next to the bundle. The .prompt file is the source of truth; test/unit/engine/judge-prompt.test.ts
 // fails when the embedded copy is stale. Run: node scripts/embed-prompts.mjs (npm run build does).
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 
 const EMBEDS = [
@@ -22,3 +23,8 @@ for (const { from, to, name } of EMBEDS) {
       `export const ${name} = ${JSON.stringify(text)};\n`,
   );
 }
+
+// In the repository's own format, so a build leaves no diff behind.
+execFileSync("node_modules/.bin/biome", ["format", "--write", ...EMBEDS.map((e) => e.to)], {
+  stdio: "ignore",
+});
