@@ -24,7 +24,6 @@ import { RegexTimeoutError } from "./safe-regex.js";
 import type {
   CaseResult,
   ChatModel,
-  ChatParams,
   EmbeddingModel,
   EvalResult,
   PromptRun,
