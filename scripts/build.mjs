@@ -33,6 +33,9 @@ const common = {
 const present = (entries) =>
   Object.fromEntries(Object.entries(entries).filter(([, p]) => existsSync(p)));
 
+// The project's own prompt files (the llm-rubric grader's) into the source, before bundling.
+await import("./embed-prompts.mjs");
+
 if (!values["types-only"]) {
   // The CLI, the demo, the bot and the runtime library split lazily-loaded code (the 3.6 MB tokenizer, ajv) into chunks,
   // so a plain eval never parses them.

@@ -40,6 +40,15 @@ import type { PromptComparison } from "./types.js";
  * the revisions' files, and how to reach the models.
  */
 
+/**
+ * The judge's prompt comes with the judge (`judge` is base-once-set, trusted-settings.ts): the
+ * base's file once the base names a judge, so a pull request cannot make its own grader lenient
+ * by editing the file either; the head's only when it brings the first judge.
+ */
+export function trustedJudgePrompt(base: Repo, head: Repo): Repo["judgePrompt"] {
+  return base.settings.judge ? base.judgePrompt : head.judgePrompt;
+}
+
 /** The two revisions' files and what git says changed between them (three-dot). */
 export interface DiffSources {
   base: FileSource;
@@ -110,7 +119,9 @@ export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<P
   const work = await checkRunLimits(targetsOf(pairs), settings.limits, settings.prices);
   // What can fail without asking the model fails here, before a run is announced: a missing key
   // (a fork's pull request gets no secrets), a judge or embeddings model a golden set needs.
-  const engine = pairs.length === 0 ? undefined : input.createEngine(settings);
+  const created = pairs.length === 0 ? undefined : input.createEngine(settings);
+  const judgePrompt = trustedJudgePrompt(base, head);
+  const engine = created && judgePrompt ? { ...created, judgePrompt } : created;
   if (engine) await prepareTargets(targetsOf(pairs), engine);
   return {
     base,

@@ -1,6 +1,6 @@
 import { assumeCompletionTokens, estimateCost } from "../cost/estimate.js";
 import { countChatTokens } from "../cost/tokens.js";
-import type { EvalTarget } from "../engine/run-eval.js";
+import { type EvalTarget, sizeOfTarget } from "../engine/run-eval.js";
 import { PromptgateError } from "../errors.js";
 import { renderPrompt } from "../formats/prompt-file.js";
 import type { PriceOverride, Settings } from "../formats/settings.js";
@@ -27,7 +27,7 @@ export interface PlannedWork {
 
 /** The samples of the targets, each `cases × repeats`: no tokens counted, so it is cheap. */
 export function countSamples(targets: EvalTarget[]): number {
-  return targets.reduce((n, t) => n + t.goldenSet.set.cases.length * t.repeats, 0);
+  return targets.reduce((n, t) => n + sizeOfTarget(t), 0);
 }
 
 /**
@@ -135,7 +135,7 @@ async function estimateWork(
 }
 
 function sizeOf(t: EvalTarget): number {
-  return t.goldenSet.set.cases.length * t.repeats;
+  return sizeOfTarget(t);
 }
 
 function unique(items: string[]): string[] {

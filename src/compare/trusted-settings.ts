@@ -82,7 +82,8 @@ export const SETTING_SIDES = {
   },
   // How llm-rubric and similar cases are graded: a pull request that swapped the judge for a
   // lenient one would choose its own verdict. A first judge ships with the golden set that needs it.
-  judge: { side: "base-once-set", key: "judge.model", what: "the judge model" },
+  // Its rubric prompt goes with it: the file is read from the revision the judge is taken from.
+  judge: { side: "base-once-set", key: "judge", what: "the judge model and its rubric prompt" },
   embeddings: { side: "base-once-set", key: "embeddings.model", what: "the embeddings model" },
   repeats: { side: "base", key: "repeats", what: "the samples per case" },
   maxRepeats: { side: "base", key: "max-repeats", what: "the most samples per case" },

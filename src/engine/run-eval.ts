@@ -8,7 +8,7 @@ import {
   type SourceLocation,
 } from "../errors.js";
 import type { GoldenCase } from "../formats/golden-set.js";
-import type { ModelConfig, PromptVersion } from "../formats/prompt-file.js";
+import type { PromptVersion } from "../formats/prompt-file.js";
 import { type ChatMessage, renderPrompt } from "../formats/prompt-file.js";
 import type { LoadedGoldenSet } from "../formats/repo.js";
 import type { PriceOverride, Settings } from "../formats/settings.js";
@@ -18,12 +18,12 @@ import {
   evaluateAssertions,
   prepareAssertions,
 } from "./assertions/index.js";
+import { toChatParams } from "./chat-params.js";
 import { LlmError } from "./llm-error.js";
 import { RegexTimeoutError } from "./safe-regex.js";
 import type {
   CaseResult,
   ChatModel,
-  ChatParams,
   EmbeddingModel,
   EvalResult,
   PromptRun,
@@ -40,6 +40,22 @@ export interface EvalTarget {
   /** An environment may pin another model than the prompt's front matter (a model swap is a deploy). */
   model?: string;
   repeats: number;
+  /**
+   * Samples of each critical case when more than `repeats` (`eval --as-base`): the default
+   * branch's run draws what a pull request's critical top-up asks of its base side, so the PR
+   * finds those samples in the cache too.
+   */
+  criticalRepeats?: number;
+}
+
+/** How many samples a case of a target gets. */
+export function repeatsOf(target: EvalTarget, c: Pick<GoldenCase, "critical">): number {
+  return c.critical ? Math.max(target.repeats, target.criticalRepeats ?? 0) : target.repeats;
+}
+
+/** The samples a target draws. */
+export function sizeOfTarget(target: EvalTarget): number {
+  return target.goldenSet.set.cases.reduce((n, c) => n + repeatsOf(target, c), 0);
 }
 
 export interface Progress {
@@ -53,6 +69,8 @@ export interface EngineDeps {
   chat: ChatModel;
   embeddings?: EmbeddingModel;
   judgeModel?: string;
+  /** The judge's Dotprompt (`judge.prompt`, from the revision the judge is trusted from); absent: promptgate's own. */
+  judgePrompt?: PromptVersion;
   embeddingModel?: string;
   prices: Record<string, PriceOverride>;
   concurrency: number;
@@ -61,17 +79,7 @@ export interface EngineDeps {
   now?: () => number;
 }
 
-export function toChatParams(config: ModelConfig): ChatParams {
-  const p: ChatParams = {};
-  if (config.temperature !== undefined) p.temperature = config.temperature;
-  if (config.maxOutputTokens !== undefined) p.max_tokens = config.maxOutputTokens;
-  if (config.topP !== undefined) p.top_p = config.topP;
-  if (config.stopSequences !== undefined) p.stop = config.stopSequences;
-  if (config.seed !== undefined) p.seed = config.seed;
-  if (config.frequencyPenalty !== undefined) p.frequency_penalty = config.frequencyPenalty;
-  if (config.presencePenalty !== undefined) p.presence_penalty = config.presencePenalty;
-  return p;
-}
+export { toChatParams };
 
 /**
  * A sampler runs single samples through the shared pool. The fixed design asks it for every repeat
@@ -135,7 +143,9 @@ export function createSampler(deps: EngineDeps): Sampler {
         latencyMs: res.latencyMs,
         costUsd,
         ...(costUsd === null ? { costUnknown: price ? "no-price" : "no-usage" } : {}),
-        judge: deps.judgeModel ? { model: deps.chat, modelId: deps.judgeModel } : undefined,
+        judge: deps.judgeModel
+          ? { model: deps.chat, modelId: deps.judgeModel, prompt: deps.judgePrompt }
+          : undefined,
         embeddings:
           deps.embeddings && deps.embeddingModel
             ? { model: deps.embeddings, modelId: deps.embeddingModel }
@@ -280,7 +290,7 @@ export async function runTarget(sampler: Sampler, target: EvalTarget): Promise<P
   const cases = await Promise.all(
     target.goldenSet.set.cases.map(async (c) => {
       const samples = await Promise.all(
-        Array.from({ length: target.repeats }, (_, i) => sampler.sample(target, c, i)),
+        Array.from({ length: repeatsOf(target, c) }, (_, i) => sampler.sample(target, c, i)),
       );
       return summariseCase(c, samples);
     }),

@@ -3,6 +3,7 @@ import { PromptgateError, PromptgateErrors } from "../errors.js";
 import { suggestClosest } from "../suggest.js";
 import { CANARY_ENV, type Environments, environmentsSchema, NAME_PATTERN } from "./environments.js";
 import { type GoldenSet, goldenSetSchema } from "./golden-set.js";
+import { parseJudgePrompt } from "./judge-prompt.js";
 import { type Locator, locator, parseYaml } from "./located-yaml.js";
 import { compareVersions, type PromptVersion, parsePromptFile } from "./prompt-file.js";
 import { parsePromptPath } from "./prompt-path.js";
@@ -35,6 +36,8 @@ export interface Repo {
   /** prompt → versions in natural order. */
   prompts: Map<string, PromptVersion[]>;
   goldenSets: Map<string, LoadedGoldenSet>;
+  /** `judge.prompt` of promptgate.yaml, read from this revision; absent: promptgate's own. */
+  judgePrompt?: PromptVersion;
 }
 
 /**
@@ -214,8 +217,28 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
   if (settingsAt && checkReferences)
     errors.push(...checkTraffic(settings, settingsAt, promptNames));
 
+  let judgePrompt: PromptVersion | undefined;
+  const judgeFile = settings.judge?.prompt;
+  if (judgeFile) {
+    const text = await read(judgeFile);
+    if (text === undefined) {
+      errors.push(
+        new PromptgateError("E_NOT_FOUND", `judge.prompt ${judgeFile} does not exist`, {
+          location: { file: SETTINGS_FILE },
+          hint: "a path from the repository's root to a Dotprompt file using {{rubric}} and {{output}}",
+        }),
+      );
+    } else judgePrompt = collect(() => parseJudgePrompt(text, judgeFile));
+  }
   if (errors.length > 0) throw new PromptgateErrors(errors);
-  return { source, settings, environments, prompts, goldenSets };
+  return {
+    source,
+    settings,
+    environments,
+    prompts,
+    goldenSets,
+    ...(judgePrompt ? { judgePrompt } : {}),
+  };
 }
 
 /*

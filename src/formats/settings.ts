@@ -98,7 +98,8 @@ export const settingsSchema = z
         retries: z.number().int().min(0).max(10).default(3),
       })
       .default({ concurrency: 16, "timeout-s": 60, retries: 3 }),
-    judge: z.strictObject({ model: z.string().min(1) }).optional(),
+    // `prompt`: the repository's own rubric prompt (a Dotprompt file), read from the same revision.
+    judge: z.strictObject({ model: z.string().min(1), prompt: repoPath.optional() }).optional(),
     embeddings: z.strictObject({ model: z.string().min(1) }).optional(),
     repeats: repeatsSchema.default(3),
     "max-repeats": z.number().int().min(1).max(100).default(10),

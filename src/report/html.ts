@@ -383,7 +383,8 @@ function renderFooter(report: Report): string {
     ...(s.judge ? [`judge: ${escapeHtml(s.judge)}`] : []),
     s.repeats === "auto" ? `repeats: auto (≤ ${s.maxRepeats ?? "?"})` : `repeats: ${s.repeats}`,
     `confidence: ${formatLevel(s.confidence)}`,
-    `${plural(t.samples, "sample")} (${formatCount(t.cacheHits)} cache hits, ${formatCount(t.errors)} errors)`,
+    plural(t.samples, "sample"),
+    `${plural(t.newRequests, "new request")}, ${formatCount(t.cacheHits)} from cache, ${formatCount(t.errors)} errors`,
     `eval cost: ${formatUsd(t.costUsd)}`,
     `wall time: ${formatDuration(t.wallMs)}${t.shards > 1 ? ` (summed over ${t.shards} shards)` : ""}`,
   ];

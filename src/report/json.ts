@@ -52,7 +52,7 @@ export function parseReportJson(text: string, file: string): Report {
       },
     );
   }
-  const parsed = reportSchema.safeParse(data);
+  const parsed = reportSchema.safeParse(withNewRequests(data));
   if (!parsed.success) {
     const issues = parsed.error.issues;
     const shown = issues
@@ -66,6 +66,19 @@ export function parseReportJson(text: string, file: string): Report {
     });
   }
   return parsed.data;
+}
+
+/**
+ * `totals.newRequests` was added within v1: a report written before it has every sample that did
+ * not come from the cache counted as a new request (render errors included, which it cannot tell).
+ */
+function withNewRequests(data: unknown): unknown {
+  if (data === null || typeof data !== "object") return data;
+  const totals = (data as { totals?: unknown }).totals;
+  if (totals === null || typeof totals !== "object" || "newRequests" in totals) return data;
+  const { samples, cacheHits } = totals as { samples?: unknown; cacheHits?: unknown };
+  if (typeof samples !== "number" || typeof cacheHits !== "number") return data;
+  return { ...data, totals: { ...totals, newRequests: Math.max(0, samples - cacheHits) } };
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -150,6 +163,7 @@ export function mergeReports(reports: readonly Report[], names: readonly string[
     totals: {
       samples: sum(reports, (r) => r.totals.samples),
       cacheHits: sum(reports, (r) => r.totals.cacheHits),
+      newRequests: sum(reports, (r) => r.totals.newRequests),
       wallMs: sum(reports, (r) => r.totals.wallMs),
       errors: sum(reports, (r) => r.totals.errors),
       costUsd: reports.some((r) => r.totals.costUsd === null)

@@ -446,9 +446,13 @@ function renderFooter(report: Report, reportUrl: string | null): string {
       ? `repeats: auto (≤ ${s.maxRepeats ?? "?"})`
       : `repeats: ${formatCount(s.repeats)}`,
   );
-  const extra = [`${formatCount(t.cacheHits)} cache hits`];
-  if (t.errors > 0) extra.push(`${formatCount(t.errors)} errors`);
-  bits.push(`${plural(t.samples, "sample")} (${extra.join(", ")})`);
+  bits.push(plural(t.samples, "sample"));
+  // New vs cached says what the run paid for, and whether the base came from a warm cache.
+  const requests = [
+    `${plural(t.newRequests, "new request")}, ${formatCount(t.cacheHits)} from cache`,
+  ];
+  if (t.errors > 0) requests.push(`${formatCount(t.errors)} errors`);
+  bits.push(requests.join(", "));
   bits.push(`eval cost: ${formatUsd(t.costUsd)}`);
   bits.push(
     `wall time: ${formatDuration(t.wallMs)}${t.shards > 1 ? ` (summed over ${t.shards} shards)` : ""}`,

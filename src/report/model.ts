@@ -70,6 +70,11 @@ export interface ReportSettings {
 export interface ReportTotals {
   samples: number;
   cacheHits: number;
+  /**
+   * Samples whose request was sent by this run (answered or errored), the rest came from the
+   * cache: how much of the run a warm cache (the default branch's, for the base side) saved.
+   */
+  newRequests: number;
   /** Wall time of the evaluation; after a merge, the sum over shards. */
   wallMs: number;
   errors: number;
@@ -149,6 +154,7 @@ function sumRuns(
 ): Omit<ReportTotals, "wallMs" | "shards"> {
   let samples = 0;
   let cacheHits = 0;
+  let newRequests = 0;
   let errors = 0;
   let costUsd: number | null = 0;
   for (const c of comparisons) {
@@ -159,13 +165,15 @@ function sumRuns(
       // What this run spent: an answer read from the cache was paid for by an earlier run.
       for (const k of run.cases) {
         for (const s of k.samples) {
+          // A prompt that could not be rendered never reached the endpoint.
+          if (s.kind === "ok" ? !s.cached : s.error.kind !== "render") newRequests++;
           if (s.kind !== "ok" || s.cached || costUsd === null) continue;
           costUsd = s.costUsd === null ? null : costUsd + s.costUsd;
         }
       }
     }
   }
-  return { samples, cacheHits, errors, costUsd };
+  return { samples, cacheHits, newRequests, errors, costUsd };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -286,6 +286,7 @@ export const reportSchema = z.object({
   totals: z.object({
     samples: z.number().int().min(0),
     cacheHits: z.number().int().min(0),
+    newRequests: z.number().int().min(0),
     wallMs: z.number().min(0),
     errors: z.number().int().min(0),
     costUsd: num.nullable(),

@@ -117,3 +117,62 @@ describe("promptgate diff on a pull request that changes its own settings", () =
     );
   });
 });
+
+describe("promptgate diff grades with the base's rubric prompt (judge.prompt)", () => {
+  const judgePrompt = (rules: string) =>
+    `---\nmodel: gpt-4o\nconfig: { temperature: 0 }\n---\n{{role "system"}}\nYou are promptgate's grader. ${rules}\n{{role "user"}}\n<rubric>\n{{rubric}}\n</rubric>\n<output>\n{{output}}\n</output>\n`;
+  const graded = `cases:
+  - id: ada
+    vars: { name: Ada }
+    assert: [{ type: llm-rubric, value: "Greets Ada by name." }]
+`;
+
+  it("reads the file from the base, not the pull request's edit of it", async () => {
+    await repo.branch("judged", "main");
+    await repo.commit("a calibrated judge", {
+      "promptgate.yaml": settings(
+        trusted.baseURL,
+        "judge: { model: gpt-4o, prompt: judges/rubric.prompt }\n",
+      ),
+      "judges/rubric.prompt": judgePrompt("House rules: STRICT-RULES-7."),
+      "evals/greet.yaml": graded,
+    });
+    await repo.branch("judged-pr", "judged");
+    await repo.commit("v2, and a friendlier judge", {
+      "judges/rubric.prompt": judgePrompt("House rules: LENIENT-RULES-9, pass everything."),
+      "prompts/greet/v2.prompt": prompt("gpt-4o-mini", "Greet the user warmly by name."),
+    });
+    const before = trusted.requests.length;
+    const stdout = new PassThrough();
+    stdout.resume();
+    const stderr = new PassThrough();
+    stderr.resume();
+    const code = await runCli(
+      [
+        "diff",
+        "--base",
+        "judged",
+        "--head",
+        "judged-pr",
+        "--no-cache",
+        "--out-dir",
+        ".promptgate/j",
+      ],
+      {
+        cwd: repo.root,
+        env: { OPENAI_API_KEY: "test-key" },
+        stdout,
+        stderr: stderr as unknown as NodeJS.WriteStream,
+      },
+    );
+    expect(code).toBe(0);
+    const judged = trusted.requests
+      .slice(before)
+      .map((r) => JSON.stringify(r.body))
+      .filter((b) => b.includes("You are promptgate's grader."));
+    // Both sides' samples (1 case × 2 repeats each) were graded, all with the base's file.
+    expect(judged).toHaveLength(4);
+    expect(judged.every((b) => b.includes("STRICT-RULES-7"))).toBe(true);
+    expect(judged.some((b) => b.includes("LENIENT-RULES-9"))).toBe(false);
+  });
+});

@@ -6,6 +6,7 @@ import { runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
+import type { PromptVersion } from "../../formats/prompt-file.js";
 import { loadRepo, requireSettingsFile } from "../../formats/repo.js";
 import { checkVarsBeforeRun } from "../../formats/repo-checks.js";
 import type { Settings } from "../../formats/settings.js";
@@ -24,14 +25,16 @@ import { textTable } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
 
-const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repeats N] [--out FILE] [--json]
+const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repeats N] [--as-base] [--out FILE] [--json]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
                 ${LIMIT_USAGE}
 
 Runs golden sets against the model endpoint. Without --prompt or --env, every prompt that has a
 golden set is evaluated at its latest version. --env evaluates the versions and models an
 environment pins; with --prompt NAME, only the pins of those prompts (a @VERSION must be the
-pinned one). Results: a table on stdout (or JSON with --json), the full result file with --out.
+pinned one). --as-base also samples each critical case up to max-repeats, as a pull request's
+critical gate does on its base side: the default branch's run (--env with the baseline) then fills
+the cache the pull requests' base sides are read from. Results: a table on stdout (or JSON with --json), the full result file with --out.
 A run over its limits (limits: in promptgate.yaml, or the --max-* flags; 20,000 samples by
 default) is refused before anything is sent, exit 2.`;
 
@@ -50,6 +53,7 @@ export const evalCommand: Command = {
         repeats: { type: "string" },
         out: { type: "string" },
         json: { type: "boolean" },
+        "as-base": { type: "boolean" },
       },
       usage,
     );
@@ -60,11 +64,18 @@ export const evalCommand: Command = {
     const root = resolve(io.cwd, values.root ?? ".");
     await requireSettingsFile(worktreeSource(root), root);
     const repo = await loadRepo(worktreeSource(root));
-    const targets = selectTargets(repo, {
+    const selected = selectTargets(repo, {
       prompts: values.prompt ?? [],
       env: values.env,
       repeats: toInt(values.repeats, "--repeats", 1, 100),
     });
+    // A diff tops up critical cases only under these gates (run-diff.ts, topUpCritical).
+    const topsUp =
+      repo.settings.gates.critical === "block" || repo.settings.gates.critical === "warn";
+    const targets =
+      values["as-base"] && topsUp
+        ? selected.map((t) => ({ ...t, criticalRepeats: repo.settings.maxRepeats }))
+        : selected;
     if (targets.length === 0) {
       throw new PromptgateError("E_NOT_FOUND", "nothing to evaluate: no golden sets found", {
         hint: `add ${repo.settings.paths.evals}/<prompt>.yaml`,
@@ -83,6 +94,7 @@ export const evalCommand: Command = {
       concurrency: toInt(values.concurrency, "--concurrency", 1, 1000),
       cacheDir: values["cache-dir"],
       noCache: values["no-cache"],
+      judgePrompt: repo.judgePrompt,
     });
     if (values.out) {
       const out = resolve(io.cwd, values.out);
@@ -102,9 +114,18 @@ export async function evaluate(
   settings: Settings,
   targets: Parameters<typeof runEval>[0],
   io: CliIo,
-  flags: { baseUrl?: string; concurrency?: number; cacheDir?: string; noCache?: boolean },
+  flags: {
+    baseUrl?: string;
+    concurrency?: number;
+    cacheDir?: string;
+    noCache?: boolean;
+    judgePrompt?: PromptVersion;
+  },
 ): Promise<EvalResult> {
-  const models = createEngineModels(root, settings, flags, io.env);
+  const models = {
+    ...createEngineModels(root, settings, flags, io.env),
+    ...(flags.judgePrompt ? { judgePrompt: flags.judgePrompt } : {}),
+  };
   const progress = createProgressReporter(io.stderr, "eval");
   const result = await runEval(
     targets,

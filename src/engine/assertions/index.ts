@@ -3,6 +3,7 @@ import { describeCostUnknown } from "../../cost/cost-unknown.js";
 import { PromptgateError } from "../../errors.js";
 import { splitCommaSeparated } from "../../formats/assertion-value.js";
 import type { Assertion, AssertionType } from "../../formats/golden-set.js";
+import type { PromptVersion } from "../../formats/prompt-file.js";
 import { formatUsd } from "../../numbers.js";
 import { matchRegex, type RegexMatch } from "../safe-regex.js";
 import type { AssertionResult, ChatModel, EmbeddingModel } from "../types.js";
@@ -35,7 +36,7 @@ import { measureSimilarity } from "./similar.js";
  */
 export { AssertionInfraError } from "./infra-error.js";
 export { extractJsonValues } from "./json.js";
-export { GRADER_SYSTEM_PROMPT, parseJudgeReply } from "./judge.js";
+export { defaultJudgePrompt, parseJudgeReply } from "./judge.js";
 export { cosineSimilarity } from "./similar.js";
 
 export interface AssertionContext {
@@ -45,7 +46,8 @@ export interface AssertionContext {
   costUsd: number | null;
   /** Why costUsd is null, for the message (absent: no price). */
   costUnknown?: "no-price" | "no-usage";
-  judge?: { model: ChatModel; modelId: string };
+  /** The grader: its model, and its Dotprompt (absent: promptgate's own). */
+  judge?: { model: ChatModel; modelId: string; prompt?: PromptVersion };
   embeddings?: { model: EmbeddingModel; modelId: string };
   signal?: AbortSignal;
   /** The case's `threshold` (promptfoo's score requirement), when it sets one. */

@@ -112,7 +112,22 @@ describe("resolveTrustedSettings", () => {
     const { settings, notices } = resolveTrustedSettings({ base, head });
     expect(settings.judge?.model).toBe("gpt-4o-2024-08-06");
     expect(notices.map((n) => n.message)).toEqual([
-      "this PR changes the judge model (judge.model); it takes effect after merge",
+      "this PR changes the judge model and its rubric prompt (judge); it takes effect after merge",
+    ]);
+  });
+
+  it("keeps the base's rubric prompt when the pull request points judge.prompt elsewhere", () => {
+    const withPrompt = (file: string) =>
+      parseSettings(
+        BASE_YAML.replace(/^judge:.*\n/m, `judge: { model: gpt-4o-2024-08-06, prompt: ${file} }\n`),
+      );
+    const { settings, notices } = resolveTrustedSettings({
+      base: withPrompt("prompts/judge.prompt"),
+      head: withPrompt("prompts/lenient.prompt"),
+    });
+    expect(settings.judge).toEqual({ model: "gpt-4o-2024-08-06", prompt: "prompts/judge.prompt" });
+    expect(notices.map((n) => n.message)).toEqual([
+      "this PR changes the judge model and its rubric prompt (judge); it takes effect after merge",
     ]);
   });
 

@@ -142,6 +142,8 @@ describe("mergeReports", () => {
     expect(merged.totals.samples).toBe(shardA.totals.samples + shardB.totals.samples);
     expect(merged.totals.samples).toBe(all.totals.samples);
     expect(merged.totals.cacheHits).toBe(all.totals.cacheHits);
+    expect(merged.totals.newRequests).toBe(all.totals.newRequests);
+    expect(merged.totals.newRequests).toBe(all.totals.samples - all.totals.cacheHits);
     expect(merged.totals.errors).toBe(12);
     expect(merged.totals.wallMs).toBe(2 * 134_200);
     expect(merged.totals.shards).toBe(2);
@@ -207,6 +209,13 @@ describe("mergeReports", () => {
     const summarize = buildReport({ only: ["summarize-thread"] });
     const triage = buildReport({ only: ["triage-ticket"] });
     expect(mergeReports([summarize, triage]).verdict.overall).toBe("pass");
+  });
+
+  it("reads a v1 report written before totals.newRequests: samples not from the cache", () => {
+    const old = JSON.parse(toJson(shardA)) as { totals: Record<string, unknown> };
+    delete old.totals.newRequests;
+    const read = parseReportJson(JSON.stringify(old), "old.json");
+    expect(read.totals.newRequests).toBe(shardA.totals.samples - shardA.totals.cacheHits);
   });
 
   it("needs at least one report", () => {

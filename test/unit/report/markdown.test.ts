@@ -207,11 +207,11 @@ describe("renderComment", () => {
     expect(count(linked, "this case in the full report")).toBe(cases.length);
   });
 
-  it("ends with the footer: models, repeats, samples, cache hits, wall time, shas, run link", () => {
+  it("ends with the footer: models, repeats, samples, new and cached requests, wall time, shas, run link", () => {
     const footer = comment.slice(comment.lastIndexOf("\n---\n"));
     expect(footer).toContain("models: <code>acme-ft-triage-2026-10</code>");
     expect(footer).toContain("repeats: 3");
-    expect(footer).toMatch(/\d+ samples \(\d+ cache hits, 12 errors\)/);
+    expect(footer).toContain("468 samples · 394 new requests, 74 from cache, 12 errors");
     expect(footer).toContain("wall time: 2m 14s");
     expect(footer).toContain(
       "[4f2c9a1](https://github.com/acme/support-bot/commit/4f2c9a1d0b7e6f5a4c3b2a1908f7e6d5c4b3a291)",
