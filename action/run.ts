@@ -5,6 +5,7 @@ import { describeWork } from "../src/compare/run-limits.js";
 import type { PromptComparison } from "../src/compare/types.js";
 import { describeError, PromptgateError } from "../src/errors.js";
 import type { Settings } from "../src/formats/settings.js";
+import { describeSuiteCount } from "../src/formats/suites.js";
 import { git, requireFolder } from "../src/io/file-sources.js";
 import { openDiffSources } from "../src/io/git-changes.js";
 import { statusOf as statusOfError } from "../src/io/github/errors.js";
@@ -139,9 +140,11 @@ async function evaluate(
       maxCost: inputs.maxCost,
     },
     ...(inputs.repeats === undefined ? {} : { repeats: inputs.repeats }),
+    ...(inputs.suite === undefined ? {} : { suite: inputs.suite }),
     createEngine: (settings) => modelDeps(inputs, settings, context.proxy),
   });
   const planned = prepared.pairs.length;
+  if (prepared.suite) deps.log(describeSuiteCount(prepared.suite));
   if (planned > 0) deps.log(`planned: ${describeWork(prepared.work)}`);
   const comments = deps.comments;
   let comment: StoredComment | undefined;
