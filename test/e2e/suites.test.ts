@@ -111,6 +111,24 @@ describe("promptgate eval --suite", () => {
     expect(code).toBe(0);
   });
 
+  it("leaves out a golden set the suite holds no case of, and says so", async () => {
+    await repo.branch("extra", "main");
+    try {
+      await repo.commit("a prompt without smoke cases", {
+        "prompts/bye/v1.prompt": prompt("Say goodbye by name."),
+        "evals/bye.yaml": `cases:\n${caseOf("Later", "    tags: [slow]\n")}`,
+      });
+      const from = llm.requests.length;
+      const { code, err } = await cli(["eval", "--suite", "smoke", "--no-cache"]);
+      expect(namesSent(from)).toEqual(["Both", "Crit", "Smoky"]);
+      expect(err).toContain("suite smoke: 3 of 7 cases");
+      expect(err).toContain("suite smoke holds no case of evals/bye.yaml: bye is not evaluated");
+      expect(code).toBe(0);
+    } finally {
+      await repo.checkout("main");
+    }
+  });
+
   it("include-untagged adds the untagged cases", async () => {
     const from = llm.requests.length;
     await cli(["eval", "--suite", "extended", "--no-cache", "--json"]);

@@ -75,6 +75,13 @@ export const evalCommand: Command = {
     });
     const { targets, suite } = narrowToSuite(repo.settings, selected, values.suite);
     if (suite) io.stderr.write(`${describeSuiteCount(suite)}\n`);
+    for (const t of selected) {
+      if (suite && !targets.some((k) => k.version === t.version)) {
+        io.stderr.write(
+          `suite ${suite.name} holds no case of ${t.goldenSet.file}: ${t.version.prompt} is not evaluated\n`,
+        );
+      }
+    }
     if (targets.length === 0) {
       throw new PromptgateError("E_NOT_FOUND", "nothing to evaluate: no golden sets found", {
         hint: `add ${repo.settings.paths.evals}/<prompt>.yaml`,
