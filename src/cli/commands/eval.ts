@@ -38,7 +38,8 @@ const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--suite
 Runs golden sets against the model endpoint. Without --prompt or --env, every prompt that has a
 golden set is evaluated at its latest version. --env evaluates the versions and models an
 environment pins; with --prompt NAME, only the pins of those prompts (a @VERSION must be the
-pinned one). --suite runs only the cases of a suite of promptgate.yaml (suites:). Results: a table on stdout (or JSON with --json), the full result file with --out.
+pinned one). --suite runs only the cases of a suite of promptgate.yaml (suites:). Results: a
+table on stdout (or JSON with --json), the full result file with --out.
 A run over its limits (limits: in promptgate.yaml, or the --max-* flags; 20,000 samples by
 default) is refused before anything is sent, exit 2.`;
 
