@@ -33,6 +33,8 @@ export interface ActionInputs {
   maxSamples?: number | undefined;
   maxOutputTokens?: number | undefined;
   maxCost?: number | undefined;
+  /** The suite to run (`suite:`), as the base's promptgate.yaml defines it; undefined: every case. */
+  suite?: string | undefined;
 }
 
 export interface PullRequestRef {
@@ -96,6 +98,7 @@ export const INPUT_ENV = {
   maxOutputTokens: "INPUT_MAX_OUTPUT_TOKENS",
   maxCost: "INPUT_MAX_COST",
   reportHtmlUrl: "INPUT_REPORT_HTML_URL",
+  suite: "INPUT_SUITE",
 } as const;
 
 const FAIL_ON: readonly FailOn[] = ["blocked", "errors", "never"];
@@ -164,6 +167,7 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
       Number.MAX_SAFE_INTEGER,
     ),
     maxCost: readDollars(read("maxCost"), "max-cost"),
+    suite: read("suite"),
     // By default in the runner's temp folder (keep it with actions/cache), outside the checkout:
     // a pull request's files are never read as cached answers. `off` turns the cache off.
     cacheDir:

@@ -81,6 +81,22 @@ export function annotationsOfError(
   }));
 }
 
+/**
+ * Warnings (the model-alias lint) as annotations, each on its file and line relative to the
+ * repository root, so GitHub shows it on that line of the pull request's diff.
+ */
+export function annotationsOfWarnings(
+  warnings: readonly PromptgateError[],
+  paths: { workspace: string; root: string },
+): Annotation[] {
+  return warnings.map((w) => ({
+    level: "warning",
+    title: `promptgate ${w.code}`,
+    message: w.hint ? `${w.message}\n  hint: ${w.hint}` : w.message,
+    ...(w.location ? locate(w.location, paths) : {}),
+  }));
+}
+
 function locate(
   loc: SourceLocation,
   paths: { workspace: string; root: string },

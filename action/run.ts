@@ -1,10 +1,14 @@
 import { join } from "node:path";
+import type { FileChange } from "../src/compare/change-types.js";
 import { preparePullRequestDiff, runPreparedDiff } from "../src/compare/pr-diff.js";
 import { passedGate } from "../src/compare/run-diff.js";
 import { describeWork } from "../src/compare/run-limits.js";
 import type { PromptComparison } from "../src/compare/types.js";
-import { describeError, PromptgateError } from "../src/errors.js";
+import { checkModelAliases } from "../src/cost/model-aliases.js";
+import { describeError, PromptgateError, PromptgateErrors } from "../src/errors.js";
+import type { Repo } from "../src/formats/repo.js";
 import type { Settings } from "../src/formats/settings.js";
+import { describeSuiteCount } from "../src/formats/suites.js";
 import { git, requireFolder } from "../src/io/file-sources.js";
 import { openDiffSources } from "../src/io/git-changes.js";
 import { statusOf as statusOfError } from "../src/io/github/errors.js";
@@ -27,7 +31,7 @@ import { createScrubber, type Scrub } from "../src/scrub.js";
 import { ActionFailure, renderFailure } from "./failure.js";
 import type { CommentStore, GateReader, StatusWriter, StoredComment } from "./github.js";
 import type { ActionInputs, FailOn, RunnerContext } from "./inputs.js";
-import { type Annotation, createProgressLines, toRepoPath } from "./log.js";
+import { type Annotation, annotationsOfWarnings, createProgressLines, toRepoPath } from "./log.js";
 
 /** What the action does to the world, passed in so the flow reads apart from its transports. */
 export interface ActionDeps {
@@ -139,9 +143,12 @@ async function evaluate(
       maxCost: inputs.maxCost,
     },
     ...(inputs.repeats === undefined ? {} : { repeats: inputs.repeats }),
+    ...(inputs.suite === undefined ? {} : { suite: inputs.suite }),
     createEngine: (settings) => modelDeps(inputs, settings, context.proxy),
   });
+  await lintModelAliases(prepared, sources.changedFiles, inputs, context, deps);
   const planned = prepared.pairs.length;
+  if (prepared.suite) deps.log(describeSuiteCount(prepared.suite));
   if (planned > 0) deps.log(`planned: ${describeWork(prepared.work)}`);
   const comments = deps.comments;
   let comment: StoredComment | undefined;
@@ -241,6 +248,28 @@ async function evaluate(
     commentUrl: comment?.url,
     failed,
   };
+}
+
+/**
+ * The model-alias lint of the files this pull request changes (a prompt's latest version, a pin),
+ * by the base's `lint.model-aliases`: warnings as annotations on their `model:` lines; with
+ * `error`, the run stops there and the located errors are annotated by the action's boundary.
+ */
+async function lintModelAliases(
+  prepared: { head: Repo; settings: Settings },
+  changedFiles: readonly FileChange[],
+  inputs: ActionInputs,
+  context: RunnerContext,
+  deps: ActionDeps,
+): Promise<void> {
+  const changed = new Set(changedFiles.filter((f) => f.status !== "deleted").map((f) => f.path));
+  const lint = await checkModelAliases(prepared.head, prepared.settings.lint.modelAliases, changed);
+  if (lint.errors.length > 0) throw new PromptgateErrors(lint.errors);
+  const paths = { workspace: context.workspace, root: inputs.root };
+  for (const a of annotationsOfWarnings(lint.warnings, paths)) {
+    if (deps.annotate) deps.annotate(a);
+    else deps.warn(`${a.file ?? ""}:${a.line ?? ""}: ${a.message}`);
+  }
 }
 
 /**

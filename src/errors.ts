@@ -14,6 +14,7 @@ export type ErrorCode =
   | "E_LLM" // the model endpoint (or the judge) failed
   | "E_CONFLICT" // an optimistic write lost a race
   | "E_LIMIT" // over a size, depth or time limit (a hostile or runaway input)
+  | "E_LINT" // a file works but is risky (a model alias), an error only where promptgate.yaml says so
   | "E_ENCODING"; // a file is not UTF-8
 
 export interface SourceLocation {

@@ -89,7 +89,9 @@ export type NoticeKind =
   /** The pull request changes a setting the run takes from the base (see trusted-settings.ts). */
   | "setting-from-base"
   /** The pull request re-prices a model the base or the price table already prices. */
-  | "price-ignored";
+  | "price-ignored"
+  /** The suite that ran (`--suite`) holds no case of a changed prompt's golden set. */
+  | "outside-suite";
 
 /** Something the reviewer should know that neither stops the run nor is evaluated. */
 export interface Notice {

@@ -1,8 +1,15 @@
 import type { EngineDeps, Progress } from "../engine/run-eval.js";
 import { prepareTargets } from "../engine/run-eval.js";
 import { PromptgateErrors } from "../errors.js";
-import { type FileSource, loadRepo, type Repo, requireSettingsFile } from "../formats/repo.js";
+import {
+  type FileSource,
+  type LoadedGoldenSet,
+  loadRepo,
+  type Repo,
+  requireSettingsFile,
+} from "../formats/repo.js";
 import type { Settings } from "../formats/settings.js";
+import { countSuite, resolveSuite, type SuiteCount, selectSuiteCases } from "../formats/suites.js";
 import type {
   ChangeSet,
   FileChange,
@@ -65,6 +72,11 @@ export interface PrepareDiffInput {
   inputs?: TrustedInputs;
   /** Overrides every golden set's repeats (a number); `auto` stays adaptive. */
   repeats?: number;
+  /**
+   * Runs only this suite's cases (`--suite`, the action's `suite:`), as the base's promptgate.yaml
+   * defines it; an unknown name is a usage error.
+   */
+  suite?: string;
   /** Keeps part of the planned evaluations (the CLI's `--shard`), before anything is planned. */
   select?: (changes: ChangeSet) => ChangeSet;
   createEngine: EngineFactory;
@@ -91,6 +103,8 @@ export interface PreparedDiff {
   adaptive: boolean;
   /** The override of every golden set's repeats, when one was given. */
   repeats?: number;
+  /** The suite that ran, when one was named, with its count of cases. */
+  suite?: SuiteCount;
 }
 
 export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<PreparedDiff> {
@@ -114,7 +128,10 @@ export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<P
     inputs: input.inputs,
   });
   const settings = trusted.settings;
-  const pairs = planTargets(diffInputOf({ base, head, changes, settings }, input.repeats));
+  const planned = planTargets(diffInputOf({ base, head, changes, settings }, input.repeats));
+  const suited =
+    input.suite === undefined ? undefined : narrowPairs(planned, settings, input.suite);
+  const pairs = suited?.pairs ?? planned;
   // A run over its limits is refused whole, before a key is even looked for.
   const work = await checkRunLimits(targetsOf(pairs), settings.limits, settings.prices);
   // What can fail without asking the model fails here, before a run is announced: a missing key
@@ -128,14 +145,50 @@ export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<P
     head,
     changes,
     settings,
-    notices: [...changes.notices, ...trusted.notices],
+    notices: [...changes.notices, ...trusted.notices, ...(suited?.notices ?? [])],
     pairs,
     engine,
     samples: work.samples,
     work,
     adaptive: pairs.some((p) => p.adaptive),
     ...(input.repeats === undefined ? {} : { repeats: input.repeats }),
+    ...(suited ? { suite: suited.suite } : {}),
   };
+}
+
+/**
+ * The planned pairs with only the suite's cases, each side's golden set narrowed alike. A prompt
+ * whose golden set the suite holds no case of is not evaluated, and a notice says so.
+ */
+function narrowPairs(
+  planned: PlannedPair[],
+  settings: Settings,
+  name: string,
+): { pairs: PlannedPair[]; notices: Notice[]; suite: SuiteCount } {
+  const suite = resolveSuite(settings, name);
+  const pairs: PlannedPair[] = [];
+  const notices: Notice[] = [];
+  const counted: { full: LoadedGoldenSet; selected: LoadedGoldenSet }[] = [];
+  for (const p of planned) {
+    const head = selectSuiteCases(p.head.goldenSet, suite);
+    counted.push({ full: p.head.goldenSet, selected: head });
+    if (head.set.cases.length === 0) {
+      notices.push({
+        kind: "outside-suite",
+        message: `suite ${suite.name} holds none of the ${p.head.goldenSet.set.cases.length} cases of ${p.head.goldenSet.file}: ${p.evaluation.prompt} is not evaluated in this run`,
+        prompt: p.evaluation.prompt,
+        file: p.head.goldenSet.file,
+      });
+      continue;
+    }
+    pairs.push({
+      ...p,
+      head: { ...p.head, goldenSet: head },
+      base: p.base && { ...p.base, goldenSet: selectSuiteCases(p.base.goldenSet, suite) },
+    });
+  }
+  const count = countSuite(suite, counted);
+  return { pairs, notices, suite: count };
 }
 
 /** What a pull request's diff found: everything its report states besides where it ran. */
@@ -171,7 +224,10 @@ export async function runPreparedDiff(
     changes: result.changes,
     environmentChanges: markPinGates(prepared.changes, result),
     notices: prepared.notices,
-    settings: describeSettings(prepared.settings, prepared.settings, result),
+    settings: {
+      ...describeSettings(prepared.settings, prepared.settings, result),
+      ...(prepared.suite ? { suite: prepared.suite } : {}),
+    },
     wallMs: performance.now() - started,
   };
 }

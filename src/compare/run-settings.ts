@@ -1,4 +1,5 @@
 import type { Settings } from "../formats/settings.js";
+import type { SuiteCount } from "../formats/suites.js";
 
 /** The settings a diff's report states: what judged it and how many samples it drew. */
 export interface RunSettings {
@@ -8,6 +9,8 @@ export interface RunSettings {
   confidence: number;
   maxRegression: number;
   baseline?: string;
+  /** The suite that ran (`--suite`/`suite:`), and how many of the golden sets' cases it holds. */
+  suite?: SuiteCount;
 }
 
 /**

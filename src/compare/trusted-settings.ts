@@ -120,6 +120,11 @@ export const SETTING_SIDES = {
   },
   // Read only for the monthly projection shown beside the cost; no gate reads it.
   trafficPerDay: { side: "head", key: "traffic", what: "the traffic per prompt" },
+  // The workflow's input names the suite; which cases it holds decides how the PR is judged.
+  suites: { side: "base", key: "suites", what: "the suites and the cases each holds" },
+  lint: {
+    modelAliases: { side: "base", key: "lint.model-aliases", what: "the model-alias lint" },
+  },
   prices: { side: "base-and-new-from-head", key: "prices", what: "the model prices" },
   rollout: { side: "base", key: "rollout", what: "the rollout order and who may run commands" },
 } as const satisfies SideTable<Settings>;

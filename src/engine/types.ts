@@ -1,6 +1,7 @@
 import type { Usage } from "../cost/usage.js";
 import type { AssertionType } from "../formats/golden-set.js";
 import type { ChatMessage } from "../formats/prompt-file.js";
+import type { SuiteCount } from "../formats/suites.js";
 
 /**
  * The shapes that flow through the engine: request → sample → case → prompt run → eval result.
@@ -148,4 +149,6 @@ export interface EvalResult {
   source: string;
   runs: PromptRun[];
   requests: { sent: number; cacheHits: number; errors: number };
+  /** The suite that ran (`--suite`), and how many of the golden sets' cases it holds. */
+  suite?: SuiteCount;
 }

@@ -80,6 +80,18 @@ const priceSchema = z
   .transform((p) => ({ input: p.input, output: p.output, cachedInput: p["cached-input"] }));
 export type PriceOverride = z.output<typeof priceSchema>;
 
+/**
+ * A suite: the cases of each golden set that carry any of `tags` (a `critical: true` case carries
+ * the tag `critical`), plus the untagged ones with `include-untagged`; without `tags`, every case.
+ */
+const suiteSchema = z
+  .strictObject({
+    tags: z.array(z.string().min(1)).min(1).optional(),
+    "include-untagged": z.boolean().default(false),
+  })
+  .transform((s) => ({ tags: s.tags, includeUntagged: s["include-untagged"] }));
+export type SuiteDefinition = z.output<typeof suiteSchema>;
+
 export const settingsSchema = z
   .strictObject({
     version: z.literal(1),
@@ -135,6 +147,15 @@ export const settingsSchema = z
       })
       .default({ "max-samples": DEFAULT_MAX_SAMPLES }),
     traffic: z.record(z.string(), trafficSchema).default({}),
+    suites: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "must match [a-z0-9][a-z0-9._-]*"),
+        suiteSchema,
+      )
+      .default({}),
+    lint: z
+      .strictObject({ "model-aliases": z.enum(["warn", "error", "off"]).default("warn") })
+      .default({ "model-aliases": "warn" }),
     prices: z.record(z.string(), priceSchema).default({}),
     rollout: z
       .strictObject({
@@ -193,6 +214,8 @@ export const settingsSchema = z
     },
     /** Requests per day, per prompt. */
     trafficPerDay: s.traffic,
+    suites: s.suites,
+    lint: { modelAliases: s.lint["model-aliases"] },
     prices: s.prices,
     rollout: {
       order: s.rollout.order,

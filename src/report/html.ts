@@ -5,6 +5,7 @@ import {
   mergeCostUnknown,
 } from "../cost/cost-unknown.js";
 import type { CaseResult, PromptRun, Sample } from "../engine/types.js";
+import { describeSuiteCount } from "../formats/suites.js";
 import {
   formatCount,
   formatDuration,
@@ -379,6 +380,7 @@ function renderFooter(report: Report): string {
   const s = report.settings;
   const t = report.totals;
   const bits = [
+    ...(s.suite ? [escapeHtml(describeSuiteCount(s.suite))] : []),
     `models: ${s.models.map(escapeHtml).join(", ") || "—"}`,
     ...(s.judge ? [`judge: ${escapeHtml(s.judge)}`] : []),
     s.repeats === "auto" ? `repeats: auto (≤ ${s.maxRepeats ?? "?"})` : `repeats: ${s.repeats}`,

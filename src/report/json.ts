@@ -183,6 +183,16 @@ export function mergeReports(reports: readonly Report[], names: readonly string[
   if (serverUrl !== undefined) merged.serverUrl = serverUrl;
   if (runUrl !== undefined) merged.runUrl = runUrl;
   if (judge !== undefined) merged.settings.judge = judge;
+  // Shards split the prompts: the suite's cases and the golden sets' add up.
+  const suited = reports.flatMap((r) => (r.settings.suite ? [r.settings.suite] : []));
+  const suiteName = suited[0]?.name;
+  if (suiteName !== undefined) {
+    merged.settings.suite = {
+      name: suiteName,
+      cases: suited.reduce((n, s) => n + s.cases, 0),
+      of: suited.reduce((n, s) => n + s.of, 0),
+    };
+  }
   return merged;
 }
 

@@ -6,6 +6,7 @@ import {
   mergeCostUnknown,
 } from "../cost/cost-unknown.js";
 import type { SampleOk } from "../engine/types.js";
+import { describeSuiteCount } from "../formats/suites.js";
 import { formatCount, formatDuration, formatPercentNumber, formatUsd, plural } from "../numbers.js";
 import { code, escapeHtml, escapeMarkdownInline, fence, safeUrl, truncate } from "./escape.js";
 import { caseAnchor } from "./html.js";
@@ -439,6 +440,7 @@ function renderFooter(report: Report, reportUrl: string | null): string {
   const s = report.settings;
   const t = report.totals;
   const bits: string[] = [];
+  if (s.suite) bits.push(escapeMarkdownInline(describeSuiteCount(s.suite)));
   bits.push(`models: ${s.models.map(code).join(", ") || "—"}`);
   if (s.judge) bits.push(`judge: ${code(s.judge)}`);
   bits.push(

@@ -1,6 +1,7 @@
 import type { ChangeKind, PromptChange, ReportEnvironmentChange } from "../compare/change-types.js";
 import { provenSmallChange } from "../compare/compare-runs.js";
 import type { PromptComparison } from "../compare/types.js";
+import type { SuiteCount } from "../formats/suites.js";
 import {
   formatInterval,
   formatPercent,
@@ -65,6 +66,8 @@ export interface ReportSettings {
   confidence: number;
   maxRegression: number;
   baseline?: string;
+  /** The suite that ran (`--suite`/`suite:`): its name, its cases, and the golden sets' cases. */
+  suite?: SuiteCount;
 }
 
 export interface ReportTotals {

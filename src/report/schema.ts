@@ -282,6 +282,9 @@ export const reportSchema = z.object({
     confidence: z.number().gt(0).lt(1),
     maxRegression: z.number().min(0).max(1),
     baseline: z.string().optional(),
+    suite: z
+      .object({ name: z.string(), cases: z.number().int().min(0), of: z.number().int().min(0) })
+      .optional(),
   }),
   totals: z.object({
     samples: z.number().int().min(0),

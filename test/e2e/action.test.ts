@@ -656,6 +656,46 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     );
   });
 
+  it("a prompt the pull request moves to an undated model alias gets a warning on its model: line", async () => {
+    const support = "prompts/support-answer/v3.prompt";
+    const text = (await readFile(join(EXAMPLES, support), "utf8")).replace(
+      "model: gpt-4o-mini-2024-07-18",
+      "model: gpt-4o-mini",
+    );
+    await onPullRequest(
+      "alias-model",
+      { [support]: text },
+      "support-answer v3 on an alias",
+      async (p) => {
+        const result = await runAction({ "fail-on": "never" }, p);
+        expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+        const lint = result.annotations.filter((a) => /undated alias/.test(a.message));
+        expect(lint, JSON.stringify(result.annotations)).toEqual([
+          {
+            level: "warning",
+            message: expect.stringContaining(
+              "support-answer@v3: model `gpt-4o-mini` is an undated alias; pin `gpt-4o-mini-2024-07-18`: an alias changes under you",
+            ),
+            properties: expect.objectContaining({ file: support, line: "2", col: "8" }),
+          },
+        ]);
+      },
+      pull.head,
+    );
+  });
+
+  it("an unknown suite input fails the step naming the suites there are, before any request", async () => {
+    const sent = llm.requests.length;
+    const result = await runAction({ suite: "nightly" });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.outputs.verdict).toBe("errors");
+    const errors = result.annotations.filter((a) => a.level === "error");
+    expect(errors.map((a) => a.message).join("\n")).toMatch(
+      /unknown suite "nightly"[\s\S]*defines no suites/,
+    );
+    expect(llm.requests.length).toBe(sent);
+  });
+
   it("with upload-report: false, uploads nothing and links nothing", async () => {
     const before = uploads.length;
     const result = await runAction({ "upload-report": "false", "fail-on": "never" });

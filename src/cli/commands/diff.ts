@@ -5,6 +5,7 @@ import { preparePullRequestDiff, runPreparedDiff } from "../../compare/pr-diff.j
 import { describeWork } from "../../compare/run-limits.js";
 import type { Progress } from "../../engine/run-eval.js";
 import { PromptgateError } from "../../errors.js";
+import { describeSuiteCount } from "../../formats/suites.js";
 import { requireFolder } from "../../io/file-sources.js";
 import { openDiffSources } from "../../io/git-changes.js";
 import { createEngineModels, scrubberFor } from "../../io/model-stack.js";
@@ -28,7 +29,7 @@ import { textTable } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
 
-const usage = `promptgate diff --base REF [--head REF|worktree] [--out-dir DIR] [--repeats N] [--shard K/N]
+const usage = `promptgate diff --base REF [--head REF|worktree] [--out-dir DIR] [--repeats N] [--shard K/N] [--suite NAME]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
                 [--repository OWNER/NAME] [--run-url URL]
                 ${LIMIT_USAGE}
@@ -38,7 +39,8 @@ each changed prompt's golden set on the base and the head version, and compares 
 confidence interval. Writes comment.md, summary.md, report.html and report.json to --out-dir
 (default .promptgate/report). Exits 1 when a gate blocks, 3 when too many samples errored.
 --head defaults to the working tree. --shard K/N evaluates every N-th changed prompt (from the K-th);
-merge the shards' report.json files with \`promptgate report --merge\`. --repository and --run-url
+merge the shards' report.json files with \`promptgate report --merge\`. --suite runs only the cases of
+a suite of the base's promptgate.yaml (suites:). --repository and --run-url
 name the repository and link the CI run in the report. A run over its limits (limits: in the base's
 promptgate.yaml, or the --max-* flags; 20,000 samples by default) is refused before anything is
 sent, exit 2.`;
@@ -59,6 +61,7 @@ export const diffCommand: Command = {
         repeats: { type: "string" },
         "run-url": { type: "string" },
         shard: { type: "string" },
+        suite: { type: "string" },
         repository: { type: "string" },
       },
       usage,
@@ -90,12 +93,14 @@ export const diffCommand: Command = {
       inputs: { baseUrl: flags.baseUrl, concurrency: flags.concurrency, ...readLimitFlags(values) },
       ...(repeats === undefined ? {} : { repeats }),
       select: (changes) => selectShard(changes, values.shard),
+      ...(values.suite === undefined ? {} : { suite: values.suite }),
       createEngine: (settings) => {
         const models = createEngineModels(root, settings, flags, io.env);
         scrub = models.scrub;
         return models;
       },
     });
+    if (prepared.suite) io.stderr.write(`${describeSuiteCount(prepared.suite)}\n`);
     if (prepared.pairs.length > 0) io.stderr.write(`planned: ${describeWork(prepared.work)}\n`);
     const progress = createProgressReporter(io.stderr, "diff");
     let last: Progress = { done: 0, total: 0, errors: 0, cacheHits: 0 };

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { checkRunLimits, describeWork } from "../../compare/run-limits.js";
 import { costUnknownOf, describeCostUnknown } from "../../cost/cost-unknown.js";
-import { runEval } from "../../engine/run-eval.js";
+import { type EvalTarget, runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
 import type { EvalResult } from "../../engine/types.js";
 import { PromptgateError, PromptgateErrors } from "../../errors.js";
@@ -10,6 +10,13 @@ import type { PromptVersion } from "../../formats/prompt-file.js";
 import { loadRepo, requireSettingsFile } from "../../formats/repo.js";
 import { checkVarsBeforeRun } from "../../formats/repo-checks.js";
 import type { Settings } from "../../formats/settings.js";
+import {
+  countSuite,
+  describeSuiteCount,
+  resolveSuite,
+  type SuiteCount,
+  selectSuiteCases,
+} from "../../formats/suites.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { createEngineModels, scrubberFor } from "../../io/model-stack.js";
 import { formatCount, formatDuration, formatPercent, formatUsd } from "../../numbers.js";
@@ -25,16 +32,18 @@ import { textTable } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
 
-const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repeats N] [--as-base] [--out FILE] [--json]
+const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--suite NAME] [--repeats N] [--as-base] [--out FILE] [--json]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
                 ${LIMIT_USAGE}
 
 Runs golden sets against the model endpoint. Without --prompt or --env, every prompt that has a
 golden set is evaluated at its latest version. --env evaluates the versions and models an
 environment pins; with --prompt NAME, only the pins of those prompts (a @VERSION must be the
-pinned one). --as-base also samples each critical case up to max-repeats, as a pull request's
-critical gate does on its base side: the default branch's run (--env with the baseline) then fills
-the cache the pull requests' base sides are read from. Results: a table on stdout (or JSON with --json), the full result file with --out.
+pinned one). --suite runs only the cases of a suite of promptgate.yaml (suites:). --as-base also
+samples each critical case up to max-repeats, as a pull request's critical gate does on its base
+side: the default branch's run (--env with the baseline) then fills the cache the pull requests'
+base sides are read from. Results: a table on stdout (or JSON with --json), the full result file
+with --out.
 A run over its limits (limits: in promptgate.yaml, or the --max-* flags; 20,000 samples by
 default) is refused before anything is sent, exit 2.`;
 
@@ -50,6 +59,7 @@ export const evalCommand: Command = {
         ...LIMIT_FLAGS,
         prompt: { type: "string", multiple: true },
         env: { type: "string" },
+        suite: { type: "string" },
         repeats: { type: "string" },
         out: { type: "string" },
         json: { type: "boolean" },
@@ -69,13 +79,22 @@ export const evalCommand: Command = {
       env: values.env,
       repeats: toInt(values.repeats, "--repeats", 1, 100),
     });
+    const { targets: inSuite, suite } = narrowToSuite(repo.settings, selected, values.suite);
+    if (suite) io.stderr.write(`${describeSuiteCount(suite)}\n`);
+    for (const t of selected) {
+      if (suite && !inSuite.some((k) => k.version === t.version)) {
+        io.stderr.write(
+          `suite ${suite.name} holds no case of ${t.goldenSet.file}: ${t.version.prompt} is not evaluated\n`,
+        );
+      }
+    }
     // A diff tops up critical cases only under these gates (run-diff.ts, topUpCritical).
     const topsUp =
       repo.settings.gates.critical === "block" || repo.settings.gates.critical === "warn";
     const targets =
       values["as-base"] && topsUp
-        ? selected.map((t) => ({ ...t, criticalRepeats: repo.settings.maxRepeats }))
-        : selected;
+        ? inSuite.map((t) => ({ ...t, criticalRepeats: repo.settings.maxRepeats }))
+        : inSuite;
     if (targets.length === 0) {
       throw new PromptgateError("E_NOT_FOUND", "nothing to evaluate: no golden sets found", {
         hint: `add ${repo.settings.paths.evals}/<prompt>.yaml`,
@@ -96,6 +115,7 @@ export const evalCommand: Command = {
       noCache: values["no-cache"],
       judgePrompt: repo.judgePrompt,
     });
+    if (suite) result.suite = suite;
     if (values.out) {
       const out = resolve(io.cwd, values.out);
       await mkdir(dirname(out), { recursive: true });
@@ -108,6 +128,33 @@ export const evalCommand: Command = {
     return judged.code;
   },
 };
+
+/**
+ * The targets with only the suite's cases (`--suite`); a golden set the suite holds no case of is
+ * left out. The count is of the golden sets the run was asked for.
+ */
+export function narrowToSuite(
+  settings: Pick<Settings, "suites">,
+  targets: EvalTarget[],
+  name: string | undefined,
+): { targets: EvalTarget[]; suite?: SuiteCount } {
+  if (name === undefined) return { targets };
+  const suite = resolveSuite(settings, name);
+  const sets = targets.map((t) => ({
+    full: t.goldenSet,
+    selected: selectSuiteCases(t.goldenSet, suite),
+  }));
+  const kept = targets
+    .map((t, i) => ({ ...t, goldenSet: sets[i]?.selected ?? t.goldenSet }))
+    .filter((t) => t.goldenSet.set.cases.length > 0);
+  const count = countSuite(suite, sets);
+  if (kept.length === 0 && targets.length > 0) {
+    throw new PromptgateError("E_USAGE", `${describeSuiteCount(count)}: nothing to evaluate`, {
+      hint: `tag cases with one of ${suite.definition.tags?.join(", ") ?? "the suite's tags"}, or pick another suite`,
+    });
+  }
+  return { targets: kept, suite: count };
+}
 
 export async function evaluate(
   root: string,

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { checkModelAliases } from "../../cost/model-aliases.js";
 import { checkGoldenSet, gradingModels } from "../../engine/run-eval.js";
 import { compareByPlace, describeError, PromptgateError, PromptgateErrors } from "../../errors.js";
 import { loadRepo, type Repo, requireSettingsFile } from "../../formats/repo.js";
@@ -14,7 +15,9 @@ check before sending anything (a judge model for llm-rubric, JSON Schemas that c
 case's vars are variables its prompt's templates read, and give what the latest version reads; and
 that no file in prompts/ or evals/ is skipped for a misspelt name. Prints every error with its file,
 line and column and exits 1 when there is any; sends nothing to a model. Warnings (a pinned prompt
-with no golden set, a variable only an earlier version reads) are printed and do not fail.`;
+with no golden set, a variable only an earlier version reads, a model named by an undated alias such
+as gpt-4o) are printed and do not fail; \`lint: { model-aliases: error }\` in promptgate.yaml makes
+the alias an error (\`off\`: not checked).`;
 
 export const validateCommand: Command = {
   name: "validate",
@@ -39,9 +42,12 @@ export const validateCommand: Command = {
     try {
       repo = await loadRepo(worktreeSource(root));
       const findings = await checkRepo(repo);
-      warnings = findings.warnings;
+      const aliases = await checkModelAliases(repo);
+      warnings = [...findings.warnings, ...aliases.warnings].sort(compareByPlace);
       // In the order of the files, as a reader fixes them.
-      const errors = [...(await checkGoldenSets(repo)), ...findings.errors].sort(compareByPlace);
+      const errors = [...(await checkGoldenSets(repo)), ...findings.errors, ...aliases.errors].sort(
+        compareByPlace,
+      );
       if (errors.length > 0) throw new PromptgateErrors(errors);
     } catch (e) {
       // Every problem found in the user's files exits 1, whatever its code (a pin to a missing

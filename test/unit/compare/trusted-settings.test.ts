@@ -39,6 +39,9 @@ const HEAD_CHANGES: Record<string, string> = {
   "limits.max-output-tokens": "limits: { max-output-tokens: 100000 }",
   "limits.max-cost": "limits: { max-cost: 1000000 }",
   rollout: "rollout: { rules: { promote-production: { min-role: read } } }",
+  // A pull request that redefines its suite to hold only the cases it passes.
+  suites: "suites: { smoke: { tags: [easy] } }",
+  "lint.model-aliases": "lint: { model-aliases: off }",
 };
 
 /** BASE_YAML with the top-level block of `key` replaced by `line`. */

@@ -436,4 +436,42 @@ describe("promptgate validate", () => {
     );
     expect(r.code).toBe(0);
   });
+  const toAlias = (t: string) => t.replace("model: gpt-4.1-nano-2025-04-14", "model: gpt-4.1-nano");
+  const pinAlias = (t: string) =>
+    t.replace(
+      "production:\n    prompts:\n      support-answer: { version: v2, model: gpt-4o-mini-2024-07-18 }",
+      "production:\n    prompts:\n      support-answer: { version: v2, model: gpt-4o-mini }",
+    );
+
+  it("warns of a prompt and a pin whose model is an undated alias, at their lines, and passes", async () => {
+    const r = await validate({
+      "prompts/ticket-triage/v2.prompt": toAlias,
+      "environments.yaml": pinAlias,
+    });
+    expect(r.err).toBe(
+      "warning E_LINT: environments.yaml:17:45: production pins support-answer@v2: model `gpt-4o-mini` is an undated alias; pin `gpt-4o-mini-2024-07-18`: an alias changes under you\n" +
+        "  hint: write the dated name in environments.yaml; or set lint: { model-aliases: off } in promptgate.yaml\n" +
+        "warning E_LINT: prompts/ticket-triage/v2.prompt:2:8: ticket-triage@v2: model `gpt-4.1-nano` is an undated alias; pin `gpt-4.1-nano-2025-04-14`: an alias changes under you\n" +
+        "  hint: write the dated name in prompts/ticket-triage/v2.prompt; or set lint: { model-aliases: off } in promptgate.yaml\n",
+    );
+    expect(r.out).toContain("2 warnings");
+    expect(r.code).toBe(0);
+  });
+
+  it("fails the alias with lint.model-aliases: error, and says nothing with off", async () => {
+    const strict = await validate({
+      "prompts/ticket-triage/v2.prompt": toAlias,
+      "promptgate.yaml": (t) => `${t}lint: { model-aliases: error }\n`,
+    });
+    expect(strict.code).toBe(1);
+    expect(strict.err).toMatch(
+      /^error E_LINT: prompts\/ticket-triage\/v2\.prompt:2:8: ticket-triage@v2: model `gpt-4\.1-nano` is an undated alias/,
+    );
+    const off = await validate({
+      "prompts/ticket-triage/v2.prompt": toAlias,
+      "promptgate.yaml": (t) => `${t}lint: { model-aliases: off }\n`,
+    });
+    expect(off.err).toBe("");
+    expect(off.code).toBe(0);
+  });
 });

@@ -153,6 +153,20 @@ describe("mergeReports", () => {
     expect(renderComment(merged)).toContain("wall time: 4m 28s (summed over 2 shards)");
   });
 
+  it("adds up the suite's cases over the shards, which split the prompts", () => {
+    const withSuite = (r: Report, cases: number, of: number): Report => ({
+      ...r,
+      settings: { ...r.settings, suite: { name: "smoke", cases, of } },
+    });
+    const merged = mergeReports([
+      viaJson(withSuite(shardA, 3, 10), "a.json"),
+      viaJson(withSuite(shardB, 4, 20), "b.json"),
+    ]);
+    expect(merged.settings.suite).toEqual({ name: "smoke", cases: 7, of: 30 });
+    expect(renderComment(merged)).toContain("suite smoke: 7 of 30 cases");
+    expect(mergeReports([shardA, shardB]).settings.suite).toBeUndefined();
+  });
+
   it("keeps each shard's cases left out of Δ", () => {
     const a = buildReport({ only: ["support-answer", "classify-intent"], allErroredOnHead: 3 });
     const merged = mergeReports([viaJson(a, "a.json"), viaJson(shardB, "b.json")]);

@@ -1,0 +1,243 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
+import { runAction } from "../../action/run.js";
+import { runCli } from "../../src/cli/main.js";
+import { parseReportJson } from "../../src/report/json.js";
+import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { memoryComments } from "../support/helpers/memory-comments.js";
+import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
+
+/**
+ * Tiered suites (`suites:` in promptgate.yaml) through `eval`, `diff` and the action's flow, against
+ * the LLM stand-in: which names reach the model says which cases ran.
+ */
+let repo: GitRepo;
+let llm: OpenAIStandIn;
+let temp: string;
+
+const prompt = (text: string) =>
+  `---\nmodel: gpt-4o-mini-2024-07-18\ninput:\n  schema: { name: string }\n---\n{{role "system"}}\n${text}\n{{role "user"}}\n{{name}}\n`;
+
+const caseOf = (id: string, extra = "") =>
+  `  - id: ${id}\n    vars: { name: ${id} }\n${extra}    assert: [{ type: contains, value: x }]\n`;
+
+// 6 cases: smoke holds Smoky, Crit (critical) and Both; extended holds Adv, Both and the untagged.
+const GOLDEN_SET = `cases:\n${[
+  caseOf("Smoky", "    tags: [smoke]\n"),
+  caseOf("Crit", "    critical: true\n"),
+  caseOf("Adv", "    tags: [adversarial]\n"),
+  caseOf("Plain"),
+  caseOf("Both", "    tags: [smoke, adversarial]\n"),
+  caseOf("Other", "    tags: [slow]\n"),
+].join("")}`;
+
+const settings = (baseUrl: string, suites: string) =>
+  `version: 1\nprovider: { base-url: "${baseUrl}" }\nrepeats: 1\ngates: { max-regression: 1, critical: off }\n${suites}`;
+const SUITES = `suites:
+  smoke: { tags: [critical, smoke] }
+  full: {}
+  extended: { tags: [adversarial], include-untagged: true }
+`;
+
+beforeAll(async () => {
+  llm = await startOpenAIStandIn({ validate: true });
+  temp = await mkdtemp(join(tmpdir(), "promptgate-suites-"));
+  repo = await createGitRepo();
+  await repo.commit("base", {
+    ".gitignore": ".promptgate/\n",
+    "promptgate.yaml": settings(llm.baseURL, SUITES),
+    "prompts/greet/v1.prompt": prompt("Greet the user by name."),
+    "evals/greet.yaml": GOLDEN_SET,
+  });
+  await repo.branch("pr");
+  // The pull request also redefines smoke to hold every case: the base's definition judges it.
+  await repo.commit("v2", {
+    "promptgate.yaml": settings(llm.baseURL, "suites:\n  smoke: {}\n"),
+    "prompts/greet/v2.prompt": prompt("Greet the user warmly by name."),
+  });
+  await repo.checkout("main");
+});
+afterAll(async () => {
+  await llm?.close();
+  await repo?.remove();
+  if (temp) await rm(temp, { recursive: true, force: true });
+});
+afterEach(() => {
+  expect(llm.violations).toEqual([]);
+});
+
+/** The names the model was asked about since `from`, sorted: which cases ran. */
+function namesSent(from: number): string[] {
+  return llm.requests
+    .slice(from)
+    .map((r) => {
+      const messages = (r.body?.messages ?? []) as { role: string; content: string }[];
+      return messages.find((m) => m.role === "user")?.content ?? "";
+    })
+    .sort();
+}
+
+async function cli(argv: string[]) {
+  let out = "";
+  let err = "";
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on("data", (d) => {
+    out += d;
+  });
+  stderr.on("data", (d) => {
+    err += d;
+  });
+  const code = await runCli(argv, {
+    cwd: repo.root,
+    env: { OPENAI_API_KEY: "test-key" },
+    stdout,
+    stderr: stderr as unknown as NodeJS.WriteStream,
+  });
+  return { code, out, err };
+}
+
+describe("promptgate eval --suite", () => {
+  it("runs exactly the suite's cases and says how many of the golden set's it holds", async () => {
+    const from = llm.requests.length;
+    const { code, out, err } = await cli(["eval", "--suite", "smoke", "--no-cache", "--json"]);
+    expect(namesSent(from)).toEqual(["Both", "Crit", "Smoky"]);
+    expect(err).toContain("suite smoke: 3 of 6 cases");
+    expect(JSON.parse(out).suite).toEqual({ name: "smoke", cases: 3, of: 6 });
+    expect(code).toBe(0);
+  });
+
+  it("leaves out a golden set the suite holds no case of, and says so", async () => {
+    await repo.branch("extra", "main");
+    try {
+      await repo.commit("a prompt without smoke cases", {
+        "prompts/bye/v1.prompt": prompt("Say goodbye by name."),
+        "evals/bye.yaml": `cases:\n${caseOf("Later", "    tags: [slow]\n")}`,
+      });
+      const from = llm.requests.length;
+      const { code, err } = await cli(["eval", "--suite", "smoke", "--no-cache"]);
+      expect(namesSent(from)).toEqual(["Both", "Crit", "Smoky"]);
+      expect(err).toContain("suite smoke: 3 of 7 cases");
+      expect(err).toContain("suite smoke holds no case of evals/bye.yaml: bye is not evaluated");
+      expect(code).toBe(0);
+    } finally {
+      await repo.checkout("main");
+    }
+  });
+
+  it("include-untagged adds the untagged cases", async () => {
+    const from = llm.requests.length;
+    await cli(["eval", "--suite", "extended", "--no-cache", "--json"]);
+    expect(namesSent(from)).toEqual(["Adv", "Both", "Plain"]);
+  });
+
+  it("an unknown suite is a usage error (exit 2) naming the suites there are", async () => {
+    const from = llm.requests.length;
+    const { code, err } = await cli(["eval", "--suite", "smok", "--no-cache"]);
+    expect(code).toBe(2);
+    expect(err).toContain('unknown suite "smok"; did you mean "smoke"?');
+    expect(err).toContain("suites: smoke, full, extended");
+    expect(llm.requests.length).toBe(from);
+  });
+});
+
+describe("promptgate diff --suite", () => {
+  it("runs the base's suite on both sides and the report says which suite ran", async () => {
+    const from = llm.requests.length;
+    const outDir = join(temp, "diff-smoke");
+    const { code, err } = await cli([
+      ...["diff", "--base", "main", "--head", "pr", "--suite", "smoke"],
+      ...["--no-cache", "--out-dir", outDir],
+    ]);
+    // Both sides, the base's smoke (3 cases), not the pull request's (all 6).
+    expect(namesSent(from)).toEqual(["Both", "Both", "Crit", "Crit", "Smoky", "Smoky"]);
+    expect(err).toContain("suite smoke: 3 of 6 cases");
+    const report = parseReportJson(await readFile(join(outDir, "report.json"), "utf8"), "r");
+    expect(report.settings.suite).toEqual({ name: "smoke", cases: 3, of: 6 });
+    expect(await readFile(join(outDir, "comment.md"), "utf8")).toContain(
+      "suite smoke: 3 of 6 cases",
+    );
+    expect(await readFile(join(outDir, "summary.md"), "utf8")).toContain(
+      "suite smoke: 3 of 6 cases",
+    );
+    expect(code).toBe(0);
+  });
+
+  it("an unknown suite is a usage error (exit 2)", async () => {
+    const { code, err } = await cli(["diff", "--base", "main", "--head", "pr", "--suite", "nope"]);
+    expect(code).toBe(2);
+    expect(err).toContain('unknown suite "nope"');
+  });
+});
+
+describe("the action's suite input", () => {
+  const inputs = (suite: string): ActionInputs => ({
+    openaiApiKey: "test-key",
+    openaiBaseUrl: undefined,
+    githubToken: "unused",
+    base: "main",
+    head: "pr",
+    root: repo.root,
+    repeats: undefined,
+    concurrency: undefined,
+    comment: true,
+    failOn: "blocked",
+    cacheDir: undefined,
+    cacheSecret: undefined,
+    pullRequestArtifact: undefined,
+    suite,
+  });
+  const context = (): RunnerContext => ({
+    repository: { owner: "acme", repo: "bot" },
+    apiUrl: "http://127.0.0.1:1",
+    serverUrl: "https://github.com",
+    sha: undefined,
+    eventName: "pull_request",
+    pullRequest: undefined,
+    workspace: repo.root,
+    runnerTemp: temp,
+    runUrl: undefined,
+    stepSummary: undefined,
+  });
+
+  it("runs the suite's cases, and the comment and the summary say so", async () => {
+    const comments = memoryComments();
+    let summary = "";
+    const from = llm.requests.length;
+    const outcome = await runAction(inputs("extended"), context(), {
+      comments,
+      statuses: { post: async () => {} },
+      writeSummary: async (md) => {
+        summary = md;
+      },
+      log: () => {},
+      warn: () => {},
+    });
+    expect(namesSent(from)).toEqual(["Adv", "Adv", "Both", "Both", "Plain", "Plain"]);
+    expect(comments.bodies.at(-1)).toContain("suite extended: 3 of 6 cases");
+    expect(summary).toContain("suite extended: 3 of 6 cases");
+    const report = parseReportJson(
+      await readFile(join(outcome.reportDir, "report.json"), "utf8"),
+      "r",
+    );
+    expect(report.settings.suite).toEqual({ name: "extended", cases: 3, of: 6 });
+  });
+
+  it("an unknown suite fails the run before anything is sent", async () => {
+    const from = llm.requests.length;
+    await expect(
+      runAction(inputs("nightly"), context(), {
+        comments: memoryComments(),
+        statuses: { post: async () => {} },
+        writeSummary: async () => {},
+        log: () => {},
+        warn: () => {},
+      }),
+    ).rejects.toThrow(/unknown suite "nightly"/);
+    expect(llm.requests.length).toBe(from);
+  });
+});
