@@ -1,10 +1,10 @@
 import { type EngineDeps, type EvalTarget, runEval } from "../engine/run-eval.js";
+import { fixedRepeats } from "../engine/select-targets.js";
 import type { PromptRun } from "../engine/types.js";
 import { PromptgateError } from "../errors.js";
 import { listPins } from "../formats/environments.js";
 import { findVersion, type Repo } from "../formats/repo.js";
 import type { Settings } from "../formats/settings.js";
-import { fixedRepeats } from "../engine/select-targets.js";
 import { comparePromptRuns } from "./compare-runs.js";
 import type { PromptComparison } from "./types.js";
 
@@ -101,6 +101,8 @@ export interface DriftInput {
   store: DriftRecordStore;
   now: () => Date;
   runUrl?: string;
+  /** Called with what will run before anything is sent: the edge checks the run's limits there. */
+  checkTargets?: (targets: EvalTarget[]) => Promise<void>;
 }
 
 const MAX_WRITE_ATTEMPTS = 3;
@@ -151,6 +153,7 @@ export async function runDrift(input: DriftInput): Promise<DriftResult> {
     pins.push({ environment: env, prompt, key });
   }
   const keys = [...targets.keys()];
+  await input.checkTargets?.([...targets.values()]);
   const evaluated = await runEval([...targets.values()], input.engine, "drift");
   const runByKey = new Map(keys.map((k, i) => [k, evaluated.runs[i]]));
 
@@ -260,9 +263,13 @@ export function parseDriftRecord(text: string, where: string): DriftRecord {
     typeof r.run !== "object" ||
     !Array.isArray(r.run?.cases)
   ) {
-    throw new PromptgateError("E_SCHEMA", `${where} is not a drift record (${DRIFT_RECORD_SCHEMA})`, {
-      hint: "delete it: the next drift run records a new baseline",
-    });
+    throw new PromptgateError(
+      "E_SCHEMA",
+      `${where} is not a drift record (${DRIFT_RECORD_SCHEMA})`,
+      {
+        hint: "delete it: the next drift run records a new baseline",
+      },
+    );
   }
   return r as DriftRecord;
 }
