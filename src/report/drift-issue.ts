@@ -43,6 +43,9 @@ export type DriftIssueAction =
   | { kind: "opened" | "updated" | "closed"; key: DriftKey; issue: MarkedIssue }
   | { kind: "none"; key: DriftKey };
 
+/** The label every drift issue carries; the listing that finds an issue again filters on it. */
+export const DRIFT_ISSUE_LABEL = "promptgate-drift";
+
 /** The hidden first line that finds an environment+prompt's issue again. */
 export function driftIssueMarker(key: DriftKey): string {
   return `<!-- promptgate-drift ${key.environment}/${key.prompt} -->`;

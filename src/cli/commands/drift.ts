@@ -11,6 +11,7 @@ import { createMarkedIssueTracker } from "../../io/github/issues.js";
 import { createEngineModels } from "../../io/model-stack.js";
 import { formatUsd, plural } from "../../numbers.js";
 import {
+  DRIFT_ISSUE_LABEL,
   type DriftContext,
   type DriftIssueAction,
   renderDriftLines,
@@ -138,9 +139,6 @@ export const driftCommand: Command = {
     return exitOfDrift(result, io);
   },
 };
-
-/** The label every drift issue carries; the listing that finds an issue again filters on it. */
-export const DRIFT_ISSUE_LABEL = "promptgate-drift";
 
 function openGitHub(repository: string, io: CliIo) {
   const m = /^([\w.-]+)\/([\w.-]+)$/.exec(repository);
