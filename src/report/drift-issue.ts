@@ -3,6 +3,7 @@ import {
   formatInterval,
   formatPercent,
   formatPointsChange,
+  formatPointsSize,
   formatSignedPoints,
   formatUsd,
   plural,
@@ -53,6 +54,14 @@ export function driftIssueMarker(key: DriftKey): string {
 
 const WORST_CASES = 5;
 
+/**
+ * Environment, prompt and version names match [a-z0-9._-] (formats/environments.ts), so they go
+ * in plain code spans, copyable as typed; anything else (a model id) is escaped.
+ */
+function name(text: string): string {
+  return /^[\w.@-]+$/.test(text) ? `\`${text}\`` : code(text);
+}
+
 export function renderDriftIssue(
   outcome: DriftOutcome,
   context: DriftContext,
@@ -62,9 +71,9 @@ export function renderDriftIssue(
   const title = `Quality drift: ${prompt} in ${env} (${outcome.version} on ${outcome.model})`;
   const lines = [
     driftIssueMarker(outcome),
-    `## 📉 ${code(prompt)} dropped in ${code(env)}`,
+    `## 📉 ${name(prompt)} dropped in ${name(env)}`,
     "",
-    `${code(env)} serves ${code(`${prompt}@${outcome.version}`)} on ${code(outcome.model)}. Nothing in the repository changed: the same pin, run on the same golden set, now scores below its record.`,
+    `${name(env)} serves ${name(`${prompt}@${outcome.version}`)} on ${name(outcome.model)}. Nothing in the repository changed: the same pin, run on the same golden set, now scores below its record.`,
     "",
     "| | pass rate | cases × repeats |",
     "|---|---|---|",
@@ -75,12 +84,12 @@ export function renderDriftIssue(
   if (c?.delta !== null && c?.delta !== undefined) {
     const interval = c.interval ? ` (${formatInterval(c.interval)})` : "";
     lines.push(
-      `**Change: ${formatPointsChange(c.delta)}**${interval}, beyond the ${formatPointsChange(-(c.maxRegression ?? 0))} allowance of \`gates.max-regression\`.`,
+      `**Change: ${formatPointsChange(c.delta)}**${interval}, beyond the ${formatPointsSize(c.maxRegression ?? 0)} allowance of \`gates.max-regression\`.`,
     );
   }
   const broken = (c?.criticalChecks ?? []).filter((k) => k.status === "broken").map((k) => k.id);
   if (broken.length > 0) {
-    lines.push(`Critical cases broken: ${broken.map((id) => code(id)).join(", ")}.`);
+    lines.push(`Critical cases broken: ${broken.map((id) => name(id)).join(", ")}.`);
   }
   const worst = (c?.cases ?? [])
     .filter((k) => k.delta !== null && k.delta < 0)
@@ -90,7 +99,7 @@ export function renderDriftIssue(
     lines.push("", "### Worst cases", "", "| case | recorded | now | Δ pts |", "|---|---|---|---|");
     for (const k of worst) {
       lines.push(
-        `| ${code(k.id)}${k.critical ? " (critical)" : ""} | ${formatPercent(k.base?.passRate ?? null)} | ${formatPercent(k.head?.passRate ?? null)} | ${formatSignedPoints(k.delta ?? 0)} |`,
+        `| ${name(k.id)}${k.critical ? " (critical)" : ""} | ${formatPercent(k.base?.passRate ?? null)} | ${formatPercent(k.head?.passRate ?? null)} | ${formatSignedPoints(k.delta ?? 0)} |`,
       );
     }
   }
@@ -98,9 +107,7 @@ export function renderDriftIssue(
   lines.push(
     `- Roll back (the bot, in a comment here or on any pull request): \`/rollback ${env} ${prompt}\``,
   );
-  lines.push(
-    `- Check again by hand: \`promptgate drift --env ${env}\` (or re-run the scheduled workflow)`,
-  );
+  lines.push("- Check again: re-run the drift workflow (`workflow_dispatch`).");
   lines.push(
     "- If the model changed on purpose, pin the new one in `environments.yaml`: the next check records it as the new baseline.",
   );
@@ -115,7 +122,7 @@ export function renderDriftRecovery(outcome: DriftOutcome, context: DriftContext
   const c = outcome.comparison;
   const why =
     outcome.status === "re-baselined"
-      ? `${code(outcome.environment)} now serves ${code(`${outcome.prompt}@${outcome.version}`)} on ${code(outcome.model)} (was ${code(`${outcome.recorded?.version ?? "?"}`)} on ${code(outcome.recorded?.model ?? "?")}); this check recorded it as the new baseline.`
+      ? `${name(outcome.environment)} now serves ${name(`${outcome.prompt}@${outcome.version}`)} on ${name(outcome.model)} (was ${name(outcome.recorded?.version ?? "?")} on ${name(outcome.recorded?.model ?? "?")}); this check recorded it as the new baseline.`
       : `Quality is back: ${formatPercent(c?.headPassRate ?? null)} against the recorded ${formatPercent(c?.basePassRate ?? null)}${c?.interval ? ` (${formatInterval(c.interval)})` : ""}, no significant drop.`;
   return [`✅ ${why}`, "", footerOf(context), "", "Closing."].join("\n");
 }

@@ -146,7 +146,7 @@ describe("promptgate drift on GitHub", () => {
     );
     const body = issue?.body ?? "";
     expect(body).toContain("−50.0 pts");
-    expect(body).toContain("| <code>q11</code> | 100.0% | 0.0% | −100.0 |");
+    expect(body).toContain("| `q11` | 100.0% | 0.0% | −100.0 |");
     expect(body).toContain("`/rollback production support-answer`");
     expect(body).toContain(`[the run's report](${RUN_URL})`);
     expect(body).toMatch(/cost \$\d/);
