@@ -5,30 +5,14 @@ import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import { driftIssueMarker } from "../../src/report/drift-issue.js";
+import { CASES, driftResponder, FILES, MODEL } from "../support/helpers/drift-fixture.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
-import {
-  type OpenAIStandIn,
-  startOpenAIStandIn,
-  textOf,
-} from "../support/stand-ins/openai/index.js";
+import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
  * `promptgate drift` through both stand-ins: the model behind production's pin gets worse with no
  * commit, and the check opens one issue, keeps it, and closes it once quality is back.
  */
-const CASES = 20;
-const MODEL = "gpt-4o-mini-2024-07-18";
-const FILES: Record<string, string> = {
-  "promptgate.yaml": "version: 1\nrepeats: 2\ngates: { max-regression: 0.02 }\n",
-  "environments.yaml": `environments:\n  production:\n    prompts:\n      support-answer: { version: v1, model: ${MODEL} }\n`,
-  "prompts/support-answer/v1.prompt": `---\nmodel: ${MODEL}\nconfig: { temperature: 0 }\ninput:\n  schema: { question: string }\n---\nAnswer the customer: {{question}}\n`,
-  "evals/support-answer.yaml": `cases:\n${Array.from(
-    { length: CASES },
-    (_, i) =>
-      `  - id: q${String(i + 1).padStart(2, "0")}\n    vars: { question: "question ${i + 1}" }\n    assert: [{ type: icontains, value: "resolved" }]`,
-  ).join("\n")}\n`,
-};
-
 let gh: GitHubStandIn;
 let openai: OpenAIStandIn;
 let root: string;
@@ -39,11 +23,7 @@ beforeAll(async () => {
   gh = await startGitHubStandIn();
   openai = await startOpenAIStandIn({
     validate: true,
-    responder: (req) => {
-      const text = textOf(req.messages.at(-1)?.content);
-      const n = Number(/question (\d+)/.exec(text)?.[1] ?? 0);
-      return { content: n <= answeredWell ? "Your issue is resolved." : "Please wait." };
-    },
+    responder: driftResponder(() => answeredWell),
   });
   root = await mkdtemp(join(tmpdir(), "promptgate-drift-"));
   for (const [path, text] of Object.entries(FILES)) {
