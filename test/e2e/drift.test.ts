@@ -203,6 +203,22 @@ describe("promptgate drift --record FILE", () => {
     expect(drop.out).toMatch(/DROP: 100.0% → 50.0% \(−50.0 pts, 95% CI/);
     // The record stays the pin's first results: the drop does not become the new normal.
     expect(JSON.parse(await readFile(file, "utf8"))).toEqual(saved);
+
+    // production now pins another model (a rollout): that pin is recorded, nothing is compared.
+    const envFile = join(root, "environments.yaml");
+    const pinned = await readFile(envFile, "utf8");
+    await writeFile(envFile, pinned.replace(MODEL, "gpt-4.1-mini-2025-04-14"));
+    try {
+      const moved = await drift(["--record", file]);
+      expect(moved.code).toBe(0);
+      expect(moved.out).toContain(
+        "production support-answer@v1 gpt-4.1-mini-2025-04-14: recorded (pin changed)",
+      );
+      const now = JSON.parse(await readFile(file, "utf8"));
+      expect(now.records["production/support-answer"].model).toBe("gpt-4.1-mini-2025-04-14");
+    } finally {
+      await writeFile(envFile, pinned);
+    }
   });
 
   it("needs exactly one place for its records", async () => {
