@@ -158,11 +158,16 @@ describe("promptgate drift on GitHub", () => {
     expect(gh.issues("acme", "prompts")).toHaveLength(1);
   });
 
-  it("two drift runs at once open one issue", async () => {
+  it("two drift runs at once record one baseline and open one issue", async () => {
     await gh.createRepo("acme", "race", FILES);
     const args = ["--repository", "acme/race"];
     answeredWell = CASES;
-    expect((await drift(args)).code).toBe(0);
+    // Two first runs at once: the records branch's compare-and-swap lets one record the pin;
+    // the other, refused, reads that record and compares with it.
+    const firsts = await Promise.all([drift(args), drift(args)]);
+    expect(firsts.map((r) => r.code)).toEqual([0, 0]);
+    expect(firsts.filter((r) => r.out.includes(": recorded (first run)"))).toHaveLength(1);
+    expect(firsts.filter((r) => r.out.includes(": steady"))).toHaveLength(1);
 
     answeredWell = CASES / 2;
     // Slow the creation so both runs have looked for the issue before either has made it.
