@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { type EngineDeps, type EvalTarget, runEval } from "../engine/run-eval.js";
 import { fixedRepeats } from "../engine/select-targets.js";
 import type { PromptRun } from "../engine/types.js";
@@ -31,6 +32,11 @@ export interface DriftRecord {
   recordedAt: string;
   /** The CI run that recorded it, when known. */
   runUrl?: string;
+  /**
+   * sha256 of the golden set's cases as they were: an edited golden set measures something else,
+   * so the pin is recorded again rather than compared (a new assertion is not drift).
+   */
+  goldenSetHash?: string;
   run: PromptRun;
 }
 
@@ -69,6 +75,8 @@ export interface DriftOutcome {
   version: string;
   model: string;
   status: DriftStatus;
+  /** For `re-baselined`: what changed since the record. */
+  rebaselined?: "pin" | "golden-set";
   /** The run of this check (shared by the environments that serve the same pin). */
   run: PromptRun;
   /** The record compared with (absent for a baseline). */
@@ -127,7 +135,7 @@ export async function runDrift(input: DriftInput): Promise<DriftResult> {
   // One evaluation per (prompt, version, model): staging, canary and production often serve the
   // same pin, and a check should not pay three times for one answer.
   const targets = new Map<string, EvalTarget>();
-  const pins: { environment: string; prompt: string; key: string }[] = [];
+  const pins: { environment: string; prompt: string; key: string; goldenSetHash: string }[] = [];
   for (const { env, prompt, pin } of listPins(repo.environments)) {
     if (!wanted.has(env)) continue;
     const goldenSet = repo.goldenSets.get(prompt);
@@ -150,7 +158,7 @@ export async function runDrift(input: DriftInput): Promise<DriftResult> {
         repeats: fixedRepeats(repo, prompt, input.repeats),
       });
     }
-    pins.push({ environment: env, prompt, key });
+    pins.push({ environment: env, prompt, key, goldenSetHash: hashGoldenSet(goldenSet.set.cases) });
   }
   const keys = [...targets.keys()];
   await input.checkTargets?.([...targets.values()]);
@@ -161,7 +169,8 @@ export async function runDrift(input: DriftInput): Promise<DriftResult> {
   for (const p of pins) {
     const run = runByKey.get(p.key);
     if (!run) continue;
-    outcomes.push(await judgePin(input, { environment: p.environment, prompt: p.prompt }, run));
+    const key = { environment: p.environment, prompt: p.prompt };
+    outcomes.push(await judgePin(input, key, run, p.goldenSetHash));
   }
   let costUsd: number | null = 0;
   for (const r of evaluated.runs) {
@@ -171,12 +180,20 @@ export async function runDrift(input: DriftInput): Promise<DriftResult> {
 }
 
 /** Compares one environment's pin with its record, and records the run when there is none. */
-async function judgePin(input: DriftInput, key: DriftKey, run: PromptRun): Promise<DriftOutcome> {
+async function judgePin(
+  input: DriftInput,
+  key: DriftKey,
+  run: PromptRun,
+  goldenSetHash: string,
+): Promise<DriftOutcome> {
   const base = { ...key, version: run.version, model: run.model, run };
   for (let attempt = 1; ; attempt++) {
     const stored = await input.store.read(key);
     const record = stored?.record;
-    if (record && record.version === run.version && record.model === run.model) {
+    const samePin = record?.version === run.version && record?.model === run.model;
+    // A record without a hash predates it: compare, as before.
+    const sameSet = (record?.goldenSetHash ?? goldenSetHash) === goldenSetHash;
+    if (record && samePin && sameSet) {
       return { ...base, ...compareWithRecord(input.settings, record, run) };
     }
     const fresh: DriftRecord = {
@@ -186,6 +203,7 @@ async function judgePin(input: DriftInput, key: DriftKey, run: PromptRun): Promi
       model: run.model,
       recordedAt: input.now().toISOString(),
       ...(input.runUrl ? { runUrl: input.runUrl } : {}),
+      goldenSetHash,
       run,
     };
     const written = await input.store.write(fresh, stored?.version ?? null);
@@ -193,7 +211,9 @@ async function judgePin(input: DriftInput, key: DriftKey, run: PromptRun): Promi
       return {
         ...base,
         status: record ? "re-baselined" : "baseline",
-        ...(record ? { recorded: recordedOf(record) } : {}),
+        ...(record
+          ? { recorded: recordedOf(record), rebaselined: samePin ? "golden-set" : "pin" }
+          : {}),
         comparison: null,
       };
     }
@@ -239,6 +259,11 @@ export function driftStatusOf(c: PromptComparison): DriftStatus {
   if (c.verdict === "worse") return "drop";
   if ((c.criticalChecks ?? []).some((k) => k.status === "broken")) return "drop";
   return "steady";
+}
+
+/** The golden set's cases (ids, vars, assertions, flags), hashed in a stable form. */
+export function hashGoldenSet(cases: readonly unknown[]): string {
+  return createHash("sha256").update(JSON.stringify(cases)).digest("hex");
 }
 
 /** The record's key as a path segment pair: `<environment>/<prompt>.json`. */

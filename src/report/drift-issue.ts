@@ -121,9 +121,11 @@ export function renderDriftIssue(
 export function renderDriftRecovery(outcome: DriftOutcome, context: DriftContext): string {
   const c = outcome.comparison;
   const why =
-    outcome.status === "re-baselined"
-      ? `${name(outcome.environment)} now serves ${name(`${outcome.prompt}@${outcome.version}`)} on ${name(outcome.model)} (was ${name(outcome.recorded?.version ?? "?")} on ${name(outcome.recorded?.model ?? "?")}); this check recorded it as the new baseline.`
-      : `Quality is back: ${formatPercent(c?.headPassRate ?? null)} against the recorded ${formatPercent(c?.basePassRate ?? null)}${c?.interval ? ` (${formatInterval(c.interval)})` : ""}, no significant drop.`;
+    outcome.status === "re-baselined" && outcome.rebaselined === "golden-set"
+      ? `The golden set of ${name(outcome.prompt)} changed since the record, so it measures something else now: this check recorded it as the new baseline.`
+      : outcome.status === "re-baselined"
+        ? `${name(outcome.environment)} now serves ${name(`${outcome.prompt}@${outcome.version}`)} on ${name(outcome.model)} (was ${name(outcome.recorded?.version ?? "?")} on ${name(outcome.recorded?.model ?? "?")}); this check recorded it as the new baseline.`
+        : `Quality is back: ${formatPercent(c?.headPassRate ?? null)} against the recorded ${formatPercent(c?.basePassRate ?? null)}${c?.interval ? ` (${formatInterval(c.interval)})` : ""}, no significant drop.`;
   return [`✅ ${why}`, "", footerOf(context), "", "Closing."].join("\n");
 }
 
@@ -175,7 +177,9 @@ export function renderDriftLines(result: DriftResult): string[] {
     const numbers = c
       ? `${formatPercent(c.basePassRate)} → ${formatPercent(c.headPassRate)}${c.delta === null ? "" : ` (${formatPointsChange(c.delta)}${c.interval ? `, ${formatInterval(c.interval)}` : ""})`}`
       : formatPercent(o.run.totals.passRate);
-    return `${o.environment} ${o.prompt}@${o.version} ${o.model}: ${STATUS_TEXT[o.status]}: ${numbers}`;
+    const status =
+      o.rebaselined === "golden-set" ? "recorded (golden set changed)" : STATUS_TEXT[o.status];
+    return `${o.environment} ${o.prompt}@${o.version} ${o.model}: ${status}: ${numbers}`;
   });
   for (const s of result.skipped) lines.push(`${s.environment} ${s.prompt}: skipped: ${s.reason}`);
   return lines;

@@ -224,6 +224,19 @@ describe("promptgate drift --record FILE", () => {
     } finally {
       await writeFile(envFile, pinned);
     }
+
+    // An edited golden set measures something else: recorded again, not compared (no false drop).
+    expect((await drift(["--record", file])).out).toContain(": recorded (pin changed)");
+    const setFile = join(root, "evals", "support-answer.yaml");
+    const cases = await readFile(setFile, "utf8");
+    await writeFile(setFile, cases.replace('value: "resolved"', 'value: "resolved."'));
+    try {
+      const edited = await drift(["--record", file]);
+      expect(edited.code).toBe(0);
+      expect(edited.out).toContain(": recorded (golden set changed)");
+    } finally {
+      await writeFile(setFile, cases);
+    }
   });
 
   it("needs exactly one place for its records", async () => {
