@@ -5,6 +5,9 @@ import { type ProxySettings, readProxySettings } from "../src/io/proxy.js";
 
 export type FailOn = "blocked" | "errors" | "never";
 
+/** `diff`: a pull request's prompts, base vs head; `drift`: what each environment serves vs its record. */
+export type ActionMode = "diff" | "drift";
+
 /** Everything the action reads from its step: the inputs and the runner's context, parsed once. */
 export interface ActionInputs {
   openaiApiKey: string | undefined;
@@ -35,6 +38,12 @@ export interface ActionInputs {
   maxCost?: number | undefined;
   /** The suite to run (`suite:`), as the base's promptgate.yaml defines it; undefined: every case. */
   suite?: string | undefined;
+  /** Absent: diff. */
+  mode?: ActionMode;
+  /** `mode: drift`: only these environments (default all). */
+  environments?: string[] | undefined;
+  /** `mode: drift`: the branch holding the records (default promptgate-records). */
+  recordsBranch?: string | undefined;
 }
 
 export interface PullRequestRef {
@@ -99,9 +108,13 @@ export const INPUT_ENV = {
   maxCost: "INPUT_MAX_COST",
   reportHtmlUrl: "INPUT_REPORT_HTML_URL",
   suite: "INPUT_SUITE",
+  mode: "INPUT_MODE",
+  environments: "INPUT_ENVIRONMENTS",
+  recordsBranch: "INPUT_RECORDS_BRANCH",
 } as const;
 
 const FAIL_ON: readonly FailOn[] = ["blocked", "errors", "never"];
+const MODES: readonly ActionMode[] = ["diff", "drift"];
 
 /** An input as action.yml passes it; empty is not given. */
 export function readInput(env: Env, key: keyof typeof INPUT_ENV): string | undefined {
@@ -114,6 +127,10 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
   const failOn = (read("failOn") ?? "blocked").toLowerCase();
   if (!FAIL_ON.includes(failOn as FailOn)) {
     throw inputError("fail-on", `must be one of ${FAIL_ON.join(", ")}, got "${failOn}"`);
+  }
+  const mode = (read("mode") ?? "diff").toLowerCase();
+  if (!MODES.includes(mode as ActionMode)) {
+    throw inputError("mode", `must be one of ${MODES.join(", ")}, got "${mode}"`);
   }
   const head = read("head");
   // Under pull_request_target the workflow runs from the base branch and actions/checkout checks
@@ -135,8 +152,9 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
       `is read only in the fork recipe's workflow_run stage (this is a ${context.eventName ?? "unknown"} event)`,
     );
   }
-  const base = read("base") ?? context.pullRequest?.baseSha;
-  if (!base) {
+  const base = read("base") ?? context.pullRequest?.baseSha ?? "";
+  // A drift check compares no revisions: it runs on schedule, with no pull request and no base.
+  if (!base && mode !== "drift") {
     throw inputError(
       "base",
       `is required outside a pull request (this is a ${context.eventName ?? "unknown"} event)`,
@@ -179,6 +197,11 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
     cacheSecret: read("cacheSecret"),
     reportHtmlUrl: read("reportHtmlUrl"),
     pullRequestArtifact,
+    mode: mode as ActionMode,
+    environments: read("environments")
+      ?.split(/[\s,]+/)
+      .filter(Boolean),
+    recordsBranch: read("recordsBranch"),
   };
 }
 

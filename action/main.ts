@@ -6,6 +6,7 @@ import * as core from "@actions/core";
 import { describeError } from "../src/errors.js";
 import type { OverallVerdict } from "../src/report/index.js";
 import { createScrubber, type Scrub, secretsOfUrl } from "../src/scrub.js";
+import { runDriftMode } from "./drift.js";
 import { ActionFailure, describeFailure } from "./failure.js";
 import {
   createCommentStore,
@@ -15,7 +16,7 @@ import {
 } from "./github.js";
 import { getInputs, INPUT_ENV, readArtifactInput, readInput, readRunnerContext } from "./inputs.js";
 import { type Annotation, annotationsOfError } from "./log.js";
-import { runAction } from "./run.js";
+import { failsStep, runAction } from "./run.js";
 import { resolveWorkflowRunPull } from "./workflow-run.js";
 
 /**
@@ -62,6 +63,20 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   }
   const inputs = getInputs(env, context);
   paths = { workspace: context.workspace, root: inputs.root };
+  if (inputs.mode === "drift") {
+    const drift = await runDriftMode(inputs, context, {
+      log: (message) => core.info(message),
+      async writeSummary(markdown) {
+        if (context.stepSummary) await core.summary.addRaw(markdown, true).write();
+      },
+      scrub,
+    });
+    setOutputs({ ...drift, reportDir: "", commentUrl: undefined });
+    if (failsStep(drift.verdict, inputs.failOn)) {
+      throw new GateFailure(scrub(`promptgate drift ${drift.verdict}: ${drift.summary}`));
+    }
+    return;
+  }
 
   const pr = context.pullRequest;
   const outcome = await runAction(inputs, context, {

@@ -399,7 +399,7 @@ const MISSING_KEY_HINT =
  * The model endpoint's dependencies, built before anything is posted on the pull request, so a
  * run without a key fails first; the hint speaks of the action's inputs, not of shell variables.
  */
-function modelDeps(
+export function modelDeps(
   inputs: ActionInputs,
   settings: Settings,
   proxy: ProxySettings | undefined,

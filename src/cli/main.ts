@@ -3,6 +3,7 @@ import { scrubberFor } from "../io/model-stack.js";
 import { suggestClosest } from "../suggest.js";
 import { costCommand } from "./commands/cost.js";
 import { diffCommand } from "./commands/diff.js";
+import { driftCommand } from "./commands/drift.js";
 import { evalCommand } from "./commands/eval.js";
 import { importCommand } from "./commands/import.js";
 import { reportCommand } from "./commands/report.js";
@@ -20,6 +21,7 @@ const commands: Command[] = [
   promoteCommand,
   statusCommand,
   importCommand,
+  driftCommand,
 ];
 
 export function registerCommand(command: Command): void {

@@ -433,6 +433,33 @@ describe("issues, comments and reactions", () => {
     octokit = appClient(gh, owner);
   });
 
+  it("creates, lists by label and state, and closes issues", async () => {
+    const owner = "drift-issues-org";
+    await gh.createRepo(owner, "repo", { "a.txt": "a\n" });
+    const repo = { owner, repo: "repo" };
+    const octokit = tokenClient(gh, gh.githubToken);
+    const a = await octokit.rest.issues.create({ ...repo, title: "a", labels: ["drift"] });
+    await octokit.rest.issues.create({ ...repo, title: "b" });
+    expect(a.data.labels).toMatchObject([{ name: "drift" }]);
+    expect(a.data.user?.login).toBe("github-actions[bot]");
+    const labelled = await octokit.rest.issues.listForRepo({ ...repo, labels: "drift" });
+    expect(labelled.data.map((i) => i.title)).toEqual(["a"]);
+    const closed = await octokit.rest.issues.update({
+      ...repo,
+      issue_number: a.data.number,
+      state: "closed",
+      state_reason: "not_planned",
+    });
+    expect(closed.data).toMatchObject({ state: "closed", state_reason: "not_planned" });
+    expect(closed.data.closed_at).not.toBeNull();
+    expect((await octokit.rest.issues.listForRepo({ ...repo, labels: "drift" })).data).toEqual([]);
+    const all = await octokit.rest.issues.listForRepo({ ...repo, state: "all", direction: "asc" });
+    expect(all.data.map((i) => [i.title, i.state])).toEqual([
+      ["a", "closed"],
+      ["b", "open"],
+    ]);
+  });
+
   it("paginates comments with Link headers and keeps them in order", async () => {
     const issue = gh.createIssue(owner, "repo", { title: "rollback please", user: "oncall" });
     for (let i = 0; i < 65; i++)
@@ -1077,6 +1104,19 @@ describe("every served operation", () => {
       reaction_id: reaction.data.id,
     });
     await octokit.rest.issues.deleteComment({ ...repo, comment_id: comment.data.id });
+    const opened = await octokit.rest.issues.create({
+      ...repo,
+      title: "drift",
+      body: "b",
+      labels: ["promptgate-drift"],
+    });
+    await octokit.rest.issues.listForRepo({ ...repo, labels: "promptgate-drift", state: "open" });
+    await octokit.rest.issues.update({
+      ...repo,
+      issue_number: opened.data.number,
+      state: "closed",
+      state_reason: "completed",
+    });
 
     await gh.commitFiles(owner, "repo", { "e.txt": "e\n" }, { branch: "feature" });
     const pull = gh.createPull(owner, "repo", { head: "feature", user: "ann" });

@@ -33,6 +33,7 @@ import {
   type DeploymentRecord,
   type DispatchRecord,
   type Fault,
+  type IssueRecord,
   isoNow,
   type ReactionRecord,
   type RepoRecord,
@@ -365,6 +366,13 @@ export class GitHubStandIn {
     issue: { title: string; body?: string; user?: string; locked?: boolean },
   ): number {
     return this.addIssue(owner, name, issue, undefined);
+  }
+
+  /** The repository's issues and pull requests, by number. */
+  issues(owner: string, name: string): IssueRecord[] {
+    return [...this.state.requireRepo(owner, name).issues.values()].sort(
+      (a, b) => a.number - b.number,
+    );
   }
 
   /** A pull request from branch `head` into `base` (default branch) of the same repository. */

@@ -456,6 +456,21 @@ export function reactionJson(reaction: ReactionRecord, user: UserRecord, l: Link
   };
 }
 
+/** A label as issues embed it; ids derive from the name, so one name is one label per repo. */
+export function labelJson(repo: RepoRecord, name: string, l: Links): Obj {
+  let id = 7;
+  for (const ch of `${repo.id}/${name}`) id = (id * 31 + ch.charCodeAt(0)) % 2_147_483_647;
+  return {
+    id,
+    node_id: nodeId("Label", id),
+    url: `${repoBase(repo, l)}/labels/${encodeURIComponent(name)}`,
+    name,
+    color: "ededed",
+    default: false,
+    description: null,
+  };
+}
+
 export function issueJson(
   repo: RepoRecord,
   issue: IssueRecord,
@@ -480,14 +495,15 @@ export function issueJson(
     title: issue.title,
     body: issue.body,
     user: userJson(user, l),
-    labels: [],
+    labels: (issue.labels ?? []).map((name) => labelJson(repo, name, l)),
     assignee: null,
     assignees: [],
     milestone: null,
     locked: issue.locked,
     active_lock_reason: null,
     comments,
-    closed_at: null,
+    closed_at: issue.closedAt ?? null,
+    ...(issue.stateReason ? { state_reason: issue.stateReason } : {}),
     created_at: issue.createdAt,
     updated_at: issue.updatedAt,
     author_association: association,

@@ -56,6 +56,10 @@ export interface IssueRecord {
   locked: boolean;
   createdAt: string;
   updatedAt: string;
+  /** Label names (created on first use, as GitHub does for a writer). */
+  labels?: string[];
+  closedAt?: string;
+  stateReason?: "completed" | "not_planned" | "duplicate" | "reopened";
   /** Present for pull requests: branch names in the same repository. */
   pull?: PullRecord;
 }

@@ -250,6 +250,24 @@ function commentOf(s: StandInState, ctx: Ctx, repo: RepoRecord): CommentRecord {
   return comment;
 }
 
+function issueReply(s: StandInState, ctx: Ctx, repo: RepoRecord, issue: IssueRecord) {
+  return issueJson(
+    repo,
+    issue,
+    s.ensureUser(issue.user),
+    s.associationOf(repo, issue.user),
+    commentCount(s, repo, issue.number),
+    ctx.links,
+  );
+}
+
+/** `labels` as GitHub takes it: names, or objects with a name. */
+function labelNames(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const names = value.map((l) => (typeof l === "string" ? l : (l as { name?: unknown })?.name));
+  return [...new Set(names.filter((n): n is string => typeof n === "string" && n !== ""))];
+}
+
 function issueOf(ctx: Ctx, repo: RepoRecord, param = "issue_number"): IssueRecord {
   const issue = repo.issues.get(intParam(ctx, param));
   if (!issue) throw notFound();
@@ -840,6 +858,74 @@ export const ROUTES: Record<OperationKey, Handler> = {
     if (!run) throw notFound();
     applyCheckRunFields(run, ctx.body ?? {});
     return { status: 200, body: await checkRunReply(s, ctx, repo, run) };
+  },
+
+  async "GET /repos/{owner}/{repo}/issues"(s, ctx) {
+    const repo = repoOf(s, ctx);
+    const state = ctx.query.get("state") ?? "open";
+    const labels = (ctx.query.get("labels") ?? "")
+      .split(",")
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const sort = ctx.query.get("sort") ?? "created";
+    const asc = ctx.query.get("direction") === "asc";
+    const all = [...repo.issues.values()]
+      .filter((i) => state === "all" || i.state === state)
+      .filter((i) => labels.every((l) => (i.labels ?? []).includes(l)))
+      .sort((a, b) => {
+        const by = sort === "updated" ? a.updatedAt.localeCompare(b.updatedAt) : 0;
+        return (by || a.number - b.number) * (asc ? 1 : -1);
+      });
+    const page = paginate(ctx, all);
+    return {
+      status: 200,
+      body: page.items.map((i) => issueReply(s, ctx, repo, i)),
+      headers: page.headers,
+    };
+  },
+
+  async "POST /repos/{owner}/{repo}/issues"(s, ctx) {
+    const repo = repoOf(s, ctx);
+    const title = ctx.body?.title;
+    if (typeof title !== "string" || title === "") throw new HttpError(422, "title is required");
+    const now = isoNow();
+    const number = repo.nextNumber++;
+    const issue: IssueRecord = {
+      number,
+      id: s.nextId(),
+      title,
+      body: typeof ctx.body?.body === "string" ? ctx.body.body : null,
+      user: ctx.actor.login,
+      state: "open",
+      locked: false,
+      createdAt: now,
+      updatedAt: now,
+      labels: labelNames(ctx.body?.labels),
+    };
+    repo.issues.set(number, issue);
+    const json = issueReply(s, ctx, repo, issue);
+    return { status: 201, body: json, headers: { location: String(json.url) } };
+  },
+
+  async "PATCH /repos/{owner}/{repo}/issues/{issue_number}"(s, ctx) {
+    const repo = repoOf(s, ctx);
+    const issue = issueOf(ctx, repo);
+    const b = ctx.body ?? {};
+    if (typeof b.title === "string") issue.title = b.title;
+    if (typeof b.body === "string" || b.body === null) issue.body = b.body;
+    if (b.labels !== undefined) issue.labels = labelNames(b.labels);
+    if ((b.state === "closed" || b.state === "open") && b.state !== issue.state) {
+      issue.state = b.state;
+      if (b.state === "closed") {
+        issue.closedAt = isoNow();
+        issue.stateReason = b.state_reason ?? "completed";
+      } else {
+        delete issue.closedAt;
+        issue.stateReason = "reopened";
+      }
+    }
+    issue.updatedAt = isoNow();
+    return { status: 200, body: issueReply(s, ctx, repo, issue) };
   },
 
   async "GET /repos/{owner}/{repo}/issues/{issue_number}"(s, ctx) {
