@@ -134,14 +134,31 @@ export function classifyFailure(error: unknown): FailoverReason | undefined {
   }
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
     if (typeof e !== "object") break;
-    const { name, code } = e as { name?: unknown; code?: unknown };
-    if (name === "APIConnectionTimeoutError" || name === "TimeoutError") return "timeout";
+    const { name, code, message } = e as { name?: unknown; code?: unknown; message?: unknown };
+    const kinds = classNames(e);
+    if (name === "TimeoutError" || kinds.has("APIConnectionTimeoutError")) return "timeout";
     if (typeof code === "string" && TIMEOUT_CODES.has(code)) return "timeout";
-    if (name === "APIConnectionError") return "connection";
+    // The SDK names neither error (`name` stays "Error") and a user's bundler may rename its
+    // classes: its fixed messages are the stable part.
+    if (typeof message === "string" && /^Request timed out\.?$/.test(message)) return "timeout";
+    if (kinds.has("APIConnectionError") || message === "Connection error.") return "connection";
     if (typeof code === "string" && CONNECTION_CODES.has(code)) return "connection";
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+function classNames(e: object): Set<string> {
+  const names = new Set<string>();
+  for (
+    let p: unknown = Object.getPrototypeOf(e);
+    p && names.size < 10;
+    p = Object.getPrototypeOf(p)
+  ) {
+    const ctor = (p as { constructor?: { name?: unknown } }).constructor;
+    if (typeof ctor?.name === "string") names.add(ctor.name);
+  }
+  return names;
 }
 
 function statusOf(error: unknown): number | undefined {
