@@ -401,6 +401,15 @@ function resolveIn(
     served = canaryPin;
   }
 
+  let resolvedByPin = resolvedCache.get(repo);
+  if (!resolvedByPin) {
+    resolvedByPin = new Map();
+    resolvedCache.set(repo, resolvedByPin);
+  }
+  const cacheKey = `${servedBy}\0${prompt}`;
+  const cached = resolvedByPin.get(cacheKey);
+  if (cached) return cached;
+
   const pv = findVersion(repo, prompt, served.version);
   if (!pv) {
     // loadRepo rejects such pins, so this only guards a hand-built Repo.
@@ -411,7 +420,7 @@ function resolveIn(
     );
   }
   const model = served.model ?? pv.model;
-  return {
+  const resolved: Resolved = Object.freeze({
     env: servedBy,
     prompt,
     version: pv.version,
@@ -419,17 +428,20 @@ function resolveIn(
     targets: targetsOf(model, served),
     config: pv.config,
     contentHash: pv.contentHash,
-    render: (vars = {}) => renderPrompt(pv, vars),
-  };
+    render: (vars: Record<string, unknown> = {}) => renderPrompt(pv, vars),
+  });
+  resolvedByPin.set(cacheKey, resolved);
+  return resolved;
 }
 
-/** Cached per pin object: `resolve()` is on every request's path and a state's pins never change. */
-const pinTargets = new WeakMap<Pin, { model: string; targets: readonly Target[] }>();
+/**
+ * What each (serving environment, prompt) resolves to, per loaded state: `resolve()` is on every
+ * request's path, and a state never changes once loaded (a refresh builds a new Repo).
+ */
+const resolvedCache = new WeakMap<Repo, Map<string, Resolved>>();
 
 function targetsOf(model: string, pin: Pin): readonly Target[] {
-  const cached = pinTargets.get(pin);
-  if (cached?.model === model) return cached.targets;
-  const targets: readonly Target[] = Object.freeze([
+  return Object.freeze([
     Object.freeze({ model }),
     ...(pin.fallback ?? []).map((f) =>
       Object.freeze(
@@ -437,8 +449,6 @@ function targetsOf(model: string, pin: Pin): readonly Target[] {
       ),
     ),
   ]);
-  pinTargets.set(pin, { model, targets });
-  return targets;
 }
 
 function listNames(names: string[]): string {
