@@ -89,7 +89,9 @@ export type NoticeKind =
   /** The pull request changes a setting the run takes from the base (see trusted-settings.ts). */
   | "setting-from-base"
   /** The pull request re-prices a model the base or the price table already prices. */
-  | "price-ignored";
+  | "price-ignored"
+  /** A new fallback target the run cannot evaluate (another endpoint, or a version new here). */
+  | "fallback-not-evaluated";
 
 /** Something the reviewer should know that neither stops the run nor is evaluated. */
 export interface Notice {
