@@ -524,6 +524,10 @@ describe("fallback targets", () => {
         prompt: "support-answer",
       },
     ]);
+    // A change of fallbacks alone reads as one, not as "v2 → v2".
+    expect(changes.environmentChanges.map(describeEnvironmentChange)).toEqual([
+      "production: support-answer v2 (gpt-4o-2024-08-06) → v2 (gpt-4o-2024-08-06; fallback gpt-4.1-mini, llama3.1 at https://llm.example.com/v1)",
+    ]);
   });
 
   it("does not evaluate a fallback the base already lists", async () => {
