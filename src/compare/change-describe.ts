@@ -1,3 +1,4 @@
+import type { Pin } from "../formats/environments.js";
 import { formatTrafficShare } from "../numbers.js";
 import type { ChangeSet, EnvironmentChange, PlannedEvaluation } from "./change-types.js";
 
@@ -62,7 +63,12 @@ export function describeChangeSet(changes: ChangeSet): string[] {
   ];
 }
 
-function pinText(pin: { version: string; model?: string } | null): string {
+function pinText(pin: Pin | null): string {
   if (!pin) return "(unpinned)";
-  return pin.model ? `${pin.version} (${pin.model})` : pin.version;
+  // A change of fallbacks alone must show in the line, or it would read "v2 → v2".
+  const fallback = pin.fallback?.length
+    ? `fallback ${pin.fallback.map((f) => (f["base-url"] ? `${f.model} at ${f["base-url"]}` : f.model)).join(", ")}`
+    : "";
+  const notes = [pin.model ?? "", fallback].filter(Boolean).join("; ");
+  return notes ? `${pin.version} (${notes})` : pin.version;
 }

@@ -91,7 +91,9 @@ export type NoticeKind =
   /** The pull request re-prices a model the base or the price table already prices. */
   | "price-ignored"
   /** The suite that ran (`--suite`) holds no case of a changed prompt's golden set. */
-  | "outside-suite";
+  | "outside-suite"
+  /** A new fallback target the run cannot evaluate (another endpoint, or a version new here). */
+  | "fallback-not-evaluated";
 
 /** Something the reviewer should know that neither stops the run nor is evaluated. */
 export interface Notice {

@@ -221,7 +221,9 @@ export function detectChanges(input: {
   const environmentChanges = [...envFiles].some((f) => touched.has(f))
     ? diffEnvironments(base.environments, head.environments)
     : [];
-  for (const swap of planModelSwaps(base, head, environmentChanges)) {
+  const fallbacks = planFallbackEvaluations(base, head, environmentChanges);
+  notices.push(...fallbacks.notices);
+  for (const swap of [...planModelSwaps(base, head, environmentChanges), ...fallbacks.planned]) {
     if (head.goldenSets.has(swap.prompt)) evaluations.push(swap);
     else {
       notices.push({
@@ -277,6 +279,74 @@ function planModelSwaps(base: Repo, head: Repo, changes: EnvironmentChange[]): P
     });
   }
   return [...planned.values()];
+}
+
+/**
+ * A fallback is a deploy target too: a pin that gains a fallback model runs its version on that
+ * model when the provider is down, so the pull request evaluates it like a model swap (the pin's
+ * model against the fallback's, over the head's golden set). A fallback with its own `base-url` is
+ * not run: the run's endpoint and key come from the base (trusted-settings.ts), and a pull request
+ * must not send the key to an address it chose; a notice says so.
+ */
+function planFallbackEvaluations(
+  base: Repo,
+  head: Repo,
+  changes: EnvironmentChange[],
+): { planned: PlannedEvaluation[]; notices: Notice[] } {
+  const planned = new Map<string, PlannedEvaluation>();
+  const notices: Notice[] = [];
+  for (const change of changes) {
+    if (change.kind !== "pin" || !change.after?.fallback) continue;
+    const { prompt } = change;
+    const version = change.after.version;
+    const known = new Set(
+      change.before?.version === version
+        ? (change.before.fallback ?? []).map((f) => `${f["base-url"] ?? ""}\0${f.model}`)
+        : [],
+    );
+    const before = findVersion(base, prompt, version);
+    const after = findVersion(head, prompt, version);
+    const pinModel = change.after.model ?? after?.model;
+    for (const fallback of change.after.fallback) {
+      if (known.has(`${fallback["base-url"] ?? ""}\0${fallback.model}`)) continue;
+      const label = `${prompt}@${version} on fallback ${fallback.model}`;
+      if (fallback["base-url"]) {
+        notices.push({
+          kind: "fallback-not-evaluated",
+          message: `${label} (${change.env}) not evaluated: its base-url is not the run's endpoint, which comes from the base`,
+          prompt,
+        });
+        continue;
+      }
+      if (!before || !after || !pinModel) {
+        // A version new in this pull request is evaluated on its pin's model first; its fallbacks
+        // are evaluated by the next pull request that touches them once the version is on the base.
+        notices.push({
+          kind: "fallback-not-evaluated",
+          message: `${label} (${change.env}) not evaluated: ${prompt}@${version} is not on the base yet`,
+          prompt,
+        });
+        continue;
+      }
+      if (fallback.model === pinModel) continue;
+      const id = [prompt, version, pinModel, fallback.model].join("\0");
+      if (planned.has(id)) continue;
+      planned.set(id, {
+        prompt,
+        reason: "model-swap",
+        goldenSetChanged: false,
+        base: {
+          version,
+          source: "baseline-pin",
+          env: change.env,
+          model: pinModel,
+          goldenSet: "head",
+        },
+        head: { version, env: change.env, model: fallback.model },
+      });
+    }
+  }
+  return { planned: [...planned.values()], notices };
 }
 
 /**

@@ -10,9 +10,21 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 export const CANARY_ENV = "canary";
 const nameSchema = z.string().regex(NAME_PATTERN, "must match [a-z0-9][a-z0-9._-]*");
 
+/**
+ * Where a pin's calls go when its model's provider fails (a timeout, a 5xx, a 429 after the
+ * retries, a refused connection): tried in order by the runtime's `callWithFallback`. Without
+ * `base-url` a fallback goes to the app's own endpoint, only with another model.
+ */
+const fallbackSchema = z.strictObject({
+  model: z.string().min(1),
+  "base-url": z.url({ protocol: /^https?$/ }).optional(),
+});
+export type Fallback = z.infer<typeof fallbackSchema>;
+
 const pinSchema = z.strictObject({
   version: nameSchema,
   model: z.string().min(1).optional(),
+  fallback: z.array(fallbackSchema).min(1).optional(),
 });
 export type Pin = z.infer<typeof pinSchema>;
 

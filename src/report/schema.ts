@@ -205,7 +205,11 @@ const comparisonSchema = z.object({
 }) satisfies z.ZodType<PromptComparison>;
 
 const revisionSchema = z.object({ ref: z.string(), sha: z.string() });
-const pinSchema = z.object({ version: z.string(), model: z.string().optional() });
+const pinSchema = z.object({
+  version: z.string(),
+  model: z.string().optional(),
+  fallback: z.array(z.object({ model: z.string(), "base-url": z.string().optional() })).optional(),
+});
 
 export const reportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),

@@ -439,8 +439,14 @@ export function listCases(c: PromptComparison): CaseLine[] {
 export function describeEnvironmentChange(
   ch: ReportEnvironmentChange,
 ): [string, string, string, string] {
-  const pin = (p: Pin | null) =>
-    p === null ? "—" : p.model ? `${p.version} (${p.model})` : p.version;
+  const pin = (p: Pin | null) => {
+    if (p === null) return "—";
+    const fallback = p.fallback?.length
+      ? `fallback ${p.fallback.map((f) => (f["base-url"] ? `${f.model} at ${f["base-url"]}` : f.model)).join(", ")}`
+      : "";
+    const notes = [p.model ?? "", fallback].filter(Boolean).join("; ");
+    return notes ? `${p.version} (${notes})` : p.version;
+  };
   switch (ch.kind) {
     case "pin": {
       const gate = !ch.needsGate

@@ -134,10 +134,13 @@ function editDocument(doc: Document, cur: Environments, next: Environments, flow
   }
 }
 
-function plainPin(pin: Pin): Record<string, string> {
-  return pin.model !== undefined
-    ? { version: pin.version, model: pin.model }
-    : { version: pin.version };
+function plainPin(pin: Pin): Record<string, unknown> {
+  const plain: Record<string, unknown> =
+    pin.model !== undefined ? { version: pin.version, model: pin.model } : { version: pin.version };
+  // A new pin brings its fallbacks; an edited one keeps the environment's own (only version and
+  // model are rewritten above), since where an outage goes is the environment's operations choice.
+  if (pin.fallback) plain.fallback = pin.fallback.map((f) => ({ ...f }));
+  return plain;
 }
 
 function plainEnvironment(env: Environments["environments"][string]): Record<string, unknown> {

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import { describeError, PromptgateError, PromptgateErrors } from "../errors.js";
-import { listPins, parseEnvironments } from "../formats/environments.js";
+import { listPins, type Pin, parseEnvironments } from "../formats/environments.js";
 import { type ChatMessage, type ModelConfig, renderPrompt } from "../formats/prompt-file.js";
 import { parsePromptPath } from "../formats/prompt-path.js";
 import { type FileSource, findVersion, loadRepo, type Repo } from "../formats/repo.js";
 import { parseSettingsOrDefaults, SETTINGS_FILE, type Settings } from "../formats/settings.js";
 import { isInCanary } from "./canary.js";
+import type { Target } from "./fallback.js";
 
 /**
  * Where the runtime reads the prompt repository: the same shape as `FileSource`.
@@ -23,7 +24,19 @@ import { isInCanary } from "./canary.js";
  * prompt file that no environment pins (a draft) and fails to load is skipped with a warning: it
  * must not stop a rollback from arriving.
  */
-export type PromptStore = FileSource;
+export interface PromptStore extends FileSource {
+  /**
+   * Asks the source, before a refresh reads anything, whether anything may have changed: a
+   * remote source answers from one conditional request (`If-None-Match` on environments.yaml), so
+   * an unchanged refresh parses nothing. Without it every refresh reads and fingerprints every file.
+   */
+  poll?(): Promise<"changed" | "unchanged">;
+  /**
+   * A view of one revision for one load (a remote source resolves its branch to one commit), so a
+   * load never mixes two commits. Without it the source itself is read.
+   */
+  snapshot?(): Promise<FileSource>;
+}
 
 export interface OpenPromptsOptions {
   source: PromptStore;
@@ -50,6 +63,11 @@ export interface Resolved {
   version: string;
   /** The pin's model when it names one, else the prompt file's. */
   model: string;
+  /**
+   * Where to send it, in order: the pin's model first, then the pin's `fallback` list. Give the
+   * whole object to a `createFallbackCaller` caller, which moves down this list on an outage.
+   */
+  targets: readonly Target[];
   /** Generation parameters from the prompt file's front matter. */
   config: ModelConfig;
   /** sha256 of the prompt file, hex: log it to tie an answer to the exact template. */
@@ -145,13 +163,22 @@ export async function openPrompts(options: OpenPromptsOptions): Promise<PromptRu
   let checkedAt = state.loadedAt;
   let lastError: unknown;
   let closed = false;
+  let reloadPending = false;
   let timer: NodeJS.Timeout | undefined;
   const listeners = new Set<(change: RuntimeChange) => void>();
 
   const refreshOnce = async (): Promise<RefreshResult> => {
     let next: Loaded;
     try {
+      // After a failed load the poll has already seen the new ETag: skip it until a load succeeds.
+      if (source.poll && !reloadPending && (await source.poll()) === "unchanged") {
+        checkedAt = now();
+        lastError = undefined;
+        return { changed: false };
+      }
+      reloadPending = true;
       next = await loadState(source);
+      reloadPending = false;
     } catch (e) {
       checkedAt = now();
       lastError = e;
@@ -231,7 +258,8 @@ interface Loaded {
  * repository is loaded again without them and their errors come back as warnings. An error
  * anywhere else (environments.yaml, promptgate.yaml, a pinned version) fails the load.
  */
-async function loadState(source: FileSource): Promise<Loaded> {
+async function loadState(store: PromptStore): Promise<Loaded> {
+  const source = store.snapshot ? await store.snapshot() : store;
   const hash = createHash("sha256");
   const settingsText = await source.read(SETTINGS_FILE);
   let settings: Settings | undefined;
@@ -373,6 +401,15 @@ function resolveIn(
     served = canaryPin;
   }
 
+  let resolvedByPin = resolvedCache.get(repo);
+  if (!resolvedByPin) {
+    resolvedByPin = new Map();
+    resolvedCache.set(repo, resolvedByPin);
+  }
+  const cacheKey = `${servedBy}\0${prompt}`;
+  const cached = resolvedByPin.get(cacheKey);
+  if (cached) return cached;
+
   const pv = findVersion(repo, prompt, served.version);
   if (!pv) {
     // loadRepo rejects such pins, so this only guards a hand-built Repo.
@@ -382,15 +419,36 @@ function resolveIn(
       { location: { file: envFile } },
     );
   }
-  return {
+  const model = served.model ?? pv.model;
+  const resolved: Resolved = Object.freeze({
     env: servedBy,
     prompt,
     version: pv.version,
-    model: served.model ?? pv.model,
+    model,
+    targets: targetsOf(model, served),
     config: pv.config,
     contentHash: pv.contentHash,
-    render: (vars = {}) => renderPrompt(pv, vars),
-  };
+    render: (vars: Record<string, unknown> = {}) => renderPrompt(pv, vars),
+  });
+  resolvedByPin.set(cacheKey, resolved);
+  return resolved;
+}
+
+/**
+ * What each (serving environment, prompt) resolves to, per loaded state: `resolve()` is on every
+ * request's path, and a state never changes once loaded (a refresh builds a new Repo).
+ */
+const resolvedCache = new WeakMap<Repo, Map<string, Resolved>>();
+
+function targetsOf(model: string, pin: Pin): readonly Target[] {
+  return Object.freeze([
+    Object.freeze({ model }),
+    ...(pin.fallback ?? []).map((f) =>
+      Object.freeze(
+        f["base-url"] ? { model: f.model, baseUrl: f["base-url"] } : { model: f.model },
+      ),
+    ),
+  ]);
 }
 
 function listNames(names: string[]): string {

@@ -131,6 +131,22 @@ describe("promptgate CLI", () => {
     );
   });
 
+  it("validate checks each pin's fallbacks: known models, no target twice", async () => {
+    const { code, err } = await validateEdited({
+      "environments.yaml": (t) =>
+        t.replace(
+          "      ticket-triage: { version: v1, model: gpt-4o-mini-2024-07-18 }\n      summarize-thread: { version: v1,",
+          "      ticket-triage: { version: v1, model: gpt-4o-mini-2024-07-18, fallback: [{ model: gpt-4o-minii }, { model: gpt-4o-mini-2024-07-18 }] }\n      summarize-thread: { version: v1,",
+        ),
+    });
+    expect(code).toBe(1);
+    expect(err).toContain(`environments.yaml:18:`);
+    expect(err).toContain(`production's ticket-triage fallback 1: unknown model "gpt-4o-minii"`);
+    expect(err).toContain(
+      "production's ticket-triage fallback 2 repeats gpt-4o-mini-2024-07-18, a target tried before it",
+    );
+  });
+
   it("validate runs the checks a run makes before sending anything, located in the golden set", async () => {
     const { code, err } = await validateEdited({
       "promptgate.yaml": (t) => t.replace("judge: { model: gpt-4o-2024-08-06 }\n", ""),

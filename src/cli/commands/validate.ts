@@ -5,6 +5,7 @@ import { compareByPlace, describeError, PromptgateError, PromptgateErrors } from
 import { loadRepo, type Repo, requireSettingsFile } from "../../formats/repo.js";
 import { checkRepo } from "../../formats/repo-checks.js";
 import { worktreeSource } from "../../io/file-sources.js";
+import { checkFallbacks } from "../../runtime/fallback-checks.js";
 import { parseFlags } from "../args.js";
 import { type Command, EXIT } from "../io.js";
 
@@ -13,7 +14,8 @@ const usage = `promptgate validate [--root DIR]
 Checks promptgate.yaml, every prompt file, golden set and environments.yaml, and what a run would
 check before sending anything (a judge model for llm-rubric, JSON Schemas that compile); that each
 case's vars are variables its prompt's templates read, and give what the latest version reads; and
-that no file in prompts/ or evals/ is skipped for a misspelt name. Prints every error with its file,
+that no file in prompts/ or evals/ is skipped for a misspelt name; that each pin's fallbacks name
+known models (the price table or promptgate.yaml's prices) and no target twice. Prints every error with its file,
 line and column and exits 1 when there is any; sends nothing to a model. Warnings (a pinned prompt
 with no golden set, a variable only an earlier version reads, a model named by an undated alias such
 as gpt-4o) are printed and do not fail; \`lint: { model-aliases: error }\` in promptgate.yaml makes
@@ -45,9 +47,12 @@ export const validateCommand: Command = {
       const aliases = await checkModelAliases(repo);
       warnings = [...findings.warnings, ...aliases.warnings].sort(compareByPlace);
       // In the order of the files, as a reader fixes them.
-      const errors = [...(await checkGoldenSets(repo)), ...findings.errors, ...aliases.errors].sort(
-        compareByPlace,
-      );
+      const errors = [
+        ...(await checkGoldenSets(repo)),
+        ...findings.errors,
+        ...(await checkFallbacks(repo)),
+        ...aliases.errors,
+      ].sort(compareByPlace);
       if (errors.length > 0) throw new PromptgateErrors(errors);
     } catch (e) {
       // Every problem found in the user's files exits 1, whatever its code (a pin to a missing

@@ -487,6 +487,63 @@ describe("model swaps", () => {
   });
 });
 
+describe("fallback targets", () => {
+  it("evaluates a new fallback model like a model swap, and says why one on another endpoint is not", async () => {
+    const { base, head } = await baseThenChange({
+      "environments.yaml": ENVIRONMENTS.replace(
+        "      support-answer: { version: v2, model: gpt-4o-2024-08-06 }",
+        `      support-answer:
+        version: v2
+        model: gpt-4o-2024-08-06
+        fallback:
+          - { model: gpt-4.1-mini }
+          - { model: llama3.1, base-url: "https://llm.example.com/v1" }`,
+      ),
+    });
+    const { changes } = await changesBetween(base, head);
+    expect(changes.evaluations).toEqual([
+      {
+        prompt: "support-answer",
+        reason: "model-swap",
+        goldenSetChanged: false,
+        base: {
+          version: "v2",
+          source: "baseline-pin",
+          env: "production",
+          model: "gpt-4o-2024-08-06",
+          goldenSet: "head",
+        },
+        head: { version: "v2", env: "production", model: "gpt-4.1-mini" },
+      },
+    ]);
+    expect(changes.notices).toEqual([
+      {
+        kind: "fallback-not-evaluated",
+        message:
+          "support-answer@v2 on fallback llama3.1 (production) not evaluated: its base-url is not the run's endpoint, which comes from the base",
+        prompt: "support-answer",
+      },
+    ]);
+    // A change of fallbacks alone reads as one, not as "v2 → v2".
+    expect(changes.environmentChanges.map(describeEnvironmentChange)).toEqual([
+      "production: support-answer v2 (gpt-4o-2024-08-06) → v2 (gpt-4o-2024-08-06; fallback gpt-4.1-mini, llama3.1 at https://llm.example.com/v1)",
+    ]);
+  });
+
+  it("does not evaluate a fallback the base already lists", async () => {
+    const withFallback = ENVIRONMENTS.replace(
+      "      support-answer: { version: v2, model: gpt-4o-2024-08-06 }",
+      "      support-answer: { version: v2, model: gpt-4o-2024-08-06, fallback: [{ model: gpt-4.1-mini }] }",
+    );
+    const { base, head } = await baseThenChange(
+      { "environments.yaml": withFallback.replace("traffic: 5", "traffic: 10") },
+      { ...BASE_FILES, "environments.yaml": withFallback },
+    );
+    const { changes } = await changesBetween(base, head);
+    expect(changes.evaluations).toEqual([]);
+  });
+});
+
 describe("deletions and renames", () => {
   it("reports a deleted prompt and a deleted draft version without evaluating anything", async () => {
     const { "environments.yaml": envs = "", ...rest } = BASE_FILES;

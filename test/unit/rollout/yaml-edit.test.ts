@@ -62,6 +62,35 @@ describe("applyPlanToYaml changes only the lines that change", () => {
     });
   });
 
+  test("a version, keeping the pin's fallback list", () => {
+    const withFallback = FILE.replace(
+      '        model: "gpt-4o-mini-2024-07-18"\n',
+      '        model: "gpt-4o-mini-2024-07-18"\n        fallback:\n          - { model: gpt-4.1-mini, base-url: "https://eu.example.com/v1" }\n',
+    );
+    const out = edit(withFallback, (e) => {
+      e.environments.production!.prompts.summary!.version = "v0";
+    });
+    expect(lineChanges(withFallback, out)).toEqual({
+      removed: ["        version: v1"],
+      added: ["        version: v0"],
+    });
+    expect(parseEnvironments(out).environments.production?.prompts.summary?.fallback).toEqual([
+      { model: "gpt-4.1-mini", "base-url": "https://eu.example.com/v1" },
+    ]);
+  });
+
+  test("a new pin with its fallbacks", () => {
+    const out = edit(FILE, (e) => {
+      e.environments.staging!.prompts.title = {
+        version: "v3",
+        fallback: [{ model: "gpt-4.1-mini" }],
+      };
+    });
+    expect(parseEnvironments(out).environments.staging?.prompts.title?.fallback).toEqual([
+      { model: "gpt-4.1-mini" },
+    ]);
+  });
+
   test("the rollback plan of a real command", () => {
     const envs = parseEnvironments(FILE);
     const command = parseCommand("/rollback production title to v1") as RollbackCommand;

@@ -93,6 +93,14 @@ export const JWT_ROUTES = new Set<OperationKey>([
 
 const notFound = () => new HttpError(404, "Not Found");
 
+/** If-None-Match by weak comparison (RFC 9110 §13.1.2): `W/` is ignored, `*` matches. */
+function matchesEtag(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const strip = (t: string) => t.trim().replace(/^W\//, "");
+  const tags = (Array.isArray(header) ? header.join(",") : header).split(",").map(strip);
+  return tags.includes("*") || tags.includes(strip(etag));
+}
+
 function repoOf(s: StandInState, ctx: Ctx): RepoRecord {
   const repo = s.getRepo(ctx.params.owner ?? "", ctx.params.repo ?? "");
   // GitHub answers 404, not 403, for repositories outside the token's reach.
@@ -492,11 +500,26 @@ export const ROUTES: Record<OperationKey, Handler> = {
         }),
       };
     }
-    const content = entry.type === "blob" ? await repo.git.readBlob(entry.sha) : Buffer.alloc(0);
-    if (/raw/.test(String(ctx.headers.accept ?? ""))) {
-      return { status: 200, raw: { contentType: "text/plain; charset=utf-8", data: content } };
+    // GitHub's ETag follows the representation: the same blob answers with the same tag at any
+    // ref, and a matching If-None-Match gets an empty 304 (which costs no rate limit).
+    const isRaw = /raw/.test(String(ctx.headers.accept ?? ""));
+    const etag = isRaw ? `"${entry.sha}"` : `W/"${entry.sha}"`;
+    if (matchesEtag(ctx.headers["if-none-match"], etag)) {
+      return { status: 304, headers: { etag } };
     }
-    return { status: 200, body: contentFileJson(repo, entry, path, ref, ctx.links, content) };
+    const content = entry.type === "blob" ? await repo.git.readBlob(entry.sha) : Buffer.alloc(0);
+    if (isRaw) {
+      return {
+        status: 200,
+        raw: { contentType: "text/plain; charset=utf-8", data: content },
+        headers: { etag },
+      };
+    }
+    return {
+      status: 200,
+      body: contentFileJson(repo, entry, path, ref, ctx.links, content),
+      headers: { etag },
+    };
   },
 
   async "PUT /repos/{owner}/{repo}/contents/{path}"(s, ctx) {
