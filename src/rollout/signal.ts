@@ -100,6 +100,17 @@ export function decideSignal(
 ): SignalDecision {
   const rule = settings.autoRollback;
   const env = signal.environment;
+  // First: a name the repository does not have is only logged (handle-signal.ts), so that no
+  // sender can open an issue per made-up environment.
+  const pins = environments.environments[env];
+  if (!pins) {
+    return {
+      allowed: false,
+      code: "unknown-environment",
+      reason: `environments.yaml has no environment ${env}`,
+      hint: `environments: ${Object.keys(environments.environments).join(", ") || "none"}`,
+    };
+  }
   const configure = `add \`auto-rollback: { environments: [${env}], metrics: [${signal.metric}] }\` to promptgate.yaml on the default branch`;
   if (!rule) {
     return {
@@ -123,15 +134,6 @@ export function decideSignal(
       code: "metric-not-allowed",
       reason: `auto-rollback.metrics (${rule.metrics.join(", ")}) does not name ${quoteText(signal.metric)}`,
       hint: configure,
-    };
-  }
-  const pins = environments.environments[env];
-  if (!pins) {
-    return {
-      allowed: false,
-      code: "unknown-environment",
-      reason: `environments.yaml has no environment ${env}`,
-      hint: `environments: ${Object.keys(environments.environments).join(", ") || "none"}`,
     };
   }
   const stopsCanary = env === CANARY;

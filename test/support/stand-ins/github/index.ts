@@ -33,6 +33,7 @@ import {
   type DeploymentRecord,
   type DispatchRecord,
   type Fault,
+  type IssueRecord,
   isoNow,
   type ReactionRecord,
   type RepoRecord,
@@ -365,6 +366,12 @@ export class GitHubStandIn {
     issue: { title: string; body?: string; user?: string; locked?: boolean },
   ): number {
     return this.addIssue(owner, name, issue, undefined);
+  }
+
+  /** Issues and pull requests of a repository, by number (labels included). */
+  issues(owner: string, name: string): IssueRecord[] {
+    const repo = this.state.requireRepo(owner, name);
+    return [...repo.issues.values()].sort((a, b) => a.number - b.number);
   }
 
   /** A pull request from branch `head` into `base` (default branch) of the same repository. */

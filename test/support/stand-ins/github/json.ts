@@ -456,6 +456,21 @@ export function reactionJson(reaction: ReactionRecord, user: UserRecord, l: Link
   };
 }
 
+/** Labels have no record of their own: id and colour are derived from the name. */
+function labelJson(repo: RepoRecord, name: string, l: Links): Obj {
+  let id = 7;
+  for (const ch of name) id = (id * 31 + ch.charCodeAt(0)) % 2_000_000_000;
+  return {
+    id,
+    node_id: nodeId("Label", id),
+    url: `${repoBase(repo, l)}/labels/${encodeURIComponent(name)}`,
+    name,
+    description: null,
+    color: "ededed",
+    default: false,
+  };
+}
+
 export function issueJson(
   repo: RepoRecord,
   issue: IssueRecord,
@@ -480,7 +495,7 @@ export function issueJson(
     title: issue.title,
     body: issue.body,
     user: userJson(user, l),
-    labels: [],
+    labels: (issue.labels ?? []).map((name) => labelJson(repo, name, l)),
     assignee: null,
     assignees: [],
     milestone: null,

@@ -54,6 +54,8 @@ export interface IssueRecord {
   user: string;
   state: "open" | "closed";
   locked: boolean;
+  /** Label names; GitHub creates a label the first time an issue names it. */
+  labels?: string[];
   createdAt: string;
   updatedAt: string;
   /** Present for pull requests: branch names in the same repository. */

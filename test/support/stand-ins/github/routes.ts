@@ -842,6 +842,69 @@ export const ROUTES: Record<OperationKey, Handler> = {
     return { status: 200, body: await checkRunReply(s, ctx, repo, run) };
   },
 
+  // Open issues by default, filtered by `labels` (all of them, comma-separated); pull requests
+  // are issues too and listed, as GitHub does.
+  async "GET /repos/{owner}/{repo}/issues"(s, ctx) {
+    const repo = repoOf(s, ctx);
+    const state = ctx.query.get("state") ?? "open";
+    const labels = (ctx.query.get("labels") ?? "").split(",").filter(Boolean);
+    const desc = (ctx.query.get("direction") ?? "desc") === "desc";
+    const all = [...repo.issues.values()]
+      .filter((i) => state === "all" || i.state === state)
+      .filter((i) => labels.every((l) => (i.labels ?? []).includes(l)))
+      .sort((a, b) => (desc ? b.number - a.number : a.number - b.number));
+    const page = paginate(ctx, all);
+    return {
+      status: 200,
+      body: page.items.map((issue) =>
+        issueJson(
+          repo,
+          issue,
+          s.ensureUser(issue.user),
+          s.associationOf(repo, issue.user),
+          commentCount(s, repo, issue.number),
+          ctx.links,
+        ),
+      ),
+      headers: page.headers,
+    };
+  },
+
+  async "POST /repos/{owner}/{repo}/issues"(s, ctx) {
+    const repo = repoOf(s, ctx);
+    const title = ctx.body?.title;
+    if (typeof title !== "string" || title === "") throw new HttpError(422, "title is required");
+    const body = ctx.body?.body;
+    const labels = Array.isArray(ctx.body?.labels)
+      ? (ctx.body.labels as unknown[]).map((l) =>
+          typeof l === "string" ? l : String((l as { name?: unknown }).name ?? ""),
+        )
+      : [];
+    const now = isoNow();
+    const issue: IssueRecord = {
+      number: repo.nextNumber++,
+      id: s.nextId(),
+      title,
+      body: typeof body === "string" ? body : null,
+      user: ctx.actor.login,
+      state: "open",
+      locked: false,
+      labels,
+      createdAt: now,
+      updatedAt: now,
+    };
+    repo.issues.set(issue.number, issue);
+    const json = issueJson(
+      repo,
+      issue,
+      s.ensureUser(issue.user),
+      s.associationOf(repo, issue.user),
+      0,
+      ctx.links,
+    );
+    return { status: 201, body: json, headers: { location: String(json.url) } };
+  },
+
   async "GET /repos/{owner}/{repo}/issues/{issue_number}"(s, ctx) {
     const repo = repoOf(s, ctx);
     const issue = issueOf(ctx, repo);
