@@ -39,6 +39,8 @@ const HEAD_CHANGES: Record<string, string> = {
   "limits.max-output-tokens": "limits: { max-output-tokens: 100000 }",
   "limits.max-cost": "limits: { max-cost: 1000000 }",
   rollout: "rollout: { rules: { promote-production: { min-role: read } } }",
+  // A pull request must not let an alert roll production back on its own say-so.
+  "auto-rollback": "auto-rollback: { environments: [production], metrics: [anything] }",
 };
 
 /** BASE_YAML with the top-level block of `key` replaced by `line`. */
