@@ -74,6 +74,13 @@ function writesTo(f: Fixture, since: number) {
 describe("an allowed signal", () => {
   it("rolls back once when delivered twice: one commit, one Deployment, one record on one issue", async () => {
     const f = await setup();
+    // v3 → v4 → v5: a redelivery that rolled back again would land on v3 with a second commit.
+    const v5 = await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "environments.yaml": environmentsYaml({ production: "v5" }) },
+      { message: "Ship support-answer v5", author: "alice" },
+    );
     const before = (await gitLog(f.path)).length;
 
     const first = await f.signal(ALERT);
@@ -86,17 +93,17 @@ describe("an allowed signal", () => {
     expect(log).toHaveLength(before + 1);
     const head = log[0]!;
     expect(head.sha).toBe(first.result!.commitSha);
-    expect(head.subject).toBe("promptgate(production): rollback support-answer v4 → v3");
+    expect(head.subject).toBe("promptgate(production): rollback support-answer v5 → v4");
     expect(head.trailers).toMatchObject({
       "Promptgate-Action": "rollback",
       "Promptgate-Env": "production",
       "Promptgate-Actor": "signal:grafana",
       "Promptgate-Signal": "grafana/a-1",
-      "Promptgate-Rolls-Back": f.productionCommits.v4,
+      "Promptgate-Rolls-Back": v5,
     });
     expect(head.trailers["Promptgate-Reason"]).toContain("error-rate = 0.12");
     expect(await readFileAt(f.path, "environments.yaml")).toBe(
-      environmentsYaml({ production: "v3" }),
+      environmentsYaml({ production: "v4" }),
     );
     expect(gh.deployments.filter((d) => d.sha === head.sha)).toHaveLength(1);
     expect(
@@ -112,7 +119,7 @@ describe("an allowed signal", () => {
     expect(body).toContain(ALERT.link);
     expect(body).toContain(head.sha.slice(0, 7));
     expect(body).toContain("**To undo:**");
-    expect(body).toContain("`/rollback production to support-answer@v4");
+    expect(body).toContain("`/rollback production to support-answer@v5");
     expect(issues[0]!.user).toBe(gh.botLogin);
     // The redelivery recorded nothing more.
     expect(gh.comments(f.owner, f.name, issues[0]!.number)).toHaveLength(0);

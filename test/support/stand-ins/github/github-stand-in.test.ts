@@ -1057,6 +1057,9 @@ describe("every served operation", () => {
 
     const issue = gh.createIssue(owner, "repo", { title: "t", user: "ann" });
     await octokit.rest.issues.get({ ...repo, issue_number: issue });
+    const opened = await octokit.rest.issues.create({ ...repo, title: "o", labels: ["l"] });
+    const labelled = await octokit.rest.issues.listForRepo({ ...repo, labels: "l", state: "open" });
+    expect(labelled.data.map((i) => i.number)).toEqual([opened.data.number]);
     const comment = await octokit.rest.issues.createComment({
       ...repo,
       issue_number: issue,
