@@ -8,6 +8,7 @@ import { appendFile, readFile } from "node:fs/promises";
 import { RepoCache } from "../src/io/github/cache.js";
 import { createTokenOctokit } from "../src/io/github/probot-client.js";
 import { type BotLog, handleIssueComment, type IssueCommentPayload } from "./handle-comment.js";
+import { handleSignal, type RepositoryDispatchPayload } from "./handle-signal.js";
 import { readClientOptions } from "./server-env.js";
 
 const EXIT = { ok: 0, failed: 1, config: 2 } as const;
@@ -29,8 +30,11 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     );
     return EXIT.config;
   }
-  if (env.GITHUB_EVENT_NAME && env.GITHUB_EVENT_NAME !== "issue_comment") {
-    log.info(`promptgate bot: ignoring a ${env.GITHUB_EVENT_NAME} event (only issue_comment)`);
+  const signal = env.GITHUB_EVENT_NAME === "repository_dispatch";
+  if (env.GITHUB_EVENT_NAME && env.GITHUB_EVENT_NAME !== "issue_comment" && !signal) {
+    log.info(
+      `promptgate bot: ignoring a ${env.GITHUB_EVENT_NAME} event (only issue_comment and repository_dispatch)`,
+    );
     return EXIT.ok;
   }
   const payload = JSON.parse(await readFile(env.GITHUB_EVENT_PATH!, "utf8")) as IssueCommentPayload;
@@ -46,6 +50,21 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     (env.GITHUB_API_URL ?? "https://api.github.com").replace(/\/+$/, ""),
     readClientOptions(env),
   );
+  if (signal) {
+    // A monitoring signal (`types: [promptgate-signal]`): the same handler as the Probot server's.
+    const handled = await handleSignal(payload as unknown as RepositoryDispatchPayload, {
+      octokit,
+      cache: new RepoCache(),
+      log,
+    });
+    if (env.GITHUB_OUTPUT) {
+      await appendFile(
+        env.GITHUB_OUTPUT,
+        `outcome=${handled.outcome}\n${handled.commitSha ? `commit=${handled.commitSha}\n` : ""}`,
+      );
+    }
+    return handled.outcome === "failed" ? EXIT.failed : EXIT.ok;
+  }
   const result = await handleIssueComment(payload, { octokit, cache: new RepoCache(), log });
   if (env.GITHUB_OUTPUT) {
     await appendFile(

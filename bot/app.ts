@@ -6,6 +6,11 @@ import {
   type HandlerDeps,
   handleIssueComment,
 } from "./handle-comment.js";
+import {
+  handleSignal,
+  type RepositoryDispatchPayload,
+  type SignalResult,
+} from "./handle-signal.js";
 
 export interface AppOptions {
   /** Shared by every command this process handles; a fresh one per app by default. */
@@ -15,10 +20,13 @@ export interface AppOptions {
   now?: HandlerDeps["now"];
   /** Called after each event with what the handler did (tests and benchmarks listen here). */
   onHandled?: (result: HandleResult) => void;
+  /** Called after each `repository_dispatch` with what the signal handler did. */
+  onSignal?: (result: SignalResult) => void;
 }
 
 /**
- * The Probot app: `issue_comment.created` only (edits and deletions never trigger a change). The
+ * The Probot app: `issue_comment.created` (edits and deletions never trigger a change) and
+ * `repository_dispatch` of type `promptgate-signal` (bot/handle-signal.ts). The
  * Octokit that `context.octokit` comes from is configured where Probot is built (index.ts, tests):
  * no blind retry of 409/422, a timeout per request, throttling as chosen there.
  */
@@ -35,6 +43,19 @@ export function createApp(options: AppOptions = {}): (app: Probot) => void {
         ...(options.now ? { now: options.now } : {}),
       });
       options.onHandled?.(result);
+    });
+    // Monitoring's `promptgate-signal` (an alert): rollback when auto-rollback allows it.
+    // Other dispatch types (our own `promptgate-environments-changed` among them) are ignored.
+    app.on("repository_dispatch", async (context) => {
+      const result = await handleSignal(context.payload as RepositoryDispatchPayload, {
+        octokit: context.octokit,
+        cache,
+        log: adaptLog(context.log),
+        ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+        ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      });
+      options.onSignal?.(result);
     });
   };
 }

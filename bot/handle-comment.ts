@@ -32,6 +32,7 @@ import {
   findChangeSince,
   findCommandCommit,
   findLastChange,
+  findSignalCommit,
   formatCommitMessage,
   type GateState,
   type HistoryEntry,
@@ -117,21 +118,35 @@ export interface HandleResult {
   commitSha?: string;
 }
 
-interface CommentEvent {
+/**
+ * Who asked for a change: a person's comment, or a monitoring signal (handle-signal.ts), which
+ * runs the same command path with its `source/id` as the idempotency key.
+ */
+export interface CommandEvent {
   repo: RepoRef;
   /** `https://github.com/acme/prompts`, for links people can open. */
   repoUrl: string | undefined;
   branch: string;
+  commentId?: number;
+  commentUrl?: string;
+  actor: string;
+  postedAt: string | undefined;
+  /**
+   * Set only by handle-signal.ts, after `auto-rollback` allowed the signal: it replaces the
+   * actor's role check, and its key the comment id in the trailers and the idempotency check.
+   */
+  signal?: { key: string; link: string | undefined };
+}
+
+interface CommentEvent extends CommandEvent {
   issueNumber: number;
   commentId: number;
   commentUrl: string;
   body: string;
-  actor: string;
-  postedAt: string | undefined;
 }
 
 /** What a command produced before the reply is posted. */
-type Result =
+export type Result =
   | ReplyToPost
   | { kind: "silent" }
   /**
@@ -140,7 +155,7 @@ type Result =
    */
   | { kind: "redelivered"; commit: HistoryEntry; reply: ReplyToPost };
 
-type ReplyToPost = {
+export type ReplyToPost = {
   kind: "reply";
   outcome: HandleOutcome;
   body: string;
@@ -389,19 +404,29 @@ function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-async function executeCommand(
+/** The commit this comment or signal already produced, if any: its idempotency check. */
+function findOwnCommit(
+  history: readonly HistoryEntry[],
+  event: CommandEvent,
+): HistoryEntry | undefined {
+  if (event.signal) return findSignalCommit(history, event.signal.key);
+  return event.commentId === undefined ? undefined : findCommandCommit(history, event.commentId);
+}
+
+export async function executeCommand(
   command: ActionCommand,
-  event: CommentEvent,
+  event: CommandEvent,
   deps: HandlerDeps,
 ): Promise<Result> {
   const { octokit, cache } = deps;
   const { repo, actor } = event;
   const [first, role] = await Promise.all([
     readSnapshot(octokit, repo, event.branch, cache),
-    readRole(octokit, repo, actor),
+    // A signal has no role: `auto-rollback` on the default branch is its permission.
+    event.signal ? undefined : readRole(octokit, repo, actor),
   ]);
   const firstHistory = await readHistory(octokit, first, cache);
-  const done = findCommandCommit(firstHistory, event.commentId);
+  const done = findOwnCommit(firstHistory, event);
   if (done) {
     return {
       kind: "redelivered",
@@ -421,7 +446,9 @@ async function executeCommand(
   }
 
   const { settings } = first;
-  let decision = decidePermission({ command, settings, role, teams: [] });
+  let decision: ReturnType<typeof decidePermission> = event.signal
+    ? { allowed: true, via: "auto-rollback in promptgate.yaml" }
+    : decidePermission({ command, settings, role: role ?? null, teams: [] });
   if (!decision.allowed) {
     // Teams are asked about only when the role alone does not suffice: one call saved per command.
     const teams = listTeamsToCheck(command, settings);
@@ -431,7 +458,7 @@ async function executeCommand(
         decision = decidePermission({
           command,
           settings,
-          role,
+          role: role ?? null,
           teams: member,
           unreadableTeams: unreadable,
         });
@@ -524,8 +551,9 @@ async function executeCommand(
       action: plan.action,
       env: plan.env,
       actor,
-      commentId: event.commentId,
-      commentUrl: event.commentUrl,
+      ...(event.signal
+        ? { actorIsLogin: false, signal: event.signal.key }
+        : { commentId: event.commentId, commentUrl: event.commentUrl }),
       ...("reason" in command && command.reason ? { reason: command.reason } : {}),
     });
     const written = await writeOrFindLanded(octokit, snapshot, text, message, event, deps);
@@ -546,7 +574,7 @@ async function executeCommand(
     await sleep(Math.random() * baseDelay * 2 ** attempt);
     snapshot = await readSnapshot(octokit, repo, event.branch, cache);
     history = await readHistory(octokit, snapshot, cache);
-    if (findCommandCommit(history, event.commentId)) return { kind: "silent" };
+    if (findOwnCommit(history, event)) return { kind: "silent" };
     const changed = touched.find(
       (env) => !isSameState(first.environments, snapshot.environments, [env]),
     );
@@ -624,7 +652,7 @@ async function writeOrFindLanded(
   snapshot: Snapshot,
   text: string,
   message: string,
-  event: CommentEvent,
+  event: CommandEvent,
   deps: HandlerDeps,
 ): Promise<Written> {
   try {
@@ -639,7 +667,7 @@ async function writeOrFindLanded(
     let landed: HistoryEntry | undefined;
     try {
       const again = await readSnapshot(octokit, snapshot.repo, snapshot.branch, deps.cache);
-      landed = findCommandCommit(await readHistory(octokit, again, deps.cache), event.commentId);
+      landed = findOwnCommit(await readHistory(octokit, again, deps.cache), event);
     } catch (reread) {
       // GitHub refused the write outright (4xx): nothing landed, whatever the re-read says.
       if (isRejection(e)) throw e;
@@ -662,7 +690,7 @@ async function finishApplied(
   written: Exclude<Written, { kind: "conflict" }>,
   text: string,
   message: string,
-  event: CommentEvent,
+  event: CommandEvent,
   deps: HandlerDeps,
 ): Promise<Result> {
   const { octokit } = deps;
@@ -683,7 +711,7 @@ async function finishApplied(
           production: env === production,
           pins: plan.next.environments[env],
           description: plan.summary,
-          logUrl: event.commentUrl,
+          logUrl: event.commentUrl ?? event.signal?.link,
         }).catch((e: unknown) => {
           warnings.push(
             `the deployment record of ${env} could not be created (${describeApiFailure(e)}); the change itself is committed`,
@@ -697,7 +725,7 @@ async function finishApplied(
       action: plan.action,
       env: plan.env,
       actor: event.actor,
-      commentUrl: event.commentUrl,
+      commentUrl: event.commentUrl ?? event.signal?.link ?? "",
       before: pick(snapshot.environments),
       after: pick(plan.next),
     }).catch((e: unknown) => {

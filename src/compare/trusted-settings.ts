@@ -127,6 +127,12 @@ export const SETTING_SIDES = {
   },
   prices: { side: "base-and-new-from-head", key: "prices", what: "the model prices" },
   rollout: { side: "base", key: "rollout", what: "the rollout order and who may run commands" },
+  // A signal commits to the default branch with no person in the loop: who may is the base's.
+  autoRollback: {
+    side: "base",
+    key: "auto-rollback",
+    what: "which monitoring signals may roll back an environment",
+  },
 } as const satisfies SideTable<Settings>;
 
 /** Every rule of the table, in its order: for the README's table and its test. */

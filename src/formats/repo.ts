@@ -384,6 +384,10 @@ function checkEnvironmentNames(
       unknown(["rollout", "order", i], env, "rollout.order");
     });
   }
+  // A misspelt environment here is an alert that never rolls back, found out during an incident.
+  settings.autoRollback?.environments.forEach((env, i) => {
+    unknown(["auto-rollback", "environments", i], env, "auto-rollback.environments");
+  });
   // The promote-production rule guards the environment named here, and the runtime splits its
   // requests with canary: misspelt, production would need only the ordinary promote rule and
   // canary would serve no one.

@@ -181,6 +181,14 @@ export const settingsSchema = z
         "gate-creator": DEFAULT_GATE_CREATOR,
         rules: {},
       }),
+    // Which monitoring signals (`repository_dispatch` of type `promptgate-signal`) may roll back
+    // without a person: none unless listed, since an alert then commits to the default branch.
+    "auto-rollback": z
+      .strictObject({
+        environments: z.array(z.string().min(1)).min(1),
+        metrics: z.array(z.string().min(1)).min(1),
+      })
+      .optional(),
   })
   .transform((s) => ({
     version: s.version,
@@ -230,6 +238,7 @@ export const settingsSchema = z
         freeze: withDefaultRole(s.rollout.rules.freeze, "maintain"),
       },
     },
+    autoRollback: s["auto-rollback"],
   }));
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -18,6 +18,8 @@ export interface CommitMeta {
   commentId?: string | number;
   commentUrl?: string;
   reason?: string;
+  /** A monitoring signal's `<source>/<id>`, when a signal and not a comment asked for the change. */
+  signal?: string;
 }
 
 /** Trailer values are one line; a reason typed with newlines or odd spacing is folded. */
@@ -44,6 +46,7 @@ export function formatCommitMessage(plan: ChangePlan, meta: CommitMeta): string 
   ];
   if (meta.commentId !== undefined) trailers.push([TRAILERS.commentId, String(meta.commentId)]);
   if (meta.commentUrl) trailers.push([TRAILERS.commentUrl, meta.commentUrl]);
+  if (meta.signal) trailers.push([TRAILERS.signal, meta.signal]);
   if (meta.reason && oneLine(meta.reason)) trailers.push([TRAILERS.reason, oneLine(meta.reason)]);
   if (plan.rollsBack) trailers.push([TRAILERS.rollsBack, plan.rollsBack]);
 

@@ -62,6 +62,8 @@ export const TRAILERS = {
   commentUrl: "Promptgate-Comment-Url",
   reason: "Promptgate-Reason",
   rollsBack: "Promptgate-Rolls-Back",
+  /** `<source>/<id>` of a monitoring signal: its idempotency key, as the comment id is a comment's. */
+  signal: "Promptgate-Signal",
 } as const;
 
 export interface SkippedValue {

@@ -9,6 +9,7 @@ export * from "./permissions.js";
 export * from "./pins.js";
 export * from "./plan.js";
 export * from "./reply.js";
+export * from "./signal.js";
 export * from "./status.js";
 export * from "./undo.js";
 export * from "./yaml-edit.js";

@@ -17,6 +17,7 @@ import * as ajvFormats from "ajv-formats";
 import { createNodeMiddleware, createProbot } from "probot";
 import { createApp } from "../../bot/app.js";
 import type { HandleResult } from "../../bot/handle-comment.js";
+import type { SignalResult } from "../../bot/handle-signal.js";
 import { RepoCache } from "../../src/io/github/cache.js";
 import type { ClientOptions } from "../../src/io/github/client.js";
 import { createOctokitClass } from "../../src/io/github/probot-client.js";
@@ -187,7 +188,9 @@ export async function readFileAt(path: string, file: string, rev = "main"): Prom
 // ---------------------------------------------------------------------------------------------
 // Webhook payloads
 
-let validators: { created: ValidateFunction; edited: ValidateFunction } | undefined;
+let validators:
+  | { created: ValidateFunction; edited: ValidateFunction; dispatch: ValidateFunction }
+  | undefined;
 
 /** Validators of GitHub's webhook description (OpenAPI 3.1 nullable forms rewritten for ajv). */
 function webhookValidators() {
@@ -209,6 +212,7 @@ function webhookValidators() {
   validators = {
     created: compile("issue-comment-created"),
     edited: compile("issue-comment-edited"),
+    dispatch: compile("repository-dispatch-sample.collected"),
   };
   return validators;
 }
@@ -258,6 +262,62 @@ export function checkPayload(payload: Record<string, unknown>): void {
       `payload does not match GitHub's webhook schema: ${JSON.stringify(v.errors?.slice(0, 5))}`,
     );
   }
+}
+
+/**
+ * A `repository_dispatch` of type `promptgate-signal`, as GitHub delivers it to the app when
+ * monitoring calls `POST /repos/{owner}/{repo}/dispatches`. @octokit/webhooks-examples records
+ * none, so the repository, sender and installation come from the recorded comment payload,
+ * edited as for a comment, and the result is checked against GitHub's description of the event.
+ */
+export function buildSignalPayload(
+  gh: GitHubStandIn,
+  repo: { owner: string; name: string },
+  clientPayload: Record<string, unknown> | null,
+  options: { eventType?: string; sender?: string } = {},
+): Record<string, unknown> {
+  const recorded = JSON.parse(
+    readFileSync(new URL("issue_comment.created.json", FIXTURES), "utf8"),
+  ) as PayloadView;
+  const ghRepo = gh.repositoryJson(repo.owner, repo.name) as {
+    id: number;
+    default_branch: string;
+    html_url: string;
+  };
+  const repository = recorded.repository;
+  repository.id = ghRepo.id;
+  repository.name = repo.name;
+  repository.full_name = `${repo.owner}/${repo.name}`;
+  repository.owner.login = repo.owner;
+  repository.owner.type = "Organization";
+  repository.default_branch = ghRepo.default_branch;
+  repository.html_url = ghRepo.html_url;
+  const sender = recorded.sender;
+  const login = options.sender ?? "monitoring";
+  sender.login = login;
+  sender.id = (gh.userJson(login) as { id: number }).id;
+  sender.type = "User";
+  const payload: Record<string, unknown> = {
+    action: options.eventType ?? "promptgate-signal",
+    branch: ghRepo.default_branch,
+    client_payload: clientPayload,
+    repository,
+    ...(recorded.organization
+      ? { organization: { ...recorded.organization, login: repo.owner } }
+      : {}),
+    sender,
+    installation: {
+      id: gh.installationId(repo.owner),
+      node_id: recorded.installation?.node_id ?? "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==",
+    },
+  };
+  const v = webhookValidators().dispatch;
+  if (!v(payload)) {
+    throw new Error(
+      `payload does not match GitHub's webhook schema: ${JSON.stringify(v.errors?.slice(0, 5))}`,
+    );
+  }
+  return payload;
 }
 
 export interface CommentSpec {
@@ -390,6 +450,8 @@ export async function deliver(
 export interface BotServer {
   url: string;
   results: HandleResult[];
+  /** What each `repository_dispatch` delivery did, in order. */
+  signals: SignalResult[];
   cache: RepoCache;
   close(): Promise<void>;
 }
@@ -399,6 +461,7 @@ export async function startBot(
   options: { client?: ClientOptions; maxRetries?: number; retryDelayMs?: number } = {},
 ): Promise<BotServer> {
   const results: HandleResult[] = [];
+  const signals: SignalResult[] = [];
   const cache = new RepoCache();
   const probot = createProbot({
     overrides: {
@@ -423,6 +486,7 @@ export async function startBot(
       retryDelayMs: options.retryDelayMs ?? 20,
       ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
       onHandled: (r) => results.push(r),
+      onSignal: (r) => signals.push(r),
     }),
     { probot },
   );
@@ -436,6 +500,7 @@ export async function startBot(
   return {
     url: `http://127.0.0.1:${port}`,
     results,
+    signals,
     cache,
     close: () =>
       new Promise<void>((resolve) => {
@@ -465,6 +530,11 @@ export interface Fixture extends RolloutRepo {
   send(payload: Record<string, unknown>, to?: BotServer): Promise<Said>;
   /** post + send. */
   say(body: string, user?: string, extra?: Partial<CommentSpec>): Promise<Said>;
+  /** Delivers a `promptgate-signal` dispatch with this `client_payload`; what the bot did. */
+  signal(
+    clientPayload: Record<string, unknown> | null,
+    to?: BotServer,
+  ): Promise<{ status: number; result: SignalResult | undefined }>;
 }
 
 export const DEFAULT_ROLES: Record<string, Role> = {
@@ -504,7 +574,21 @@ export async function createFixture(
       result: reply ? parseReplyResult(reply) : undefined,
     };
   };
-  return { ...repo, issue, post, send, say: (body, user, extra) => send(post(body, user, extra)) };
+  const signal: Fixture["signal"] = async (clientPayload, to = bot) => {
+    const start = to.signals.length;
+    const res = await deliver(to.url, buildSignalPayload(gh, { owner, name }, clientPayload), {
+      event: "repository_dispatch",
+    });
+    return { status: res.status, result: to.signals[start] };
+  };
+  return {
+    ...repo,
+    issue,
+    post,
+    send,
+    say: (body, user, extra) => send(post(body, user, extra)),
+    signal,
+  };
 }
 
 export function reactionsOf(

@@ -19,6 +19,11 @@ export interface MarkedIssueQuery {
 const PAGE = 100;
 const MAX_PAGES = 20;
 
+/** A marked issue as listed: its body too, where a flow keeps its records' markers. */
+export interface FoundIssue extends MarkedIssue {
+  body: string;
+}
+
 /**
  * The open issues marked `marker`, oldest first. Only issues a bot opened count: the marker is
  * plain text anyone can paste, and the action's GITHUB_TOKEN and an app's token both write as
@@ -29,8 +34,8 @@ export async function listMarkedIssues(
   octokit: GitHubRequest,
   repo: RepoRef,
   query: MarkedIssueQuery,
-): Promise<MarkedIssue[]> {
-  const found: MarkedIssue[] = [];
+): Promise<FoundIssue[]> {
+  const found: FoundIssue[] = [];
   for (let page = 1; page <= MAX_PAGES; page++) {
     const { data } = await octokit.request("GET /repos/{owner}/{repo}/issues", {
       ...repo,
@@ -45,7 +50,7 @@ export async function listMarkedIssues(
       if (issue.pull_request) continue;
       if (issue.user?.type !== "Bot") continue;
       if (!issue.body?.startsWith(query.marker)) continue;
-      found.push({ number: issue.number, url: issue.html_url });
+      found.push({ number: issue.number, url: issue.html_url, body: issue.body });
     }
     if (data.length < PAGE) break;
   }
@@ -57,7 +62,7 @@ export async function findMarkedIssue(
   octokit: GitHubRequest,
   repo: RepoRef,
   query: MarkedIssueQuery,
-): Promise<MarkedIssue | undefined> {
+): Promise<FoundIssue | undefined> {
   return (await listMarkedIssues(octokit, repo, query))[0];
 }
 
@@ -119,6 +124,67 @@ export async function openOrUpdateMarkedIssue(
   });
   const updated = await updateIssue(octokit, repo, keeper.number, { title: issue.title, body });
   return { ...updated, created: false };
+}
+
+/**
+ * One issue per marker that keeps every event as a comment (the signals of an environment): opens
+ * it when none is open, else adds `body` as a comment, so the issue keeps the events in order and
+ * its watchers are notified of each. Two first events at once are deduplicated as in
+ * `openOrUpdateMarkedIssue`: the younger issue is closed and its event commented on the older.
+ */
+export async function appendToMarkedIssue(
+  octokit: GitHubRequest,
+  repo: RepoRef,
+  issue: MarkedIssueQuery & { title: string; body: string },
+): Promise<MarkedIssue & { created: boolean }> {
+  const query = { label: issue.label, marker: issue.marker };
+  const comment = async (n: number) =>
+    octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+      ...repo,
+      issue_number: n,
+      body: issue.body,
+    });
+  const existing = await findMarkedIssue(octokit, repo, query);
+  if (existing) {
+    await comment(existing.number);
+    return { number: existing.number, url: existing.url, created: false };
+  }
+  const { data } = await octokit.request("POST /repos/{owner}/{repo}/issues", {
+    ...repo,
+    title: issue.title,
+    body: `${issue.marker}\n${issue.body}`,
+    labels: [issue.label],
+  });
+  const ours: MarkedIssue = { number: data.number, url: data.html_url };
+  const keeper = (await listMarkedIssues(octokit, repo, query))[0];
+  if (!keeper || keeper.number >= ours.number) return { ...ours, created: true };
+  await octokit.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", {
+    ...repo,
+    issue_number: ours.number,
+    state: "closed",
+    state_reason: "not_planned",
+  });
+  await comment(keeper.number);
+  return { number: keeper.number, url: keeper.url, created: false };
+}
+
+/** Whether the issue's body or one of its comments by a bot holds `text` (a record's marker). */
+export async function issueHolds(
+  octokit: GitHubRequest,
+  repo: RepoRef,
+  issue: FoundIssue,
+  text: string,
+): Promise<boolean> {
+  if (issue.body.includes(text)) return true;
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const { data } = await octokit.request(
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+      { ...repo, issue_number: issue.number, per_page: PAGE, page },
+    );
+    if (data.some((c) => c.user?.type === "Bot" && (c.body ?? "").includes(text))) return true;
+    if (data.length < PAGE) return false;
+  }
+  return false;
 }
 
 /**

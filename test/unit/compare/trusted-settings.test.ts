@@ -42,6 +42,8 @@ const HEAD_CHANGES: Record<string, string> = {
   // A pull request that redefines its suite to hold only the cases it passes.
   suites: "suites: { smoke: { tags: [easy] } }",
   "lint.model-aliases": "lint: { model-aliases: off }",
+  // A pull request must not let an alert roll production back on its own say-so.
+  "auto-rollback": "auto-rollback: { environments: [production], metrics: [anything] }",
 };
 
 /** BASE_YAML with the top-level block of `key` replaced by `line`. */

@@ -442,6 +442,14 @@ describe("loadRepo", () => {
     ]);
   });
 
+  it("checks the environments auto-rollback names", async () => {
+    const settings =
+      "version: 1\nauto-rollback:\n  environments: [canary, prodution]\n  metrics: [error-rate]\n";
+    expect(await errorsOf({ "promptgate.yaml": settings })).toEqual([
+      'promptgate.yaml:3:26: auto-rollback.environments names unknown environment "prodution"',
+    ]);
+  });
+
   it("asks for rollout.production when an order of one's own ends at another name", async () => {
     const envs = "environments:\n  dev: {}\n  canary: { traffic: 0 }\n  prod: {}\n";
     const settings = "version: 1\nrollout:\n  order: [dev, canary, prod]\n";

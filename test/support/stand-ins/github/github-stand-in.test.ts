@@ -1084,6 +1084,9 @@ describe("every served operation", () => {
 
     const issue = gh.createIssue(owner, "repo", { title: "t", user: "ann" });
     await octokit.rest.issues.get({ ...repo, issue_number: issue });
+    const opened = await octokit.rest.issues.create({ ...repo, title: "o", labels: ["l"] });
+    const labelled = await octokit.rest.issues.listForRepo({ ...repo, labels: "l", state: "open" });
+    expect(labelled.data.map((i) => i.number)).toEqual([opened.data.number]);
     const comment = await octokit.rest.issues.createComment({
       ...repo,
       issue_number: issue,
@@ -1104,7 +1107,7 @@ describe("every served operation", () => {
       reaction_id: reaction.data.id,
     });
     await octokit.rest.issues.deleteComment({ ...repo, comment_id: comment.data.id });
-    const opened = await octokit.rest.issues.create({
+    const drift = await octokit.rest.issues.create({
       ...repo,
       title: "drift",
       body: "b",
@@ -1113,7 +1116,7 @@ describe("every served operation", () => {
     await octokit.rest.issues.listForRepo({ ...repo, labels: "promptgate-drift", state: "open" });
     await octokit.rest.issues.update({
       ...repo,
-      issue_number: opened.data.number,
+      issue_number: drift.data.number,
       state: "closed",
       state_reason: "completed",
     });

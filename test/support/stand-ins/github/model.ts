@@ -54,10 +54,10 @@ export interface IssueRecord {
   user: string;
   state: "open" | "closed";
   locked: boolean;
+  /** Label names; GitHub creates a label the first time an issue names it. */
+  labels?: string[];
   createdAt: string;
   updatedAt: string;
-  /** Label names (created on first use, as GitHub does for a writer). */
-  labels?: string[];
   closedAt?: string;
   stateReason?: "completed" | "not_planned" | "duplicate" | "reopened";
   /** Present for pull requests: branch names in the same repository. */
