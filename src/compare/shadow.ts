@@ -4,6 +4,7 @@ import { priceUsage } from "../cost/prices.js";
 import { askPairwiseJudge, type PairwiseChoice } from "../engine/pairwise-judge.js";
 import { createSampler, type EngineDeps, type EvalTarget } from "../engine/run-eval.js";
 import type { Sample, SampleOk } from "../engine/types.js";
+import type { GoldenCase } from "../formats/golden-set.js";
 import type { PromptVersion } from "../formats/prompt-file.js";
 import type { ShadowInput } from "../formats/shadow-inputs.js";
 import { pairedTInterval } from "./statistics.js";
@@ -151,19 +152,7 @@ export async function runShadow(
     else if (cached) progress.cacheHits += count;
     onProgress?.(progress);
   };
-  const set = {
-    prompt: run.live.version.prompt,
-    file: run.inputsFile,
-    set: { cases: [] },
-  } as unknown as EvalTarget["goldenSet"];
-  const targetOf = (t: ShadowTarget): EvalTarget => ({
-    version: t.version,
-    goldenSet: set,
-    ...(t.model ? { model: t.model } : {}),
-    repeats: 1,
-  });
-  const live = targetOf(run.live);
-  const candidate = targetOf(run.candidate);
+  const [live, candidate] = planShadowTargets(run) as [EvalTarget, EvalTarget];
   const judge = { model: deps.chat, modelId: run.judgeModel };
 
   const judgeOnce = async (
@@ -190,7 +179,7 @@ export async function runShadow(
 
   const pairs = await Promise.all(
     run.inputs.map(async (input): Promise<ShadowPair> => {
-      const c = { id: input.id, vars: input.vars, assert: [], tags: [], critical: false };
+      const c = caseOf(input);
       const [l, k] = await Promise.all([
         sampler.sample(live, c, 0).then(countSample),
         sampler.sample(candidate, c, 0).then(countSample),
@@ -257,6 +246,32 @@ export async function runShadow(
     pairs,
     summary,
   };
+}
+
+/** A recorded input as the engine's case: no assertions, since only the pair is graded. */
+function caseOf(input: ShadowInput): GoldenCase {
+  return { id: input.id, vars: input.vars, assert: [], tags: [], critical: false };
+}
+
+/**
+ * The live and the candidate target, each over the recorded inputs as cases of one repeat: what
+ * the engine samples, and what the run limits (`limits:`, `--max-*`) count and price before
+ * anything is sent.
+ */
+export function planShadowTargets(
+  run: Pick<ShadowRunInput, "live" | "candidate" | "inputs" | "inputsFile">,
+): EvalTarget[] {
+  const goldenSet = {
+    prompt: run.live.version.prompt,
+    file: run.inputsFile,
+    set: { cases: run.inputs.map(caseOf) },
+  };
+  return [run.live, run.candidate].map((t) => ({
+    version: t.version,
+    goldenSet,
+    ...(t.model ? { model: t.model } : {}),
+    repeats: 1,
+  }));
 }
 
 /** A choice in the judge's positions, as a preference between the versions. */
