@@ -146,7 +146,11 @@ export async function runShadow(
     cacheHits: 0,
   };
   let judgeCost: number | null = 0;
-  const tick = (failed: boolean, cached: boolean, count = 1) => {
+  // Requests that reached the endpoint: not those the cache answered, a prompt that did not
+  // render, or the judge calls of a pair whose answer failed.
+  let sent = 0;
+  const tick = (failed: boolean, cached: boolean, count = 1, reached = true) => {
+    if (reached && !cached) sent += count;
     progress.done += count;
     if (failed) progress.errors += count;
     else if (cached) progress.cacheHits += count;
@@ -186,7 +190,7 @@ export async function runShadow(
       ]);
       const base = { id: input.id, vars: input.vars, live: l, candidate: k };
       if (l.kind === "error" || k.kind === "error") {
-        tick(true, false, 2); // the two judge calls never sent
+        tick(true, false, 2, false); // the two judge calls never sent
         const which = l.kind === "error" ? l : (k as Extract<Sample, { kind: "error" }>);
         const side = l.kind === "error" ? "live" : "candidate";
         return {
@@ -224,14 +228,19 @@ export async function runShadow(
   );
 
   function countSample(s: Sample): Sample {
-    tick(s.kind === "error", s.kind === "ok" && s.cached);
+    tick(
+      s.kind === "error",
+      s.kind === "ok" && s.cached,
+      1,
+      s.kind === "ok" || s.error.kind !== "render",
+    );
     return s;
   }
 
   const summary = summariseShadow(pairs, run.confidence, run.maxErrorRate);
   const generationCost = sumCost(pairs.flatMap((p) => [p.live, p.candidate]));
   summary.requests = {
-    sent: progress.done - progress.cacheHits - progress.errors,
+    sent,
     cacheHits: progress.cacheHits,
   };
   summary.runCostUsd =

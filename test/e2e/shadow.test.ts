@@ -287,6 +287,47 @@ describe("promptgate shadow", () => {
     expect(await run("out-s2")).toEqual(first);
   });
 
+  it("a rerun on the same inputs is answered by the cache: nothing is sent", async () => {
+    standIn.setResponder(fairJudge);
+    const args = [...SHADOW, "--inputs", "traffic.jsonl", "--cache-dir", join(root, "cache")];
+    expect((await cli([...args, "--out", join(root, "out-c1")])).code).toBe(0);
+    standIn.requests.length = 0;
+    expect((await cli([...args, "--out", join(root, "out-c2")])).code).toBe(0);
+    expect(standIn.requests).toHaveLength(0);
+    const report = JSON.parse(await readFile(join(root, "out-c2", "report.json"), "utf8"));
+    expect(report.summary.requests).toEqual({ sent: 0, cacheHits: 48 });
+    expect(report.summary.verdict).toBe("better");
+  });
+
+  it("a judge that keeps failing leaves no verdict, exit 3, and never a tie", async () => {
+    standIn.setResponder(fairJudge);
+    standIn.setFaults([
+      {
+        kind: "status",
+        status: 400,
+        match: (r) => JSON.stringify(r.body ?? {}).includes("pairwise judge"),
+      },
+    ]);
+    try {
+      const out = join(root, "out-err");
+      const { code, err } = await cli([
+        ...SHADOW,
+        "--inputs",
+        "traffic.jsonl",
+        "--out",
+        out,
+        "--no-cache",
+      ]);
+      expect(code).toBe(3);
+      expect(err).toContain("no verdict: 12 of 12 inputs errored");
+      const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+      expect(report.summary).toMatchObject({ errors: 12, ties: 0, verdict: "errors" });
+      expect(report.pairs[0].error).toContain("the pairwise judge (gpt-4o) failed");
+    } finally {
+      standIn.setFaults([]);
+    }
+  });
+
   it("a line that is not a JSON object is named by file and line, and nothing is sent", async () => {
     await writeFile(join(root, "broken.jsonl"), '{"question": "ok"}\n[1, 2]\n{"question": \n');
     standIn.requests.length = 0;
