@@ -14,6 +14,7 @@ export { PromptgateError, PromptgateErrors } from "../errors.js";
 export type { ChatMessage, ModelConfig } from "../formats/prompt-file.js";
 export { gitRevisionSource, worktreeSource } from "../io/file-sources.js";
 export { bucketOf, isInCanary } from "../runtime/canary.js";
+export { createInputRecorder, type InputRecorderOptions } from "../runtime/record-inputs.js";
 export {
   type OpenPromptsOptions,
   openPrompts,
