@@ -329,7 +329,9 @@ export function summariseShadow(
     if (p.outcome !== "error") scores.push(p.outcome === "win" ? 1 : p.outcome === "loss" ? -1 : 0);
   }
   const judged = scores.length;
-  const interval = pairedTInterval(scores, confidence);
+  const t = pairedTInterval(scores, confidence);
+  // The net win rate cannot leave −1..+1; a t interval over few inputs can.
+  const interval = t && { ...t, low: Math.max(-1, t.low), high: Math.min(1, t.high) };
   const tooManyErrors = pairs.length > 0 && errors / pairs.length > maxErrorRate;
   const verdict: ShadowVerdict =
     judged === 0 || tooManyErrors

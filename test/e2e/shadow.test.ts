@@ -200,6 +200,7 @@ describe("promptgate shadow", () => {
     expect(s).toMatchObject({ inputs: 12, judged: 12, wins: 10, ties: 2, losses: 0, errors: 0 });
     expect(s.verdict).toBe("better");
     expect(s.interval.low).toBeGreaterThan(0);
+    expect(s.interval.high).toBe(1); // clamped: a net win rate cannot exceed +100 pts
     expect(s.netWinRate).toBeCloseTo(10 / 12);
     // The candidate's answers are longer: it costs more per request, and both are priced.
     expect(s.live.costPerRequestUsd).toBeGreaterThan(0);
