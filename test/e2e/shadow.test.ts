@@ -329,6 +329,39 @@ describe("promptgate shadow", () => {
     }
   });
 
+  it("--candidate-model runs the candidate on another model; the live side keeps its pin", async () => {
+    standIn.setResponder(fairJudge);
+    standIn.requests.length = 0;
+    const out = join(root, "out-model");
+    const { code } = await cli([
+      ...SHADOW,
+      "--candidate-model",
+      "gpt-4.1-mini",
+      "--inputs",
+      "traffic.jsonl",
+      "--sample",
+      "2",
+      "--out",
+      out,
+      "--no-cache",
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+    expect(report.live.model).toBe("gpt-4o-mini");
+    expect(report.candidate.model).toBe("gpt-4.1-mini");
+    const models = standIn.requests.map((r) => {
+      const body = r.body as unknown as ChatCompletionBody;
+      return `${lastText(body, "system").split("\n")[0]} ${body.model}`;
+    });
+    expect(models.filter((m) => m.includes("NEW assistant"))).toEqual([
+      "You are the NEW assistant. gpt-4.1-mini",
+      "You are the NEW assistant. gpt-4.1-mini",
+    ]);
+    expect(
+      models.filter((m) => m.includes("OLD assistant")).every((m) => m.endsWith("gpt-4o-mini")),
+    ).toBe(true);
+  });
+
   it("a line that is not a JSON object is named by file and line, and nothing is sent", async () => {
     await writeFile(join(root, "broken.jsonl"), '{"question": "ok"}\n[1, 2]\n{"question": \n');
     standIn.requests.length = 0;
