@@ -88,7 +88,7 @@ export interface ShadowSummary {
   /** candidate − live mean latency, over the inputs both answered. */
   latencyDeltaMs: number | null;
   requests: { sent: number; cacheHits: number };
-  /** What this run cost, generations and judge calls; null when any price is unknown. */
+  /** What this run spent on requests sent (not cached), answers and judge calls; null when a price is unknown. */
   runCostUsd: number | null;
 }
 
@@ -168,7 +168,7 @@ export async function runShadow(
     try {
       const v = await judgeLimit(() => askPairwiseJudge(judge, input, a, b, deps.signal));
       tick(false, v.cached);
-      if (judgeCost !== null) {
+      if (judgeCost !== null && !v.cached) {
         const price = reportsUsage(v.usage)
           ? priceUsage(v.model ?? run.judgeModel, v.usage, deps.prices)
           : undefined;
@@ -201,6 +201,11 @@ export async function runShadow(
           error: `the ${side} answer failed (${which.error.kind}): ${which.error.message}`,
           distance: 0,
         };
+      }
+      if (l.output === k.output) {
+        // Nothing to prefer, and nothing a judge could add but its position bias.
+        tick(false, false, 2, false);
+        return { ...base, judgements: [], outcome: "tie", split: false, distance: 0 };
       }
       const text = JSON.stringify(input.vars, null, 2);
       const distance = wordDistance(l.output, k.output);
@@ -238,7 +243,10 @@ export async function runShadow(
   }
 
   const summary = summariseShadow(pairs, run.confidence, run.maxErrorRate);
-  const generationCost = sumCost(pairs.flatMap((p) => [p.live, p.candidate]));
+  // What this run spent: answers the cache gave cost nothing today.
+  const generationCost = sumCost(
+    pairs.flatMap((p) => [p.live, p.candidate]).filter((x) => x.kind === "ok" && !x.cached),
+  );
   summary.requests = {
     sent,
     cacheHits: progress.cacheHits,

@@ -2,12 +2,16 @@ import { describe, expect, it } from "vitest";
 import {
   listDisagreements,
   preferenceOf,
+  runShadow,
   type ShadowOutcome,
   type ShadowPair,
   summariseShadow,
   wordDistance,
 } from "../../../src/compare/shadow.js";
 import type { Sample } from "../../../src/engine/types.js";
+import { parsePromptFile } from "../../../src/formats/prompt-file.js";
+import { parseShadowInputs } from "../../../src/formats/shadow-inputs.js";
+import { createStandInChatModel } from "../../support/helpers/stand-in-chat-model.js";
 
 const ok = (output: string, latencyMs: number, costUsd: number | null): Sample => ({
   kind: "ok",
@@ -93,5 +97,40 @@ describe("shadow statistics", () => {
   it("measures how far apart two answers are by their words", () => {
     expect(wordDistance("a b", "B A")).toBe(0);
     expect(wordDistance("a b", "c d")).toBe(1);
+  });
+});
+
+describe("runShadow", () => {
+  const version = (v: string) =>
+    parsePromptFile(
+      `---\nmodel: gpt-4o-mini\n---\n{{role "system"}}\nversion ${v}\n{{role "user"}}\n{{q}}\n`,
+      `prompts/p/${v}.prompt`,
+      "p",
+      v,
+    );
+
+  it("identical answers are a tie without asking the judge", async () => {
+    let judged = 0;
+    const chat = createStandInChatModel({
+      responder: (req) => {
+        if (JSON.stringify(req.messages).includes("pairwise judge")) judged++;
+        return { content: "the same answer" };
+      },
+    });
+    const result = await runShadow({
+      environment: "production",
+      live: { version: version("v1") },
+      candidate: { version: version("v2") },
+      inputs: parseShadowInputs('{"q": "a"}\n{"q": "b"}\n', "t.jsonl"),
+      inputsFile: "t.jsonl",
+      judgeModel: "gpt-4o",
+      confidence: 0.95,
+      maxErrorRate: 0.1,
+      deps: { chat, prices: {}, concurrency: 2 },
+    });
+    expect(judged).toBe(0);
+    expect(chat.requests).toBe(4);
+    expect(result.summary).toMatchObject({ ties: 2, splits: 0, verdict: "noise" });
+    expect(result.summary.requests).toEqual({ sent: 4, cacheHits: 0 });
   });
 });
