@@ -8,6 +8,7 @@ import { evalCommand } from "./commands/eval.js";
 import { importCommand } from "./commands/import.js";
 import { reportCommand } from "./commands/report.js";
 import { promoteCommand, rollbackCommand, statusCommand } from "./commands/rollout.js";
+import { shadowCommand } from "./commands/shadow.js";
 import { validateCommand } from "./commands/validate.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "./io.js";
 
@@ -22,6 +23,7 @@ const commands: Command[] = [
   statusCommand,
   importCommand,
   driftCommand,
+  shadowCommand,
 ];
 
 export function registerCommand(command: Command): void {

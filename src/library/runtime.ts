@@ -26,6 +26,7 @@ export {
   type RemoteSource,
 } from "../io/remote-sources.js";
 export { bucketOf, isInCanary } from "../runtime/canary.js";
+export { createInputRecorder, type InputRecorderOptions } from "../runtime/record-inputs.js";
 export {
   classifyFailure,
   createFallbackCaller,
