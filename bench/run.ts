@@ -3,12 +3,14 @@
 import { existsSync } from "node:fs";
 import { benchCompare } from "./compare.js";
 import { benchEval } from "./eval.js";
+import { benchGrowth } from "./growth.js";
 import { run } from "./lib.js";
 
 if (!existsSync("dist/cli.js")) await run(process.execPath, ["scripts/build.mjs"]);
 const only = process.argv[2];
 if (!only || only === "eval") await benchEval();
 if (!only || only === "compare") await benchCompare();
+if (!only || only === "growth") await benchGrowth();
 // The bot's benchmark starts its own stand-ins and Probot server in a separate process.
 if (!only || only === "bot")
   await run(process.execPath, ["--import", "tsx", "bench/bot.ts"]).then((r) =>
