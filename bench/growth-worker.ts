@@ -43,6 +43,8 @@ for (let f = 0; f * PER_FILE < cases; f++) {
   targets.push({ version, goldenSet: { prompt, file, set }, repeats: 1 });
 }
 const parseCpuMs = cpuAt() - parse0;
+// Peak so far: what loading the golden sets alone costs, before the engine starts.
+const parseRssMb = process.resourceUsage().maxRSS / 1024;
 
 const settings = parseSettings("version: 1\nrepeats: 1\n", "promptgate.yaml");
 const env = { OPENAI_API_KEY: "bench" };
@@ -61,6 +63,7 @@ process.stdout.write(
   `${JSON.stringify({
     cases,
     parseCpuMs,
+    parseRssMb,
     wallMs,
     cpuMs,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
