@@ -49,6 +49,15 @@ export interface Progress {
   cacheHits: number;
 }
 
+/** One sample as it completes, with what places it: the line a sample log writes. */
+export interface SampleRecord {
+  prompt: string;
+  version: string;
+  model: string;
+  case: string;
+  sample: Sample;
+}
+
 export interface EngineDeps {
   chat: ChatModel;
   embeddings?: EmbeddingModel;
@@ -57,6 +66,8 @@ export interface EngineDeps {
   prices: Record<string, PriceOverride>;
   concurrency: number;
   onProgress?: (p: Progress) => void;
+  /** Every sample as it completes, so a caller can stream them to disk (src/io/sample-log.ts). */
+  onSample?: (record: SampleRecord) => void;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -112,7 +123,14 @@ export function createSampler(deps: EngineDeps): Sampler {
     }
   };
 
-  const finish = (s: Sample): Sample => {
+  const finish = (target: EvalTarget, c: GoldenCase, s: Sample): Sample => {
+    deps.onSample?.({
+      prompt: target.version.prompt,
+      version: target.version.version,
+      model: target.model ?? target.version.model,
+      case: c.id,
+      sample: s,
+    });
     progress.done++;
     if (s.kind === "error") progress.errors++;
     else if (s.cached) progress.cacheHits++;
@@ -177,7 +195,7 @@ export function createSampler(deps: EngineDeps): Sampler {
   }
 
   const sampleExpected = (target: EvalTarget, c: GoldenCase, index: number) =>
-    limit(() => sampleOnce(target, c, index)).then(finish);
+    limit(() => sampleOnce(target, c, index)).then((s) => finish(target, c, s));
   return {
     progress,
     window: deps.concurrency,

@@ -11,6 +11,7 @@ import { checkVarsBeforeRun } from "../../formats/repo-checks.js";
 import type { Settings } from "../../formats/settings.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { createEngineModels, scrubberFor } from "../../io/model-stack.js";
+import { openSampleLog, type SampleLog, sampleLogPath } from "../../io/sample-log.js";
 import { formatCount, formatDuration, formatPercent, formatUsd } from "../../numbers.js";
 import {
   COMMON_MODEL_FLAGS,
@@ -31,7 +32,8 @@ const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repea
 Runs golden sets against the model endpoint. Without --prompt or --env, every prompt that has a
 golden set is evaluated at its latest version. --env evaluates the versions and models an
 environment pins; with --prompt NAME, only the pins of those prompts (a @VERSION must be the
-pinned one). Results: a table on stdout (or JSON with --json), the full result file with --out.
+pinned one). Results: a table on stdout (or JSON with --json), the full result file with --out,
+and beside it FILE.samples.jsonl, every sample as it completed.
 A run over its limits (limits: in promptgate.yaml, or the --max-* flags; 20,000 samples by
 default) is refused before anything is sent, exit 2.`;
 
@@ -78,12 +80,25 @@ export const evalCommand: Command = {
     const limits = { ...repo.settings.limits, ...readLimitFlags(values) };
     const work = await checkRunLimits(targets, limits, repo.settings.prices);
     io.stderr.write(`planned: ${describeWork(work)}\n`);
-    const result = await evaluate(root, repo.settings, targets, io, {
-      baseUrl: values["base-url"],
-      concurrency: toInt(values.concurrency, "--concurrency", 1, 1000),
-      cacheDir: values["cache-dir"],
-      noCache: values["no-cache"],
-    });
+    const sampleLog = values.out
+      ? await openSampleLog(
+          sampleLogPath(resolve(io.cwd, values.out)),
+          scrubberFor(io.env, values["base-url"]),
+        )
+      : undefined;
+    const result = await evaluate(
+      root,
+      repo.settings,
+      targets,
+      io,
+      {
+        baseUrl: values["base-url"],
+        concurrency: toInt(values.concurrency, "--concurrency", 1, 1000),
+        cacheDir: values["cache-dir"],
+        noCache: values["no-cache"],
+      },
+      sampleLog,
+    ).finally(() => sampleLog?.close());
     if (values.out) {
       const out = resolve(io.cwd, values.out);
       await mkdir(dirname(out), { recursive: true });
@@ -103,12 +118,17 @@ export async function evaluate(
   targets: Parameters<typeof runEval>[0],
   io: CliIo,
   flags: { baseUrl?: string; concurrency?: number; cacheDir?: string; noCache?: boolean },
+  sampleLog?: SampleLog,
 ): Promise<EvalResult> {
   const models = createEngineModels(root, settings, flags, io.env);
   const progress = createProgressReporter(io.stderr, "eval");
   const result = await runEval(
     targets,
-    { ...models, onProgress: (p) => progress.update(p) },
+    {
+      ...models,
+      onProgress: (p) => progress.update(p),
+      ...(sampleLog ? { onSample: (r) => sampleLog.write(r) } : {}),
+    },
     "worktree",
   );
   progress.done({
