@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { benchCompare } from "./compare.js";
 import { benchEval } from "./eval.js";
+import { benchGrowth } from "./growth.js";
 import { run } from "./lib.js";
 import { benchRuntime } from "./runtime.js";
 
@@ -11,6 +12,7 @@ const only = process.argv[2];
 if (!only || only === "eval") await benchEval();
 if (!only || only === "compare") await benchCompare();
 if (!only || only === "runtime") await benchRuntime();
+if (!only || only === "growth") await benchGrowth();
 // The bot's benchmark starts its own stand-ins and Probot server in a separate process.
 if (!only || only === "bot")
   await run(process.execPath, ["--import", "tsx", "bench/bot.ts"]).then((r) =>

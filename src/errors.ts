@@ -15,7 +15,8 @@ export type ErrorCode =
   | "E_CONFLICT" // an optimistic write lost a race
   | "E_LIMIT" // over a size, depth or time limit (a hostile or runaway input)
   | "E_LINT" // a file works but is risky (a model alias), an error only where promptgate.yaml says so
-  | "E_ENCODING"; // a file is not UTF-8
+  | "E_ENCODING" // a file is not UTF-8
+  | "E_IO"; // a file promptgate writes could not be written
 
 export interface SourceLocation {
   file: string;

@@ -65,6 +65,15 @@ export interface Progress {
   cacheHits: number;
 }
 
+/** One sample as it completes, with what places it: the line a sample log writes. */
+export interface SampleRecord {
+  prompt: string;
+  version: string;
+  model: string;
+  case: string;
+  sample: Sample;
+}
+
 export interface EngineDeps {
   chat: ChatModel;
   embeddings?: EmbeddingModel;
@@ -75,6 +84,8 @@ export interface EngineDeps {
   prices: Record<string, PriceOverride>;
   concurrency: number;
   onProgress?: (p: Progress) => void;
+  /** Every sample as it completes, so a caller can stream them to disk (src/io/sample-log.ts). */
+  onSample?: (record: SampleRecord) => void;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -87,27 +98,47 @@ export { toChatParams };
  */
 export interface Sampler {
   sample(target: EvalTarget, c: GoldenCase, index: number): Promise<Sample>;
+  /** Counts `count` samples into the progress total before they are asked for one by one. */
+  expect(count: number): void;
+  /** A sample already counted by `expect`. */
+  sampleExpected(target: EvalTarget, c: GoldenCase, index: number): Promise<Sample>;
+  /** How many samples are worth asking for at once: more only wait in the queue, holding memory. */
+  window: number;
   progress: Progress;
 }
 
 export function createSampler(deps: EngineDeps): Sampler {
   const limit = pLimit(deps.concurrency);
   const now = deps.now ?? (() => performance.now());
-  // Rendering is per (version, case), not per sample: repeats share the messages.
-  const rendered = new Map<string, Promise<ChatMessage[]>>();
+  // Rendering is per (version, case), not per sample: repeats in flight together share the
+  // messages. An entry leaves when its last sample is done, so the map holds the cases in flight,
+  // not every case of the run (a later adaptive draw renders again: cheap next to a request).
+  const rendered = new Map<string, { messages: Promise<ChatMessage[]>; users: number }>();
   const progress: Progress = { done: 0, total: 0, errors: 0, cacheHits: 0 };
 
-  const renderOnce = (target: EvalTarget, c: GoldenCase) => {
+  const renderOnce = async (target: EvalTarget, c: GoldenCase) => {
     const key = `${target.version.contentHash}\0${c.id}`;
-    let p = rendered.get(key);
-    if (!p) {
-      p = renderPrompt(target.version, c.vars);
-      rendered.set(key, p);
+    let entry = rendered.get(key);
+    if (!entry) {
+      entry = { messages: renderPrompt(target.version, c.vars), users: 0 };
+      rendered.set(key, entry);
     }
-    return p;
+    entry.users++;
+    try {
+      return await entry.messages;
+    } finally {
+      if (--entry.users === 0) rendered.delete(key);
+    }
   };
 
-  const finish = (s: Sample): Sample => {
+  const finish = (target: EvalTarget, c: GoldenCase, s: Sample): Sample => {
+    deps.onSample?.({
+      prompt: target.version.prompt,
+      version: target.version.version,
+      model: target.model ?? target.version.model,
+      case: c.id,
+      sample: s,
+    });
     progress.done++;
     if (s.kind === "error") progress.errors++;
     else if (s.cached) progress.cacheHits++;
@@ -173,11 +204,18 @@ export function createSampler(deps: EngineDeps): Sampler {
     }
   }
 
+  const sampleExpected = (target: EvalTarget, c: GoldenCase, index: number) =>
+    limit(() => sampleOnce(target, c, index)).then((s) => finish(target, c, s));
   return {
     progress,
+    window: deps.concurrency,
+    expect(count) {
+      progress.total += count;
+    },
+    sampleExpected,
     sample(target, c, index) {
       progress.total++;
-      return limit(() => sampleOnce(target, c, index)).then(finish);
+      return sampleExpected(target, c, index);
     },
   };
 }
@@ -287,14 +325,25 @@ export function summariseRun(cases: CaseResult[]): Totals {
 
 /** Runs every case of a target `repeats` times through the sampler. */
 export async function runTarget(sampler: Sampler, target: EvalTarget): Promise<PromptRun> {
-  const cases = await Promise.all(
-    target.goldenSet.set.cases.map(async (c) => {
+  const all = target.goldenSet.set.cases;
+  sampler.expect(sizeOfTarget(target));
+  // A window of cases in flight, not one promise per case up front: 100,000 queued cases held
+  // their closures and promises for the whole run. A window as wide as the pool keeps it full.
+  const cases = new Array<CaseResult>(all.length);
+  let next = 0;
+  const work = async () => {
+    for (let i = next++; i < all.length; i = next++) {
+      const c = all[i] as GoldenCase;
       const samples = await Promise.all(
-        Array.from({ length: repeatsOf(target, c) }, (_, i) => sampler.sample(target, c, i)),
+        Array.from({ length: repeatsOf(target, c) }, (_, r) =>
+          sampler.sampleExpected(target, c, r),
+        ),
       );
-      return summariseCase(c, samples);
-    }),
-  );
+      cases[i] = summariseCase(c, samples);
+    }
+  };
+  const width = Math.max(1, Math.ceil(sampler.window / Math.max(1, target.repeats)));
+  await Promise.all(Array.from({ length: Math.min(width, all.length) }, work));
   return buildPromptRun(target, cases);
 }
 

@@ -4,7 +4,7 @@ import { suggestClosest } from "../suggest.js";
 import { CANARY_ENV, type Environments, environmentsSchema, NAME_PATTERN } from "./environments.js";
 import { type GoldenSet, goldenSetSchema } from "./golden-set.js";
 import { parseJudgePrompt } from "./judge-prompt.js";
-import { type Locator, locator, parseYaml } from "./located-yaml.js";
+import { type Locator, lazyLocator, locator, parseYaml } from "./located-yaml.js";
 import { compareVersions, type PromptVersion, parsePromptFile } from "./prompt-file.js";
 import { parsePromptPath } from "./prompt-path.js";
 import { defaultSettings, SETTINGS_FILE, type Settings, settingsSchema } from "./settings.js";
@@ -174,7 +174,7 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
       );
       continue;
     }
-    goldenSets.set(prompt, { prompt, file, set: parsed.value, locator: locator(parsed, file) });
+    goldenSets.set(prompt, { prompt, file, set: parsed.value, locator: lazyLocator(text, file) });
   }
 
   let environments: Environments | undefined;

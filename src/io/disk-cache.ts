@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ResponseStore } from "../engine/response-cache.js";
 
@@ -11,6 +11,12 @@ const KEY = /^[0-9a-f]{64}$/;
  * place, so a crash or two parallel runs never leave half an entry; an entry that cannot be read
  * or parsed is a miss (as is one of the wrong shape, which the cache checks), and the next
  * success overwrites it.
+ *
+ * Beside the entries, `index.jsonl` holds every entry written, one `<key>\t<entry>` line each,
+ * read once per run: a rerun whose samples are all cached reads one file instead of opening one
+ * per sample. The index is only a faster way to the same bytes: the integrity tag is checked on
+ * what it serves as on an entry file, a line that does not parse is skipped, a later line for a
+ * key wins, and a key it lacks (an older cache) is read from its file and added.
  */
 export function createDiskStore(dir: string): ResponseStore {
   const pathOf = (key: string) => {
@@ -19,27 +25,74 @@ export function createDiskStore(dir: string): ResponseStore {
     return join(dir, key.slice(0, 2), `${key.slice(2)}.json`);
   };
 
+  const indexFile = join(dir, INDEX_FILE);
+  let index: Promise<Map<string, string>> | undefined;
+  const loadIndex = () => {
+    index ??= readFile(indexFile, "utf8").then(parseIndex, () => new Map<string, string>());
+    return index;
+  };
+  // One write per line with O_APPEND: two runs appending together never interleave within a line.
+  const addToIndex = async (key: string, text: string) => {
+    (await loadIndex()).set(key, text);
+    await appendFile(indexFile, `${key}\t${text}\n`);
+  };
+
   return {
     async get(key) {
+      const indexed = (await loadIndex()).get(key);
+      if (indexed !== undefined) {
+        try {
+          return JSON.parse(indexed) as unknown;
+        } catch {
+          // An unreadable line is a miss here as in a file: fall through to the entry's file.
+        }
+      }
+      let text: string;
       try {
-        return JSON.parse(await readFile(pathOf(key), "utf8")) as unknown;
+        text = (await readFile(pathOf(key), "utf8")).trim();
       } catch {
         return undefined;
       }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+      await addToIndex(key, text).catch(() => undefined);
+      return value;
     },
     async put(key, value) {
       const file = pathOf(key);
       await mkdir(join(dir, key.slice(0, 2)), { recursive: true });
+      const text = JSON.stringify(value);
       const temp = `${file}.${randomUUID()}.tmp`;
       try {
-        await writeFile(temp, `${JSON.stringify(value)}\n`);
+        await writeFile(temp, `${text}\n`);
         await rename(temp, file);
       } catch (e) {
         await rm(temp, { force: true });
         throw e;
       }
+      await addToIndex(key, text);
     },
   };
+}
+
+const INDEX_FILE = "index.jsonl";
+
+function parseIndex(text: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length; // a last line cut short by a crash: its JSON will not parse
+    const key = text.slice(start, start + 64);
+    if (text.charCodeAt(start + 64) === 9 && KEY.test(key))
+      entries.set(key, text.slice(start + 65, end));
+    start = end + 1;
+  }
+  return entries;
 }
 
 const SECRET_FILE = "secret";

@@ -200,6 +200,17 @@ describe("promptgate CLI", () => {
     expect(result.schema).toBe("promptgate/eval-result@1");
     expect(result.runs[0].cases).toHaveLength(20);
     expect(r.code).toBe(result.runs[0].totals.passRate >= 0.8 ? 0 : 1);
+    // Every sample streamed beside the result as it completed, each placed by prompt and case.
+    const lines = (await readFile(out.replace(/\.json$/, ".samples.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(60);
+    expect(lines[0]).toMatchObject({ prompt: "ticket-triage", version: "v2" });
+    const streamed = lines.filter((l) => l.case === result.runs[0].cases[0].id);
+    expect(streamed.map((l) => l.sample).sort((a, b) => a.index - b.index)).toEqual(
+      result.runs[0].cases[0].samples,
+    );
   });
 
   it("eval refuses to run without a key against OpenAI, with a hint", async () => {

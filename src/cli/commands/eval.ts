@@ -19,6 +19,7 @@ import {
 } from "../../formats/suites.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { createEngineModels, scrubberFor } from "../../io/model-stack.js";
+import { openSampleLog, type SampleLog, sampleLogPath } from "../../io/sample-log.js";
 import { formatCount, formatDuration, formatPercent, formatUsd } from "../../numbers.js";
 import {
   COMMON_MODEL_FLAGS,
@@ -43,7 +44,8 @@ pinned one). --suite runs only the cases of a suite of promptgate.yaml (suites:)
 samples each critical case up to max-repeats, as a pull request's critical gate does on its base
 side: the default branch's run (--env with the baseline) then fills the cache the pull requests'
 base sides are read from. Results: a table on stdout (or JSON with --json), the full result file
-with --out.
+with --out,
+and beside it FILE.samples.jsonl, every sample as it completed.
 A run over its limits (limits: in promptgate.yaml, or the --max-* flags; 20,000 samples by
 default) is refused before anything is sent, exit 2.`;
 
@@ -108,13 +110,26 @@ export const evalCommand: Command = {
     const limits = { ...repo.settings.limits, ...readLimitFlags(values) };
     const work = await checkRunLimits(targets, limits, repo.settings.prices);
     io.stderr.write(`planned: ${describeWork(work)}\n`);
-    const result = await evaluate(root, repo.settings, targets, io, {
-      baseUrl: values["base-url"],
-      concurrency: toInt(values.concurrency, "--concurrency", 1, 1000),
-      cacheDir: values["cache-dir"],
-      noCache: values["no-cache"],
-      judgePrompt: repo.judgePrompt,
-    });
+    const sampleLog = values.out
+      ? await openSampleLog(
+          sampleLogPath(resolve(io.cwd, values.out)),
+          scrubberFor(io.env, values["base-url"]),
+        )
+      : undefined;
+    const result = await evaluate(
+      root,
+      repo.settings,
+      targets,
+      io,
+      {
+        baseUrl: values["base-url"],
+        concurrency: toInt(values.concurrency, "--concurrency", 1, 1000),
+        cacheDir: values["cache-dir"],
+        noCache: values["no-cache"],
+        judgePrompt: repo.judgePrompt,
+      },
+      sampleLog,
+    ).finally(() => sampleLog?.close());
     if (suite) result.suite = suite;
     if (values.out) {
       const out = resolve(io.cwd, values.out);
@@ -168,6 +183,7 @@ export async function evaluate(
     noCache?: boolean;
     judgePrompt?: PromptVersion;
   },
+  sampleLog?: SampleLog,
 ): Promise<EvalResult> {
   const models = {
     ...createEngineModels(root, settings, flags, io.env),
@@ -176,7 +192,11 @@ export async function evaluate(
   const progress = createProgressReporter(io.stderr, "eval");
   const result = await runEval(
     targets,
-    { ...models, onProgress: (p) => progress.update(p) },
+    {
+      ...models,
+      onProgress: (p) => progress.update(p),
+      ...(sampleLog ? { onSample: (r) => sampleLog.write(r) } : {}),
+    },
     "worktree",
   );
   progress.done({

@@ -4,8 +4,14 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { costUnknownOf, reportsUsage } from "../../../src/cost/cost-unknown.js";
 import { withResponseCache } from "../../../src/engine/response-cache.js";
-import { type EvalTarget, runEval } from "../../../src/engine/run-eval.js";
-import type { ChatModel, SampleErr } from "../../../src/engine/types.js";
+import {
+  createSampler,
+  type EvalTarget,
+  runEval,
+  runTarget,
+  type Sampler,
+} from "../../../src/engine/run-eval.js";
+import type { ChatModel, Sample, SampleErr } from "../../../src/engine/types.js";
 import { PromptgateErrors } from "../../../src/errors.js";
 import { goldenSetSchema, parseGoldenSet } from "../../../src/formats/golden-set.js";
 import { locator, parseYaml } from "../../../src/formats/located-yaml.js";
@@ -245,6 +251,34 @@ describe("engine through the SDK and the stand-in", () => {
       JSON.stringify({ role: "system", content: "Answer plainly and politely." }),
     ]);
     expect(edited.requests).toMatchObject({ sent: 10, cacheHits: 10 });
+  });
+});
+
+describe("a run holds a window of cases, not the whole golden set", () => {
+  it("asks the pool for at most a pool's worth of samples at a time, counts every sample from the start, keeps case order", async () => {
+    const sampler = createSampler({ chat: models(), prices: {}, concurrency: 4 });
+    let asked = 0;
+    let maxAsked = 0;
+    const totals: number[] = [];
+    // Counts what runTarget has asked of the pool and not yet had back, queued work included:
+    // the samples a pool holds back are what used to pile up (every case's, up front).
+    const track = (p: Promise<Sample>) => {
+      maxAsked = Math.max(maxAsked, ++asked);
+      return p.finally(() => {
+        asked--;
+        totals.push(sampler.progress.total);
+      });
+    };
+    const counting: Sampler = {
+      ...sampler,
+      sample: (t, c, i) => track(sampler.sample(t, c, i)),
+      sampleExpected: (t, c, i) => track(sampler.sampleExpected(t, c, i)),
+    };
+    const run = await runTarget(counting, target("Be brief.", 40, 2));
+    expect(maxAsked).toBeLessThanOrEqual(4);
+    expect(new Set(totals)).toEqual(new Set([80]));
+    expect(run.cases.map((c) => c.id)).toEqual(Array.from({ length: 40 }, (_, i) => `c${i}`));
+    expect(run.totals.samples).toBe(80);
   });
 });
 

@@ -481,3 +481,34 @@ describe("loadRepo", () => {
     ]);
   });
 });
+
+describe("lazyLocator", () => {
+  it("places a path where the parsed document's locator does, without keeping the document", async () => {
+    const { lazyLocator, locator, parseYaml } = await import(
+      "../../../src/formats/located-yaml.js"
+    );
+    const { goldenSetSchema } = await import("../../../src/formats/golden-set.js");
+    const text = [
+      "cases:",
+      "  - id: a",
+      "    vars: { q: one }",
+      "    assert: [{ type: icontains, value: one }]",
+      "  - id: b",
+      "    assert:",
+      "      - { type: regex, value: x }",
+      "",
+    ].join("\n");
+    const eager = locator(parseYaml(text, "evals/x.yaml", goldenSetSchema), "evals/x.yaml");
+    const lazy = lazyLocator(text, "evals/x.yaml");
+    for (const path of [
+      ["cases", 1, "assert", 0, "value"],
+      ["cases", 0, "vars"],
+      ["cases", 9],
+    ]) {
+      expect(lazy.at(path)).toEqual(eager.at(path));
+      expect(lazy.has(path)).toBe(eager.has(path));
+    }
+    expect(lazy.at(["cases", 1, "assert", 0, "value"])).toMatchObject({ line: 7 });
+    expect(lazy.key(["cases", 0], "vars")).toEqual(eager.key(["cases", 0], "vars"));
+  });
+});

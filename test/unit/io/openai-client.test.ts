@@ -291,6 +291,8 @@ describe("response cache", () => {
     await cached(cacheDir).complete(request);
     const key = cacheKey(s.baseURL, request);
     await writeFile(join(cacheDir, key.slice(0, 2), `${key.slice(2)}.json`), '{"output": "half');
+    // The folder's index holds a copy of every entry: a torn write there is a miss too.
+    await writeFile(join(cacheDir, "index.jsonl"), `${key}\t{"output": "half\n`);
     const again = await cached(cacheDir).complete(request);
     expect(again.cached).toBe(false);
     expect((await cached(cacheDir).complete(request)).cached).toBe(true);

@@ -1,0 +1,101 @@
+// Issue 15's benchmark: how memory and CPU grow with the number of cases, and what a rerun from
+// a warm cache costs. The stand-in answers at once (0 ms) so the figures are promptgate's own.
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bundle, ok, printTable, type Row, run, startStandInProcess } from "./lib.js";
+
+const CONCURRENCY = 100;
+
+interface Figures {
+  cases: number;
+  parseCpuMs: number;
+  parseRssMb: number;
+  wallMs: number;
+  cpuMs: number;
+  maxRssMb: number;
+  sent: number;
+  cacheHits: number;
+  errors: number;
+}
+
+export async function benchGrowth(): Promise<void> {
+  const worker = await bundle("bench/growth-worker.ts");
+  const standIn = await startStandInProcess(0);
+  const rows: Row[] = [];
+  const once = async (cases: number, cacheDir = ""): Promise<Figures> => {
+    const r = await run(process.execPath, [
+      worker,
+      standIn.baseURL,
+      String(cases),
+      String(CONCURRENCY),
+      cacheDir,
+    ]);
+    if (r.code !== 0) throw new Error(`growth worker at ${cases} cases exited with ${r.code}`);
+    return JSON.parse(r.stdout) as Figures;
+  };
+  const perCase = (f: Figures) => `${(f.cpuMs / f.cases).toFixed(3)} ms`;
+  try {
+    // 100,000 cases take minutes on a 2-core runner: opt in with PROMPTGATE_BENCH_100K=1.
+    const sizes = process.env.PROMPTGATE_BENCH_100K === "1" ? [10_000, 100_000] : [10_000];
+    for (const cases of sizes) {
+      const f = await once(cases);
+      const target = cases >= 100_000 ? 250 : 200;
+      rows.push(
+        {
+          what: `peak RSS, ${cases.toLocaleString("en")} cases @ concurrency ${CONCURRENCY}`,
+          measured: `${f.maxRssMb.toFixed(0)} MB`,
+          target: `≤ ${target} MB`,
+          limit: "~45 MB (bare node)",
+          verdict: ok(f.maxRssMb <= target),
+        },
+        {
+          // Parsing the YAML golden sets (the yaml library's documents) peaks before a request.
+          what: "  of which reached while loading the golden sets",
+          measured: `${f.parseRssMb.toFixed(0)} MB`,
+          target: "(report)",
+          limit: "",
+          verdict: "",
+        },
+        {
+          what: "  CPU per case (engine + SDK), and golden-set parsing",
+          measured: `${perCase(f)}; parse ${(f.parseCpuMs / f.cases).toFixed(3)} ms`,
+          target: "(report)",
+          limit: `wall ${(f.wallMs / 1000).toFixed(1)} s`,
+          verdict: f.errors > 0 ? `✗ ${f.errors} errors` : "",
+        },
+      );
+    }
+    if (process.env.PROMPTGATE_BENCH_100K !== "1")
+      rows.push({
+        what: "peak RSS, 100,000 cases",
+        measured: "skipped",
+        target: "≤ 250 MB",
+        limit: "set PROMPTGATE_BENCH_100K=1",
+        verdict: "",
+      });
+    for (const cases of [1_000, 10_000]) {
+      const dir = await mkdtemp(join(tmpdir(), "promptgate-bench-cache-"));
+      try {
+        await once(cases, dir); // fills the cache
+        const warm = await once(cases, dir);
+        rows.push({
+          what: `warm-cache rerun, ${cases.toLocaleString("en")} cases: CPU per case`,
+          measured: `${perCase(warm)} (${warm.sent} sent, ${warm.cacheHits} hits)`,
+          target: cases === 10_000 ? "≤ 0.2 ms" : "(report)",
+          limit: `0 requests; parse ${(warm.parseCpuMs / cases).toFixed(3)} ms/case on top`,
+          verdict: cases === 10_000 ? ok(warm.cpuMs / cases <= 0.2 && warm.sent === 0) : "",
+        });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    standIn.child.kill("SIGTERM");
+  }
+  // promptfoo is never a dependency: compared only when the machine has it.
+  const promptfoo = existsSync("node_modules/.bin/promptfoo");
+  if (!promptfoo) process.stdout.write("\npromptfoo not installed: skipped\n");
+  printTable(`Growth (issue 15) — stand-in at 0 ms, concurrency ${CONCURRENCY}, repeats 1`, rows);
+}
