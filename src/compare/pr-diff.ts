@@ -27,6 +27,7 @@ import {
 } from "./run-diff.js";
 import { checkRunLimits, type PlannedWork } from "./run-limits.js";
 import { describeSettings, type RunSettings } from "./run-settings.js";
+import { describePlan, type Shard, type ShardInfo, selectShardCases } from "./shards.js";
 import { resolveTrustedSettings, type TrustedInputs } from "./trusted-settings.js";
 import type { PromptComparison } from "./types.js";
 
@@ -58,6 +59,8 @@ export interface PrepareDiffInput {
   repeats?: number;
   /** Keeps part of the planned evaluations (the CLI's `--shard`), before anything is planned. */
   select?: (changes: ChangeSet) => ChangeSet;
+  /** Runs only this shard's cases (`shard: i/n`); the limits still judge the whole run. */
+  shard?: Shard;
   createEngine: EngineFactory;
   /** Where the head's promptgate.yaml was looked for, for the error when there is none. */
   folder?: string;
@@ -82,6 +85,8 @@ export interface PreparedDiff {
   adaptive: boolean;
   /** The override of every golden set's repeats, when one was given. */
   repeats?: number;
+  /** Set when this run is one shard of a matrix. */
+  shard?: ShardInfo;
 }
 
 export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<PreparedDiff> {
@@ -105,9 +110,12 @@ export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<P
     inputs: input.inputs,
   });
   const settings = trusted.settings;
-  const pairs = planTargets(diffInputOf({ base, head, changes, settings }, input.repeats));
-  // A run over its limits is refused whole, before a key is even looked for.
-  const work = await checkRunLimits(targetsOf(pairs), settings.limits, settings.prices);
+  const planned = planTargets(diffInputOf({ base, head, changes, settings }, input.repeats));
+  // A run over its limits is refused whole, before a key is even looked for. A shard is judged
+  // by the whole run's plan: sharding spreads what a run may spend, it does not multiply it.
+  let work = await checkRunLimits(targetsOf(planned), settings.limits, settings.prices);
+  const pairs = input.shard ? selectShardCases(planned, input.shard) : planned;
+  if (input.shard) work = await checkRunLimits(targetsOf(pairs), settings.limits, settings.prices);
   // What can fail without asking the model fails here, before a run is announced: a missing key
   // (a fork's pull request gets no secrets), a judge or embeddings model a golden set needs.
   const engine = pairs.length === 0 ? undefined : input.createEngine(settings);
@@ -124,6 +132,9 @@ export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<P
     work,
     adaptive: pairs.some((p) => p.adaptive),
     ...(input.repeats === undefined ? {} : { repeats: input.repeats }),
+    ...(input.shard
+      ? { shard: { ...input.shard, gates: settings.gates, plan: describePlan(planned) } }
+      : {}),
   };
 }
 
@@ -136,6 +147,8 @@ export interface PullRequestDiff {
   settings: RunSettings;
   /** Wall time of the evaluation. */
   wallMs: number;
+  /** Set when this run is one shard of a matrix: its report says so. */
+  shard?: ShardInfo;
 }
 
 export async function runPreparedDiff(
@@ -162,6 +175,7 @@ export async function runPreparedDiff(
     notices: prepared.notices,
     settings: describeSettings(prepared.settings, prepared.settings, result),
     wallMs: performance.now() - started,
+    ...(prepared.shard ? { shard: prepared.shard } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { checkRunLimits, describeWork } from "../../compare/run-limits.js";
+import { parseShard, selectEvalShard } from "../../compare/shards.js";
 import { costUnknownOf, describeCostUnknown } from "../../cost/cost-unknown.js";
 import { runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
@@ -24,7 +25,7 @@ import { textTable } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
 
-const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repeats N] [--out FILE] [--json]
+const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--repeats N] [--out FILE] [--json] [--shard K/N]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
                 ${LIMIT_USAGE}
 
@@ -32,6 +33,8 @@ Runs golden sets against the model endpoint. Without --prompt or --env, every pr
 golden set is evaluated at its latest version. --env evaluates the versions and models an
 environment pins; with --prompt NAME, only the pins of those prompts (a @VERSION must be the
 pinned one). Results: a table on stdout (or JSON with --json), the full result file with --out.
+--shard K/N evaluates the K-th of N shares of every golden set's cases (by a hash of prompt and case
+id, as diff's --shard); the result then states "shard": {"index": K, "count": N}.
 A run over its limits (limits: in promptgate.yaml, or the --max-* flags; 20,000 samples by
 default) is refused before anything is sent, exit 2.`;
 
@@ -50,6 +53,7 @@ export const evalCommand: Command = {
         repeats: { type: "string" },
         out: { type: "string" },
         json: { type: "boolean" },
+        shard: { type: "string" },
       },
       usage,
     );
@@ -60,12 +64,15 @@ export const evalCommand: Command = {
     const root = resolve(io.cwd, values.root ?? ".");
     await requireSettingsFile(worktreeSource(root), root);
     const repo = await loadRepo(worktreeSource(root));
-    const targets = selectTargets(repo, {
+    const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+    const selected = selectTargets(repo, {
       prompts: values.prompt ?? [],
       env: values.env,
       repeats: toInt(values.repeats, "--repeats", 1, 100),
     });
-    if (targets.length === 0) {
+    // The limits judge the whole run, as for diff: a matrix spreads what a run may spend.
+    const targets = shard ? selectEvalShard(selected, shard) : selected;
+    if (selected.length === 0) {
       throw new PromptgateError("E_NOT_FOUND", "nothing to evaluate: no golden sets found", {
         hint: `add ${repo.settings.paths.evals}/<prompt>.yaml`,
       });
@@ -76,14 +83,16 @@ export const evalCommand: Command = {
     );
     if (varErrors.length > 0) throw new PromptgateErrors(varErrors);
     const limits = { ...repo.settings.limits, ...readLimitFlags(values) };
+    if (shard) await checkRunLimits(selected, limits, repo.settings.prices);
     const work = await checkRunLimits(targets, limits, repo.settings.prices);
     io.stderr.write(`planned: ${describeWork(work)}\n`);
-    const result = await evaluate(root, repo.settings, targets, io, {
+    const evaluated = await evaluate(root, repo.settings, targets, io, {
       baseUrl: values["base-url"],
       concurrency: toInt(values.concurrency, "--concurrency", 1, 1000),
       cacheDir: values["cache-dir"],
       noCache: values["no-cache"],
     });
+    const result = shard ? { ...evaluated, shard } : evaluated;
     if (values.out) {
       const out = resolve(io.cwd, values.out);
       await mkdir(dirname(out), { recursive: true });
