@@ -1,9 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseShard, type Shard } from "../src/compare/shards.js";
 import { PromptgateError } from "../src/errors.js";
 import { type ProxySettings, readProxySettings } from "../src/io/proxy.js";
 
 export type FailOn = "blocked" | "errors" | "never";
+
+/** `diff`: evaluate the pull request (one shard of it with `shard`); `merge`: a matrix's shards. */
+export type ActionMode = "diff" | "merge";
 
 /** Everything the action reads from its step: the inputs and the runner's context, parsed once. */
 export interface ActionInputs {
@@ -33,6 +37,12 @@ export interface ActionInputs {
   maxSamples?: number | undefined;
   maxOutputTokens?: number | undefined;
   maxCost?: number | undefined;
+  /** `diff` unless given. */
+  mode?: ActionMode;
+  /** One shard of a matrix: evaluate its cases, write the shard's report, post nothing. */
+  shard?: Shard | undefined;
+  /** `mode: merge`: the folder (absolute) holding the shards' report.json files, at any depth. */
+  shardReports?: string;
 }
 
 export interface PullRequestRef {
@@ -96,9 +106,13 @@ export const INPUT_ENV = {
   maxOutputTokens: "INPUT_MAX_OUTPUT_TOKENS",
   maxCost: "INPUT_MAX_COST",
   reportHtmlUrl: "INPUT_REPORT_HTML_URL",
+  mode: "INPUT_MODE",
+  shard: "INPUT_SHARD",
+  shardReports: "INPUT_SHARD_REPORTS",
 } as const;
 
 const FAIL_ON: readonly FailOn[] = ["blocked", "errors", "never"];
+const MODES: readonly ActionMode[] = ["diff", "merge"];
 
 /** An input as action.yml passes it; empty is not given. */
 export function readInput(env: Env, key: keyof typeof INPUT_ENV): string | undefined {
@@ -141,6 +155,15 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
   }
   const githubToken = read("githubToken");
   if (!githubToken) throw inputError("github-token", "is empty");
+  const mode = (read("mode") ?? "diff").toLowerCase();
+  if (!MODES.includes(mode as ActionMode)) {
+    throw inputError("mode", `must be one of ${MODES.join(", ")}, got "${mode}"`);
+  }
+  const shardText = read("shard");
+  const shard = shardText === undefined ? undefined : parseShard(shardText, "input shard");
+  if (shard && mode === "merge") {
+    throw inputError("shard", "is for the matrix's jobs; the merge job takes mode: merge alone");
+  }
   const workingDirectory = read("workingDirectory") ?? ".";
   const cacheDir = read("cacheDir");
   return {
@@ -175,6 +198,9 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
     cacheSecret: read("cacheSecret"),
     reportHtmlUrl: read("reportHtmlUrl"),
     pullRequestArtifact,
+    mode: mode as ActionMode,
+    shard,
+    shardReports: resolve(context.workspace, read("shardReports") ?? "promptgate-shards"),
   };
 }
 

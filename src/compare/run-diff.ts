@@ -338,7 +338,7 @@ export function passedGate(c: PromptComparison): boolean {
  * version's commit status before it promotes.
  */
 export function markPinGates(
-  changes: Pick<ChangeSet, "environmentChanges">,
+  changes: ChangeSet,
   result: Pick<DiffResult, "comparisons" | "changes"> | undefined,
 ): ReportEnvironmentChange[] {
   // A model swap judges the version on another model: never the version's own gate.

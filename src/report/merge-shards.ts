@@ -1,5 +1,5 @@
 import { comparePromptRuns } from "../compare/compare-runs.js";
-import { markPinGates } from "../compare/run-diff.js";
+import { passedGate } from "../compare/run-diff.js";
 import { gatesOfShard, type ShardPlanEntry } from "../compare/shards.js";
 import type { PromptComparison } from "../compare/types.js";
 import { summariseRun } from "../engine/run-eval.js";
@@ -87,11 +87,18 @@ export function mergeShardReports(reports: readonly Report[], names: readonly st
     shards.flatMap((s) => s.report.changes),
     (c) => [c.prompt, c.kind, c.baseVersion, c.headVersion, c.file, c.oldFile].join("\u0000"),
   ).sort((a, b) => rank(a.prompt) - rank(b.prompt));
-  // Whether a newly pinned version passed its gate is the merged comparison's to say.
-  const environmentChanges = markPinGates(
-    { environmentChanges: first.report.environmentChanges },
-    { comparisons, changes },
-  );
+  // Whether a newly pinned version this run evaluated passed its gate is the merged comparison's
+  // to say (as markPinGates does for one run); the others each shard read alike.
+  const kinds = new Map(changes.map((c) => [c.prompt, c.kind]));
+  const environmentChanges = first.report.environmentChanges.map((c) => {
+    if (c.kind !== "pin" || !c.needsGate || !c.after) return c;
+    const version = c.after.version;
+    const evaluated = comparisons.find(
+      (x) =>
+        x.prompt === c.prompt && x.head.version === version && kinds.get(x.prompt) !== "model-swap",
+    );
+    return evaluated ? { ...c, gatePassed: passedGate(evaluated) } : c;
+  });
   const notices = uniqueBy(
     shards.flatMap((s) => s.report.notices),
     (n) => JSON.stringify(n),
