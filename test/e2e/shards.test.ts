@@ -168,6 +168,41 @@ describe("sharded diff (shard: i/n) merged", () => {
     );
   });
 
+  it("eval --shard i/n runs that shard's cases and says so", async () => {
+    const standIn = await startOpenAIStandIn({ seed: 11, responder: rulesResponder(rules) });
+    try {
+      const ids: string[][] = [];
+      for (const k of [1, 2]) {
+        const stdout = new PassThrough();
+        let out = "";
+        stdout.on("data", (d) => {
+          out += d;
+        });
+        await runCli(
+          ["eval", "--prompt", "ticket-triage", "--no-cache", "--json", "--shard", `${k}/2`],
+          {
+            cwd: repo.root,
+            env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test" },
+            stdout,
+            stderr: new PassThrough() as unknown as NodeJS.WriteStream,
+          },
+        );
+        const result = JSON.parse(out) as {
+          shard: unknown;
+          runs: { prompt: string; cases: { id: string }[] }[];
+        };
+        expect(result.shard).toEqual({ index: k, count: 2 });
+        const cases = result.runs.flatMap((r) => r.cases.map((c) => c.id));
+        for (const id of cases) expect(shardOfCase("ticket-triage", id, 2)).toBe(k);
+        ids.push(cases);
+      }
+      const whole = unsharded.comparisons.find((c) => c.prompt === "ticket-triage")!;
+      expect([...ids.flat()].sort()).toEqual(whole.head.cases.map((c) => c.id).sort());
+    } finally {
+      await standIn.close();
+    }
+  });
+
   it("report --merge writes the merged report and exits like the unsharded diff", async () => {
     const files = [1, 2, 3, 4].map((k) => join(".promptgate", `shard-${k}`, "report.json"));
     const out = join(repo.root, ".promptgate", "merged");
