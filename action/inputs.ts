@@ -1,12 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseShard, type Shard } from "../src/compare/shards.js";
 import { PromptgateError } from "../src/errors.js";
 import { type ProxySettings, readProxySettings } from "../src/io/proxy.js";
 
 export type FailOn = "blocked" | "errors" | "never";
 
-/** `diff`: a pull request's prompts, base vs head; `drift`: what each environment serves vs its record. */
-export type ActionMode = "diff" | "drift";
+/**
+ * `diff`: a pull request's prompts, base vs head (one shard of them with `shard`); `merge`: a
+ * matrix's shards, merged; `drift`: what each environment serves vs its record.
+ */
+export type ActionMode = "diff" | "merge" | "drift";
 
 /** Everything the action reads from its step: the inputs and the runner's context, parsed once. */
 export interface ActionInputs {
@@ -44,6 +48,10 @@ export interface ActionInputs {
   environments?: string[] | undefined;
   /** `mode: drift`: the branch holding the records (default promptgate-records). */
   recordsBranch?: string | undefined;
+  /** One shard of a matrix: evaluate its cases, write the shard's report, post nothing. */
+  shard?: Shard | undefined;
+  /** `mode: merge`: the folder (absolute) holding the shards' report.json files, at any depth. */
+  shardReports?: string;
 }
 
 export interface PullRequestRef {
@@ -111,10 +119,12 @@ export const INPUT_ENV = {
   mode: "INPUT_MODE",
   environments: "INPUT_ENVIRONMENTS",
   recordsBranch: "INPUT_RECORDS_BRANCH",
+  shard: "INPUT_SHARD",
+  shardReports: "INPUT_SHARD_REPORTS",
 } as const;
 
 const FAIL_ON: readonly FailOn[] = ["blocked", "errors", "never"];
-const MODES: readonly ActionMode[] = ["diff", "drift"];
+const MODES: readonly ActionMode[] = ["diff", "merge", "drift"];
 
 /** An input as action.yml passes it; empty is not given. */
 export function readInput(env: Env, key: keyof typeof INPUT_ENV): string | undefined {
@@ -162,6 +172,14 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
   }
   const githubToken = read("githubToken");
   if (!githubToken) throw inputError("github-token", "is empty");
+  const shardText = read("shard");
+  const shard = shardText === undefined ? undefined : parseShard(shardText, "input shard");
+  if (shard && mode === "merge") {
+    throw inputError("shard", "is for the matrix's jobs; the merge job takes mode: merge alone");
+  }
+  if (shard && mode === "drift") {
+    throw inputError("shard", "splits a pull request's diff; a drift check runs whole");
+  }
   const workingDirectory = read("workingDirectory") ?? ".";
   const cacheDir = read("cacheDir");
   return {
@@ -202,6 +220,8 @@ export function getInputs(env: Env, context: RunnerContext): ActionInputs {
       ?.split(/[\s,]+/)
       .filter(Boolean),
     recordsBranch: read("recordsBranch"),
+    shard,
+    shardReports: resolve(context.workspace, read("shardReports") ?? "promptgate-shards"),
   };
 }
 

@@ -108,8 +108,10 @@ function setOutputs(o: {
   summary: string;
   reportDir: string;
   commentUrl: string | undefined;
+  artifactName?: string | undefined;
 }): void {
   core.setOutput("verdict", o.verdict);
+  core.setOutput("artifact-name", o.artifactName ?? "promptgate-report");
   core.setOutput("summary", scrub(o.summary));
   core.setOutput("report-dir", o.reportDir);
   core.setOutput("comment-url", o.commentUrl ?? "");

@@ -1,4 +1,6 @@
-import { join } from "node:path";
+import type { Dirent } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
 import type { FileChange } from "../src/compare/change-types.js";
 import { preparePullRequestDiff, runPreparedDiff } from "../src/compare/pr-diff.js";
 import { passedGate } from "../src/compare/run-diff.js";
@@ -20,7 +22,10 @@ import { formatPercent } from "../src/numbers.js";
 import {
   COMMENT_MARKER,
   createReport,
+  mergeReports,
   type OverallVerdict,
+  parseReportJson,
+  type Report,
   type ReportEnvironmentChange,
   renderComment,
   renderPendingComment,
@@ -62,6 +67,8 @@ export interface ActionOutcome {
   commentUrl: string | undefined;
   /** Whether `fail-on` makes the step fail. */
   failed: boolean;
+  /** The upload's artifact name: one per shard of a matrix, `promptgate-report` otherwise. */
+  artifactName?: string;
 }
 
 /** How far a run got on the pull request, for reporting an error it ends with. */
@@ -86,8 +93,10 @@ export async function runAction(
   deps: ActionDeps,
 ): Promise<ActionOutcome> {
   const progress: CommentProgress = { comment: undefined, reported: false };
-  const safe = scrubbing(deps);
+  // A shard of a matrix posts nothing: the merge job posts the one comment and the statuses.
+  const safe = scrubbing(inputs.shard ? { ...deps, comments: undefined } : deps);
   try {
+    if (inputs.mode === "merge") return await mergeShards(inputs, context, safe, progress);
     return await evaluate(inputs, context, safe, progress);
   } catch (e) {
     throw await reportFailure(e, context, safe, progress);
@@ -144,6 +153,7 @@ async function evaluate(
     },
     ...(inputs.repeats === undefined ? {} : { repeats: inputs.repeats }),
     ...(inputs.suite === undefined ? {} : { suite: inputs.suite }),
+    ...(inputs.shard ? { shard: inputs.shard } : {}),
     createEngine: (settings) => modelDeps(inputs, settings, context.proxy),
   });
   await lintModelAliases(prepared, sources.changedFiles, inputs, context, deps);
@@ -186,6 +196,29 @@ async function evaluate(
     environmentChanges,
   });
   deps.log(`${report.verdict.overall}: ${report.verdict.reason}`);
+  if (inputs.shard) return writeShardReport(report, context, deps);
+  return publishReport(report, inputs, context, deps, progress, { root, comment });
+}
+
+/**
+ * A report on the pull request: the comment (edited from the pending one when there is one), the
+ * job summary, the report files, one status per prompt, the annotations and the step's outcome.
+ * A diff's own report, or the merge of a matrix's shards.
+ */
+async function publishReport(
+  report: Report,
+  inputs: ActionInputs,
+  context: RunnerContext,
+  deps: ActionDeps & { scrub: Scrub },
+  progress: CommentProgress,
+  at: { root: string; comment: StoredComment | undefined },
+): Promise<ActionOutcome> {
+  const { root } = at;
+  const baseSha = report.base.sha;
+  const headSha = report.head.sha;
+  const diff = { comparisons: report.comparisons, changes: report.changes };
+  const comments = deps.comments;
+  let comment = at.comment;
 
   if (comments) {
     // With nothing evaluated, only an earlier run's comment is corrected; no new comment is added.
@@ -270,6 +303,97 @@ async function lintModelAliases(
     if (deps.annotate) deps.annotate(a);
     else deps.warn(`${a.file ?? ""}:${a.line ?? ""}: ${a.message}`);
   }
+}
+
+/**
+ * One shard of a matrix: its report files (the JSON states the shard) for the merge job to
+ * download, and a line in the job summary. No comment, no status, and the step passes whatever
+ * the shard's partial verdict: only the merged cases say what the pull request did.
+ */
+async function writeShardReport(
+  report: Report,
+  context: RunnerContext,
+  deps: ActionDeps & { scrub: Scrub },
+): Promise<ActionOutcome> {
+  const shard = report.shard!;
+  const reportDir = join(context.runnerTemp, "promptgate-report");
+  await writeReports(reportDir, report, deps.scrub);
+  const cases = report.comparisons.reduce(
+    (n, c) => n + c.head.cases.length + (c.base?.cases.length ?? 0),
+    0,
+  );
+  const line = `promptgate shard ${shard.index}/${shard.count}: evaluated ${cases} cases (both sides) of ${report.comparisons.length} of ${shard.plan.length} prompts; the merge job (mode: merge) posts the verdict`;
+  deps.log(line);
+  await deps.writeSummary(`${line}\n`);
+  return {
+    verdict: report.verdict.overall,
+    summary: line,
+    reportDir,
+    commentUrl: undefined,
+    failed: false,
+    artifactName: `promptgate-shard-${shard.index}-of-${shard.count}`,
+  };
+}
+
+/**
+ * `mode: merge`, the job after the matrix: the shards' reports (downloaded under `shard-reports`)
+ * merged case by case and compared again (report/merge-shards.ts), then published as one diff's
+ * report: one comment, the statuses, the summary, and the step fails on a block.
+ */
+async function mergeShards(
+  inputs: ActionInputs,
+  context: RunnerContext,
+  deps: ActionDeps & { scrub: Scrub },
+  progress: CommentProgress,
+): Promise<ActionOutcome> {
+  const { root } = inputs;
+  const folder = inputs.shardReports ?? join(context.workspace, "promptgate-shards");
+  const files = await findShardReports(folder);
+  const names = files.map((f) => relative(folder, f) || f);
+  const reports = await Promise.all(
+    files.map(async (f, i) => parseReportJson(await readFile(f, "utf8"), names[i] ?? f)),
+  );
+  const merged = mergeReports(reports, names);
+  await requireFolder(root, `${root} (the working-directory input)`);
+  // The statuses go on this pull request's commits: shards of another head must not land there.
+  await ensureCommit(root, inputs.head, deps);
+  const head = (await git(root, ["rev-parse", `${inputs.head}^{commit}`])).trim();
+  if (merged.head.sha !== head) {
+    throw new PromptgateError(
+      "E_CONFIG",
+      `the shards evaluated head ${merged.head.sha.slice(0, 7)}, but this job's head is ${head.slice(0, 7)}`,
+      { hint: "download the artifacts of this workflow run's matrix only" },
+    );
+  }
+  await ensureCommit(root, merged.base.sha, deps);
+  deps.log(`merged ${reports.length} shard reports: ${names.join(", ")}`);
+  // The pins' gates were read by each shard as a diff reads them; the merge re-marks the ones
+  // this run evaluated.
+  deps.log(`${merged.verdict.overall}: ${merged.verdict.reason}`);
+  return publishReport(merged, inputs, context, deps, progress, { root, comment: undefined });
+}
+
+/** Every report.json under `folder`, at any depth (download-artifact puts each in its own). */
+async function findShardReports(folder: string): Promise<string[]> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(folder, { recursive: true, withFileTypes: true, encoding: "utf8" });
+  } catch (e) {
+    throw new PromptgateError("E_NOT_FOUND", `cannot read the shard reports folder ${folder}`, {
+      hint: "download the shards' artifacts there first (actions/download-artifact with pattern: promptgate-shard-*, path: promptgate-shards), or point shard-reports at them",
+      cause: e,
+    });
+  }
+  const files = entries
+    .filter((e) => e.isFile() && e.name === "report.json")
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+  if (files.length === 0) {
+    throw new PromptgateError("E_NOT_FOUND", `no report.json under ${folder}`, {
+      hint: "download the shards' artifacts there first (actions/download-artifact with pattern: promptgate-shard-*, path: promptgate-shards)",
+    });
+  }
+  return files;
 }
 
 /**

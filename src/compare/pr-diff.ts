@@ -34,6 +34,7 @@ import {
 } from "./run-diff.js";
 import { checkRunLimits, type PlannedWork } from "./run-limits.js";
 import { describeSettings, type RunSettings } from "./run-settings.js";
+import { describePlan, type Shard, type ShardInfo, selectShardCases } from "./shards.js";
 import { resolveTrustedSettings, type TrustedInputs } from "./trusted-settings.js";
 import type { PromptComparison } from "./types.js";
 
@@ -79,6 +80,8 @@ export interface PrepareDiffInput {
   suite?: string;
   /** Keeps part of the planned evaluations (the CLI's `--shard`), before anything is planned. */
   select?: (changes: ChangeSet) => ChangeSet;
+  /** Runs only this shard's cases (`shard: i/n`); the limits still judge the whole run. */
+  shard?: Shard;
   createEngine: EngineFactory;
   /** Where the head's promptgate.yaml was looked for, for the error when there is none. */
   folder?: string;
@@ -105,6 +108,8 @@ export interface PreparedDiff {
   repeats?: number;
   /** The suite that ran, when one was named, with its count of cases. */
   suite?: SuiteCount;
+  /** Set when this run is one shard of a matrix. */
+  shard?: ShardInfo;
 }
 
 export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<PreparedDiff> {
@@ -131,9 +136,12 @@ export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<P
   const planned = planTargets(diffInputOf({ base, head, changes, settings }, input.repeats));
   const suited =
     input.suite === undefined ? undefined : narrowPairs(planned, settings, input.suite);
-  const pairs = suited?.pairs ?? planned;
-  // A run over its limits is refused whole, before a key is even looked for.
-  const work = await checkRunLimits(targetsOf(pairs), settings.limits, settings.prices);
+  const inSuite = suited?.pairs ?? planned;
+  // A run over its limits is refused whole, before a key is even looked for. A shard is judged
+  // by the whole run's plan: sharding spreads what a run may spend, it does not multiply it.
+  let work = await checkRunLimits(targetsOf(inSuite), settings.limits, settings.prices);
+  const pairs = input.shard ? selectShardCases(inSuite, input.shard) : inSuite;
+  if (input.shard) work = await checkRunLimits(targetsOf(pairs), settings.limits, settings.prices);
   // What can fail without asking the model fails here, before a run is announced: a missing key
   // (a fork's pull request gets no secrets), a judge or embeddings model a golden set needs.
   const created = pairs.length === 0 ? undefined : input.createEngine(settings);
@@ -153,6 +161,9 @@ export async function preparePullRequestDiff(input: PrepareDiffInput): Promise<P
     adaptive: pairs.some((p) => p.adaptive),
     ...(input.repeats === undefined ? {} : { repeats: input.repeats }),
     ...(suited ? { suite: suited.suite } : {}),
+    ...(input.shard
+      ? { shard: { ...input.shard, gates: settings.gates, plan: describePlan(inSuite) } }
+      : {}),
   };
 }
 
@@ -200,6 +211,8 @@ export interface PullRequestDiff {
   settings: RunSettings;
   /** Wall time of the evaluation. */
   wallMs: number;
+  /** Set when this run is one shard of a matrix: its report says so. */
+  shard?: ShardInfo;
 }
 
 export async function runPreparedDiff(
@@ -229,6 +242,7 @@ export async function runPreparedDiff(
       ...(prepared.suite ? { suite: prepared.suite } : {}),
     },
     wallMs: performance.now() - started,
+    ...(prepared.shard ? { shard: prepared.shard } : {}),
   };
 }
 

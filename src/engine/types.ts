@@ -151,4 +151,6 @@ export interface EvalResult {
   requests: { sent: number; cacheHits: number; errors: number };
   /** The suite that ran (`--suite`), and how many of the golden sets' cases it holds. */
   suite?: SuiteCount;
+  /** `--shard K/N`: the runs hold that shard's cases (1-based index). */
+  shard?: { index: number; count: number };
 }

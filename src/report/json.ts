@@ -1,5 +1,6 @@
 import type { PromptComparison } from "../compare/types.js";
 import { PromptgateError } from "../errors.js";
+import { mergeShardReports } from "./merge-shards.js";
 import { decideVerdict, REPORT_SCHEMA, type Report } from "./model.js";
 import { reportSchema } from "./schema.js";
 
@@ -91,7 +92,8 @@ function formatPath(path: readonly PropertyKey[]): string {
 /**
  * Shards each evaluate a subset of the changed prompts of the same two revisions; their reports
  * merge into the one report the comment is rendered from. `names` (file names, usually) are what
- * errors call the shards.
+ * errors call the shards. Reports of a `shard: i/n` matrix (each ran some cases of every prompt)
+ * are merged case by case and compared again (merge-shards.ts).
  */
 export function mergeReports(reports: readonly Report[], names: readonly string[] = []): Report {
   const nameOf = (i: number) => names[i] ?? `shard ${i + 1}`;
@@ -101,6 +103,7 @@ export function mergeReports(reports: readonly Report[], names: readonly string[
       hint: "pass the report.json of every shard",
     });
   }
+  if (reports.some((r) => r.shard !== undefined)) return mergeShardReports(reports, names);
   for (const [i, r] of reports.entries()) {
     for (const side of ["base", "head"] as const) {
       if (r[side].sha !== first[side].sha) {

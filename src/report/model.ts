@@ -1,5 +1,6 @@
 import type { ChangeKind, PromptChange, ReportEnvironmentChange } from "../compare/change-types.js";
 import { provenSmallChange } from "../compare/compare-runs.js";
+import type { ShardInfo } from "../compare/shards.js";
 import type { PromptComparison } from "../compare/types.js";
 import type { SuiteCount } from "../formats/suites.js";
 import {
@@ -105,6 +106,12 @@ export interface Report {
   settings: ReportSettings;
   totals: ReportTotals;
   verdict: { overall: OverallVerdict; reason: string };
+  /**
+   * Set only on one shard's report (`shard: i/n`): which shard, the gates it ran with and the
+   * whole run's plan. Its comparisons cover this shard's cases only: merge the shards before
+   * reading a verdict off them.
+   */
+  shard?: ShardInfo;
 }
 
 /** What `createReport` is given: the report's own fields less what it works out (totals, verdict). */
@@ -112,7 +119,7 @@ export type ReportInput = Pick<
   Report,
   "generatedAt" | "repository" | "serverUrl" | "base" | "head" | "runUrl" | "comparisons"
 > &
-  Partial<Pick<Report, "changes" | "environmentChanges" | "notices">> & {
+  Partial<Pick<Report, "changes" | "environmentChanges" | "notices" | "shard">> & {
     settings: Omit<ReportSettings, "models"> & { models?: string[] };
     wallMs: number;
   };
@@ -140,6 +147,7 @@ export function createReport(input: ReportInput): Report {
   if (input.repository !== undefined) report.repository = input.repository;
   if (input.serverUrl !== undefined) report.serverUrl = input.serverUrl;
   if (input.runUrl !== undefined) report.runUrl = input.runUrl;
+  if (input.shard !== undefined) report.shard = input.shard;
   return report;
 }
 

@@ -303,4 +303,29 @@ export const reportSchema = z.object({
     overall: z.enum(["pass", "blocked", "errors"]),
     reason: z.string(),
   }),
+  // Added within v1: only a shard's report has it.
+  shard: z
+    .object({
+      index: z.number().int().min(1),
+      count: z.number().int().min(1),
+      gates: z.object({
+        minPassRate: rate.optional(),
+        maxRegression: rate,
+        confidence: z.number().gt(0).lt(1),
+        critical: z.enum(["block", "strict", "warn", "off"]),
+        goldenSetEdits: z.enum(["warn", "block"]),
+        maxCostIncrease: z.number().min(0).optional(),
+        maxErrorRate: rate,
+        detect: z.number().gt(0).max(1),
+      }),
+      plan: z.array(
+        z.object({
+          prompt: z.string(),
+          base: z.array(z.string()).nullable(),
+          head: z.array(z.string()),
+        }),
+      ),
+    })
+    .refine((s) => s.index <= s.count, { message: "shard index above its count" })
+    .optional(),
 }) satisfies z.ZodType<Report>;

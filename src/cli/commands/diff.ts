@@ -1,10 +1,9 @@
 import { join, relative, resolve } from "node:path";
-import type { ChangeSet } from "../../compare/change-types.js";
 import { provenSmallChange } from "../../compare/compare-runs.js";
 import { preparePullRequestDiff, runPreparedDiff } from "../../compare/pr-diff.js";
 import { describeWork } from "../../compare/run-limits.js";
+import { parseShard } from "../../compare/shards.js";
 import type { Progress } from "../../engine/run-eval.js";
-import { PromptgateError } from "../../errors.js";
 import { describeSuiteCount } from "../../formats/suites.js";
 import { requireFolder } from "../../io/file-sources.js";
 import { openDiffSources } from "../../io/git-changes.js";
@@ -38,9 +37,11 @@ Finds the prompt changes between two revisions (git's three-dot diff, like a pul
 each changed prompt's golden set on the base and the head version, and compares them with a
 confidence interval. Writes comment.md, summary.md, report.html and report.json to --out-dir
 (default .promptgate/report). Exits 1 when a gate blocks, 3 when too many samples errored.
---head defaults to the working tree. --shard K/N evaluates every N-th changed prompt (from the K-th);
-merge the shards' report.json files with \`promptgate report --merge\`. --suite runs only the cases of
-a suite of the base's promptgate.yaml (suites:). --repository and --run-url
+--head defaults to the working tree. --shard K/N evaluates the K-th of N shares of the cases of every
+changed prompt (by a hash of prompt and case id, so adding a case moves no other); merge the shards'
+report.json files with \`promptgate report --merge\`, which computes the statistics again from all
+the cases, as one unsharded run would. --suite runs only the cases of a suite of the base's
+promptgate.yaml (suites:). --repository and --run-url
 name the repository and link the CI run in the report. A run over its limits (limits: in the base's
 promptgate.yaml, or the --max-* flags; 20,000 samples by default) is refused before anything is
 sent, exit 2.`;
@@ -92,8 +93,8 @@ export const diffCommand: Command = {
       folder: headRef === "worktree" ? root : `${root} at ${headRef}`,
       inputs: { baseUrl: flags.baseUrl, concurrency: flags.concurrency, ...readLimitFlags(values) },
       ...(repeats === undefined ? {} : { repeats }),
-      select: (changes) => selectShard(changes, values.shard),
       ...(values.suite === undefined ? {} : { suite: values.suite }),
+      ...(values.shard === undefined ? {} : { shard: parseShard(values.shard) }),
       createEngine: (settings) => {
         const models = createEngineModels(root, settings, flags, io.env);
         scrub = models.scrub;
@@ -159,19 +160,6 @@ export function exitCodeOf(report: Report): ExitCode {
     case "errors":
       return EXIT.errors;
   }
-}
-
-/** `K/N`: keep the K-th of every N planned evaluations (1-based), in a stable order. */
-export function selectShard(changes: ChangeSet, shard: string | undefined): ChangeSet {
-  if (shard === undefined) return changes;
-  const m = /^(\d+)\/(\d+)$/.exec(shard);
-  const k = Number(m?.[1]);
-  const n = Number(m?.[2]);
-  if (!m || n < 1 || k < 1 || k > n) {
-    throw new PromptgateError("E_USAGE", `--shard must be K/N with 1 ≤ K ≤ N, got "${shard}"`);
-  }
-  const sorted = [...changes.evaluations].sort((a, b) => a.prompt.localeCompare(b.prompt));
-  return { ...changes, evaluations: sorted.filter((_, i) => i % n === k - 1) };
 }
 
 const VERDICT_TEXT = {

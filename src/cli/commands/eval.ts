@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { checkRunLimits, describeWork } from "../../compare/run-limits.js";
+import { parseShard, selectEvalShard } from "../../compare/shards.js";
 import { costUnknownOf, describeCostUnknown } from "../../cost/cost-unknown.js";
 import { type EvalTarget, runEval } from "../../engine/run-eval.js";
 import { selectTargets } from "../../engine/select-targets.js";
@@ -33,7 +34,7 @@ import { textTable } from "../format.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
 
-const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--suite NAME] [--repeats N] [--as-base] [--out FILE] [--json]
+const usage = `promptgate eval [--prompt NAME[@VERSION]]... [--env ENV] [--suite NAME] [--repeats N] [--as-base] [--out FILE] [--json] [--shard K/N]
                 [--root DIR] [--base-url URL] [--concurrency N] [--cache-dir DIR] [--no-cache]
                 ${LIMIT_USAGE}
 
@@ -46,6 +47,8 @@ side: the default branch's run (--env with the baseline) then fills the cache th
 base sides are read from. Results: a table on stdout (or JSON with --json), the full result file
 with --out,
 and beside it FILE.samples.jsonl, every sample as it completed.
+--shard K/N evaluates the K-th of N shares of every golden set's cases (by a hash of prompt and case
+id, as diff's --shard); the result then states "shard": {"index": K, "count": N}.
 A run over its limits (limits: in promptgate.yaml, or the --max-* flags; 20,000 samples by
 default) is refused before anything is sent, exit 2.`;
 
@@ -66,6 +69,7 @@ export const evalCommand: Command = {
         out: { type: "string" },
         json: { type: "boolean" },
         "as-base": { type: "boolean" },
+        shard: { type: "string" },
       },
       usage,
     );
@@ -76,6 +80,7 @@ export const evalCommand: Command = {
     const root = resolve(io.cwd, values.root ?? ".");
     await requireSettingsFile(worktreeSource(root), root);
     const repo = await loadRepo(worktreeSource(root));
+    const shard = values.shard === undefined ? undefined : parseShard(values.shard);
     const selected = selectTargets(repo, {
       prompts: values.prompt ?? [],
       env: values.env,
@@ -93,11 +98,13 @@ export const evalCommand: Command = {
     // A diff tops up critical cases only under these gates (run-diff.ts, topUpCritical).
     const topsUp =
       repo.settings.gates.critical === "block" || repo.settings.gates.critical === "warn";
-    const targets =
+    const whole =
       values["as-base"] && topsUp
         ? inSuite.map((t) => ({ ...t, criticalRepeats: repo.settings.maxRepeats }))
         : inSuite;
-    if (targets.length === 0) {
+    // The limits judge the whole run, as for diff: a matrix spreads what a run may spend.
+    const targets = shard ? selectEvalShard(whole, shard) : whole;
+    if (whole.length === 0) {
       throw new PromptgateError("E_NOT_FOUND", "nothing to evaluate: no golden sets found", {
         hint: `add ${repo.settings.paths.evals}/<prompt>.yaml`,
       });
@@ -108,6 +115,7 @@ export const evalCommand: Command = {
     );
     if (varErrors.length > 0) throw new PromptgateErrors(varErrors);
     const limits = { ...repo.settings.limits, ...readLimitFlags(values) };
+    if (shard) await checkRunLimits(whole, limits, repo.settings.prices);
     const work = await checkRunLimits(targets, limits, repo.settings.prices);
     io.stderr.write(`planned: ${describeWork(work)}\n`);
     const sampleLog = values.out
@@ -131,6 +139,7 @@ export const evalCommand: Command = {
       sampleLog,
     ).finally(() => sampleLog?.close());
     if (suite) result.suite = suite;
+    if (shard) result.shard = shard;
     if (values.out) {
       const out = resolve(io.cwd, values.out);
       await mkdir(dirname(out), { recursive: true });

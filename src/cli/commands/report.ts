@@ -8,9 +8,11 @@ import { exitWithReason, renderDiffText } from "./diff.js";
 
 const usage = `promptgate report --merge SHARD.json [SHARD.json ...] [--out-dir DIR]
 
-Merges the report.json files of a sharded diff (each shard evaluated some of the prompts) into one
-report and writes comment.md, summary.md, report.html and report.json to --out-dir (default
-.promptgate/report). Exits like diff: 1 when a gate blocks, 3 when too many samples errored.`;
+Merges the report.json files of a sharded diff (diff --shard i/n: each shard evaluated some cases of
+every prompt) into one report and writes comment.md, summary.md, report.html and report.json to
+--out-dir (default .promptgate/report). The comparisons are computed again from every shard's cases,
+as one unsharded run computes them; a missing or duplicated shard is an error naming it. Exits like
+diff: 1 when a gate blocks, 3 when too many samples errored.`;
 
 export const reportCommand: Command = {
   name: "report",

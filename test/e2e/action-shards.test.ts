@@ -1,0 +1,188 @@
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { parseReportJson } from "../../src/report/json.js";
+import { ISOLATED_GIT_ENV } from "../support/helpers/git-repo.js";
+import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
+import {
+  loadRules,
+  type OpenAIStandIn,
+  rulesResponder,
+  startOpenAIStandIn,
+} from "../support/stand-ins/openai/index.js";
+import {
+  type CompositeResult,
+  disposeRun,
+  runComposite,
+} from "../support/stand-ins/runner/index.js";
+
+/**
+ * The README's matrix workflow through action.yml and the built dist/ in the runner stand-in: four
+ * jobs with `shard: i/4` each upload their shard's report and post nothing; the merge job
+ * (`mode: merge`), given the downloaded artifacts, posts the one comment and the statuses and
+ * fails on the block.
+ */
+const run = promisify(execFile);
+const EXAMPLES = resolve("examples");
+const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
+const OWNER = "acme";
+const REPO = "sharded-bot";
+
+let gh: GitHubStandIn;
+let llm: OpenAIStandIn;
+let actionPath: string;
+let workspace: string;
+let temp: string;
+let pull: { number: number; head: string; base: string };
+const runs: CompositeResult[] = [];
+const uploads: Record<string, string>[] = [];
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+}
+
+async function git(cwd: string, ...args: string[]) {
+  return (await run("git", args, { cwd, env: ISOLATED_GIT_ENV, encoding: "utf8" })).stdout.trim();
+}
+
+beforeAll(async () => {
+  temp = await mkdtemp(join(tmpdir(), "promptgate-action-shards-"));
+  actionPath = join(temp, "action");
+  await run(process.execPath, ["scripts/build.mjs", "--outdir", join(actionPath, "dist")]);
+  await cp("action.yml", join(actionPath, "action.yml"));
+  [gh, llm] = await Promise.all([
+    startGitHubStandIn(),
+    startOpenAIStandIn({
+      seed: 11,
+      validate: true,
+      responder: rulesResponder(await loadRules(join(EXAMPLES, "stand-in.yaml"))),
+    }),
+  ]);
+  const files: Record<string, string> = {};
+  for (const path of await listFiles(EXAMPLES)) {
+    if (PR_FILES.includes(path) || path.endsWith("stand-in.yaml")) continue;
+    files[path] = await readFile(join(EXAMPLES, path), "utf8");
+  }
+  await gh.createRepo(OWNER, REPO, files);
+  const pr: Record<string, string> = {};
+  for (const f of PR_FILES) pr[f] = await readFile(join(EXAMPLES, f), "utf8");
+  const head = await gh.commitFiles(OWNER, REPO, pr, { branch: "new-prompts", message: "v3, v2" });
+  const base = (await gh.resolve(OWNER, REPO, "main"))!;
+  pull = { number: gh.createPull(OWNER, REPO, { head: "new-prompts" }), head, base };
+  workspace = join(temp, "workspace");
+  await git(temp, "clone", "--quiet", gh.repoPath(OWNER, REPO), workspace);
+  await git(workspace, "checkout", "--quiet", "--detach", head);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(runs.map(disposeRun));
+  await Promise.all([gh?.close(), llm?.close()]);
+  if (temp) await rm(temp, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  expect(llm.violations.splice(0)).toEqual([]);
+  expect(gh.violations.splice(0)).toEqual([]);
+});
+
+async function runAction(withInputs: Record<string, string>): Promise<CompositeResult> {
+  const result = await runComposite({
+    actionPath,
+    with: { "openai-base-url": llm.baseURL, ...withInputs },
+    eventName: "pull_request",
+    event: {
+      action: "synchronize",
+      number: pull.number,
+      pull_request: {
+        number: pull.number,
+        head: { sha: pull.head, ref: "new-prompts" },
+        base: { sha: pull.base, ref: "main" },
+      },
+      repository: gh.repositoryJson(OWNER, REPO),
+    },
+    repository: `${OWNER}/${REPO}`,
+    workspace,
+    token: gh.githubToken,
+    apiUrl: gh.url,
+    sha: pull.head,
+    baseRef: "main",
+    headRef: "new-prompts",
+    runId: 77,
+    uses: {
+      "actions/upload-artifact@v4": (w) => {
+        uploads.push(w);
+        return { "artifact-id": String(uploads.length), "artifact-url": `https://x/${w.name}` };
+      },
+    },
+  });
+  runs.push(result);
+  return result;
+}
+
+function commentWrites() {
+  return gh.requests.filter((r) => r.operation?.includes("comments") && r.method !== "GET");
+}
+
+describe("the action's shard and merge modes (action.yml through the runner stand-in)", () => {
+  it("a matrix of 4 shards then the merge job posts exactly one comment and the statuses", async () => {
+    const downloaded = join(workspace, "promptgate-shards");
+    for (const k of [1, 2, 3, 4]) {
+      const result = await runAction({ shard: `${k}/4` });
+      expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+      expect(result.outputs["artifact-name"]).toBe(`promptgate-shard-${k}-of-4`);
+      expect(uploads.at(-1)).toMatchObject({ name: `promptgate-shard-${k}-of-4` });
+      expect(result.summary).toContain(`promptgate shard ${k}/4: evaluated`);
+      const dir = result.outputs["report-dir"]!;
+      const report = parseReportJson(await readFile(join(dir, "report.json"), "utf8"), "r");
+      expect(report.shard).toMatchObject({ index: k, count: 4 });
+      // actions/download-artifact (pattern: promptgate-shard-*) puts each in its own folder.
+      await cp(dir, join(downloaded, `promptgate-shard-${k}-of-4`), { recursive: true });
+    }
+    // The shards posted nothing: no comment, no status.
+    expect(commentWrites()).toEqual([]);
+    expect(gh.comments(OWNER, REPO, pull.number)).toEqual([]);
+    expect(gh.statuses(OWNER, REPO, pull.head)).toEqual([]);
+
+    const merged = await runAction({ mode: "merge" });
+    expect(merged.exitCode, merged.stderr + merged.stdout).not.toBe(0);
+    expect(merged.outputs.verdict).toBe("blocked");
+    expect(merged.outputs.summary).toMatch(/^support-answer v2 → v3 regresses/);
+    expect(merged.stdout).toMatch(/merged 4 shard reports/);
+    const comments = gh.comments(OWNER, REPO, pull.number);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain("❌");
+    expect(comments[0]!.body).toContain("summed over 4 shards");
+    // One comment created; later writes edit it (the artifact link).
+    expect(commentWrites().filter((r) => r.method === "POST")).toHaveLength(1);
+    expect(
+      Object.fromEntries(gh.statuses(OWNER, REPO, pull.head).map((s) => [s.context, s.state])),
+    ).toEqual({
+      "promptgate: support-answer@v3": "failure",
+      "promptgate: ticket-triage@v2": "success",
+    });
+    expect(uploads.at(-1)).toMatchObject({ name: "promptgate-report" });
+    expect(comments[0]!.body).toContain("https://x/promptgate-report");
+  }, 300_000);
+
+  it("the merge names a missing shard, and fails without a comment", async () => {
+    const downloaded = join(workspace, "promptgate-shards");
+    await rm(join(downloaded, "promptgate-shard-3-of-4"), { recursive: true });
+    const before = commentWrites().length;
+    const result = await runAction({ mode: "merge", "upload-report": "false" });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stdout + result.stderr).toContain("shard 3/4 is missing");
+    // The earlier run's comment shows the error in place of a verdict it can no longer vouch for.
+    const writes = commentWrites().slice(before);
+    expect(writes.every((r) => r.method !== "POST")).toBe(true);
+  }, 120_000);
+
+  it("refuses shard with mode: merge", async () => {
+    const result = await runAction({ mode: "merge", shard: "1/4", "upload-report": "false" });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/input shard is for the matrix's jobs/);
+  }, 120_000);
+});
