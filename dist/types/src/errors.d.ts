@@ -2,7 +2,7 @@
  * Every failure a user can act on is a PromptgateError: a stable code for scripts and tests,
  * a message that names the file and position when there is one, and a hint saying what to do.
  */
-export type ErrorCode = "E_YAML" | "E_SCHEMA" | "E_PROMPT" | "E_NOT_FOUND" | "E_LIVE_EDIT" | "E_GIT" | "E_CONFIG" | "E_USAGE" | "E_LLM" | "E_CONFLICT" | "E_LIMIT" | "E_ENCODING";
+export type ErrorCode = "E_YAML" | "E_SCHEMA" | "E_PROMPT" | "E_NOT_FOUND" | "E_LIVE_EDIT" | "E_GIT" | "E_CONFIG" | "E_USAGE" | "E_LLM" | "E_CONFLICT" | "E_LIMIT" | "E_LINT" | "E_ENCODING" | "E_IO";
 export interface SourceLocation {
     file: string;
     line?: number;

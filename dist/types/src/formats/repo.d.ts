@@ -28,6 +28,8 @@ export interface Repo {
     /** prompt → versions in natural order. */
     prompts: Map<string, PromptVersion[]>;
     goldenSets: Map<string, LoadedGoldenSet>;
+    /** `judge.prompt` of promptgate.yaml, read from this revision; absent: promptgate's own. */
+    judgePrompt?: PromptVersion;
 }
 /**
  * Loads and validates every file promptgate reads, collecting all located errors before

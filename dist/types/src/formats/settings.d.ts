@@ -38,6 +38,21 @@ declare const priceSchema: z.ZodPipe<z.ZodObject<{
     "cached-input"?: number | undefined;
 }>>;
 export type PriceOverride = z.output<typeof priceSchema>;
+/**
+ * A suite: the cases of each golden set that carry any of `tags` (a `critical: true` case carries
+ * the tag `critical`), plus the untagged ones with `include-untagged`; without `tags`, every case.
+ */
+declare const suiteSchema: z.ZodPipe<z.ZodObject<{
+    tags: z.ZodOptional<z.ZodArray<z.ZodString>>;
+    "include-untagged": z.ZodDefault<z.ZodBoolean>;
+}, z.core.$strict>, z.ZodTransform<{
+    tags: string[] | undefined;
+    includeUntagged: boolean;
+}, {
+    "include-untagged": boolean;
+    tags?: string[] | undefined;
+}>>;
+export type SuiteDefinition = z.output<typeof suiteSchema>;
 export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     version: z.ZodLiteral<1>;
     paths: z.ZodDefault<z.ZodObject<{
@@ -53,6 +68,7 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     }, z.core.$strict>>;
     judge: z.ZodOptional<z.ZodObject<{
         model: z.ZodString;
+        prompt: z.ZodOptional<z.ZodString>;
     }, z.core.$strict>>;
     embeddings: z.ZodOptional<z.ZodObject<{
         model: z.ZodString;
@@ -84,6 +100,23 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
         "max-cost": z.ZodOptional<z.ZodNumber>;
     }, z.core.$strict>>;
     traffic: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodPipe<z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>, z.ZodTransform<number, string | number>>>>;
+    suites: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodPipe<z.ZodObject<{
+        tags: z.ZodOptional<z.ZodArray<z.ZodString>>;
+        "include-untagged": z.ZodDefault<z.ZodBoolean>;
+    }, z.core.$strict>, z.ZodTransform<{
+        tags: string[] | undefined;
+        includeUntagged: boolean;
+    }, {
+        "include-untagged": boolean;
+        tags?: string[] | undefined;
+    }>>>>;
+    lint: z.ZodDefault<z.ZodObject<{
+        "model-aliases": z.ZodDefault<z.ZodEnum<{
+            error: "error";
+            warn: "warn";
+            off: "off";
+        }>>;
+    }, z.core.$strict>>;
     prices: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodPipe<z.ZodObject<{
         input: z.ZodNumber;
         output: z.ZodNumber;
@@ -168,6 +201,10 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
             }>>>;
         }, z.core.$strict>>;
     }, z.core.$strict>>;
+    "auto-rollback": z.ZodOptional<z.ZodObject<{
+        environments: z.ZodArray<z.ZodString>;
+        metrics: z.ZodArray<z.ZodString>;
+    }, z.core.$strict>>;
 }, z.core.$strict>, z.ZodTransform<{
     version: 1;
     paths: {
@@ -183,6 +220,7 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     };
     judge: {
         model: string;
+        prompt?: string | undefined;
     } | undefined;
     embeddings: {
         model: string;
@@ -208,6 +246,13 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     };
     /** Requests per day, per prompt. */
     trafficPerDay: Record<string, number>;
+    suites: Record<string, {
+        tags: string[] | undefined;
+        includeUntagged: boolean;
+    }>;
+    lint: {
+        modelAliases: "error" | "warn" | "off";
+    };
     prices: Record<string, {
         input: number;
         output: number;
@@ -236,6 +281,10 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
             };
         };
     };
+    autoRollback: {
+        environments: string[];
+        metrics: string[];
+    } | undefined;
 }, {
     version: 1;
     paths: {
@@ -268,6 +317,13 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
         "max-cost"?: number | undefined;
     };
     traffic: Record<string, number>;
+    suites: Record<string, {
+        tags: string[] | undefined;
+        includeUntagged: boolean;
+    }>;
+    lint: {
+        "model-aliases": "error" | "warn" | "off";
+    };
     prices: Record<string, {
         input: number;
         output: number;
@@ -298,9 +354,14 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     };
     judge?: {
         model: string;
+        prompt?: string | undefined;
     } | undefined;
     embeddings?: {
         model: string;
+    } | undefined;
+    "auto-rollback"?: {
+        environments: string[];
+        metrics: string[];
     } | undefined;
 }>>;
 export type Settings = z.output<typeof settingsSchema>;

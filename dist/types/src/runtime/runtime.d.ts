@@ -1,6 +1,7 @@
 import { PromptgateErrors } from "../errors.js";
 import { type ChatMessage, type ModelConfig } from "../formats/prompt-file.js";
 import { type FileSource } from "../formats/repo.js";
+import type { Target } from "./fallback.js";
 /**
  * Where the runtime reads the prompt repository: the same shape as `FileSource`.
  *
@@ -17,7 +18,19 @@ import { type FileSource } from "../formats/repo.js";
  * prompt file that no environment pins (a draft) and fails to load is skipped with a warning: it
  * must not stop a rollback from arriving.
  */
-export type PromptStore = FileSource;
+export interface PromptStore extends FileSource {
+    /**
+     * Asks the source, before a refresh reads anything, whether anything may have changed: a
+     * remote source answers from one conditional request (`If-None-Match` on environments.yaml), so
+     * an unchanged refresh parses nothing. Without it every refresh reads and fingerprints every file.
+     */
+    poll?(): Promise<"changed" | "unchanged">;
+    /**
+     * A view of one revision for one load (a remote source resolves its branch to one commit), so a
+     * load never mixes two commits. Without it the source itself is read.
+     */
+    snapshot?(): Promise<FileSource>;
+}
 export interface OpenPromptsOptions {
     source: PromptStore;
     /** Re-read the source this often; 0 turns automatic refresh off. Default 30 s. */
@@ -42,6 +55,11 @@ export interface Resolved {
     version: string;
     /** The pin's model when it names one, else the prompt file's. */
     model: string;
+    /**
+     * Where to send it, in order: the pin's model first, then the pin's `fallback` list. Give the
+     * whole object to a `createFallbackCaller` caller, which moves down this list on an outage.
+     */
+    targets: readonly Target[];
     /** Generation parameters from the prompt file's front matter. */
     config: ModelConfig;
     /** sha256 of the prompt file, hex: log it to tie an answer to the exact template. */
