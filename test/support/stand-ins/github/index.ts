@@ -137,6 +137,9 @@ export const DEFAULT_APP_PERMISSIONS: Record<string, string> = {
   metadata: "read",
 };
 
+/** The events the bot's manifest subscribes to (docs/app.yml): commands and monitoring signals. */
+export const DEFAULT_APP_EVENTS: readonly string[] = ["issue_comment", "repository_dispatch"];
+
 const LEVEL: Record<string, number> = { none: 0, read: 1, write: 2, admin: 3 };
 
 export class GitHubStandIn {
@@ -179,7 +182,7 @@ export class GitHubStandIn {
       name: options.app?.name ?? "promptgate (test)",
       ownerLogin: "promptgate-dev",
       permissions: options.app?.permissions ?? DEFAULT_APP_PERMISSIONS,
-      events: options.app?.events ?? ["issue_comment"],
+      events: options.app?.events ?? [...DEFAULT_APP_EVENTS],
       createdAt: isoNow(),
     });
     for (const [token, login] of Object.entries(options.tokens ?? {})) {
