@@ -31,7 +31,7 @@ import {
   renderPendingComment,
   renderSummary,
 } from "../src/report/index.js";
-import { gateContext } from "../src/rollout/plan.js";
+import { gateContext, modelGateContext } from "../src/rollout/eval-gates.js";
 import { createScrubber, type Scrub } from "../src/scrub.js";
 import { ActionFailure, renderFailure } from "./failure.js";
 import type { CommentStore, GateReader, StatusWriter, StoredComment } from "./github.js";
@@ -257,7 +257,7 @@ async function publishReport(
         deps.statuses.post({
           sha,
           state: passedGate(c) ? "success" : "failure",
-          context: swap ? `${gate} on ${c.head.model}` : gate,
+          context: swap ? modelGateContext(c.prompt, c.head.version, c.head.model) : gate,
           description: describeStatus(c),
           ...(context.runUrl ? { targetUrl: context.runUrl } : {}),
         }),

@@ -9,7 +9,7 @@ import {
   sendEnvironmentsChanged,
 } from "../src/io/github/deployments.js";
 import { describeApiFailure, isRequestError } from "../src/io/github/errors.js";
-import { readGateStates } from "../src/io/github/gates.js";
+import { readFallbackGateStates, readGateStates } from "../src/io/github/gates.js";
 import { readRole, readTeamMemberships } from "../src/io/github/permissions.js";
 import { addReaction, type Reaction, removeReaction } from "../src/io/github/reactions.js";
 import type { RepoRef } from "../src/io/github/repo-ref.js";
@@ -35,9 +35,11 @@ import {
   findSignalCommit,
   formatCommitMessage,
   type GateState,
+  gateLabel,
   type HistoryEntry,
   isSameState,
   listChangedEnvironments,
+  listGatedFallbacks,
   listGatedVersions,
   listTeamsToCheck,
   listTouchedEnvironments,
@@ -514,9 +516,17 @@ export async function executeCommand(
       plan = planCommandFor(command, snapshot, history, actor, now);
     }
     if (plan.kind === "change" && plan.action === "promote") {
-      const gatedVersions = listGatedVersions(plan).map((v) => `${v.prompt}@${v.version}`);
+      const fallbacks = listGatedFallbacks(plan);
+      const gatedVersions = [...listGatedVersions(plan), ...fallbacks].map(gateLabel);
       const wanted = listGatedVersions(plan).filter((v) => !(`${v.prompt}@${v.version}` in gates));
       const trusted = settings.rollout.gateCreator;
+      const wantedFallbacks = fallbacks.filter((f) => !(gateLabel(f) in gates));
+      if (wantedFallbacks.length > 0) {
+        const read = await readFallbackGateStates(octokit, repo, history, wantedFallbacks, trusted);
+        Object.assign(gates, read.states);
+        Object.assign(gateLinks, read.links);
+        ignoredGates.push(...read.ignored);
+      }
       if (wanted.length > 0) {
         const read = await readGateStates(
           octokit,

@@ -23,6 +23,7 @@ import {
   typedAfterReading,
 } from "../support/bot-harness.js";
 import {
+  DEFAULT_APP_EVENTS,
   DEFAULT_APP_PERMISSIONS,
   type GitHubStandIn,
   startGitHubStandIn,
@@ -63,8 +64,15 @@ describe("what the docs promise", () => {
       string,
       unknown
     >;
-    expect(manifest.default_events).toEqual(["issue_comment"]);
+    expect(manifest.default_events).toEqual(DEFAULT_APP_EVENTS);
     expect(manifest.default_permissions).toEqual(DEFAULT_APP_PERMISSIONS);
+  });
+
+  it("README.md shows docs/app.yml as it is, and names its events", async () => {
+    const manifest = await readFile(join(ROOT, "docs/app.yml"), "utf8");
+    const readme = await readFile(join(ROOT, "README.md"), "utf8");
+    expect(readme).toContain(`\`\`\`yaml\n${manifest}\`\`\``);
+    expect(readme).toContain("events `issue_comment` and\n   `repository_dispatch`");
   });
 
   it("npm run bot is node dist/bot.js, as README.md says", async () => {

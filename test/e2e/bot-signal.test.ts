@@ -177,6 +177,60 @@ describe("an allowed signal", () => {
   });
 });
 
+describe("two first signals for one environment at the same moment", () => {
+  it("end with one open issue: the younger is closed, both records are on the older", async () => {
+    const f = await setup();
+    const before = (await gitLog(f.path)).length;
+    // Both deliveries find no issue and then create one: the window two alerts at once share.
+    // The barrier holds each `POST …/issues` until both are in, whichever is handled first.
+    gh.setFaults([
+      {
+        kind: "barrier",
+        count: 2,
+        method: "POST",
+        path: new RegExp(`^/repos/${f.owner}/${f.name}/issues$`),
+        times: 2,
+      },
+    ]);
+    const start = bot.signals.length;
+    try {
+      await Promise.all([
+        f.signal({ ...ALERT, id: "e-1" }),
+        f.signal({ ...ALERT, id: "t-1", metric: "thumbs-down-rate", value: 0.4 }),
+      ]);
+    } finally {
+      gh.setFaults([]);
+    }
+    const results = bot.signals.slice(start);
+    const byKey = Object.fromEntries(results.map((r) => [r.key, r]));
+    expect(Object.keys(byKey).sort()).toEqual(["grafana/e-1", "grafana/t-1"]);
+    // One rollback between them: the other found production changed (or nothing earlier left).
+    expect(results.map((r) => r.outcome).sort()).toEqual(["applied", "refused"]);
+    expect(await gitLog(f.path)).toHaveLength(before + 1);
+
+    const issues = signalIssues(f);
+    // Two were opened (so the race did happen), and one stays open: the older.
+    expect(issues.map((i) => i.state)).toEqual(["open", "closed"]);
+    const [kept, younger] = issues as [(typeof issues)[0], (typeof issues)[0]];
+    expect(kept.number).toBeLessThan(younger.number);
+    expect(younger.stateReason).toBe("not_planned");
+    expect(results.map((r) => r.issue?.number)).toEqual([kept.number, kept.number]);
+    // Both signals are recorded on the issue that stays, once each.
+    const texts = [
+      kept.body ?? "",
+      ...gh.comments(f.owner, f.name, kept.number).map((c) => c.body),
+    ].join("\n");
+    for (const key of ["grafana/e-1", "grafana/t-1"]) {
+      expect(texts.split(`<!-- promptgate:signal ${key} -->`)).toHaveLength(2);
+    }
+
+    // The next signal comments on the issue that stayed open.
+    const next = await f.signal({ ...ALERT, id: "e-2" });
+    expect(next.result?.issue?.number).toBe(kept.number);
+    expect(signalIssues(f).filter((i) => i.state === "open")).toHaveLength(1);
+  });
+});
+
 describe("a signal that may not act", () => {
   it("changes nothing and is recorded on the environment's signal issue", async () => {
     const f = await setup();

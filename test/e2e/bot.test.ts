@@ -192,6 +192,20 @@ describe("rollback", () => {
 });
 
 const MINI = "gpt-4o-mini-2024-07-18";
+const FALLBACK = "gpt-4o-2024-08-06";
+
+/** The harness's environments.yaml with `FALLBACK` as the fallback of these environments' pin. */
+function withFallback(text: string, envs: string[]): string {
+  let out = text;
+  for (const env of envs) {
+    out = out.replace(
+      new RegExp(`(\\n  ${env}:[\\s\\S]*?model: ${MINI}) }`),
+      `$1, fallback: [{ model: ${FALLBACK} }] }`,
+    );
+  }
+  if (out === text) throw new Error("withFallback changed nothing");
+  return out;
+}
 const GATE = (v: string) => `promptgate: support-answer@${v}`;
 
 describe("promote", () => {
@@ -228,6 +242,55 @@ describe("promote", () => {
     expect(again.outcome).toBe("noop");
     expect(again.reply).toContain("production is already on support-answer@v6");
     expect(reactionsOn(f, again.commentId)).toEqual(["+1"]);
+  });
+
+  it("gates each fallback the target environment fails over to: the version's run on that model", async () => {
+    const f = await setup();
+    await gh.setStatus(f.owner, f.name, f.versionCommits.v6!, {
+      state: "success",
+      context: GATE("v6"),
+    });
+    // Canary fails over to gpt-4o: `/promote staging to canary` puts v6 live on both models.
+    await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "environments.yaml": withFallback(environmentsYaml({}), ["canary"]) },
+      { message: "Canary fails over to gpt-4o", author: "alice" },
+    );
+    const commits = (await gitLog(f.path)).length;
+    const unevaluated = await f.say("/promote staging to canary");
+    expect(unevaluated.outcome).toBe("refused");
+    expect(unevaluated.reply).toContain(`support-answer@v6 on ${FALLBACK} (missing)`);
+    expect(unevaluated.reply).toContain("a fallback is evaluated by the pull request that adds it");
+    expect(await gitLog(f.path)).toHaveLength(commits);
+
+    // A pull request gives staging's v6 that fallback: the action runs v6 on gpt-4o there and
+    // posts `… on gpt-4o` on its head. Squashed: the bot finds it through the pull request.
+    await gh.createBranch(f.owner, f.name, "staging-fallback");
+    const head = await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "environments.yaml": withFallback(environmentsYaml({}), ["staging", "canary"]) },
+      { branch: "staging-fallback", message: "Staging fails over to gpt-4o", author: "carol" },
+    );
+    const pull = gh.createPull(f.owner, f.name, { head: "staging-fallback", title: "fallback" });
+    const context = `${GATE("v6")} on ${FALLBACK}`;
+    await gh.setStatus(f.owner, f.name, head, { state: "failure", context });
+    await gh.setStatus(f.owner, f.name, head, { state: "success", context, creator: "mallory" });
+    await gh.mergePull(f.owner, f.name, pull, { method: "squash" });
+
+    const failing = await f.say("/promote staging to canary");
+    expect(failing.outcome).toBe("refused");
+    expect(failing.reply).toContain(`support-answer@v6 on ${FALLBACK} (failure)`);
+    expect(failing.reply).toContain("only github-actions[bot] can pass a gate");
+
+    await gh.setStatus(f.owner, f.name, head, { state: "success", context });
+    const passed = await f.say("/promote staging to canary");
+    expect(passed.outcome).toBe("applied");
+    // Canary keeps its own fallback with the new version.
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      withFallback(environmentsYaml({ canary: "v6" }), ["staging", "canary"]),
+    );
   });
 
   it("ramps canary traffic and /rollback canary stops it, keeping its pins", async () => {

@@ -575,6 +575,13 @@ export async function createFixture(
     };
   };
   const signal: Fixture["signal"] = async (clientPayload, to = bot) => {
+    // GitHub delivers only the events an installation subscribes to (docs/app.yml).
+    const { events } = gh.installationJson(owner) as { events: string[] };
+    if (!events.includes("repository_dispatch")) {
+      throw new Error(
+        "the app does not subscribe to repository_dispatch: GitHub would not deliver it",
+      );
+    }
     const start = to.signals.length;
     const res = await deliver(to.url, buildSignalPayload(gh, { owner, name }, clientPayload), {
       event: "repository_dispatch",

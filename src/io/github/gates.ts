@@ -1,5 +1,13 @@
 import { decideTrustedGate, type IgnoredGate, type PostedGate } from "../../rollout/gate-trust.js";
-import { type GateState, gateContext } from "../../rollout/index.js";
+import type { HistoryEntry } from "../../rollout/history.js";
+import {
+  type GatedFallback,
+  type GateState,
+  gateContext,
+  gateLabel,
+  modelGateContext,
+  pinsFallback,
+} from "../../rollout/index.js";
 import type { GitHubRequest } from "./client.js";
 import { isPermissionDenied } from "./errors.js";
 import { findLastChangeOnBranch } from "./last-change.js";
@@ -55,6 +63,63 @@ export async function readGateStates(
           state = await read(sha);
           if (state !== "missing") break;
         }
+      }
+      return [gate, state] as const;
+    }),
+  );
+  return { states: Object.fromEntries(entries), links, ignored };
+}
+
+/** How many commits that pinned a fallback are asked for its status: the newest ones. */
+const MAX_FALLBACK_COMMITS = 5;
+
+/**
+ * The gate of a fallback target: the `promptgate: <prompt>@<version> on <model>` status that the
+ * action posts on a pull request's head when the pull request pins that version with that
+ * fallback (changes.ts `planFallbackEvaluations`; the action posts it on the head only, as for a
+ * model swap). So it is looked for on the commits of `environments.yaml` (in `history`, newest
+ * first) where an environment came to pin the version with the fallback, and on the heads of
+ * the merged pull requests that brought them; the newest one with a verdict decides. None in
+ * the history read: missing (fail closed), as for a version.
+ */
+export async function readFallbackGateStates(
+  octokit: GitHubRequest,
+  repo: RepoRef,
+  history: readonly HistoryEntry[],
+  fallbacks: readonly GatedFallback[],
+  trustedCreator: string,
+): Promise<GateStates> {
+  const ignored: IgnoredGate[] = [];
+  const links: Record<string, string> = {};
+  const entries = await Promise.all(
+    fallbacks.map(async (target) => {
+      const gate = gateLabel(target);
+      const context = modelGateContext(target.prompt, target.version, target.model);
+      const introduced = history
+        .filter((entry, i) => {
+          const older = history[i + 1];
+          return Object.keys(entry.environments.environments).some(
+            (env) =>
+              pinsFallback(entry.environments, env, target) &&
+              !(older && pinsFallback(older.environments, env, target)),
+          );
+        })
+        .slice(0, MAX_FALLBACK_COMMITS);
+      let state: GateState = "missing";
+      const read = async (sha: string) => {
+        const reading = await readGateState(octokit, repo, sha, context, trustedCreator);
+        ignored.push(...reading.ignored.map((i) => ({ ...i, gate })));
+        if (reading.url) links[gate] = reading.url;
+        return reading.state;
+      };
+      for (const entry of introduced) {
+        state = await read(entry.sha);
+        if (state !== "missing") break;
+        for (const sha of await findMergedPullHeads(octokit, repo, entry.sha)) {
+          state = await read(sha);
+          if (state !== "missing") break;
+        }
+        if (state !== "missing") break;
       }
       return [gate, state] as const;
     }),

@@ -5,7 +5,11 @@ import { parseSettings } from "../../../src/formats/settings.js";
 import { type ActionCommand, parseCommand } from "../../../src/rollout/command.js";
 import { formatCommitMessage, parseTrailers } from "../../../src/rollout/commit-message.js";
 import { isSameState, listTouchedEnvironments } from "../../../src/rollout/conflicts.js";
-import { applyGateResults, listGatedVersions } from "../../../src/rollout/eval-gates.js";
+import {
+  applyGateResults,
+  listGatedFallbacks,
+  listGatedVersions,
+} from "../../../src/rollout/eval-gates.js";
 import { findCommandCommit, type HistoryEntry } from "../../../src/rollout/history.js";
 import { type ChangePlan, type Plan, planCommand } from "../../../src/rollout/plan.js";
 import { quoteActor } from "../../../src/rollout/quote.js";
@@ -812,6 +816,54 @@ describe("eval gates", () => {
     });
     const forced = applyGateResults(plan, { "support-answer@v5": "failure" }, true);
     expect(forced).toMatchObject({ kind: "change", forcedGates: ["support-answer@v5 (failure)"] });
+  });
+
+  test("each fallback the promoted pin will have is a gate of its own; base-url ones are not run", () => {
+    const repo = startingRepo();
+    repo.edit("staging v5 with fallbacks, canary with its own", (e) => {
+      e.environments.staging!.prompts["support-answer"] = {
+        ...pin("v5", MINI),
+        fallback: [{ model: "gpt-4.1-mini" }],
+      };
+      e.environments.canary!.prompts["support-answer"] = {
+        ...pin("v4", MINI),
+        fallback: [
+          { model: "gpt-4o-2024-08-06" },
+          { model: "gpt-4.1-mini", "base-url": "https://eu.llm.example.com/v1" },
+        ],
+      };
+    });
+    const plan = change(repo.plan("/promote staging to canary"));
+    // Canary keeps its own fallbacks (yaml-edit.ts): those are the targets v5 goes live on.
+    expect(listGatedFallbacks(plan)).toEqual([
+      { prompt: "support-answer", version: "v5", model: "gpt-4o-2024-08-06" },
+    ]);
+    const versionOnly = { "support-answer@v5": "success" } as const;
+    expect(applyGateResults(plan, versionOnly, false)).toMatchObject({
+      kind: "refused",
+      code: "gate",
+      reason:
+        "no passing eval gate for support-answer@v5 on gpt-4o-2024-08-06 (missing): the version on a fallback model the target environment would fail over to",
+      hint: expect.stringContaining("the pull request that adds it to a pin of that version"),
+    });
+    const both = { ...versionOnly, "support-answer@v5 on gpt-4o-2024-08-06": "success" } as const;
+    expect(applyGateResults(plan, both, false)).toBe(plan);
+    expect(applyGateResults(plan, versionOnly, true)).toMatchObject({
+      kind: "change",
+      forcedGates: ["support-answer@v5 on gpt-4o-2024-08-06 (missing)"],
+    });
+    // A new pin brings its source's fallbacks.
+    const fresh = startingRepo();
+    fresh.edit("staging v5 with a fallback, canary without the prompt", (e) => {
+      e.environments.staging!.prompts["support-answer"] = {
+        ...pin("v5", MINI),
+        fallback: [{ model: "gpt-4.1-mini" }],
+      };
+      delete e.environments.canary!.prompts["support-answer"];
+    });
+    expect(listGatedFallbacks(change(fresh.plan("/promote staging to canary")))).toEqual([
+      { prompt: "support-answer", version: "v5", model: "gpt-4.1-mini" },
+    ]);
   });
 
   test("a rollback is never gated", () => {

@@ -883,6 +883,26 @@ describe("fault injection", () => {
     expect(gh.requests.at(-1)).toMatchObject({ fault: "delay", status: 200 });
   });
 
+  it("holds requests at a barrier until enough have arrived, then answers them all", async () => {
+    gh.setFaults([
+      { kind: "barrier", count: 2, timeoutMs: 60_000, path: /\/contents\/a\.txt$/, times: 2 },
+    ]);
+    const since = gh.requests.length;
+    const get = () => octokit.rest.repos.getContent({ owner, repo: "repo", path: "a.txt" });
+    let answered = 0;
+    const first = get().then(() => answered++);
+    while (!gh.requests.slice(since).some((r) => r.fault === "barrier")) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Held: nothing answered it, and it waits for a second request, not for time.
+    expect(answered).toBe(0);
+    await Promise.all([first, get()]);
+    expect(gh.requests.slice(since).map((r) => [r.fault, r.status])).toEqual([
+      ["barrier", 200],
+      ["barrier", 200],
+    ]);
+  });
+
   it("answers 500 the given number of times, then normally", async () => {
     gh.setFaults([{ kind: "status", status: 502, method: "GET", path: /\/contents\//, times: 1 }]);
     const get = () => octokit.rest.repos.getContent({ owner, repo: "repo", path: "a.txt" });

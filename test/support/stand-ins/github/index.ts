@@ -137,6 +137,9 @@ export const DEFAULT_APP_PERMISSIONS: Record<string, string> = {
   metadata: "read",
 };
 
+/** The events the bot's manifest subscribes to (docs/app.yml): commands and monitoring signals. */
+export const DEFAULT_APP_EVENTS: readonly string[] = ["issue_comment", "repository_dispatch"];
+
 const LEVEL: Record<string, number> = { none: 0, read: 1, write: 2, admin: 3 };
 
 export class GitHubStandIn {
@@ -152,6 +155,8 @@ export class GitHubStandIn {
   readonly violations: string[] = [];
   readonly requests: RequestRecord[] = [];
   private faults: (Fault & { used: number })[] = [];
+  /** Requests held by a `barrier` fault, by fault. */
+  private readonly held = new Map<Fault, (() => void)[]>();
   private readonly hung = new Set<ServerResponse>();
   private port = 0;
 
@@ -179,7 +184,7 @@ export class GitHubStandIn {
       name: options.app?.name ?? "promptgate (test)",
       ownerLogin: "promptgate-dev",
       permissions: options.app?.permissions ?? DEFAULT_APP_PERMISSIONS,
-      events: options.app?.events ?? ["issue_comment"],
+      events: options.app?.events ?? [...DEFAULT_APP_EVENTS],
       createdAt: isoNow(),
     });
     for (const [token, login] of Object.entries(options.tokens ?? {})) {
@@ -639,7 +644,27 @@ export class GitHubStandIn {
    * without `/api/v3` and query) consumes one use; `times` absent means every time.
    */
   setFaults(faults: Fault[]): void {
+    for (const waiting of this.held.values()) for (const release of waiting) release();
+    this.held.clear();
     this.faults = faults.map((f) => ({ ...f, used: 0 }));
+  }
+
+  /** Waits until `fault.count` requests wait here (or its timeout passes). */
+  private async passBarrier(fault: Extract<Fault, { kind: "barrier" }>): Promise<void> {
+    const waiting = this.held.get(fault) ?? [];
+    this.held.set(fault, waiting);
+    await new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      if (waiting.length >= fault.count) {
+        for (const release of waiting.splice(0)) release();
+        return;
+      }
+      setTimeout(() => {
+        const i = waiting.indexOf(resolve);
+        if (i >= 0) waiting.splice(i, 1);
+        resolve();
+      }, fault.timeoutMs ?? 5_000).unref();
+    });
   }
 
   async close(): Promise<void> {
@@ -696,6 +721,10 @@ export class GitHubStandIn {
         res.on("close", () => this.hung.delete(res));
         return;
       }
+      if (fault?.kind === "barrier") {
+        record.fault = "barrier";
+        await this.passBarrier(fault);
+      }
       if (fault?.kind === "delay") {
         record.fault = "delay";
         await new Promise((resolve) => setTimeout(resolve, fault.ms));
@@ -740,7 +769,9 @@ export class GitHubStandIn {
       }
     }
     record.status = reply.status;
-    if (this.validator && route && !record.fault && reply.raw === undefined) {
+    // A request held at a barrier is then answered for real: its answer is checked too.
+    const real = !record.fault || record.fault === "barrier";
+    if (this.validator && route && real && reply.raw === undefined) {
       const documented = this.validator.documents(route.key, reply.status);
       // GitHub documents 401, 403 and 404 on few operations though any may answer with them.
       if (documented || ![401, 403, 404].includes(reply.status)) {

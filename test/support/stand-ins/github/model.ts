@@ -165,7 +165,7 @@ export interface RequestRecord {
   /** Who the credentials belong to, when they were valid. */
   actor: string | undefined;
   body: unknown;
-  fault: "status" | "hang" | "delay" | undefined;
+  fault: "status" | "hang" | "delay" | "barrier" | undefined;
 }
 
 export type Fault =
@@ -181,7 +181,21 @@ export type Fault =
       times?: number;
     }
   | { kind: "hang"; method?: string; path: RegExp; times?: number }
-  | { kind: "delay"; ms: number; method?: string; path: RegExp; times?: number };
+  | { kind: "delay"; ms: number; method?: string; path: RegExp; times?: number }
+  /**
+   * Holds each matching request until `count` of them have arrived, then lets them all through
+   * at once: two writers that both read before either writes, whatever the scheduling. After
+   * `timeoutMs` (default 5000) the ones held go on anyway, so a test that stops sending the
+   * second request fails on its assertions instead of hanging.
+   */
+  | {
+      kind: "barrier";
+      count: number;
+      timeoutMs?: number;
+      method?: string;
+      path: RegExp;
+      times?: number;
+    };
 
 /** GitHub's timestamps: ISO 8601 in UTC, whole seconds. */
 export function isoNow(date = new Date()): string {
