@@ -264,21 +264,26 @@ function planModelSwaps(base: Repo, head: Repo, changes: EnvironmentChange[]): P
     if (modelBefore === modelAfter) continue;
     const id = [prompt, version, modelBefore, modelAfter].join("\0");
     if (planned.has(id)) continue;
-    planned.set(id, {
-      prompt,
-      reason: "model-swap",
-      goldenSetChanged: false,
-      base: {
-        version,
-        source: "baseline-pin",
-        env: change.env,
-        model: modelBefore,
-        goldenSet: "head",
-      },
-      head: { version, env: change.env, model: modelAfter },
-    });
+    planned.set(id, planModelComparison(prompt, version, change.env, modelBefore, modelAfter));
   }
   return [...planned.values()];
+}
+
+/** One version on two models, over the head's golden set: a model swap, or a new fallback. */
+function planModelComparison(
+  prompt: string,
+  version: string,
+  env: string,
+  from: string,
+  to: string,
+): PlannedEvaluation {
+  return {
+    prompt,
+    reason: "model-swap",
+    goldenSetChanged: false,
+    base: { version, source: "baseline-pin", env, model: from, goldenSet: "head" },
+    head: { version, env, model: to },
+  };
 }
 
 /**
@@ -331,19 +336,7 @@ function planFallbackEvaluations(
       if (fallback.model === pinModel) continue;
       const id = [prompt, version, pinModel, fallback.model].join("\0");
       if (planned.has(id)) continue;
-      planned.set(id, {
-        prompt,
-        reason: "model-swap",
-        goldenSetChanged: false,
-        base: {
-          version,
-          source: "baseline-pin",
-          env: change.env,
-          model: pinModel,
-          goldenSet: "head",
-        },
-        head: { version, env: change.env, model: fallback.model },
-      });
+      planned.set(id, planModelComparison(prompt, version, change.env, pinModel, fallback.model));
     }
   }
   return { planned: [...planned.values()], notices };

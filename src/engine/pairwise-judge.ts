@@ -1,6 +1,6 @@
 import { truncate } from "./assertions/describe.js";
 import { AssertionInfraError } from "./assertions/infra-error.js";
-import { extractJsonValues } from "./assertions/json.js";
+import { jsonInReply } from "./assertions/json.js";
 import type { ChatModel, ChatRequest, ChatResponse } from "./types.js";
 
 /**
@@ -74,7 +74,7 @@ export async function askPairwiseJudge(
  * winner cannot be counted either way: an infrastructure error, never a tie (a tie is evidence).
  */
 export function parsePairwiseReply(reply: string, modelId = "judge"): PairwiseVerdict {
-  for (const candidate of candidates(reply)) {
+  for (const candidate of jsonInReply(reply)) {
     const verdict = toVerdict(candidate);
     if (verdict) return verdict;
   }
@@ -82,23 +82,6 @@ export function parsePairwiseReply(reply: string, modelId = "judge"): PairwiseVe
     `cannot read the pairwise judge's (${modelId}) reply as {"winner": "A" | "B" | "tie", "reason"}: ${JSON.stringify(truncate(reply, 120))}`,
     { hint: "use a judge model that follows JSON instructions (judge.model in promptgate.yaml)" },
   );
-}
-
-function* candidates(reply: string): Generator<unknown> {
-  const trimmed = reply.trim();
-  try {
-    yield JSON.parse(trimmed);
-  } catch {
-    // Not bare JSON: look inside.
-  }
-  for (const m of trimmed.matchAll(/```[a-zA-Z]*\s*\n?([\s\S]*?)```/g)) {
-    try {
-      yield JSON.parse(m[1] ?? "");
-    } catch {
-      // A fence that holds something else.
-    }
-  }
-  yield* extractJsonValues(trimmed, 8);
 }
 
 function toVerdict(v: unknown): PairwiseVerdict | null {

@@ -126,3 +126,25 @@ export function equalJson(a: unknown, b: unknown): boolean {
   const ra = a as Record<string, unknown>;
   return ka.every((k) => Object.hasOwn(rb, k) && equalJson(ra[k], rb[k]));
 }
+
+/**
+ * The JSON values a model's reply may hold, most likely first: the whole reply, then each fenced
+ * block, then the values found inside prose. A judge's reply is read this way, since models wrap
+ * the JSON they were asked for in fences or sentences.
+ */
+export function* jsonInReply(reply: string): Generator<unknown> {
+  const trimmed = reply.trim();
+  try {
+    yield JSON.parse(trimmed);
+  } catch {
+    // Not bare JSON: look inside.
+  }
+  for (const m of trimmed.matchAll(/```[a-zA-Z]*\s*\n?([\s\S]*?)```/g)) {
+    try {
+      yield JSON.parse(m[1] ?? "");
+    } catch {
+      // A fence that holds something else.
+    }
+  }
+  yield* extractJsonValues(trimmed, 8);
+}

@@ -4,7 +4,7 @@ import { toChatParams } from "../chat-params.js";
 import type { ChatModel, ChatRequest } from "../types.js";
 import { truncate } from "./describe.js";
 import { AssertionInfraError } from "./infra-error.js";
-import { extractJsonValues } from "./json.js";
+import { jsonInReply } from "./json.js";
 import { DEFAULT_RUBRIC_PROMPT, DEFAULT_RUBRIC_PROMPT_FILE } from "./rubric-prompt.js";
 
 /**
@@ -86,7 +86,7 @@ export async function askJudge(
  * error, not a fail of the output under test.
  */
 export function parseJudgeReply(reply: string, modelId = "judge"): JudgeVerdict {
-  for (const candidate of judgeCandidates(reply)) {
+  for (const candidate of jsonInReply(reply)) {
     const verdict = toVerdict(candidate);
     if (verdict) return verdict;
   }
@@ -94,23 +94,6 @@ export function parseJudgeReply(reply: string, modelId = "judge"): JudgeVerdict 
     `llm-rubric: cannot read the judge's (${modelId}) reply as {"pass", "score", "reason"}: ${JSON.stringify(truncate(reply, 120))}`,
     { hint: "use a judge model that follows JSON instructions (judge.model in promptgate.yaml)" },
   );
-}
-
-function* judgeCandidates(reply: string): Generator<unknown> {
-  const trimmed = reply.trim();
-  try {
-    yield JSON.parse(trimmed);
-  } catch {
-    // Not bare JSON: look inside.
-  }
-  for (const m of trimmed.matchAll(/```[a-zA-Z]*\s*\n?([\s\S]*?)```/g)) {
-    try {
-      yield JSON.parse(m[1] ?? "");
-    } catch {
-      // A fence that holds something else.
-    }
-  }
-  yield* extractJsonValues(trimmed, 8);
 }
 
 function toVerdict(v: unknown): JudgeVerdict | null {
