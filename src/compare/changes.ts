@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { PromptgateError } from "../errors.js";
 import { listPins } from "../formats/environments.js";
 import { compareVersions, type PromptVersion } from "../formats/prompt-file.js";
-import { findVersion, type LoadedGoldenSet, type Repo } from "../formats/repo.js";
+import { findVersion, type Repo } from "../formats/repo.js";
 import { checkVarsBeforeRun, varsMissingFrom } from "../formats/repo-checks.js";
 import { SETTINGS_FILE, type Settings } from "../formats/settings.js";
 import { diffEnvironments } from "./change-environments.js";
