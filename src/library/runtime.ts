@@ -26,7 +26,6 @@ export {
   type RemoteSource,
 } from "../io/remote-sources.js";
 export { bucketOf, isInCanary } from "../runtime/canary.js";
-export { createInputRecorder, type InputRecorderOptions } from "../runtime/record-inputs.js";
 export {
   classifyFailure,
   createFallbackCaller,
@@ -38,6 +37,7 @@ export {
   type Served,
   type Target,
 } from "../runtime/fallback.js";
+export { createInputRecorder, type InputRecorderOptions } from "../runtime/record-inputs.js";
 export {
   type OpenPromptsOptions,
   openPrompts,
