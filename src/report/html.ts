@@ -413,6 +413,9 @@ function renderSample(s: Sample): string {
   if (s.kind === "error") {
     return `<li class="sample error"><span class="badge">⚠️ error</span> ${escapeHtml(s.error.kind)}${s.error.status ? ` ${s.error.status}` : ""}: ${escapeHtml(s.error.message)}</li>`;
   }
+  if (s.brief) {
+    return `<li class="sample ${s.pass ? "pass" : "fail"}"><span class="badge">${s.pass ? "✅ pass" : "❌ fail"}</span> <span class="meta">score ${s.score.toFixed(2)}${s.cached ? " · cached" : ""}</span> <span class="none">output and reasons in the run's sample log (a large run keeps one passing and one failing sample per case)</span></li>`;
+  }
   const failed = s.assertions.filter((a) => !a.pass);
   const list =
     failed.length === 0
