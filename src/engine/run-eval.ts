@@ -323,6 +323,34 @@ export function summariseRun(cases: CaseResult[]): Totals {
   };
 }
 
+/**
+ * Past this many cases, a target keeps its samples in memory in brief (briefSamples), so a
+ * 100,000-case run does not hold every answer and reason until the end. Below it nothing changes:
+ * the result file and every report read as before.
+ */
+export const BRIEF_AFTER_CASES = 2_000;
+
+/**
+ * What a large run keeps of a case's samples: the first passing and the first failing one (the
+ * samples a report shows: pickSample) in full but for their passing assertions' reasons, which no
+ * report shows; the others, and every other reason, emptied and marked `brief`. Errored samples
+ * are small and stay whole. The sample log (io/sample-log.ts) has every sample in full.
+ */
+export function briefSamples(samples: Sample[]): Sample[] {
+  let pass = false;
+  let fail = false;
+  return samples.map((s) => {
+    if (s.kind !== "ok") return s;
+    const shown = s.pass ? !pass : !fail;
+    if (s.pass) pass = true;
+    else fail = true;
+    const assertions = s.assertions.map((a) =>
+      shown && !a.pass ? a : a.reason === "" ? a : { ...a, reason: "" },
+    );
+    return shown ? { ...s, assertions } : { ...s, output: "", assertions, brief: true };
+  });
+}
+
 /** Runs every case of a target `repeats` times through the sampler. */
 export async function runTarget(sampler: Sampler, target: EvalTarget): Promise<PromptRun> {
   const all = target.goldenSet.set.cases;
@@ -339,9 +367,11 @@ export async function runTarget(sampler: Sampler, target: EvalTarget): Promise<P
           sampler.sampleExpected(target, c, r),
         ),
       );
-      cases[i] = summariseCase(c, samples);
+      samples.sort((a, b) => a.index - b.index);
+      cases[i] = summariseCase(c, brief ? briefSamples(samples) : samples);
     }
   };
+  const brief = all.length > BRIEF_AFTER_CASES;
   const width = Math.max(1, Math.ceil(sampler.window / Math.max(1, target.repeats)));
   await Promise.all(Array.from({ length: Math.min(width, all.length) }, work));
   return buildPromptRun(target, cases);

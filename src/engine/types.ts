@@ -87,6 +87,11 @@ export interface SampleOk {
   pass: boolean;
   score: number;
   assertions: AssertionResult[];
+  /**
+   * Kept in brief (a large run, see briefSamples): `output` and every assertion's `reason` are
+   * empty here; the sample log has them.
+   */
+  brief?: true;
 }
 
 export interface SampleErr {

@@ -1,6 +1,8 @@
 import { z } from "zod";
+import { PromptgateError, PromptgateErrors } from "../errors.js";
 import { normalizeAssertionValue, renderValue, varsReadBy } from "./assertion-value.js";
-import { parseYaml } from "./located-yaml.js";
+import { parseSequenceInChunks } from "./chunked-yaml.js";
+import { checkTextLimits, parseYaml, stripBom } from "./located-yaml.js";
 
 /** The assertion types of formats.md, in promptfoo's syntax; each may take a `not-` prefix. */
 export const ASSERTION_TYPES = [
@@ -178,6 +180,21 @@ export const goldenSetSchema = z
   });
 export type GoldenSet = z.output<typeof goldenSetSchema>;
 
+/**
+ * Parses a golden set in chunks of cases when its shape allows (chunked-yaml.ts: a big set's
+ * peak memory halves); anything the fast path does not accept, errors included, goes through the
+ * whole-file parse, so errors are located the same way either way.
+ */
 export function parseGoldenSet(text: string, file: string): GoldenSet {
+  try {
+    checkTextLimits(text, file);
+  } catch (e) {
+    throw e instanceof PromptgateError ? new PromptgateErrors([e]) : e;
+  }
+  const raw = parseSequenceInChunks(stripBom(text), "cases");
+  if (raw !== undefined) {
+    const result = goldenSetSchema.safeParse(raw);
+    if (result.success) return result.data;
+  }
   return parseYaml(text, file, goldenSetSchema).value;
 }

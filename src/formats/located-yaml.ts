@@ -35,7 +35,7 @@ export interface ParseOptions {
  */
 export const MAX_FILE_BYTES = 2 * 1024 * 1024;
 export const MAX_NESTING = 100;
-const MAX_ALIAS_COUNT = 100;
+export const MAX_ALIAS_COUNT = 100;
 const LIMIT_HINT =
   "a golden set, prompt or config never needs this much: check what wrote the file";
 

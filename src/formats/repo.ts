@@ -2,7 +2,7 @@ import { distance } from "fastest-levenshtein";
 import { PromptgateError, PromptgateErrors } from "../errors.js";
 import { suggestClosest } from "../suggest.js";
 import { CANARY_ENV, type Environments, environmentsSchema, NAME_PATTERN } from "./environments.js";
-import { type GoldenSet, goldenSetSchema } from "./golden-set.js";
+import { type GoldenSet, parseGoldenSet } from "./golden-set.js";
 import { parseJudgePrompt } from "./judge-prompt.js";
 import { type Locator, lazyLocator, locator, parseYaml } from "./located-yaml.js";
 import { compareVersions, type PromptVersion, parsePromptFile } from "./prompt-file.js";
@@ -145,7 +145,7 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
     const prompt = m[1] ?? "";
     const text = await read(file);
     if (text === undefined) continue;
-    const parsed = collect(() => parseYaml(text, file, goldenSetSchema));
+    const parsed = collect(() => parseGoldenSet(text, file));
     if (!parsed) continue;
     if (!promptNames.has(prompt)) {
       const guess = suggestClosest(prompt, promptNames);
@@ -174,7 +174,7 @@ export async function loadRepo(source: FileSource, options: LoadOptions = {}): P
       );
       continue;
     }
-    goldenSets.set(prompt, { prompt, file, set: parsed.value, locator: lazyLocator(text, file) });
+    goldenSets.set(prompt, { prompt, file, set: parsed, locator: lazyLocator(text, file) });
   }
 
   let environments: Environments | undefined;

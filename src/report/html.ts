@@ -43,9 +43,11 @@ import { renderWordDiffHtml } from "./word-diff.js";
  * Content-Security-Policy forbids them), everything escaped. Without JS the summary and every case
  * are readable; JS adds the filters.
  */
-export function renderHtml(report: Report): string {
+export function renderHtml(report: Report, options: HtmlOptions = {}): string {
   const ordered = orderComparisons(report.comparisons);
-  const cases = ordered.flatMap((c) => listCases(c).map((line) => ({ line, c })));
+  const all = ordered.flatMap((c) => listCases(c).map((line) => ({ line, c })));
+  const max = options.maxFullCases ?? MAX_FULL_CASES;
+  const { shown: cases, summarised } = boundCases(all, max);
   const title = `promptgate: ${report.verdict.overall} — ${report.verdict.reason}`;
   return `<!doctype html>
 <html lang="en">
@@ -63,7 +65,7 @@ ${renderHeader(report)}
 ${renderPrompts(report, ordered)}
 ${renderEnvironments(report.environmentChanges)}
 ${renderPromptDiffs(report)}
-${renderCases(cases)}
+${renderCases(cases, summarised, max)}
 </main>
 ${renderFooter(report)}
 <script>${SCRIPT}</script>
@@ -243,8 +245,63 @@ const MAX_OUTPUT_CHARS = 20_000;
 /** Word diffs cost real CPU on large suites; past this many, outputs are only side by side. */
 const MAX_WORD_DIFFS = 300;
 
-function renderCases(cases: { line: CaseLine; c: PromptComparison }[]): string {
-  if (cases.length === 0) return "";
+export interface HtmlOptions {
+  /** Past this many cases, only those a reviewer must read are embedded in full (boundCases). */
+  maxFullCases?: number;
+}
+
+/**
+ * Past this many cases the page embeds only the failing and changed ones: a 100,000-case run
+ * would otherwise write every sample's output into one file a browser cannot open, and build it
+ * in memory first.
+ */
+export const MAX_FULL_CASES = 2_000;
+
+type CaseEntry = { line: CaseLine; c: PromptComparison };
+
+/** Unchanged cases that pass on head, per prompt: what a bounded page counts instead of listing. */
+interface Summarised {
+  prompt: string;
+  count: number;
+}
+
+/**
+ * Keeps every case a reviewer must read (worse, better, new, removed, with errors, failing on
+ * head) and, past `max` cases, counts the rest per prompt.
+ */
+function boundCases(
+  all: CaseEntry[],
+  max: number,
+): { shown: CaseEntry[]; summarised: Summarised[] } {
+  if (all.length <= max) return { shown: all, summarised: [] };
+  const shown: CaseEntry[] = [];
+  const counts = new Map<string, number>();
+  for (const x of all) {
+    if (x.line.status !== "unchanged" || x.line.failingOnHead || x.line.errors > 0) shown.push(x);
+    else counts.set(x.c.prompt, (counts.get(x.c.prompt) ?? 0) + 1);
+  }
+  return { shown, summarised: [...counts].map(([prompt, count]) => ({ prompt, count })) };
+}
+
+function renderSummarised(shown: number, summarised: Summarised[], max: number): string {
+  if (summarised.length === 0) return "";
+  const hidden = summarised.reduce((n, s) => n + s.count, 0);
+  const rows = summarised
+    .map(
+      (s) =>
+        `<tr><th scope="row">${escapeHtml(s.prompt)}</th><td class="num">${formatCount(s.count)}</td></tr>`,
+    )
+    .join("\n");
+  return `<div class="bounded" id="cases-summarised"><p><strong>This page lists ${plural(shown, "case")} in full, the failing and changed ones; ${plural(hidden, "other case")}, unchanged and passing on head, ${hidden === 1 ? "is" : "are"} counted per prompt below</strong> (past ${formatCount(max)} cases the page is bounded). Every case is in the JSON report, every sample in the run's sample log.</p>
+<div class="scroll"><table class="summarised"><thead><tr><th>Prompt</th><th>Unchanged, passing</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table></div></div>`;
+}
+
+function renderCases(cases: CaseEntry[], summarised: Summarised[], max: number): string {
+  if (cases.length === 0 && summarised.length === 0) return "";
+  const note = renderSummarised(cases.length, summarised, max);
   const tags = [...new Set(cases.flatMap((x) => x.line.tags))].sort();
   const prompts = [...new Set(cases.map((x) => x.c.prompt))];
   const option = (value: string, label: string) =>
@@ -254,7 +311,7 @@ function renderCases(cases: { line: CaseLine; c: PromptComparison }[]): string {
     improved: cases.filter((x) => x.line.status === "improved").length,
   };
   return `<section id="cases"><h2>Cases <small>(${plural(cases.length, "case")}; ${formatCount(counts.regressed)} worse, ${formatCount(counts.improved)} better)</small></h2>
-<div class="filters" id="filters" hidden>
+${note}<div class="filters" id="filters" hidden>
 <label>Filter <input id="f-text" type="search" placeholder="case id, tag, output…" autocomplete="off"></label>
 <label>Show <select id="f-status">
 ${option("all", "all cases")}
@@ -355,6 +412,9 @@ function renderSide(
 function renderSample(s: Sample): string {
   if (s.kind === "error") {
     return `<li class="sample error"><span class="badge">⚠️ error</span> ${escapeHtml(s.error.kind)}${s.error.status ? ` ${s.error.status}` : ""}: ${escapeHtml(s.error.message)}</li>`;
+  }
+  if (s.brief) {
+    return `<li class="sample ${s.pass ? "pass" : "fail"}"><span class="badge">${s.pass ? "✅ pass" : "❌ fail"}</span> <span class="meta">score ${s.score.toFixed(2)}${s.cached ? " · cached" : ""}</span> <span class="none">output and reasons in the run's sample log (a large run keeps one passing and one failing sample per case)</span></li>`;
   }
   const failed = s.assertions.filter((a) => !a.pass);
   const list =

@@ -51,6 +51,7 @@ const sampleSchema = z.discriminatedUnion("kind", [
     pass: z.boolean(),
     score: num,
     assertions: z.array(assertionResultSchema),
+    brief: z.literal(true).optional(),
   }),
   z.object({
     kind: z.literal("error"),

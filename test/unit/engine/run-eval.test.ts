@@ -5,13 +5,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { costUnknownOf, reportsUsage } from "../../../src/cost/cost-unknown.js";
 import { withResponseCache } from "../../../src/engine/response-cache.js";
 import {
+  BRIEF_AFTER_CASES,
+  briefSamples,
   createSampler,
   type EvalTarget,
   runEval,
   runTarget,
   type Sampler,
 } from "../../../src/engine/run-eval.js";
-import type { ChatModel, Sample, SampleErr } from "../../../src/engine/types.js";
+import type { ChatModel, Sample, SampleErr, SampleOk } from "../../../src/engine/types.js";
 import { PromptgateErrors } from "../../../src/errors.js";
 import { goldenSetSchema, parseGoldenSet } from "../../../src/formats/golden-set.js";
 import { locator, parseYaml } from "../../../src/formats/located-yaml.js";
@@ -331,4 +333,82 @@ describe("the model that answered", () => {
     // The reason is kept, so no hint asks for a price the model already has.
     expect(costUnknownOf(run)).toEqual([{ reason: "no-usage", models: [] }]);
   });
+});
+
+describe("a large run keeps its samples in brief", () => {
+  const ok = (index: number, pass: boolean): SampleOk => ({
+    kind: "ok",
+    index,
+    output: `answer ${index}`,
+    usage: { promptTokens: 3, completionTokens: 4 },
+    latencyMs: 5,
+    costUsd: 0.001,
+    cached: false,
+    pass,
+    score: pass ? 1 : 0.5,
+    assertions: [
+      { type: "icontains", negated: false, pass: true, score: 1, weight: 1, reason: "found" },
+      { type: "regex", negated: false, pass, score: pass ? 1 : 0, weight: 1, reason: "no match" },
+    ],
+  });
+
+  it("keeps the first passing and failing samples' outputs and failed reasons, and errors whole", () => {
+    const error: SampleErr = {
+      kind: "error",
+      index: 2,
+      error: { kind: "server", message: "500" },
+      latencyMs: 1,
+    };
+    const kept = briefSamples([ok(0, true), ok(1, false), error, ok(3, false), ok(4, true)]);
+    expect(kept.map((s) => (s.kind === "ok" ? [s.output, s.brief ?? false] : "error"))).toEqual([
+      ["answer 0", false],
+      ["answer 1", false],
+      "error",
+      ["", true],
+      ["", true],
+    ]);
+    const reasons = kept.map((s) => (s.kind === "ok" ? s.assertions.map((a) => a.reason) : []));
+    expect(reasons).toEqual([["", ""], ["", "no match"], [], ["", ""], ["", ""]]);
+    expect(kept[2]).toBe(error);
+    // Everything the statistics read stays.
+    expect(kept.map((s) => (s.kind === "ok" ? [s.pass, s.score, s.costUsd] : null))).toEqual([
+      [true, 1, 0.001],
+      [false, 0.5, 0.001],
+      null,
+      [false, 0.5, 0.001],
+      [true, 1, 0.001],
+    ]);
+  });
+
+  it(`past ${BRIEF_AFTER_CASES} cases, through the engine; below, every sample whole`, async () => {
+    const chat = models();
+    const big = await runEval(
+      [target("Be brief.", BRIEF_AFTER_CASES + 1, 2)],
+      { chat, prices: {}, concurrency: 50 },
+      "test",
+    );
+    const run = big.runs[0]!;
+    expect(run.totals.samples).toBe(2 * (BRIEF_AFTER_CASES + 1));
+    expect(run.totals.passRate).toBe(1);
+    const shapes = new Set(
+      run.cases.map((c) =>
+        c.samples
+          .map((s) =>
+            s.kind === "ok" ? `${s.output === "" ? "-" : "o"}${s.brief ? "b" : ""}` : "e",
+          )
+          .join(","),
+      ),
+    );
+    expect([...shapes]).toEqual(["o,-b"]);
+    const small = await runEval(
+      [target("Be brief.", 3, 2)],
+      { chat, prices: {}, concurrency: 4 },
+      "test",
+    );
+    for (const c of small.runs[0]!.cases)
+      for (const s of c.samples) {
+        expect(s.kind === "ok" && s.output !== "" && !s.brief).toBe(true);
+        if (s.kind === "ok") expect(s.assertions.every((a) => a.reason !== "")).toBe(true);
+      }
+  }, 60_000);
 });

@@ -115,3 +115,42 @@ describe("renderHtml", () => {
     expect(page.match(/<script/g)).toHaveLength(1);
   });
 });
+
+describe("renderHtml past its size bound", () => {
+  const ids = (page: string) =>
+    [...page.matchAll(/<tbody class="case ([^"]*)" ([^>]*) id="([^"]+)">/g)].map((m) => ({
+      status: m[1] ?? "",
+      failing: /data-failing="1"/.test(m[2] ?? ""),
+      errors: !/data-errors="0"/.test(m[2] ?? ""),
+      id: m[3] ?? "",
+    }));
+
+  it("embeds only the failing and changed cases, counts the rest per prompt, and says so", () => {
+    const report = buildReport({ fillerCases: 30 });
+    const full = renderHtml(report);
+    const bounded = renderHtml(report, { maxFullCases: 10 });
+    const all = ids(full);
+    const shown = ids(bounded);
+    const kept = all.filter((c) => c.status !== "s-unchanged" || c.failing || c.errors);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(all.length);
+    expect(shown).toEqual(kept);
+    const hidden = all.length - kept.length;
+    expect(bounded).toContain(
+      `This page lists ${kept.length} cases in full, the failing and changed ones; ${hidden} other cases, unchanged and passing on head, are counted per prompt below`,
+    );
+    const counted = [
+      ...bounded.matchAll(/<tr><th scope="row">([^<]+)<\/th><td class="num">(\d+)<\/td><\/tr>/g),
+    ];
+    expect(counted.length).toBeGreaterThan(1);
+    expect(counted.reduce((n, m) => n + Number(m[2]), 0)).toBe(hidden);
+    expect(full).not.toContain('id="cases-summarised"');
+  });
+
+  it("is bounded by default past 2,000 cases, and not below", () => {
+    expect(renderHtml(buildReport({ fillerCases: 30 }))).not.toContain("cases-summarised");
+    const big = renderHtml(buildReport({ fillerCases: 700 }));
+    expect(big).toContain('id="cases-summarised"');
+    expect(big).toContain("(past 2,000 cases the page is bounded)");
+  });
+});
