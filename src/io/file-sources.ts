@@ -87,10 +87,15 @@ export async function revParse(root: string, ref: string): Promise<string> {
   return (await git(root, ["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`])).trim();
 }
 
-/** One commit of a git repository, read with plumbing so the working tree is never touched. */
+/**
+ * One commit of a git repository, read with plumbing so the working tree is never touched. `root`
+ * may be a subfolder of the repository (a monorepo's `llm/`): paths are relative to it, as the
+ * working tree's are, and files outside it are not part of the source.
+ */
 export async function gitRevisionSource(root: string, rev: string): Promise<FileSource> {
   const sha = await revParse(root, rev);
   // `-l`: "<mode> <type> <object> <size>\t<path>", so a file over the limit is never read.
+  // Run in a subfolder, ls-tree lists that folder only, with paths relative to it.
   const sizes = new Map<string, number>();
   for (const entry of (await git(root, ["ls-tree", "-r", "-l", "-z", sha])).split("\0")) {
     const tab = entry.indexOf("\t");
@@ -105,13 +110,25 @@ export async function gitRevisionSource(root: string, rev: string): Promise<File
       const size = sizes.get(path);
       if (size === undefined) return undefined;
       checkFileSize(size, path);
-      return decodeFileText(await gitBytes(root, ["cat-file", "blob", `${sha}:${path}`]), path);
+      return decodeFileText(
+        await gitBytes(root, ["cat-file", "blob", toRevisionPath(sha, path)]),
+        path,
+      );
     },
     async list(dir) {
       const prefix = `${dir.replace(/\/$/, "")}/`;
       return files.filter((f) => f.startsWith(prefix));
     },
   };
+}
+
+/**
+ * `<rev>:<path>` names a path from the repository's root whatever git's cwd, so in a subfolder
+ * `sha:promptgate.yaml` misses `llm/promptgate.yaml`; `<rev>:./<path>` is relative to the cwd
+ * (gitrevisions(7)), the folder git runs in, which is where our paths are relative to.
+ */
+export function toRevisionPath(rev: string, path: string): string {
+  return `${rev}:./${path}`;
 }
 
 /**
