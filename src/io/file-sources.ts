@@ -93,7 +93,7 @@ export async function revParse(root: string, ref: string): Promise<string> {
  * working tree's are, and files outside it are not part of the source.
  */
 export async function gitRevisionSource(root: string, rev: string): Promise<FileSource> {
-  const sha = await revParse(root, rev);
+  const [sha, prefix] = await Promise.all([revParse(root, rev), readRepoPrefix(root)]);
   // `-l`: "<mode> <type> <object> <size>\t<path>", so a file over the limit is never read.
   // Run in a subfolder, ls-tree lists that folder only, with paths relative to it.
   const sizes = new Map<string, number>();
@@ -111,7 +111,7 @@ export async function gitRevisionSource(root: string, rev: string): Promise<File
       if (size === undefined) return undefined;
       checkFileSize(size, path);
       return decodeFileText(
-        await gitBytes(root, ["cat-file", "blob", toRevisionPath(sha, path)]),
+        await gitBytes(root, ["cat-file", "blob", `${sha}:${prefix}${path}`]),
         path,
       );
     },
@@ -123,12 +123,14 @@ export async function gitRevisionSource(root: string, rev: string): Promise<File
 }
 
 /**
+ * Where `root` sits in its repository: "llm/" in a monorepo, "" at its top or in a bare one.
  * `<rev>:<path>` names a path from the repository's root whatever git's cwd, so in a subfolder
- * `sha:promptgate.yaml` misses `llm/promptgate.yaml`; `<rev>:./<path>` is relative to the cwd
- * (gitrevisions(7)), the folder git runs in, which is where our paths are relative to.
+ * `sha:promptgate.yaml` misses `llm/promptgate.yaml`; our paths are relative to `root`, and this
+ * goes in front of them. (`<rev>:./<path>` would do in a working tree, but git refuses it in a
+ * bare repository, which a runtime source may read.)
  */
-export function toRevisionPath(rev: string, path: string): string {
-  return `${rev}:./${path}`;
+export async function readRepoPrefix(root: string): Promise<string> {
+  return (await git(root, ["rev-parse", "--show-prefix"])).replace(/\n$/, "");
 }
 
 /**
