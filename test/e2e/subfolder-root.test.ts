@@ -52,6 +52,8 @@ beforeAll(async () => {
     "llm/prompts/greet/v1.prompt": prompt("gpt-4o-mini-2024-07-18", "Greet the user by name."),
     "llm/evals/greet.yaml": GOLDEN_SET,
     "llm/environments.yaml": environments("v1"),
+    // A committed folder outside llm/: the pull request's to fill, so never a cache.
+    "shared-cache/keep.json": "{}\n",
   });
   await repo.branch("pr", "main");
   // v2 on an undated alias: the lint's warning is an annotation on its file.
@@ -108,6 +110,14 @@ describe("the CLI with --root set to a subfolder of the repository", () => {
     expect(evaluated.err).not.toMatch(/error/);
     expect(evaluated.out).toMatch(/greet@v1\s+gpt-4o-mini-2024-07-18/);
     expect(evaluated.code).toBe(0);
+  });
+
+  it("refuses a cache folder git tracks outside the subfolder, as inside it", async () => {
+    const r = await cli("eval", "--root", "llm", "--cache-dir", "../shared-cache");
+    expect(r.err).toContain(
+      "error E_CONFIG: the cache folder ../shared-cache holds files git tracks (../shared-cache/keep.json)",
+    );
+    expect(r.code).toBe(2);
   });
 
   it("diff between two commits evaluates base and head of the subfolder only", async () => {
