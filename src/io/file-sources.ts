@@ -87,10 +87,15 @@ export async function revParse(root: string, ref: string): Promise<string> {
   return (await git(root, ["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`])).trim();
 }
 
-/** One commit of a git repository, read with plumbing so the working tree is never touched. */
+/**
+ * One commit of a git repository, read with plumbing so the working tree is never touched. `root`
+ * may be a subfolder of the repository (a monorepo's `llm/`): paths are relative to it, as the
+ * working tree's are, and files outside it are not part of the source.
+ */
 export async function gitRevisionSource(root: string, rev: string): Promise<FileSource> {
-  const sha = await revParse(root, rev);
+  const [sha, prefix] = await Promise.all([revParse(root, rev), readRepoPrefix(root)]);
   // `-l`: "<mode> <type> <object> <size>\t<path>", so a file over the limit is never read.
+  // Run in a subfolder, ls-tree lists that folder only, with paths relative to it.
   const sizes = new Map<string, number>();
   for (const entry of (await git(root, ["ls-tree", "-r", "-l", "-z", sha])).split("\0")) {
     const tab = entry.indexOf("\t");
@@ -105,13 +110,27 @@ export async function gitRevisionSource(root: string, rev: string): Promise<File
       const size = sizes.get(path);
       if (size === undefined) return undefined;
       checkFileSize(size, path);
-      return decodeFileText(await gitBytes(root, ["cat-file", "blob", `${sha}:${path}`]), path);
+      return decodeFileText(
+        await gitBytes(root, ["cat-file", "blob", `${sha}:${prefix}${path}`]),
+        path,
+      );
     },
     async list(dir) {
       const prefix = `${dir.replace(/\/$/, "")}/`;
       return files.filter((f) => f.startsWith(prefix));
     },
   };
+}
+
+/**
+ * Where `root` sits in its repository: "llm/" in a monorepo, "" at its top or in a bare one.
+ * `<rev>:<path>` names a path from the repository's root whatever git's cwd, so in a subfolder
+ * `sha:promptgate.yaml` misses `llm/promptgate.yaml`; our paths are relative to `root`, and this
+ * goes in front of them. (`<rev>:./<path>` would do in a working tree, but git refuses it in a
+ * bare repository, which a runtime source may read.)
+ */
+export async function readRepoPrefix(root: string): Promise<string> {
+  return (await git(root, ["rev-parse", "--show-prefix"])).replace(/\n$/, "");
 }
 
 /**

@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
 import { type HistoryEntry, parseHistoryEntry } from "../rollout/history.js";
-import { git } from "./file-sources.js";
+import { git, readRepoPrefix } from "./file-sources.js";
 
 /**
- * The last `depth` commits of `path` reachable from `rev`, newest first, each with the file as it
- * was then and the trailers of its message: what the bot reads through the API, from git.
+ * The last `depth` commits of `path` (relative to `root`, which may be a subfolder of the
+ * repository) reachable from `rev`, newest first, each with the file as it was then and the
+ * trailers of its message: what the bot reads through the API, from git.
  */
 export async function readGitHistory(
   root: string,
@@ -28,9 +29,10 @@ export async function readGitHistory(
       const [sha = "", author = "", date = "", message = ""] = r.split("\x1f");
       return { sha, author, date, message };
     });
+  const prefix = commits.length > 0 ? await readRepoPrefix(root) : "";
   const texts = await readBlobsAt(
     root,
-    commits.map((c) => `${c.sha}:${path}`),
+    commits.map((c) => `${c.sha}:${prefix}${path}`),
   );
   const out: HistoryEntry[] = [];
   commits.forEach((c, i) => {

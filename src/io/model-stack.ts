@@ -104,10 +104,12 @@ function cacheSecret(env: CliEnv, cacheDir: string): Uint8Array | Promise<Uint8A
  */
 export function checkCacheDir(root: string, cacheDir: string): void {
   const rel = relative(root, cacheDir);
-  if (rel.startsWith("..") || isAbsolute(rel)) return;
   let tracked: string;
   try {
-    tracked = execFileSync("git", ["ls-files", "-z", "--", rel || "."], {
+    // The absolute path, not `rel`: a subfolder root (a monorepo's llm/) may be given a cache
+    // folder elsewhere in the same checkout (../cache), which the pull request can fill as well.
+    // git refuses a path outside the repository, and that is the "not tracked" answer below.
+    tracked = execFileSync("git", ["--literal-pathspecs", "ls-files", "-z", "--", cacheDir], {
       cwd: root,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
