@@ -78,8 +78,13 @@ const VERDICT_ICON: Record<OverallVerdict, string> = { pass: "✅", blocked: "�
 
 function renderHeader(report: Report): string {
   const v = report.verdict.overall;
-  const rev = (r: { ref: string; sha: string }) =>
-    `<code>${escapeHtml(r.ref)}</code> @ <code title="${escapeHtml(r.sha)}">${escapeHtml(r.sha.slice(0, 7))}</code>`;
+  const rev = (r: { ref: string; sha: string }) => {
+    const short = `<code title="${escapeHtml(r.sha)}">${escapeHtml(r.sha.slice(0, 7))}</code>`;
+    // As in the comment: "HEAD" or the sha itself as a name says nothing the sha does not.
+    return r.ref === "HEAD" || r.ref === r.sha
+      ? short
+      : `<code>${escapeHtml(r.ref)}</code> @ ${short}`;
+  };
   const repo = report.repository ? `${escapeHtml(report.repository)} · ` : "";
   return `<header class="verdict v-${v}" id="summary">
 <h1><span aria-hidden="true">${VERDICT_ICON[v]}</span> ${escapeHtml(v)}</h1>

@@ -475,6 +475,9 @@ function renderRevision(report: Report, rev: { ref: string; sha: string }): stri
   const repo =
     report.repository && /^[\w.-]+\/[\w.-]+$/.test(report.repository) ? report.repository : null;
   const link = server && sha && repo ? `[${short}](${server}/${repo}/commit/${sha})` : short;
+  // The action passes commits, not branch names: "HEAD" or the sha itself says nothing the link
+  // does not.
+  if (rev.ref === "HEAD" || rev.ref === rev.sha) return link;
   return `${code(rev.ref)} @ ${link}`;
 }
 
