@@ -37,7 +37,9 @@ Records: --record FILE keeps them in a local JSON file; --repository keeps them 
 repository's records branch (default ${DEFAULT_RECORDS_BRANCH}, written through the contents API
 with GITHUB_TOKEN at GITHUB_API_URL) and opens one issue per environment and prompt on a drop,
 updates it on the next drop, and comments and closes it once quality is back.
-Exits 1 when a pin dropped, 3 when too many samples errored to compare.`;
+Before anything is sent, a checked pin (or its fallback) on an undated model alias is warned of;
+with lint: { model-aliases: error } in promptgate.yaml the check refuses to run.
+Exits 1 when a pin dropped (or the lint refused), 3 when too many samples errored to compare.`;
 
 export const driftCommand: Command = {
   name: "drift",
