@@ -1,5 +1,7 @@
 import { type DriftResult, runDrift } from "../src/compare/drift.js";
 import { checkRunLimits, describeWork } from "../src/compare/run-limits.js";
+import { checkDriftPins } from "../src/cost/model-aliases.js";
+import { PromptgateErrors } from "../src/errors.js";
 import { loadRepo, requireSettingsFile } from "../src/formats/repo.js";
 import { worktreeSource } from "../src/io/file-sources.js";
 import { createRestClient } from "../src/io/github/client.js";
@@ -16,6 +18,7 @@ import {
 import type { OverallVerdict } from "../src/report/index.js";
 import type { Scrub } from "../src/scrub.js";
 import type { ActionInputs, RunnerContext } from "./inputs.js";
+import { type Annotation, annotationsOfWarnings } from "./log.js";
 import { modelDeps } from "./run.js";
 
 /**
@@ -28,6 +31,8 @@ export interface DriftModeDeps {
   log(message: string): void;
   writeSummary(markdown: string): Promise<void>;
   scrub: Scrub;
+  /** The pins' model-alias warnings, on their lines of environments.yaml (else logged). */
+  annotate?(annotation: Annotation): void;
 }
 
 export interface DriftModeOutcome {
@@ -42,6 +47,14 @@ export async function runDriftMode(
 ): Promise<DriftModeOutcome> {
   await requireSettingsFile(worktreeSource(inputs.root), inputs.root);
   const repo = await loadRepo(worktreeSource(inputs.root));
+  // Before any request: with `lint.model-aliases: error` the boundary annotates the errors and fails.
+  const lint = await checkDriftPins(repo, inputs.environments);
+  if (lint.errors.length > 0) throw new PromptgateErrors(lint.errors);
+  const paths = { workspace: context.workspace, root: inputs.root };
+  for (const a of annotationsOfWarnings(lint.warnings, paths)) {
+    if (deps.annotate) deps.annotate(a);
+    else deps.log(`warning: ${a.file ?? ""}:${a.line ?? ""}: ${a.message}`);
+  }
   // Never the response cache: a drift check exists to ask the model again.
   const models = modelDeps({ ...inputs, cacheDir: undefined }, repo.settings, context.proxy);
   const github = createRestClient(inputs.githubToken, context.apiUrl, {

@@ -70,6 +70,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
         if (context.stepSummary) await core.summary.addRaw(markdown, true).write();
       },
       scrub,
+      annotate,
     });
     setOutputs({ ...drift, reportDir: "", commentUrl: undefined });
     if (failsStep(drift.verdict, inputs.failOn)) {

@@ -6,6 +6,7 @@ import { benchEval } from "./eval.js";
 import { benchGrowth } from "./growth.js";
 import { run } from "./lib.js";
 import { benchRuntime } from "./runtime.js";
+import { benchSmoke } from "./smoke.js";
 
 if (!existsSync("dist/cli.js")) await run(process.execPath, ["scripts/build.mjs"]);
 const only = process.argv[2];
@@ -13,6 +14,7 @@ if (!only || only === "eval") await benchEval();
 if (!only || only === "compare") await benchCompare();
 if (!only || only === "runtime") await benchRuntime();
 if (!only || only === "growth") await benchGrowth();
+if (!only || only === "smoke") await benchSmoke();
 // The bot's benchmark starts its own stand-ins and Probot server in a separate process.
 if (!only || only === "bot")
   await run(process.execPath, ["--import", "tsx", "bench/bot.ts"]).then((r) =>

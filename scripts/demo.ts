@@ -73,6 +73,10 @@ async function main(): Promise<number> {
     say("promptgate eval   (the latest version of every prompt)");
     await cli(["eval", "--cache-dir", cacheDir, "--out", join(workDir, "eval.json")]);
 
+    // The suites of examples/promptgate.yaml: what every push would run, from the cache just filled.
+    say("promptgate eval --suite smoke   (critical and smoke cases: what every push runs)");
+    await cli(["eval", "--suite", "smoke", "--cache-dir", cacheDir]);
+
     say(`promptgate diff --base main --head ${PR_BRANCH}   (what the pull request changes)`);
     const outDir = join(workDir, "report");
     const code = await cli([

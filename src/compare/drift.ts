@@ -142,17 +142,17 @@ export async function runDrift(input: DriftInput): Promise<DriftResult> {
   // same pin, and a check should not pay three times for one answer.
   const targets = new Map<string, EvalTarget>();
   const pins: { environment: string; prompt: string; key: string; goldenSetHash: string }[] = [];
+  // The suite counts each (prompt, version, model) once, as it is evaluated once; a pin the suite
+  // holds none of is counted too (as eval and diff do), still once however many environments share it.
+  const counted = new Set<string>();
   for (const { env, prompt, pin } of listPins(repo.environments)) {
     if (!wanted.has(env)) continue;
     const fullSet = repo.goldenSets.get(prompt);
     const goldenSet = fullSet && suite ? selectSuiteCases(fullSet, suite) : fullSet;
     const version = findVersion(repo, prompt, pin.version);
-    if (
-      fullSet &&
-      goldenSet &&
-      suiteCount &&
-      !targets.has(`${prompt}@${pin.version} ${pin.model ?? version?.model}`)
-    ) {
+    const countKey = `${prompt}@${pin.version} ${pin.model ?? version?.model}`;
+    if (fullSet && goldenSet && version && suiteCount && !counted.has(countKey)) {
+      counted.add(countKey);
       suiteCount.cases += goldenSet.set.cases.length;
       suiteCount.of += fullSet.set.cases.length;
     }

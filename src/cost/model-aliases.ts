@@ -107,66 +107,117 @@ export function describeModelAlias(alias: ModelAlias): string {
   return `model \`${alias.model}\` is an undated alias; ${pin}: an alias changes under you`;
 }
 
+/** Which models the lint looks at. */
+export interface ModelAliasScope {
+  /** The latest version of each prompt (what a pull request ships); default true. */
+  latestVersions?: boolean;
+  /**
+   * For a pin without `model:`, the pinned version's own model (what the pin serves: drift's
+   * view); default false.
+   */
+  pinnedVersions?: boolean;
+  /** Only these environments' pins; default every environment. */
+  environments?: readonly string[];
+}
+
 /**
  * The lint over a repository: the latest version of each prompt (earlier ones may be live, and
- * a live version's file cannot change) and each environments.yaml pin that names a model. Each
- * finding is located at its `model:` line; `level` (promptgate.yaml's `lint.model-aliases`)
- * makes them warnings or errors. With `files`, only findings in those files (a pull request's).
+ * a live version's file cannot change) and each environments.yaml pin that names a model, and
+ * its fallbacks' models (an outage sends traffic there, so a moving alias there moves quality
+ * just the same). Each finding is located at its `model:` line; `level` (promptgate.yaml's
+ * `lint.model-aliases`) makes them warnings or errors. With `files`, only findings in those files
+ * (a pull request's); `scope` narrows which models are looked at (drift: its pins only).
  */
 export async function checkModelAliases(
   repo: Repo,
   level: ModelAliasLevel = repo.settings.lint.modelAliases,
   files?: ReadonlySet<string>,
+  scope: ModelAliasScope = {},
 ): Promise<Findings> {
   const findings: Findings = { errors: [], warnings: [] };
   if (level === "off") return findings;
   const found: PromptgateError[] = [];
   const hint = (file: string) =>
     `write the dated name in ${file}; or set lint: { model-aliases: off } in promptgate.yaml`;
-  for (const versions of repo.prompts.values()) {
-    const latest = versions.at(-1);
-    const alias = latest && findModelAlias(latest.model);
-    if (!latest || !alias) continue;
+  const linted = new Set<string>();
+  const lintVersion = (prompt: string, version?: string) => {
+    const versions = repo.prompts.get(prompt);
+    const v =
+      version === undefined ? versions?.at(-1) : versions?.find((x) => x.version === version);
+    const alias = v && findModelAlias(v.model);
+    if (!v || !alias || linted.has(v.file)) return;
+    linted.add(v.file);
     found.push(
-      new PromptgateError(
-        "E_LINT",
-        `${latest.prompt}@${latest.version}: ${describeModelAlias(alias)}`,
-        {
-          location: locateFrontMatterModel(latest.source, latest.file),
-          hint: hint(latest.file),
-        },
-      ),
+      new PromptgateError("E_LINT", `${v.prompt}@${v.version}: ${describeModelAlias(alias)}`, {
+        location: locateFrontMatterModel(v.source, v.file),
+        hint: hint(v.file),
+      }),
     );
-  }
+  };
+  if (scope.latestVersions ?? true) for (const prompt of repo.prompts.keys()) lintVersion(prompt);
   const envs = repo.environments?.environments ?? {};
   const envFile = repo.settings.paths.environments;
+  const wanted = scope.environments ? new Set(scope.environments) : undefined;
   let at: ReturnType<typeof locator> | undefined;
+  const locate = async (path: (string | number)[]) => {
+    if (!at) {
+      const text = await repo.source.read(envFile);
+      if (text !== undefined) at = locator(parseYaml(text, envFile, environmentsSchema), envFile);
+    }
+    return at?.at(["environments", ...path, "model"]) ?? { file: envFile };
+  };
   for (const [env, e] of Object.entries(envs)) {
+    if (wanted && !wanted.has(env)) continue;
     for (const [prompt, pin] of Object.entries(e.prompts)) {
       const alias = pin.model === undefined ? undefined : findModelAlias(pin.model);
-      if (!alias) continue;
-      if (!at) {
-        const text = await repo.source.read(envFile);
-        if (text !== undefined) at = locator(parseYaml(text, envFile, environmentsSchema), envFile);
+      if (alias) {
+        found.push(
+          new PromptgateError(
+            "E_LINT",
+            `${env} pins ${prompt}@${pin.version}: ${describeModelAlias(alias)}`,
+            { location: await locate([env, "prompts", prompt]), hint: hint(envFile) },
+          ),
+        );
+      } else if (pin.model === undefined && scope.pinnedVersions) {
+        lintVersion(prompt, pin.version);
       }
-      found.push(
-        new PromptgateError(
-          "E_LINT",
-          `${env} pins ${prompt}@${pin.version}: ${describeModelAlias(alias)}`,
-          {
-            location: at?.at(["environments", env, "prompts", prompt, "model"]) ?? {
-              file: envFile,
+      for (const [i, fallback] of (pin.fallback ?? []).entries()) {
+        const fallbackAlias = findModelAlias(fallback.model);
+        if (!fallbackAlias) continue;
+        found.push(
+          new PromptgateError(
+            "E_LINT",
+            `${env} pins ${prompt}@${pin.version}, fallback ${i + 1}: ${describeModelAlias(fallbackAlias)}`,
+            {
+              location: await locate([env, "prompts", prompt, "fallback", i]),
+              hint: hint(envFile),
             },
-            hint: hint(envFile),
-          },
-        ),
-      );
+          ),
+        );
+      }
     }
   }
   const kept = files ? found.filter((f) => f.location && files.has(f.location.file)) : found;
   if (level === "error") findings.errors.push(...kept);
   else findings.warnings.push(...kept);
   return findings;
+}
+
+/**
+ * The lint of what `drift` watches, before it sends anything: each pin's model (its version's
+ * when the pin names none) and its fallbacks', in `environments` (default all). A pin on an alias
+ * is itself a source of drift, so the check says so beside its numbers.
+ */
+export function checkDriftPins(
+  repo: Repo,
+  environments?: readonly string[],
+  level: ModelAliasLevel = repo.settings.lint.modelAliases,
+): Promise<Findings> {
+  return checkModelAliases(repo, level, undefined, {
+    latestVersions: false,
+    pinnedVersions: true,
+    ...(environments ? { environments } : {}),
+  });
 }
 
 /** The `model:` line of a prompt file's front matter (which starts on line 2, after `---`). */

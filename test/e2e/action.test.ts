@@ -690,8 +690,9 @@ describe("the GitHub Action (action.yml through the runner stand-in)", () => {
     expect(result.exitCode).not.toBe(0);
     expect(result.outputs.verdict).toBe("errors");
     const errors = result.annotations.filter((a) => a.level === "error");
+    // The demo's promptgate.yaml (the base's) names its suites.
     expect(errors.map((a) => a.message).join("\n")).toMatch(
-      /unknown suite "nightly"[\s\S]*defines no suites/,
+      /unknown suite "nightly"[\s\S]*suites: smoke, full, extended/,
     );
     expect(llm.requests.length).toBe(sent);
   });

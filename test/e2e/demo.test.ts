@@ -15,6 +15,10 @@ it("npm run demo runs the whole pipeline on examples/ with no API key", async ()
   expect(stdout).toContain("the answers below come from promptgate's LLM stand-in");
   expect(stdout).toMatch(/ok: 3 prompts \(7 versions\), 3 golden sets \(55 cases\)/);
   expect(stdout).toMatch(/one eval run: \$/);
+  // The smoke suite after the full eval: its cases (critical or tagged smoke) all from the cache.
+  expect(stdout).toMatch(
+    /--suite smoke[\s\S]*?support-answer@v3\s+\S+\s+7×3[\s\S]*?\n0 requests sent, 39 from cache/,
+  );
   expect(stdout).toMatch(/support-answer@v3\s+gpt-4o-mini-2024-07-18\s+20×3/);
   expect(stdout).toMatch(/BLOCKED: support-answer v2 → v3 regresses/);
   expect(stdout).toMatch(/ticket-triage\s+v1 → v2\s.*better/);

@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { type DriftRecordStore, type DriftResult, runDrift } from "../../compare/drift.js";
 import { checkRunLimits, describeWork } from "../../compare/run-limits.js";
-import { PromptgateError } from "../../errors.js";
+import { checkDriftPins } from "../../cost/model-aliases.js";
+import { PromptgateError, PromptgateErrors } from "../../errors.js";
 import { loadRepo, requireSettingsFile } from "../../formats/repo.js";
 import { describeSuiteCount } from "../../formats/suites.js";
 import { createFileDriftStore } from "../../io/drift-record-file.js";
@@ -21,6 +22,7 @@ import {
 import { LIMIT_FLAGS, LIMIT_USAGE, parseFlags, readLimitFlags, toInt } from "../args.js";
 import { type CliIo, type Command, EXIT, type ExitCode } from "../io.js";
 import { createProgressReporter } from "../progress.js";
+import { writeWarnings } from "./validate.js";
 
 const usage = `promptgate drift (--record FILE | --repository OWNER/NAME) [--env ENV]... [--repeats N]
                 [--records-branch BRANCH] [--issue-label LABEL] [--run-url URL]
@@ -35,7 +37,9 @@ Records: --record FILE keeps them in a local JSON file; --repository keeps them 
 repository's records branch (default ${DEFAULT_RECORDS_BRANCH}, written through the contents API
 with GITHUB_TOKEN at GITHUB_API_URL) and opens one issue per environment and prompt on a drop,
 updates it on the next drop, and comments and closes it once quality is back.
-Exits 1 when a pin dropped, 3 when too many samples errored to compare.`;
+Before anything is sent, a checked pin (or its fallback) on an undated model alias is warned of;
+with lint: { model-aliases: error } in promptgate.yaml the check refuses to run.
+Exits 1 when a pin dropped (or the lint refused), 3 when too many samples errored to compare.`;
 
 export const driftCommand: Command = {
   name: "drift",
@@ -75,6 +79,10 @@ export const driftCommand: Command = {
     const root = resolve(io.cwd, values.root ?? ".");
     await requireSettingsFile(worktreeSource(root), root);
     const repo = await loadRepo(worktreeSource(root));
+    // Before any request: with `lint.model-aliases: error` a pin on an alias is refused (exit 1).
+    const lint = await checkDriftPins(repo, values.env);
+    if (lint.errors.length > 0) throw new PromptgateErrors(lint.errors);
+    writeWarnings(io.stderr, lint.warnings);
     // A drift check must reach the model: a cached answer is the answer of the day it was cached.
     const models = createEngineModels(
       root,

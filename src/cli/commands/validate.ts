@@ -88,7 +88,8 @@ async function checkGoldenSets(repo: Repo): Promise<PromptgateError[]> {
 }
 
 /** Like errors (located, with a hint), after them, on stderr; they do not change the exit code. */
-function writeWarnings(out: NodeJS.WritableStream, warnings: PromptgateError[]): void {
+/** A warning as validate prints it (drift prints its pins' the same way). */
+export function writeWarnings(out: NodeJS.WritableStream, warnings: PromptgateError[]): void {
   for (const w of warnings) {
     out.write(
       w.hint

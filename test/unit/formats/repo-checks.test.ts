@@ -458,6 +458,33 @@ describe("promptgate validate", () => {
     expect(r.code).toBe(0);
   });
 
+  it("warns of a pin's fallback on an alias, at the fallback's model, and not of a dated one", async () => {
+    const r = await validate({
+      "environments.yaml": (t) =>
+        t.replace(
+          "production:\n    prompts:\n      support-answer: { version: v2, model: gpt-4o-mini-2024-07-18 }",
+          "production:\n    prompts:\n      support-answer:\n        version: v2\n        model: gpt-4o-mini-2024-07-18\n        fallback:\n          - { model: gpt-4o-2024-08-06 }\n          - { model: gpt-4o, base-url: https://backup.example.com/v1 }",
+        ),
+    });
+    expect(r.err).toBe(
+      "warning E_LINT: environments.yaml:22:22: production pins support-answer@v2, fallback 2: model `gpt-4o` is an undated alias; pin one of `gpt-4o-2024-08-06`, `gpt-4o-2024-11-20`: an alias changes under you\n" +
+        "  hint: write the dated name in environments.yaml; or set lint: { model-aliases: off } in promptgate.yaml\n",
+    );
+    expect(r.code).toBe(0);
+    const strict = await validate({
+      "environments.yaml": (t) =>
+        t.replace(
+          "support-answer: { version: v2, model: gpt-4o-mini-2024-07-18 }\n      ticket-triage: { version: v1, model: gpt-4o-mini-2024-07-18 }\n      summarize-thread: { version: v1,",
+          "support-answer: { version: v2, model: gpt-4o-mini-2024-07-18, fallback: [{ model: claude-3-5-sonnet-latest }] }\n      ticket-triage: { version: v1, model: gpt-4o-mini-2024-07-18 }\n      summarize-thread: { version: v1,",
+        ),
+      "promptgate.yaml": (t) => `${t}lint: { model-aliases: error }\n`,
+    });
+    expect(strict.code).toBe(1);
+    expect(strict.err).toMatch(
+      /^error E_LINT: environments\.yaml:17:\d+: production pins support-answer@v2, fallback 1: model `claude-3-5-sonnet-latest` is an undated alias/,
+    );
+  });
+
   it("fails the alias with lint.model-aliases: error, and says nothing with off", async () => {
     const strict = await validate({
       "prompts/ticket-triage/v2.prompt": toAlias,
