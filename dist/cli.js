@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 import { createRequire as __pgCreateRequire } from 'node:module'; const require = __pgCreateRequire(import.meta.url);
-import{b as s}from"./chunks/chunk-QZF34JI2.js";import"./chunks/chunk-SQWAZCHU.js";import"./chunks/chunk-BLM5PMQD.js";import"./chunks/chunk-F432LZOC.js";var e=await s(process.argv.slice(2),{cwd:process.cwd(),env:process.env,stdout:process.stdout,stderr:process.stderr});process.exitCode=e;
+import{b as s}from"./chunks/chunk-IDNPRGFG.js";import"./chunks/chunk-Z32RYLZZ.js";import"./chunks/chunk-LXMSNNMF.js";import"./chunks/chunk-F432LZOC.js";var e=await s(process.argv.slice(2),{cwd:process.cwd(),env:process.env,stdout:process.stdout,stderr:process.stderr});process.exitCode=e;

@@ -16,6 +16,7 @@ export interface ParseOptions {
 }
 export declare const MAX_FILE_BYTES: number;
 export declare const MAX_NESTING = 100;
+export declare const MAX_ALIAS_COUNT = 100;
 export declare function parseYaml<S extends z.ZodType>(text: string, file: string, schema: S, options?: ParseOptions): ParsedYaml<z.output<S>>;
 /** Maps a path in a parsed file to where it stands: a value, or a map's key. */
 export interface Locator {

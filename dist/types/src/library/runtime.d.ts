@@ -18,6 +18,6 @@ export type { ChatMessage, ModelConfig } from "../formats/prompt-file.js";
 export { gitRevisionSource, worktreeSource } from "../io/file-sources.js";
 export { type FetchLike, type GitHubSourceOptions, githubSource, type HttpsSourceOptions, httpsSource, type RemoteSource, } from "../io/remote-sources.js";
 export { bucketOf, isInCanary } from "../runtime/canary.js";
-export { createInputRecorder, type InputRecorderOptions } from "../runtime/record-inputs.js";
 export { classifyFailure, createFallbackCaller, describeTarget, type FailedAttempt, type FailoverReason, type FallbackCaller, type FallbackCallerOptions, type Served, type Target, } from "../runtime/fallback.js";
+export { createInputRecorder, type InputRecorderOptions } from "../runtime/record-inputs.js";
 export { type OpenPromptsOptions, openPrompts, type PromptRuntime, type PromptStore, type RefreshResult, type Resolved, type RuntimeChange, type RuntimeStatus, } from "../runtime/runtime.js";
