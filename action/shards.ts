@@ -1,8 +1,10 @@
 import type { Dirent } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { PromptgateError } from "../src/errors.js";
-import { git, requireFolder } from "../src/io/file-sources.js";
+import { loadRepo } from "../src/formats/repo.js";
+import { git, gitRevisionSource, requireFolder } from "../src/io/file-sources.js";
 import { writeReports } from "../src/io/write-reports.js";
 import { mergeReports, parseReportJson, type Report } from "../src/report/index.js";
 import type { Scrub } from "../src/scrub.js";
@@ -81,11 +83,37 @@ export async function mergeShards(
     );
   }
   await ensureCommit(root, merged.base.sha, deps);
+  await requireBaseGates(root, merged.base.sha, reports);
   deps.log(`merged ${reports.length} shard reports: ${names.join(", ")}`);
   // The pins' gates were read by each shard as a diff reads them; the merge re-marks the ones
   // this run evaluated.
   deps.log(`${merged.verdict.overall}: ${merged.verdict.reason}`);
   return publishReport(merged, inputs, context, deps, progress, { root, comment: undefined });
+}
+
+/**
+ * The merge judges with the gates the shard reports state. Those are files any job of the run can
+ * write, so they must be the base revision's own (how a run is judged is never the pull
+ * request's to decide): a report judged otherwise is refused, not merged.
+ */
+async function requireBaseGates(
+  root: string,
+  baseSha: string,
+  reports: readonly Report[],
+): Promise<void> {
+  // mergeReports has checked that every shard states the same gates.
+  const stated = reports[0]?.shard?.gates;
+  if (!stated) return;
+  const base = await loadRepo(await gitRevisionSource(root, baseSha));
+  // Compared as JSON states them: an absent gate is a key without a value, not `undefined`.
+  const asJson = (g: unknown) => JSON.parse(JSON.stringify(g)) as unknown;
+  if (!isDeepStrictEqual(asJson(stated), asJson(base.settings.gates))) {
+    throw new PromptgateError(
+      "E_CONFIG",
+      `the shard reports state gates other than the base's promptgate.yaml (${baseSha.slice(0, 7)}): ${JSON.stringify(stated)}`,
+      { hint: "merge only the reports this run's matrix wrote with promptgate's action" },
+    );
+  }
 }
 
 /** Every report.json under `folder`, at any depth (download-artifact puts each in its own). */

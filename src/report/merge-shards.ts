@@ -79,6 +79,16 @@ export function mergeShardReports(reports: readonly Report[], names: readonly st
     }
   }
 
+  const gatesText = JSON.stringify(first.shard.gates);
+  for (const s of shards) {
+    if (JSON.stringify(s.shard.gates) !== gatesText) {
+      throw new PromptgateError(
+        "E_CONFIG",
+        `${first.name} and ${s.name} were judged by different gates`,
+        { hint: "merge only the shards of one run" },
+      );
+    }
+  }
   const gates = gatesOfShard(first.shard.gates);
   const comparisons = plan.map((entry) => mergePrompt(entry, shards, gates));
   const order = new Map(plan.map((e, i) => [e.prompt, i]));
@@ -205,7 +215,8 @@ function pick<K extends "repository" | "serverUrl" | "runUrl">(
   return value === undefined ? {} : ({ [key]: value } as Partial<Pick<Report, K>>);
 }
 
-function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
+/** The items whose key was not seen before, in order. */
+export function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
   const seen = new Set<string>();
   return items.filter((t) => {
     const k = key(t);

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -167,6 +167,28 @@ describe("the action's shard and merge modes (action.yml through the runner stan
     expect(uploads.at(-1)).toMatchObject({ name: "promptgate-report" });
     expect(comments[0]!.body).toContain("https://x/promptgate-report");
   }, 300_000);
+
+  it("the merge refuses shard reports that state gates other than the base's", async () => {
+    // Artifacts are files: a job that rewrites them must not get a lenient verdict from the merge.
+    const forged = join(workspace, "promptgate-shards-forged");
+    await cp(join(workspace, "promptgate-shards"), forged, { recursive: true });
+    for (const k of [1, 2, 3, 4]) {
+      const file = join(forged, `promptgate-shard-${k}-of-4`, "report.json");
+      const report = JSON.parse(await readFile(file, "utf8"));
+      report.shard.gates.maxRegression = 0.99;
+      await writeFile(file, JSON.stringify(report));
+    }
+    const result = await runAction({
+      mode: "merge",
+      "shard-reports": "promptgate-shards-forged",
+      "upload-report": "false",
+    });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stdout + result.stderr).toContain(
+      "the shard reports state gates other than the base's promptgate.yaml",
+    );
+    expect(result.outputs.verdict).not.toBe("pass");
+  }, 120_000);
 
   it("the merge names a missing shard, and fails without a comment", async () => {
     const downloaded = join(workspace, "promptgate-shards");

@@ -162,6 +162,14 @@ describe("sharded diff (shard: i/n) merged", () => {
     expect(errorOf(() => mergeReports([a, b, c, other], ["1", "2", "3", "4"])).message).toBe(
       "1 is shard 1/4 but 4 is shard 4/5: not one matrix",
     );
+    // A shard judged by lenient gates (a hand-edited artifact) must not lend them to the merge.
+    const lenient = {
+      ...d,
+      shard: { ...d.shard!, gates: { ...d.shard!.gates, maxRegression: 1 } },
+    };
+    expect(errorOf(() => mergeReports([a, b, c, lenient], ["1", "2", "3", "4"])).message).toBe(
+      "1 and 4 were judged by different gates",
+    );
     const moved = { ...d, head: { ref: "pr", sha: "f".repeat(40) } };
     expect(errorOf(() => mergeReports([a, b, c, moved], ["1", "2", "3", "4"])).message).toMatch(
       /^1 and 4 evaluated different head commits/,
