@@ -4,7 +4,7 @@ import { fixedRepeats } from "../engine/select-targets.js";
 import type { PromptRun } from "../engine/types.js";
 import { PromptgateError } from "../errors.js";
 import { listPins } from "../formats/environments.js";
-import { findVersion, type Repo } from "../formats/repo.js";
+import { findVersion, type Repo, requireEnvironment } from "../formats/repo.js";
 import type { Settings } from "../formats/settings.js";
 import { resolveSuite, type SuiteCount, selectSuiteCases } from "../formats/suites.js";
 import { comparePromptRuns } from "./compare-runs.js";
@@ -126,14 +126,8 @@ export async function runDrift(input: DriftInput): Promise<DriftResult> {
       hint: `add ${repo.settings.paths.environments} with the pins each environment serves`,
     });
   }
+  for (const env of input.environments ?? []) requireEnvironment(repo, env);
   const known = Object.keys(repo.environments.environments);
-  for (const env of input.environments ?? []) {
-    if (!known.includes(env)) {
-      throw new PromptgateError("E_NOT_FOUND", `unknown environment "${env}"`, {
-        hint: `environments: ${known.join(", ") || "none"}`,
-      });
-    }
-  }
   const wanted = new Set(input.environments ?? known);
   const suite = input.suite === undefined ? undefined : resolveSuite(input.settings, input.suite);
   const suiteCount = suite ? { name: suite.name, cases: 0, of: 0 } : undefined;

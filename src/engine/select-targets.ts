@@ -1,5 +1,5 @@
 import { PromptgateError } from "../errors.js";
-import { findVersion, latestVersion, type Repo } from "../formats/repo.js";
+import { findVersion, latestVersion, type Repo, requireEnvironment } from "../formats/repo.js";
 import { AUTO_INITIAL_REPEATS } from "../formats/settings.js";
 import type { EvalTarget } from "./run-eval.js";
 
@@ -84,15 +84,7 @@ function envTargets(
   envName: string,
   specs: string[],
 ): [string, { version: string; model?: string }][] {
-  const env = repo.environments?.environments[envName];
-  if (!env) {
-    const known = Object.keys(repo.environments?.environments ?? {});
-    throw new PromptgateError("E_NOT_FOUND", `unknown environment "${envName}"`, {
-      hint: known.length
-        ? `environments: ${known.join(", ")}`
-        : `no ${repo.settings.paths.environments}`,
-    });
-  }
+  const env = requireEnvironment(repo, envName);
   const pins = Object.entries(env.prompts);
   if (pins.length === 0) {
     throw new PromptgateError("E_NOT_FOUND", `environment "${envName}" pins no prompts`, {

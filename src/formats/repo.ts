@@ -1,7 +1,13 @@
 import { distance } from "fastest-levenshtein";
 import { PromptgateError, PromptgateErrors } from "../errors.js";
 import { suggestClosest } from "../suggest.js";
-import { CANARY_ENV, type Environments, environmentsSchema, NAME_PATTERN } from "./environments.js";
+import {
+  CANARY_ENV,
+  type Environment,
+  type Environments,
+  environmentsSchema,
+  NAME_PATTERN,
+} from "./environments.js";
 import { type GoldenSet, parseGoldenSet } from "./golden-set.js";
 import { parseJudgePrompt } from "./judge-prompt.js";
 import { type Locator, lazyLocator, locator, parseYaml } from "./located-yaml.js";
@@ -453,5 +459,17 @@ export async function requireSettingsFile(source: FileSource, folder: string): P
   if ((await source.read(SETTINGS_FILE)) !== undefined) return;
   throw new PromptgateError("E_CONFIG", `no ${SETTINGS_FILE} in ${folder}`, {
     hint: `run promptgate in the folder that holds ${SETTINGS_FILE} (\`--root DIR\` on the command line, the action's \`working-directory\` input), or add one there: \`version: 1\` is enough`,
+  });
+}
+
+/** The environment `name` of environments.yaml; an unknown name is an error with the names there are. */
+export function requireEnvironment(repo: Repo, name: string): Environment {
+  const env = repo.environments?.environments[name];
+  if (env) return env;
+  const known = Object.keys(repo.environments?.environments ?? {});
+  throw new PromptgateError("E_NOT_FOUND", `unknown environment "${name}"`, {
+    hint: known.length
+      ? `environments: ${known.join(", ")}`
+      : `no ${repo.settings.paths.environments}`,
   });
 }

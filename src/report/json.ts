@@ -1,6 +1,6 @@
 import type { PromptComparison } from "../compare/types.js";
 import { PromptgateError } from "../errors.js";
-import { mergeShardReports } from "./merge-shards.js";
+import { mergeShardReports, uniqueBy } from "./merge-shards.js";
 import { decideVerdict, REPORT_SCHEMA, type Report } from "./model.js";
 import { reportSchema } from "./schema.js";
 
@@ -197,16 +197,6 @@ export function mergeReports(reports: readonly Report[], names: readonly string[
     };
   }
   return merged;
-}
-
-function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
-  const seen = new Set<string>();
-  return items.filter((t) => {
-    const k = key(t);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
 
 function sum(reports: readonly Report[], f: (r: Report) => number): number {

@@ -4,7 +4,12 @@ import { createRandom, hashSeed } from "../../compare/random.js";
 import { checkRunLimits, describeWork } from "../../compare/run-limits.js";
 import { planShadowTargets, runShadow, type ShadowTarget } from "../../compare/shadow.js";
 import { PromptgateError } from "../../errors.js";
-import { loadRepo, type Repo, requireSettingsFile } from "../../formats/repo.js";
+import {
+  loadRepo,
+  type Repo,
+  requireEnvironment,
+  requireSettingsFile,
+} from "../../formats/repo.js";
 import { parseShadowInputs, sampleShadowInputs } from "../../formats/shadow-inputs.js";
 import { worktreeSource } from "../../io/file-sources.js";
 import { createEngineModels } from "../../io/model-stack.js";
@@ -186,15 +191,7 @@ function pickVersions(
   }
   const prompt = spec.slice(0, at);
   const version = spec.slice(at + 1);
-  const env = repo.environments?.environments[envName];
-  if (!env) {
-    const known = Object.keys(repo.environments?.environments ?? {});
-    throw new PromptgateError("E_NOT_FOUND", `unknown environment "${envName}"`, {
-      hint: known.length
-        ? `environments: ${known.join(", ")}`
-        : `no ${repo.settings.paths.environments}`,
-    });
-  }
+  const env = requireEnvironment(repo, envName);
   const pin = Object.hasOwn(env.prompts, prompt) ? env.prompts[prompt] : undefined;
   if (!pin) {
     throw new PromptgateError(
