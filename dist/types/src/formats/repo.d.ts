@@ -1,4 +1,4 @@
-import { type Environments } from "./environments.js";
+import { type Environment, type Environments } from "./environments.js";
 import { type GoldenSet } from "./golden-set.js";
 import { type Locator } from "./located-yaml.js";
 import { type PromptVersion } from "./prompt-file.js";
@@ -67,4 +67,6 @@ export declare function latestVersion(repo: Repo, prompt: string): PromptVersion
  * `folder` is where the edge looked, as the user would find it (a path, "the worktree").
  */
 export declare function requireSettingsFile(source: FileSource, folder: string): Promise<void>;
+/** The environment `name` of environments.yaml; an unknown name is an error with the names there are. */
+export declare function requireEnvironment(repo: Repo, name: string): Environment;
 export {};
