@@ -1,5 +1,5 @@
 import { assumeCompletionTokens, estimateCost } from "../cost/estimate.js";
-import { countChatTokens } from "../cost/tokens.js";
+import { approximateChatTokens, countChatTokens } from "../cost/tokens.js";
 import { type EvalTarget, sizeOfTarget } from "../engine/run-eval.js";
 import { PromptgateError } from "../errors.js";
 import { renderPrompt } from "../formats/prompt-file.js";
@@ -23,6 +23,11 @@ export interface PlannedWork {
   costUsd: number | null;
   /** Models without a price, when costUsd is null. */
   unpriced: string[];
+  /**
+   * How prompt tokens were counted: by the model's tokenizer when a `max-cost` limit is checked
+   * against the estimate, else from the characters (see estimateWork).
+   */
+  counted: "tokens" | "characters";
 }
 
 /** The samples of the targets, each `cases × repeats`: no tokens counted, so it is cheap. */
@@ -81,8 +86,13 @@ export async function checkRunLimits(
       );
     }
   }
-  const work = await estimateWork(targets, prices, samples);
   const maxCost = limits.maxCost;
+  const work = await estimateWork(
+    targets,
+    prices,
+    samples,
+    maxCost === undefined ? "characters" : "tokens",
+  );
   if (maxCost !== undefined && (work.costUsd === null || work.costUsd > maxCost)) {
     throw new PromptgateError(
       "E_LIMIT",
@@ -102,14 +112,24 @@ export async function checkRunLimits(
 
 /** "1,200 samples, ≈ $0.42" or "…, cost unknown": for logs and the pending comment. */
 export function describeWork(work: PlannedWork): string {
-  const cost = work.costUsd === null ? "cost unknown" : `estimated cost ${formatUsd(work.costUsd)}`;
+  const cost =
+    work.costUsd === null
+      ? "cost unknown"
+      : `estimated cost ${work.counted === "characters" ? "≈ " : ""}${formatUsd(work.costUsd)}`;
   return `${formatCount(work.samples)} samples, ${cost}`;
 }
 
+/**
+ * The run's cost before it starts. The exact count needs the model's tokenizer, whose encoding
+ * takes about half a second of CPU to load: more than a whole warm smoke run spends otherwise
+ * (bench/smoke.ts). So tokens are counted exactly only when a `max-cost` limit turns the estimate
+ * into a refusal; a figure only printed for the reader is counted from the characters.
+ */
 async function estimateWork(
   targets: EvalTarget[],
   prices: Record<string, PriceOverride>,
   samples: number,
+  counted: PlannedWork["counted"],
 ): Promise<PlannedWork> {
   let costUsd: number | null = 0;
   const unpriced = new Set<string>();
@@ -117,7 +137,12 @@ async function estimateWork(
     const model = t.model ?? t.version.model;
     const promptTokens: number[] = [];
     for (const c of t.goldenSet.set.cases) {
-      promptTokens.push(await countChatTokens(await renderPrompt(t.version, c.vars), model));
+      const messages = await renderPrompt(t.version, c.vars);
+      promptTokens.push(
+        counted === "tokens"
+          ? await countChatTokens(messages, model)
+          : approximateChatTokens(messages),
+      );
     }
     const estimate = estimateCost({
       model,
@@ -131,7 +156,7 @@ async function estimateWork(
       costUsd = null;
     } else if (costUsd !== null) costUsd += estimate.runUsd;
   }
-  return { samples, costUsd, unpriced: [...unpriced] };
+  return { samples, costUsd, unpriced: [...unpriced], counted };
 }
 
 function sizeOf(t: EvalTarget): number {

@@ -72,3 +72,18 @@ export async function countChatTokens(messages: ChatMessage[], model: string): P
   }
   return total;
 }
+
+/**
+ * About four characters a token: OpenAI's rule of thumb for English text, within ~20 % of the
+ * exact count on the demo's prompts (test/unit/cost/tokens.test.ts). For a figure shown before a
+ * run, where loading a tokenizer would cost more than the run (see run-limits.ts).
+ */
+const CHARS_PER_TOKEN = 4;
+
+export function approximateChatTokens(messages: ChatMessage[]): number {
+  let total = TOKENS_REPLY_PRIMER;
+  for (const m of messages) {
+    total += TOKENS_PER_MESSAGE + 1 + Math.ceil(stripBom(m.content).length / CHARS_PER_TOKEN);
+  }
+  return total;
+}
