@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import {
   deriveCacheSecret,
   withEmbeddingCache,
@@ -104,6 +105,7 @@ function cacheSecret(env: CliEnv, cacheDir: string): Uint8Array | Promise<Uint8A
  */
 export function checkCacheDir(root: string, cacheDir: string): void {
   const rel = relative(root, cacheDir);
+  if (!mayBeInCheckout(root, cacheDir)) return;
   let tracked: string;
   try {
     // The absolute path, not `rel`: a subfolder root (a monorepo's llm/) may be given a cache
@@ -126,6 +128,20 @@ export function checkCacheDir(root: string, cacheDir: string): void {
       hint: "use a folder outside the checkout (the default), or an untracked, ignored one; remove the committed cache files",
     },
   );
+}
+
+/**
+ * Whether git could track anything in the folder: it is inside the root, or some folder above it
+ * holds a `.git`. The runner's own folders ($RUNNER_TEMP, ~/.cache) hold none, and skipping the
+ * `git` process there is a tenth of a warm smoke run's CPU.
+ */
+function mayBeInCheckout(root: string, cacheDir: string): boolean {
+  const inside = relative(resolve(root), resolve(cacheDir));
+  if (inside === "" || (!inside.startsWith("..") && !isAbsolute(inside))) return true;
+  for (let dir = resolve(cacheDir); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, ".git"))) return true;
+    if (dirname(dir) === dir) return false;
+  }
 }
 
 /** The scrubber of a run's secrets: the key in the environment and the endpoint's password. */
