@@ -904,3 +904,49 @@ describe("files the bot cannot use", () => {
     expect(await gitLog(f.path)).toHaveLength(commits);
   });
 });
+
+describe("a monorepo: promptgate.yaml in a folder, not at the top", () => {
+  it("rolls back and promotes llm/environments.yaml, gated on llm/prompts/, and says so", async () => {
+    const f = await setup({}, { root: "llm" });
+    const rolled = await f.say("/rollback production");
+    expect(rolled.outcome).toBe("applied");
+    const [head] = await gitLog(f.path);
+    expect(head!.subject).toBe("promptgate(production): rollback support-answer v4 → v3");
+    expect(await readFileAt(f.path, "llm/environments.yaml")).toBe(
+      environmentsYaml({ production: "v3" }),
+    );
+    expect(await readFileAt(f.path, "environments.yaml").catch(() => "absent")).toBe("absent");
+
+    // The gate hangs on the commit that added llm/prompts/support-answer/v6.prompt.
+    const ungated = await f.say("/promote staging to canary");
+    expect(ungated.outcome).toBe("refused");
+    await gh.setStatus(f.owner, f.name, f.versionCommits.v6!, {
+      state: "success",
+      context: GATE("v6"),
+    });
+    const promoted = await f.say("/promote staging to canary");
+    expect(promoted.outcome).toBe("applied");
+    expect(await readFileAt(f.path, "llm/environments.yaml")).toBe(
+      environmentsYaml({ production: "v3", canary: "v6" }),
+    );
+
+    const unknown = await f.say("/rollback production support-answer to v9");
+    expect(unknown.reply).toContain("llm/prompts/support-answer/");
+  });
+
+  it("refuses to guess between two promptgate.yaml folders, naming them", async () => {
+    const f = await setup({}, { root: "llm" });
+    await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "other/promptgate.yaml": SETTINGS },
+      { message: "A second app", author: "alice" },
+    );
+    const said = await f.say("/rollback production");
+    expect(said.outcome).not.toBe("applied");
+    expect(said.reply).toContain("llm/promptgate.yaml, other/promptgate.yaml");
+    expect(await readFileAt(f.path, "llm/environments.yaml")).toBe(
+      environmentsYaml({ production: "v4" }),
+    );
+  });
+});

@@ -99,15 +99,17 @@ export async function createRolloutRepo(
   gh: GitHubStandIn,
   owner: string,
   name: string,
-  options: { settings?: string; canaryTraffic?: number } = {},
+  /** root: the folder of promptgate.yaml, environments.yaml and prompts/ (a monorepo's `llm`). */
+  options: { settings?: string; canaryTraffic?: number; root?: string } = {},
 ): Promise<RolloutRepo> {
+  const at = (file: string) => (options.root ? `${options.root}/${file}` : file);
   const path = await gh.createRepo(owner, name, { "README.md": "# prompts\n" });
   const versionCommits: Record<string, string> = {};
   for (const v of VERSIONS) {
     versionCommits[v] = await gh.commitFiles(
       owner,
       name,
-      { [`prompts/support-answer/${v}.prompt`]: promptFile(v) },
+      { [at(`prompts/support-answer/${v}.prompt`)]: promptFile(v) },
       { message: `Add support-answer ${v}`, author: "carol" },
     );
   }
@@ -116,8 +118,8 @@ export async function createRolloutRepo(
     owner,
     name,
     {
-      "promptgate.yaml": options.settings ?? SETTINGS,
-      "environments.yaml": environmentsYaml({
+      [at("promptgate.yaml")]: options.settings ?? SETTINGS,
+      [at("environments.yaml")]: environmentsYaml({
         production: "v3",
         canaryTraffic: options.canaryTraffic,
       }),
@@ -128,7 +130,7 @@ export async function createRolloutRepo(
     owner,
     name,
     {
-      "environments.yaml": environmentsYaml({
+      [at("environments.yaml")]: environmentsYaml({
         production: "v4",
         canaryTraffic: options.canaryTraffic,
       }),

@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import pLimit from "p-limit";
 import { PromptgateError } from "../../errors.js";
 import { type Environments, parseEnvironments } from "../../formats/environments.js";
@@ -18,6 +19,12 @@ export interface Snapshot {
   repo: RepoRef;
   branch: string;
   headSha: string;
+  /**
+   * The folder of promptgate.yaml in the repository ("" at the top, "llm" in a monorepo). The
+   * snapshot's `settings.paths` are made repository paths under it, so every read, commit and
+   * message below names the file as GitHub shows it.
+   */
+  root: string;
   settings: Settings;
   environmentsPath: string;
   environmentsText: string;
@@ -79,9 +86,13 @@ export async function readSnapshot(
     if (entry.type === "blob" && entry.path && entry.sha) blobs.set(entry.path, entry.sha);
   }
 
-  const settingsSha = blobs.get(SETTINGS_FILE);
-  const settings = parseSettingsOrDefaults(
-    settingsSha === undefined ? undefined : await readBlob(octokit, repo, settingsSha, cache),
+  const root = findRoot([...blobs.keys()], repo, headSha);
+  const settingsSha = blobs.get(posix.join(root, SETTINGS_FILE));
+  const settings = underRoot(
+    parseSettingsOrDefaults(
+      settingsSha === undefined ? undefined : await readBlob(octokit, repo, settingsSha, cache),
+    ),
+    root,
   );
   const environmentsPath = settings.paths.environments;
   const environmentsBlobSha = blobs.get(environmentsPath);
@@ -97,6 +108,7 @@ export async function readSnapshot(
     repo,
     branch,
     headSha,
+    root,
     settings,
     environmentsPath,
     environmentsText,
@@ -106,6 +118,35 @@ export async function readSnapshot(
   };
   cache.snapshots.set(repoKey(repo), snapshot);
   return snapshot;
+}
+
+/**
+ * Where promptgate.yaml is: at the top, else the one folder in the tree that holds it (a monorepo
+ * runs the action with `working-directory: llm`; the bot finds the same folder without being told).
+ * Two or more below the top are ambiguous, and a command must not guess which rules apply.
+ */
+function findRoot(paths: string[], repo: RepoRef, headSha: string): string {
+  if (paths.includes(SETTINGS_FILE)) return "";
+  const found = paths.filter(
+    (p) => posix.basename(p) === SETTINGS_FILE && !p.split("/").includes("node_modules"),
+  );
+  if (found.length <= 1) return found[0] === undefined ? "" : posix.dirname(found[0]);
+  throw new PromptgateError(
+    "E_CONFIG",
+    `${repo.owner}/${repo.repo}@${headSha.slice(0, 7)} has ${found.length} ${SETTINGS_FILE} files below the top (${found.slice(0, 3).join(", ")}${found.length > 3 ? ", …" : ""}), and the bot serves one`,
+    {
+      hint: `keep one ${SETTINGS_FILE}, or put the one whose environments the bot should change at the top of the repository`,
+    },
+  );
+}
+
+/** The settings with `paths:` as repository paths under the root. */
+function underRoot(settings: Settings, root: string): Settings {
+  if (root === "") return settings;
+  const paths = Object.fromEntries(
+    Object.entries(settings.paths).map(([k, v]) => [k, posix.join(root, v)]),
+  ) as Settings["paths"];
+  return { ...settings, paths };
 }
 
 async function readBlob(
