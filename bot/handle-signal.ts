@@ -2,8 +2,9 @@ import { describeError, PromptgateError, PromptgateErrors } from "../src/errors.
 import { describeApiFailure } from "../src/io/github/errors.js";
 import { appendToMarkedIssue, findMarkedIssue, issueHolds } from "../src/io/github/issues.js";
 import type { RepoRef } from "../src/io/github/repo-ref.js";
-import { readSnapshot } from "../src/io/github/snapshot.js";
+import { readHistory, readSnapshot } from "../src/io/github/snapshot.js";
 import {
+  checkSignalCooldown,
   decideSignal,
   parseSignal,
   type RollbackCommand,
@@ -92,6 +93,11 @@ export async function handleSignal(
     // The base's settings only: the default branch is what a signal may act on, as for commands.
     const snapshot = await readSnapshot(deps.octokit, repo, branch, deps.cache);
     decision = decideSignal(signal, snapshot.settings, snapshot.environments);
+    if (decision.allowed && signal.at === undefined) {
+      const history = await readHistory(deps.octokit, snapshot, deps.cache);
+      const now = (deps.now ?? (() => new Date()))().getTime();
+      decision = checkSignalCooldown(signal, snapshot.settings, history, now) ?? decision;
+    }
   } catch (e) {
     const reason =
       e instanceof PromptgateError || e instanceof PromptgateErrors

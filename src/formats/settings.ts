@@ -187,6 +187,9 @@ export const settingsSchema = z
       .strictObject({
         environments: z.array(z.string().min(1)).min(1),
         metrics: z.array(z.string().min(1)).min(1),
+        // A signal without `at` cannot say whether it is about the version already rolled back
+        // from: within this many minutes of a rollback, it does not roll back again (0: it may).
+        "cooldown-minutes": z.number().int().min(0).max(1440).default(15),
       })
       .optional(),
   })
@@ -238,7 +241,11 @@ export const settingsSchema = z
         freeze: withDefaultRole(s.rollout.rules.freeze, "maintain"),
       },
     },
-    autoRollback: s["auto-rollback"],
+    autoRollback: s["auto-rollback"] && {
+      environments: s["auto-rollback"].environments,
+      metrics: s["auto-rollback"].metrics,
+      cooldownMinutes: s["auto-rollback"]["cooldown-minutes"],
+    },
   }));
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -2,8 +2,10 @@ import { z } from "zod";
 import { type Environments, NAME_PATTERN } from "../formats/environments.js";
 import type { Settings } from "../formats/settings.js";
 import { CANARY, formatCommand, type RollbackCommand } from "./command.js";
+import { isSameServing } from "./conflicts.js";
 import { type HistoryEntry, TRAILERS } from "./history.js";
-import { quoteText } from "./quote.js";
+import { shortSha } from "./pins.js";
+import { quoteActor, quoteText } from "./quote.js";
 
 /**
  * Rollback on an alert: monitoring sends a `repository_dispatch` of type `promptgate-signal`, and
@@ -82,11 +84,48 @@ export type SignalRefusalCode =
   | "environment-not-allowed"
   | "metric-not-allowed"
   | "unknown-environment"
-  | "unknown-prompt";
+  | "unknown-prompt"
+  | "cooldown";
 
 export type SignalDecision =
   | { allowed: true; command: RollbackCommand }
   | { allowed: false; code: SignalRefusalCode; reason: string; hint: string };
+
+/**
+ * Two alerts about one bad version (error rate, then thumbs-down rate) arrive minutes apart; the
+ * first rolls back. A second alert that says when it fired (`at`) is judged by that: a change
+ * after it stops it (executeCommand). One without `at` could be about the version just rolled
+ * back from, and a second rollback would take production further back than anyone asked: within
+ * `auto-rollback.cooldown-minutes` of a rollback of its environment, it does not act. A
+ * redelivery of the signal that rolled back is left to the idempotency check, which answers it.
+ */
+export function checkSignalCooldown(
+  signal: Signal,
+  settings: Pick<Settings, "autoRollback">,
+  history: readonly HistoryEntry[],
+  now: number,
+): Extract<SignalDecision, { allowed: false }> | undefined {
+  const minutes = settings.autoRollback?.cooldownMinutes ?? 0;
+  if (signal.at !== undefined || minutes === 0) return undefined;
+  if (findSignalCommit(history, signalKey(signal))) return undefined;
+  const env = signal.environment;
+  for (let i = 0; i + 1 < history.length; i++) {
+    const entry = history[i]!;
+    const at = Date.parse(entry.date);
+    if (Number.isNaN(at) || now - at > minutes * 60_000) continue;
+    if (entry.trailers[TRAILERS.action] !== "rollback") continue;
+    if (isSameServing(history[i + 1]!.environments, entry.environments, [env])) continue;
+    const ago = Math.max(0, Math.round((now - at) / 60_000));
+    const by = entry.trailers[TRAILERS.actor] ?? entry.author;
+    return {
+      allowed: false,
+      code: "cooldown",
+      reason: `${env} was rolled back ${ago === 0 ? "less than a minute" : `${ago} min`} ago (commit ${shortSha(entry.sha)}, by ${quoteActor(by)}), and a signal without \`at\` does not roll back again within ${minutes} min of that: it may be about the version already rolled back from`,
+      hint: `send \`at\` (when the alert fired) with each signal, so that an alert which fired after the rollback can act, or roll back by hand with \`/rollback ${env}\``,
+    };
+  }
+  return undefined;
+}
 
 /**
  * Whether the base's `auto-rollback` lets this signal act, and the command it runs. On canary a

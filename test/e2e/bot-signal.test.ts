@@ -126,7 +126,7 @@ describe("an allowed signal", () => {
   });
 
   it("a second alert comments on the open issue; with no earlier good value it changes nothing", async () => {
-    const f = await setup();
+    const f = await setup(`${SIGNAL_SETTINGS}  cooldown-minutes: 0\n`);
     expect((await f.signal(ALERT)).result?.outcome).toBe("applied");
     const commits = (await gitLog(f.path)).length;
 
@@ -141,6 +141,46 @@ describe("an allowed signal", () => {
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain("`0.2`");
     expect(comments[0]!.body).toContain("holds no earlier good value");
+  });
+
+  it("a second alert without `at`, minutes after the first one's rollback, does not roll back again", async () => {
+    const f = await setup();
+    // Production went v3 → v4 → v5 by hand, so there is an earlier good value to go on to.
+    await gh.commitFiles(
+      f.owner,
+      f.name,
+      { "environments.yaml": environmentsYaml({ production: "v5" }) },
+      { message: "Ship v5", author: "alice" },
+    );
+    expect((await f.signal({ ...ALERT, id: "e-1" })).result?.outcome).toBe("applied");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v4" }),
+    );
+    const commits = (await gitLog(f.path)).length;
+
+    // The thumbs-down alert about v5 arrives after the rollback, and says nothing of when it fired.
+    const second = await f.signal({ ...ALERT, id: "t-1", metric: "thumbs-down-rate" });
+    expect(second.result).toMatchObject({ outcome: "refused", key: "grafana/t-1" });
+    expect(await gitLog(f.path)).toHaveLength(commits);
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v4" }),
+    );
+    const [issue] = signalIssues(f);
+    const record = gh.comments(f.owner, f.name, issue!.number).at(-1)!.body;
+    expect(record).toContain("production was rolled back less than a minute ago");
+    expect(record).toContain("without `at` does not roll back again within 15 min");
+    expect(record).toContain("send `at`");
+
+    // The first alert delivered again is still answered as a duplicate, not as a cooldown.
+    expect((await f.signal({ ...ALERT, id: "e-1" })).result?.outcome).toBe("duplicate");
+    // An alert that says it fired after the rollback (past the few seconds a same-second change
+    // is given) acts: it is about v4.
+    const firedNow = new Date(Date.now() + 30_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const third = await f.signal({ ...ALERT, id: "e-2", at: firedNow });
+    expect(third.result?.outcome).toBe("applied");
+    expect(await readFileAt(f.path, "environments.yaml")).toBe(
+      environmentsYaml({ production: "v3" }),
+    );
   });
 
   it("a signal about canary stops the canary, as `/rollback canary` does", async () => {
