@@ -7,7 +7,8 @@
 import { appendFile, readFile } from "node:fs/promises";
 import { RepoCache } from "../src/io/github/cache.js";
 import { createTokenOctokit } from "../src/io/github/probot-client.js";
-import { type BotLog, handleIssueComment, type IssueCommentPayload } from "./handle-comment.js";
+import type { BotLog } from "./execute-command.js";
+import { handleIssueComment, type IssueCommentPayload } from "./handle-comment.js";
 import { handleSignal, type RepositoryDispatchPayload } from "./handle-signal.js";
 import { readClientOptions } from "./server-env.js";
 

@@ -1,11 +1,7 @@
 import type { Logger, Probot } from "probot";
 import { RepoCache } from "../src/io/github/cache.js";
-import {
-  type BotLog,
-  type HandleResult,
-  type HandlerDeps,
-  handleIssueComment,
-} from "./handle-comment.js";
+import type { BotLog, HandlerDeps } from "./execute-command.js";
+import { type HandleResult, handleIssueComment } from "./handle-comment.js";
 import {
   handleSignal,
   type RepositoryDispatchPayload,

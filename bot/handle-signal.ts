@@ -19,7 +19,7 @@ import {
   signalKey,
   signalRecordMarker,
 } from "../src/rollout/index.js";
-import { type BotLog, executeCommand, type HandlerDeps } from "./handle-comment.js";
+import { type BotLog, executeCommand, type HandlerDeps } from "./execute-command.js";
 
 /**
  * A monitoring signal in (`repository_dispatch` of type `promptgate-signal`), at most one rollback
