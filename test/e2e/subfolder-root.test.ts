@@ -5,12 +5,13 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
-import type { Annotation } from "../../action/log.js";
-import { runAction } from "../../action/run.js";
 import { runCli } from "../../src/cli/main.js";
+import {
+  buildActionInputs,
+  buildRunnerContext,
+  runActionInMemory,
+} from "../support/helpers/action-harness.js";
 import { createGitRepo, type GitRepo, ISOLATED_GIT_ENV } from "../support/helpers/git-repo.js";
-import { memoryComments } from "../support/helpers/memory-comments.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 import {
@@ -163,44 +164,15 @@ describe("the CLI with --root set to a subfolder of the repository", () => {
 
 describe("the action with working-directory set to a subfolder (runAction)", () => {
   it("evaluates base and head, posts the comment and the statuses, annotates from the repository root", async () => {
-    const comments = memoryComments();
-    const statuses: { sha: string; context: string; state: string }[] = [];
-    const annotations: Annotation[] = [];
-    const inputs: ActionInputs = {
-      openaiApiKey: "test-key",
-      openaiBaseUrl: undefined,
-      githubToken: "unused",
-      base: "main",
-      head: "pr",
-      root: join(repo.root, "llm"),
-      repeats: undefined,
-      concurrency: undefined,
-      comment: true,
-      failOn: "blocked",
-      cacheDir: undefined,
-      cacheSecret: undefined,
-      pullRequestArtifact: undefined,
-    };
-    const context: RunnerContext = {
-      repository: { owner: "acme", repo: "monorepo" },
-      apiUrl: "http://127.0.0.1:1",
-      serverUrl: "https://github.com",
-      sha: undefined,
-      eventName: "pull_request",
-      pullRequest: undefined,
-      workspace: repo.root,
-      runnerTemp: temp,
-      runUrl: undefined,
-      stepSummary: undefined,
-    };
-    const outcome = await runAction(inputs, context, {
-      comments,
-      statuses: { post: async (s) => void statuses.push(s) },
-      writeSummary: async () => {},
-      log: () => {},
-      warn: () => {},
-      annotate: (a) => void annotations.push(a),
-    });
+    const { outcome, comments, statuses, annotations } = await runActionInMemory(
+      // working-directory: llm
+      buildActionInputs({ root: join(repo.root, "llm") }),
+      buildRunnerContext({
+        repository: { owner: "acme", repo: "monorepo" },
+        workspace: repo.root,
+        runnerTemp: temp,
+      }),
+    );
     expect(outcome.verdict).toBe("pass");
     expect(outcome.failed).toBe(false);
 
