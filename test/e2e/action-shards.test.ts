@@ -1,5 +1,5 @@
 import { cp, readFile, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseReportJson } from "../../src/report/json.js";
 import {
@@ -9,15 +9,10 @@ import {
   type PullRequestRef,
   prepareActionFolder,
   pullRequestRun,
-  readFiles,
 } from "../support/helpers/composite-action.js";
+import { readDemo, startDemoStandIn } from "../support/helpers/demo-pull-request.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
-import {
-  loadRules,
-  type OpenAIStandIn,
-  rulesResponder,
-  startOpenAIStandIn,
-} from "../support/stand-ins/openai/index.js";
+import type { OpenAIStandIn } from "../support/stand-ins/openai/index.js";
 import type { CompositeResult } from "../support/stand-ins/runner/index.js";
 
 /**
@@ -26,7 +21,6 @@ import type { CompositeResult } from "../support/stand-ins/runner/index.js";
  * (`mode: merge`), given the downloaded artifacts, posts the one comment and the statuses and
  * fails on the block.
  */
-const EXAMPLES = resolve("examples");
 const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
 const OWNER = "acme";
 const REPO = "sharded-bot";
@@ -40,22 +34,12 @@ const uploads: Record<string, string>[] = [];
 
 beforeAll(async () => {
   action = await prepareActionFolder("promptgate-action-shards-");
-  [gh, llm] = await Promise.all([
-    startGitHubStandIn(),
-    startOpenAIStandIn({
-      seed: 11,
-      validate: true,
-      responder: rulesResponder(await loadRules(join(EXAMPLES, "stand-in.yaml"))),
-    }),
+  [gh, llm] = await Promise.all([startGitHubStandIn(), startDemoStandIn()]);
+  const demo = await readDemo(PR_FILES);
+  await gh.createRepo(OWNER, REPO, demo.main);
+  pull = await openPullRequest(gh, OWNER, REPO, "new-prompts", [
+    { message: "v3, v2", files: demo.pr },
   ]);
-  const files = await readFiles(EXAMPLES);
-  for (const path of Object.keys(files)) {
-    if (PR_FILES.includes(path) || path.endsWith("stand-in.yaml")) delete files[path];
-  }
-  await gh.createRepo(OWNER, REPO, files);
-  const pr: Record<string, string> = {};
-  for (const f of PR_FILES) pr[f] = await readFile(join(EXAMPLES, f), "utf8");
-  pull = await openPullRequest(gh, OWNER, REPO, "new-prompts", [{ message: "v3, v2", files: pr }]);
   workspace = join(action.temp, "workspace");
   await cloneCheckout(gh, OWNER, REPO, workspace, pull.head);
 }, 120_000);

@@ -1,5 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseReportJson } from "../../src/report/json.js";
 import {
@@ -11,15 +11,10 @@ import {
   type PullRequestRef,
   prepareActionFolder,
   pullRequestRun,
-  readFiles,
 } from "../support/helpers/composite-action.js";
+import { EXAMPLES, readDemo, startDemoStandIn } from "../support/helpers/demo-pull-request.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
-import {
-  loadRules,
-  type OpenAIStandIn,
-  rulesResponder,
-  startOpenAIStandIn,
-} from "../support/stand-ins/openai/index.js";
+import type { OpenAIStandIn } from "../support/stand-ins/openai/index.js";
 import { type CompositeResult, splitTemplate } from "../support/stand-ins/runner/index.js";
 
 /**
@@ -28,7 +23,6 @@ import { type CompositeResult, splitTemplate } from "../support/stand-ins/runner
  * (comments, statuses, validated against GitHub's OpenAPI description) and the LLM stand-in
  * scripted like the demo, on a real checkout of a pull request made from examples/.
  */
-const EXAMPLES = resolve("examples");
 const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
 const OWNER = "acme";
 const REPO = "support-bot";
@@ -48,30 +42,14 @@ beforeAll(async () => {
   // The action as a user's workflow fetches it: action.yml next to dist/action.js.
   action = await prepareActionFolder("promptgate-action-test-");
 
-  [gh, llm] = await Promise.all([
-    startGitHubStandIn(),
-    startOpenAIStandIn({
-      seed: 11,
-      validate: true,
-      responder: rulesResponder(await loadRules(join(EXAMPLES, "stand-in.yaml"))),
-    }),
-  ]);
-  const files = await readFiles(EXAMPLES);
-  for (const path of Object.keys(files)) {
-    if (PR_FILES.includes(path) || path.endsWith("stand-in.yaml")) delete files[path];
-  }
-  await gh.createRepo(OWNER, REPO, files);
+  [gh, llm] = await Promise.all([startGitHubStandIn(), startDemoStandIn()]);
+  const demo = await readDemo(PR_FILES);
+  await gh.createRepo(OWNER, REPO, demo.main);
   // Two commits, so the commit that added a version (where /promote reads its gate) is not the head.
   const [supportV3, triageV2] = PR_FILES as [string, string];
   const opened = await openPullRequest(gh, OWNER, REPO, "new-prompts", [
-    {
-      message: "support-answer v3",
-      files: { [supportV3]: await readFile(join(EXAMPLES, supportV3), "utf8") },
-    },
-    {
-      message: "ticket-triage v2",
-      files: { [triageV2]: await readFile(join(EXAMPLES, triageV2), "utf8") },
-    },
+    { message: "support-answer v3", files: { [supportV3]: demo.pr[supportV3]! } },
+    { message: "ticket-triage v2", files: { [triageV2]: demo.pr[triageV2]! } },
   ]);
   firstPrCommit = opened.commits[0]!;
   pull = opened;
