@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { runDriftMode } from "../../action/drift.js";
-import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
+import type { ActionInputs } from "../../action/inputs.js";
 import type { Annotation } from "../../action/log.js";
 import { PromptgateErrors } from "../../src/errors.js";
+import { buildActionInputs, buildRunnerContext } from "../support/helpers/action-harness.js";
 import { CASES, driftResponder, FILES, MODEL } from "../support/helpers/drift-fixture.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
@@ -58,35 +59,28 @@ afterEach(() => {
   expect(gh.violations.splice(0)).toEqual([]);
 });
 
-const inputs = (root: string, extra: Partial<ActionInputs> = {}): ActionInputs => ({
-  openaiApiKey: "test-key",
-  openaiBaseUrl: llm.baseURL,
-  githubToken: gh.githubToken,
-  base: "",
-  head: "",
-  root,
-  repeats: 1,
-  concurrency: undefined,
-  comment: false,
-  failOn: "never",
-  cacheDir: undefined,
-  cacheSecret: undefined,
-  pullRequestArtifact: undefined,
-  mode: "drift",
-  ...extra,
-});
-const context = (root: string): RunnerContext => ({
-  repository: { owner: "acme", repo: "drift-lint" },
-  apiUrl: gh.url,
-  serverUrl: "https://github.com",
-  sha: undefined,
-  eventName: "schedule",
-  pullRequest: undefined,
-  workspace: root,
-  runnerTemp: temp,
-  runUrl: undefined,
-  stepSummary: undefined,
-});
+// A scheduled run: no pull request, so no base, head or comment.
+const inputs = (root: string, extra: Partial<ActionInputs> = {}) =>
+  buildActionInputs({
+    openaiBaseUrl: llm.baseURL,
+    githubToken: gh.githubToken,
+    base: "",
+    head: "",
+    root,
+    repeats: 1,
+    comment: false,
+    failOn: "never",
+    mode: "drift",
+    ...extra,
+  });
+const context = (root: string) =>
+  buildRunnerContext({
+    repository: { owner: "acme", repo: "drift-lint" },
+    apiUrl: gh.url,
+    eventName: "schedule",
+    workspace: root,
+    runnerTemp: temp,
+  });
 
 it("annotates the pins it checks on an alias, and their fallbacks, on their lines; then runs", async () => {
   const root = await checkout("warn", { ...FILES, "environments.yaml": ENVIRONMENTS });

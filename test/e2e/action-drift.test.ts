@@ -1,56 +1,44 @@
-import { execFile } from "node:child_process";
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { driftIssueMarker } from "../../src/report/drift-issue.js";
+import {
+  type ActionFolder,
+  cloneCheckout,
+  prepareActionFolder,
+} from "../support/helpers/composite-action.js";
 import { CASES, driftResponder, FILES } from "../support/helpers/drift-fixture.js";
-import { ISOLATED_GIT_ENV } from "../support/helpers/git-repo.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
-import {
-  type CompositeResult,
-  disposeRun,
-  runComposite,
-} from "../support/stand-ins/runner/index.js";
+import type { CompositeResult } from "../support/stand-ins/runner/index.js";
 
 /**
  * `mode: drift` as a scheduled workflow runs it: action.yml in the runner stand-in, the built
  * bundle, a checkout of the default branch, the GitHub and OpenAI stand-ins.
  */
-const run = promisify(execFile);
 const OWNER = "acme";
 const REPO = "drift-bot";
 
 let gh: GitHubStandIn;
 let llm: OpenAIStandIn;
-let temp: string;
-let actionPath: string;
+let action: ActionFolder;
 let workspace: string;
 let answeredWell = CASES;
-const runs: CompositeResult[] = [];
 
 beforeAll(async () => {
-  temp = await mkdtemp(join(tmpdir(), "promptgate-action-drift-"));
-  actionPath = join(temp, "action");
-  await run(process.execPath, ["scripts/build.mjs", "--outdir", join(actionPath, "dist")]);
-  await cp("action.yml", join(actionPath, "action.yml"));
+  action = await prepareActionFolder("promptgate-action-drift-");
   [gh, llm] = await Promise.all([
     startGitHubStandIn(),
     startOpenAIStandIn({ validate: true, responder: driftResponder(() => answeredWell) }),
   ]);
   await gh.createRepo(OWNER, REPO, FILES);
-  workspace = join(temp, "workspace");
-  await run("git", ["clone", "--quiet", gh.repoPath(OWNER, REPO), workspace], {
-    env: ISOLATED_GIT_ENV,
-  });
+  // actions/checkout of the default branch.
+  workspace = join(action.temp, "workspace");
+  await cloneCheckout(gh, OWNER, REPO, workspace);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(runs.map(disposeRun));
   await Promise.all([gh?.close(), llm?.close()]);
-  if (temp) await rm(temp, { recursive: true, force: true });
+  await action?.dispose();
 });
 
 afterEach(() => {
@@ -59,8 +47,7 @@ afterEach(() => {
 });
 
 async function runDrift(withInputs: Record<string, string> = {}): Promise<CompositeResult> {
-  const result = await runComposite({
-    actionPath,
+  return action.run({
     with: {
       mode: "drift",
       "openai-base-url": llm.baseURL,
@@ -84,8 +71,6 @@ async function runDrift(withInputs: Record<string, string> = {}): Promise<Compos
       },
     },
   });
-  runs.push(result);
-  return result;
 }
 
 const marked = () =>

@@ -2,12 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
-import type { Annotation } from "../../action/log.js";
-import { runAction } from "../../action/run.js";
 import { PromptgateErrors } from "../../src/errors.js";
+import {
+  buildActionInputs,
+  buildRunnerContext,
+  runActionInMemory,
+} from "../support/helpers/action-harness.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
-import { memoryComments } from "../support/helpers/memory-comments.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
@@ -56,44 +57,12 @@ afterAll(async () => {
   if (temp) await rm(temp, { recursive: true, force: true });
 });
 
-const inputs = (base: string, head: string): ActionInputs => ({
-  openaiApiKey: "test-key",
-  openaiBaseUrl: undefined,
-  githubToken: "unused",
-  base,
-  head,
-  root: repo.root,
-  repeats: undefined,
-  concurrency: undefined,
-  comment: true,
-  failOn: "never",
-  cacheDir: undefined,
-  cacheSecret: undefined,
-  pullRequestArtifact: undefined,
-});
-const context = (): RunnerContext => ({
-  repository: { owner: "acme", repo: "bot" },
-  apiUrl: "http://127.0.0.1:1",
-  serverUrl: "https://github.com",
-  sha: undefined,
-  eventName: "pull_request",
-  pullRequest: undefined,
-  workspace: repo.root,
-  runnerTemp: temp,
-  runUrl: undefined,
-  stepSummary: undefined,
-});
+const inputs = (base: string, head: string) =>
+  buildActionInputs({ base, head, root: repo.root, failOn: "never" });
+const context = () => buildRunnerContext({ workspace: repo.root, runnerTemp: temp });
 
 it("annotates the alias the pull request introduces on its model: line, on the right file", async () => {
-  const annotations: Annotation[] = [];
-  const outcome = await runAction(inputs("main", "pr"), context(), {
-    comments: memoryComments(),
-    statuses: { post: async () => {} },
-    writeSummary: async () => {},
-    log: () => {},
-    warn: () => {},
-    annotate: (a) => void annotations.push(a),
-  });
+  const { outcome, annotations } = await runActionInMemory(inputs("main", "pr"), context());
   expect(outcome.verdict).not.toBe("errors");
   expect(annotations.filter((a) => a.title === "promptgate E_LINT")).toEqual([
     {
@@ -111,13 +80,9 @@ it("annotates the alias the pull request introduces on its model: line, on the r
 
 it("with the base's lint.model-aliases: error, stops before any request with the located error", async () => {
   const sent = llm.requests.length;
-  const error = await runAction(inputs("strict", "strict-pr"), context(), {
-    comments: memoryComments(),
-    statuses: { post: async () => {} },
-    writeSummary: async () => {},
-    log: () => {},
-    warn: () => {},
-  }).catch((e: unknown) => e);
+  const error = await runActionInMemory(inputs("strict", "strict-pr"), context()).catch(
+    (e: unknown) => e,
+  );
   const cause = (error as { error?: unknown }).error ?? error;
   expect(cause).toBeInstanceOf(PromptgateErrors);
   expect((cause as PromptgateErrors).errors.map((e) => [e.code, e.location])).toEqual([

@@ -1,17 +1,17 @@
-import { execFile } from "node:child_process";
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ISOLATED_GIT_ENV } from "../support/helpers/git-repo.js";
+import {
+  type ActionFolder,
+  cloneCheckout,
+  fetchCheckout,
+  git,
+  prepareActionFolder,
+  pullRequestRun,
+} from "../support/helpers/composite-action.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
-import {
-  type CompositeResult,
-  disposeRun,
-  runComposite,
-} from "../support/stand-ins/runner/index.js";
+import type { CompositeResult } from "../support/stand-ins/runner/index.js";
 
 /**
  * A hostile pull request against the action as users run it: action.yml through the runner
@@ -20,7 +20,6 @@ import {
  * planted cache, a secret in an error), the pull_request_target false green, and the second stage
  * of the README's fork recipe (workflow_run).
  */
-const run = promisify(execFile);
 const OWNER = "acme";
 const KEY = "sk-org-key-1111111111111111";
 const CASES = 20;
@@ -31,9 +30,9 @@ let gh: GitHubStandIn;
 let trusted: OpenAIStandIn;
 /** The endpoint a pull request names. */
 let other: OpenAIStandIn;
+let action: ActionFolder;
+/** The action's temporary folder: the workspaces and artifacts go beside the action. */
 let temp: string;
-let actionPath: string;
-const runs: CompositeResult[] = [];
 let repoCount = 0;
 
 const PROMPT = (style: string) =>
@@ -71,15 +70,9 @@ const honest = (req: { messages: unknown[] }) => {
   return { content: text.includes("v2 style") && i < BROKEN ? "wrong" : "right" };
 };
 
-async function git(cwd: string, ...args: string[]) {
-  return (await run("git", args, { cwd, env: ISOLATED_GIT_ENV, encoding: "utf8" })).stdout.trim();
-}
-
 beforeAll(async () => {
-  temp = await mkdtemp(join(tmpdir(), "promptgate-action-security-"));
-  actionPath = join(temp, "action");
-  await run(process.execPath, ["scripts/build.mjs", "--outdir", join(actionPath, "dist")]);
-  await cp("action.yml", join(actionPath, "action.yml"));
+  action = await prepareActionFolder("promptgate-action-security-");
+  temp = action.temp;
   [gh, trusted, other] = await Promise.all([
     startGitHubStandIn(),
     startOpenAIStandIn({ validate: true, responder: honest }),
@@ -88,9 +81,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(runs.map(disposeRun));
   await Promise.all([gh?.close(), trusted?.close(), other?.close()]);
-  if (temp) await rm(temp, { recursive: true, force: true });
+  await action?.dispose();
 });
 
 afterEach(() => {
@@ -123,7 +115,7 @@ async function pullRequest(
   const base = (await gh.resolve(OWNER, repo, "main"))!;
   const workspace = join(temp, `workspace-${repoCount}`);
   // Cloned before the pull request exists: its head is not in the checkout, as a fork's is not.
-  await git(temp, "clone", "--quiet", gh.repoPath(OWNER, repo), workspace);
+  await cloneCheckout(gh, OWNER, repo, workspace);
   const head = await gh.commitFiles(
     OWNER,
     repo,
@@ -133,26 +125,11 @@ async function pullRequest(
   const number = gh.createPull(OWNER, repo, { head: "feature" });
   // GitHub keeps every pull request's head, a fork's too, as refs/pull/N/head.
   await git(gh.repoPath(OWNER, repo), "update-ref", `refs/pull/${number}/head`, head);
-  if (checkout === "head") {
-    await git(workspace, "fetch", "--quiet", "origin", "feature");
-    await git(workspace, "checkout", "--quiet", "--detach", head);
-  }
+  if (checkout === "head") await fetchCheckout(workspace, "feature", head);
   return { repo, number, head, base, workspace };
 }
 
-function pullRequestPayload(p: Pull) {
-  return {
-    action: "synchronize",
-    number: p.number,
-    pull_request: {
-      number: p.number,
-      head: { sha: p.head, ref: "feature" },
-      base: { sha: p.base, ref: "main" },
-    },
-    repository: gh.repositoryJson(OWNER, p.repo),
-  };
-}
-
+/** A pull_request run on `p` unless `event` names another event (its payload and GITHUB_SHA). */
 async function runAction(
   p: Pull & { workspace: string },
   withInputs: Record<string, string>,
@@ -160,25 +137,18 @@ async function runAction(
     name: "pull_request",
   },
 ): Promise<CompositeResult> {
-  const result = await runComposite({
-    actionPath,
+  const pr = pullRequestRun(gh, OWNER, p.repo, { ...p, branch: "feature" }, p.workspace);
+  return action.run({
+    ...pr,
     // The report upload is action.test.ts's to test: here the report folder itself is read. The
     // runner resolves every `uses:` of action.yml, as GitHub does, so the step still needs a stand-in.
     with: { "openai-api-key": KEY, "upload-report": "false", ...withInputs },
     uses: { "actions/upload-artifact@v4": () => ({}) },
     eventName: event.name,
-    event: event.payload ?? pullRequestPayload(p),
-    repository: `${OWNER}/${p.repo}`,
-    workspace: p.workspace,
-    token: gh.githubToken,
-    apiUrl: gh.url,
-    sha: event.sha ?? p.head,
-    baseRef: "main",
-    headRef: "feature",
+    event: event.payload ?? pr.event,
+    sha: event.sha ?? pr.sha,
     runId: 77,
   });
-  runs.push(result);
-  return result;
 }
 
 async function readReportFiles(dir: string): Promise<string> {
@@ -250,8 +220,7 @@ describe("attack 2: a response cache committed with the pull request", () => {
       branch: "feature",
       message: "and a cache",
     });
-    await git(p.workspace, "fetch", "--quiet", "origin", "feature");
-    await git(p.workspace, "checkout", "--quiet", "--detach", head);
+    await fetchCheckout(p.workspace, "feature", head);
     const q = { ...p, head };
 
     // The default cache (RUNNER_TEMP) never looks at the checkout: every request is sent.
@@ -526,8 +495,7 @@ describe("pinned versions' gates in the comment", () => {
       { "environments.yaml": envs("v2") },
       { branch: "feature", message: "p v2 to production" },
     );
-    await git(temp, "clone", "--quiet", gh.repoPath(OWNER, repo), workspace);
-    await git(workspace, "checkout", "--quiet", "--detach", head);
+    await cloneCheckout(gh, OWNER, repo, workspace, head);
     const number = gh.createPull(OWNER, repo, { head: "feature" });
     const result = await runAction(
       { repo, number, head, base, workspace },

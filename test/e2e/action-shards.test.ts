@@ -1,23 +1,19 @@
-import { execFile } from "node:child_process";
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
-import { promisify } from "node:util";
+import { cp, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseReportJson } from "../../src/report/json.js";
-import { ISOLATED_GIT_ENV } from "../support/helpers/git-repo.js";
+import {
+  type ActionFolder,
+  cloneCheckout,
+  openPullRequest,
+  type PullRequestRef,
+  prepareActionFolder,
+  pullRequestRun,
+} from "../support/helpers/composite-action.js";
+import { readDemo, startDemoStandIn } from "../support/helpers/demo-pull-request.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
-import {
-  loadRules,
-  type OpenAIStandIn,
-  rulesResponder,
-  startOpenAIStandIn,
-} from "../support/stand-ins/openai/index.js";
-import {
-  type CompositeResult,
-  disposeRun,
-  runComposite,
-} from "../support/stand-ins/runner/index.js";
+import type { OpenAIStandIn } from "../support/stand-ins/openai/index.js";
+import type { CompositeResult } from "../support/stand-ins/runner/index.js";
 
 /**
  * The README's matrix workflow through action.yml and the built dist/ in the runner stand-in: four
@@ -25,63 +21,32 @@ import {
  * (`mode: merge`), given the downloaded artifacts, posts the one comment and the statuses and
  * fails on the block.
  */
-const run = promisify(execFile);
-const EXAMPLES = resolve("examples");
 const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
 const OWNER = "acme";
 const REPO = "sharded-bot";
 
 let gh: GitHubStandIn;
 let llm: OpenAIStandIn;
-let actionPath: string;
+let action: ActionFolder;
 let workspace: string;
-let temp: string;
-let pull: { number: number; head: string; base: string };
-const runs: CompositeResult[] = [];
+let pull: PullRequestRef;
 const uploads: Record<string, string>[] = [];
 
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
-}
-
-async function git(cwd: string, ...args: string[]) {
-  return (await run("git", args, { cwd, env: ISOLATED_GIT_ENV, encoding: "utf8" })).stdout.trim();
-}
-
 beforeAll(async () => {
-  temp = await mkdtemp(join(tmpdir(), "promptgate-action-shards-"));
-  actionPath = join(temp, "action");
-  await run(process.execPath, ["scripts/build.mjs", "--outdir", join(actionPath, "dist")]);
-  await cp("action.yml", join(actionPath, "action.yml"));
-  [gh, llm] = await Promise.all([
-    startGitHubStandIn(),
-    startOpenAIStandIn({
-      seed: 11,
-      validate: true,
-      responder: rulesResponder(await loadRules(join(EXAMPLES, "stand-in.yaml"))),
-    }),
+  action = await prepareActionFolder("promptgate-action-shards-");
+  [gh, llm] = await Promise.all([startGitHubStandIn(), startDemoStandIn()]);
+  const demo = await readDemo(PR_FILES);
+  await gh.createRepo(OWNER, REPO, demo.main);
+  pull = await openPullRequest(gh, OWNER, REPO, "new-prompts", [
+    { message: "v3, v2", files: demo.pr },
   ]);
-  const files: Record<string, string> = {};
-  for (const path of await listFiles(EXAMPLES)) {
-    if (PR_FILES.includes(path) || path.endsWith("stand-in.yaml")) continue;
-    files[path] = await readFile(join(EXAMPLES, path), "utf8");
-  }
-  await gh.createRepo(OWNER, REPO, files);
-  const pr: Record<string, string> = {};
-  for (const f of PR_FILES) pr[f] = await readFile(join(EXAMPLES, f), "utf8");
-  const head = await gh.commitFiles(OWNER, REPO, pr, { branch: "new-prompts", message: "v3, v2" });
-  const base = (await gh.resolve(OWNER, REPO, "main"))!;
-  pull = { number: gh.createPull(OWNER, REPO, { head: "new-prompts" }), head, base };
-  workspace = join(temp, "workspace");
-  await git(temp, "clone", "--quiet", gh.repoPath(OWNER, REPO), workspace);
-  await git(workspace, "checkout", "--quiet", "--detach", head);
+  workspace = join(action.temp, "workspace");
+  await cloneCheckout(gh, OWNER, REPO, workspace, pull.head);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(runs.map(disposeRun));
   await Promise.all([gh?.close(), llm?.close()]);
-  if (temp) await rm(temp, { recursive: true, force: true });
+  await action?.dispose();
 });
 
 afterEach(() => {
@@ -90,27 +55,9 @@ afterEach(() => {
 });
 
 async function runAction(withInputs: Record<string, string>): Promise<CompositeResult> {
-  const result = await runComposite({
-    actionPath,
+  return action.run({
+    ...pullRequestRun(gh, OWNER, REPO, pull, workspace),
     with: { "openai-base-url": llm.baseURL, ...withInputs },
-    eventName: "pull_request",
-    event: {
-      action: "synchronize",
-      number: pull.number,
-      pull_request: {
-        number: pull.number,
-        head: { sha: pull.head, ref: "new-prompts" },
-        base: { sha: pull.base, ref: "main" },
-      },
-      repository: gh.repositoryJson(OWNER, REPO),
-    },
-    repository: `${OWNER}/${REPO}`,
-    workspace,
-    token: gh.githubToken,
-    apiUrl: gh.url,
-    sha: pull.head,
-    baseRef: "main",
-    headRef: "new-prompts",
     runId: 77,
     uses: {
       "actions/upload-artifact@v4": (w) => {
@@ -119,8 +66,6 @@ async function runAction(withInputs: Record<string, string>): Promise<CompositeR
       },
     },
   });
-  runs.push(result);
-  return result;
 }
 
 function commentWrites() {

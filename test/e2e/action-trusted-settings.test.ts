@@ -2,11 +2,12 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
-import { runAction } from "../../action/run.js";
-import type { CommitStatus } from "../../src/io/github/statuses.js";
+import {
+  buildActionInputs,
+  buildRunnerContext,
+  runActionInMemory,
+} from "../support/helpers/action-harness.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
-import { memoryComments } from "../support/helpers/memory-comments.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
@@ -46,42 +47,11 @@ afterAll(async () => {
 });
 
 it("the action sends nothing to an endpoint the pull request names and says so in the comment", async () => {
-  const comments = memoryComments();
-  const statuses: CommitStatus[] = [];
-  const inputs: ActionInputs = {
-    openaiApiKey: "test-key",
-    openaiBaseUrl: undefined,
-    githubToken: "unused",
-    base: "main",
-    head: "pr",
-    root: repo.root,
-    repeats: undefined,
-    concurrency: undefined,
-    comment: true,
-    failOn: "blocked",
-    cacheDir: undefined,
-    cacheSecret: undefined,
-    pullRequestArtifact: undefined,
-  };
-  const context: RunnerContext = {
-    repository: { owner: "acme", repo: "bot" },
-    apiUrl: "http://127.0.0.1:1",
-    serverUrl: "https://github.com",
-    sha: undefined,
-    eventName: "pull_request",
-    pullRequest: undefined,
-    workspace: repo.root,
-    runnerTemp: temp,
-    runUrl: undefined,
-    stepSummary: undefined,
-  };
-  const outcome = await runAction(inputs, context, {
-    comments,
-    statuses: { post: async (s) => void statuses.push(s) },
-    writeSummary: async () => {},
-    log: () => {},
-    warn: () => {},
-  });
+  const { outcome, comments, statuses } = await runActionInMemory(
+    // openai-base-url left empty, as in the README: the endpoint is the base's to name.
+    buildActionInputs({ root: repo.root, openaiBaseUrl: undefined }),
+    buildRunnerContext({ workspace: repo.root, runnerTemp: temp }),
+  );
 
   expect(other.requests).toEqual([]);
   expect(trusted.requests.length).toBe(2);

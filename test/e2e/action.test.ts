@@ -1,24 +1,21 @@
-import { execFile } from "node:child_process";
-import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
-import { promisify } from "node:util";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseReportJson } from "../../src/report/json.js";
-import { ISOLATED_GIT_ENV } from "../support/helpers/git-repo.js";
+import {
+  type ActionFolder,
+  cloneCheckout,
+  fetchCheckout,
+  git,
+  openPullRequest,
+  type PullRequestRef,
+  prepareActionFolder,
+  pullRequestRun,
+} from "../support/helpers/composite-action.js";
+import { EXAMPLES, readDemo, startDemoStandIn } from "../support/helpers/demo-pull-request.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
-import {
-  loadRules,
-  type OpenAIStandIn,
-  rulesResponder,
-  startOpenAIStandIn,
-} from "../support/stand-ins/openai/index.js";
-import {
-  type CompositeResult,
-  disposeRun,
-  runComposite,
-  splitTemplate,
-} from "../support/stand-ins/runner/index.js";
+import type { OpenAIStandIn } from "../support/stand-ins/openai/index.js";
+import { type CompositeResult, splitTemplate } from "../support/stand-ins/runner/index.js";
 
 /**
  * action.yml as GitHub runs it: the runner stand-in executes the composite step, which runs the
@@ -26,82 +23,45 @@ import {
  * (comments, statuses, validated against GitHub's OpenAPI description) and the LLM stand-in
  * scripted like the demo, on a real checkout of a pull request made from examples/.
  */
-const run = promisify(execFile);
-const EXAMPLES = resolve("examples");
 const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
 const OWNER = "acme";
 const REPO = "support-bot";
 
 let gh: GitHubStandIn;
 let llm: OpenAIStandIn;
-let actionPath: string;
+let action: ActionFolder;
 let workspace: string;
-let temp: string;
-let pull: { number: number; head: string; base: string };
+let pull: PullRequestRef;
 let firstPrCommit: string;
-const runs: CompositeResult[] = [];
 /** What the action asked actions/upload-artifact to upload (its `with:`), in order. */
 const uploads: Record<string, string>[] = [];
 const ARTIFACT_URL = "https://github.com/acme/support-bot/actions/runs/4242/artifacts/99";
 const REPORT_HTML_URL = "https://acme.github.io/support-bot/report.html";
 
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
-}
-
-async function git(cwd: string, ...args: string[]) {
-  return (await run("git", args, { cwd, env: ISOLATED_GIT_ENV, encoding: "utf8" })).stdout.trim();
-}
-
 beforeAll(async () => {
-  temp = await mkdtemp(join(tmpdir(), "promptgate-action-test-"));
   // The action as a user's workflow fetches it: action.yml next to dist/action.js.
-  actionPath = join(temp, "action");
-  await run(process.execPath, ["scripts/build.mjs", "--outdir", join(actionPath, "dist")]);
-  await cp("action.yml", join(actionPath, "action.yml"));
+  action = await prepareActionFolder("promptgate-action-test-");
 
-  [gh, llm] = await Promise.all([
-    startGitHubStandIn(),
-    startOpenAIStandIn({
-      seed: 11,
-      validate: true,
-      responder: rulesResponder(await loadRules(join(EXAMPLES, "stand-in.yaml"))),
-    }),
-  ]);
-  const files: Record<string, string> = {};
-  for (const path of await listFiles(EXAMPLES)) {
-    if (PR_FILES.includes(path) || path.endsWith("stand-in.yaml")) continue;
-    files[path] = await readFile(join(EXAMPLES, path), "utf8");
-  }
-  await gh.createRepo(OWNER, REPO, files);
+  [gh, llm] = await Promise.all([startGitHubStandIn(), startDemoStandIn()]);
+  const demo = await readDemo(PR_FILES);
+  await gh.createRepo(OWNER, REPO, demo.main);
   // Two commits, so the commit that added a version (where /promote reads its gate) is not the head.
   const [supportV3, triageV2] = PR_FILES as [string, string];
-  firstPrCommit = await gh.commitFiles(
-    OWNER,
-    REPO,
-    { [supportV3]: await readFile(join(EXAMPLES, supportV3), "utf8") },
-    { branch: "new-prompts", message: "support-answer v3" },
-  );
-  const head = await gh.commitFiles(
-    OWNER,
-    REPO,
-    { [triageV2]: await readFile(join(EXAMPLES, triageV2), "utf8") },
-    { branch: "new-prompts", message: "ticket-triage v2" },
-  );
-  const base = (await gh.resolve(OWNER, REPO, "main"))!;
-  pull = { number: gh.createPull(OWNER, REPO, { head: "new-prompts" }), head, base };
+  const opened = await openPullRequest(gh, OWNER, REPO, "new-prompts", [
+    { message: "support-answer v3", files: { [supportV3]: demo.pr[supportV3]! } },
+    { message: "ticket-triage v2", files: { [triageV2]: demo.pr[triageV2]! } },
+  ]);
+  firstPrCommit = opened.commits[0]!;
+  pull = opened;
 
   // actions/checkout with fetch-depth: 0, at the pull request's head.
-  workspace = join(temp, "workspace");
-  await git(temp, "clone", "--quiet", gh.repoPath(OWNER, REPO), workspace);
-  await git(workspace, "checkout", "--quiet", "--detach", head);
+  workspace = join(action.temp, "workspace");
+  await cloneCheckout(gh, OWNER, REPO, workspace, pull.head);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(runs.map(disposeRun));
   await Promise.all([gh?.close(), llm?.close()]);
-  if (temp) await rm(temp, { recursive: true, force: true });
+  await action?.dispose();
 });
 
 afterEach(() => {
@@ -119,35 +79,13 @@ function commentWrites(since: number) {
     .filter((r) => r.operation?.includes("comments") && r.method !== "GET");
 }
 
-function pullRequestEvent(p: { number: number; head: string; base: string; branch: string }) {
-  return {
-    action: "synchronize",
-    number: p.number,
-    pull_request: {
-      number: p.number,
-      head: { sha: p.head, ref: p.branch },
-      base: { sha: p.base, ref: "main" },
-    },
-    repository: gh.repositoryJson(OWNER, REPO),
-  };
-}
-
 async function runAction(
   withInputs: Record<string, string>,
-  p = { ...pull, branch: "new-prompts" },
+  p: PullRequestRef = pull,
 ): Promise<CompositeResult> {
-  const result = await runComposite({
-    actionPath,
+  return action.run({
+    ...pullRequestRun(gh, OWNER, REPO, p, workspace),
     with: { "openai-base-url": llm.baseURL, ...withInputs },
-    eventName: "pull_request",
-    event: pullRequestEvent(p),
-    repository: `${OWNER}/${REPO}`,
-    workspace,
-    token: gh.githubToken,
-    apiUrl: gh.url,
-    sha: p.head,
-    baseRef: "main",
-    headRef: p.branch,
     runId: 4242,
     uses: {
       // GitHub's upload needs the runner's artifact service: stubbed, returning its outputs.
@@ -157,8 +95,6 @@ async function runAction(
       },
     },
   });
-  runs.push(result);
-  return result;
 }
 
 /**
@@ -169,16 +105,13 @@ async function onPullRequest(
   branch: string,
   files: Record<string, string>,
   message: string,
-  run: (p: { number: number; head: string; base: string; branch: string }) => Promise<void>,
+  run: (p: PullRequestRef) => Promise<void>,
   from?: string,
 ): Promise<void> {
-  if (from) await gh.createBranch(OWNER, REPO, branch, from);
-  const head = await gh.commitFiles(OWNER, REPO, files, { branch, message });
-  const number = gh.createPull(OWNER, REPO, { head: branch });
-  await git(workspace, "fetch", "--quiet", "origin", branch);
-  await git(workspace, "checkout", "--quiet", "--detach", head);
+  const p = await openPullRequest(gh, OWNER, REPO, branch, [{ message, files }], { from });
+  await fetchCheckout(workspace, branch, p.head);
   try {
-    await run({ number, head, base: pull.base, branch });
+    await run(p);
   } finally {
     await git(workspace, "checkout", "--quiet", "--detach", pull.head);
   }

@@ -1,12 +1,15 @@
-import { execFile } from "node:child_process";
-import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
-import { promisify } from "node:util";
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { parseGoldenSet } from "../../src/formats/golden-set.js";
-import { ISOLATED_GIT_ENV } from "../support/helpers/git-repo.js";
+import {
+  type ActionFolder,
+  cloneCheckout,
+  prepareActionFolder,
+  pullRequestRun,
+  readFiles,
+} from "../support/helpers/composite-action.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
 import {
   GRADER_MARKER,
@@ -15,11 +18,6 @@ import {
   startOpenAIStandIn,
   textOf,
 } from "../support/stand-ins/openai/index.js";
-import {
-  type CompositeResult,
-  disposeRun,
-  runComposite,
-} from "../support/stand-ins/runner/index.js";
 
 /**
  * Issue 10, item 5: promptgate evaluates its own grader with its own action. The `rubric-change`
@@ -30,7 +28,6 @@ import {
  * itself. The LLM stand-in grades by word overlap, so the verdict measures the plumbing, not a
  * model's judgement: what matters is one comment comparing both sides over the whole golden set.
  */
-const run = promisify(execFile);
 const ROOT = resolve(".");
 const WORKFLOW = ".github/workflows/judge.yml";
 const OWNER = "promptgate";
@@ -60,29 +57,13 @@ interface Workflow {
 
 let gh: GitHubStandIn;
 let llm: OpenAIStandIn;
-let temp: string;
-let actionPath: string;
+let action: ActionFolder;
 let workspace: string;
 let workflow: Workflow;
 let caseCount: number;
 /** Cases where the stand-in's word-overlap grader agrees with the human verdict. */
 let agreed: number;
-const runs: CompositeResult[] = [];
 const uploads: Record<string, string>[] = [];
-
-async function git(cwd: string, ...args: string[]) {
-  return (await run("git", args, { cwd, env: ISOLATED_GIT_ENV, encoding: "utf8" })).stdout.trim();
-}
-
-async function readTree(dir: string): Promise<Record<string, string>> {
-  const entries = await readdir(join(ROOT, dir), { recursive: true, withFileTypes: true });
-  const files: Record<string, string> = {};
-  for (const e of entries.filter((x) => x.isFile())) {
-    const path = relative(ROOT, join(e.parentPath, e.name));
-    files[path] = await readFile(join(ROOT, path), "utf8");
-  }
-  return files;
-}
 
 /** The `uses: ./` step of the workflow's rubric-change job (undefined when it has none). */
 function actionStep(w: Workflow): WorkflowStep | undefined {
@@ -107,11 +88,8 @@ beforeAll(async () => {
       c.tags.includes("human-pass"),
   ).length;
 
-  temp = await mkdtemp(join(tmpdir(), "promptgate-judge-action-"));
   // `uses: ./` is action.yml at the repository root next to the built dist/.
-  actionPath = join(temp, "action");
-  await run(process.execPath, ["scripts/build.mjs", "--outdir", join(actionPath, "dist")]);
-  await cp("action.yml", join(actionPath, "action.yml"));
+  action = await prepareActionFolder("promptgate-judge-action-");
 
   [gh, llm] = await Promise.all([
     startGitHubStandIn(),
@@ -120,7 +98,7 @@ beforeAll(async () => {
   await gh.createRepo(OWNER, REPO, {
     "promptgate.yaml": await readFile(join(ROOT, "promptgate.yaml"), "utf8"),
     "evals/llm-rubric.yaml": await readFile(join(ROOT, "evals/llm-rubric.yaml"), "utf8"),
-    ...(await readTree("prompts/llm-rubric")),
+    ...(await readFiles(ROOT, "prompts/llm-rubric")),
   });
   // The pull request: a v2 of the grader's prompt, one sentence stricter on partial answers. The
   // stand-in recognises the grader by its first sentence and tags, which v2 keeps.
@@ -135,15 +113,13 @@ beforeAll(async () => {
   );
 
   // actions/checkout with fetch-depth: 0 at the pull request's head, as the job does.
-  workspace = join(temp, "workspace");
-  await git(temp, "clone", "--quiet", gh.repoPath(OWNER, REPO), workspace);
-  await git(workspace, "checkout", "--quiet", "--detach", head);
+  workspace = join(action.temp, "workspace");
+  await cloneCheckout(gh, OWNER, REPO, workspace, head);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(runs.map(disposeRun));
   await Promise.all([gh?.close(), llm?.close()]);
-  if (temp) await rm(temp, { recursive: true, force: true });
+  await action?.dispose();
 });
 
 describe("the judge workflow's rubric-change job (promptgate's action on its own grader)", () => {
@@ -174,28 +150,17 @@ describe("the judge workflow's rubric-change job (promptgate's action on its own
     const withInputs = Object.fromEntries(
       Object.entries(step?.with ?? {}).map(([k, v]) => [k, renderSecrets(String(v))]),
     );
-    const result = await runComposite({
-      actionPath,
+    const result = await action.run({
+      ...pullRequestRun(
+        gh,
+        OWNER,
+        REPO,
+        { number, head, base, branch: BRANCH },
+        workspace,
+        "opened",
+      ),
       with: { ...withInputs, "openai-base-url": llm.baseURL },
       env: jobEnv,
-      eventName: "pull_request",
-      event: {
-        action: "opened",
-        number,
-        pull_request: {
-          number,
-          head: { sha: head, ref: BRANCH },
-          base: { sha: base, ref: "main" },
-        },
-        repository: gh.repositoryJson(OWNER, REPO),
-      },
-      repository: `${OWNER}/${REPO}`,
-      workspace,
-      token: gh.githubToken,
-      apiUrl: gh.url,
-      sha: head,
-      baseRef: "main",
-      headRef: BRANCH,
       runId: 1010,
       uses: {
         "actions/upload-artifact@v4": (w) => {
@@ -204,7 +169,6 @@ describe("the judge workflow's rubric-change job (promptgate's action on its own
         },
       },
     });
-    runs.push(result);
     const log = result.stderr + result.stdout;
     expect(["pass", "blocked"], log).toContain(result.outputs.verdict);
     // A block (the stand-in is no judge: its agreement is under the 90 % gate) fails the step.

@@ -3,9 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
 import { runAction } from "../../action/run.js";
 import { runCli } from "../../src/cli/main.js";
+import {
+  buildActionInputs,
+  buildRunnerContext,
+  recordActionDeps,
+} from "../support/helpers/action-harness.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
 
 /**
@@ -81,42 +85,10 @@ describe("a command run where there is no promptgate.yaml fails, naming the fold
 
 for (const folder of ["", "nope"]) {
   it(`the action with a working-directory that holds no promptgate.yaml fails, naming it (${folder || "the root"})`, async () => {
-    const inputs: ActionInputs = {
-      openaiApiKey: "test-key",
-      openaiBaseUrl: undefined,
-      githubToken: "unused",
-      base: "main",
-      head: "pr",
-      root: join(repo.root, folder),
-      repeats: undefined,
-      concurrency: undefined,
-      comment: false,
-      failOn: "blocked",
-      cacheDir: undefined,
-      cacheSecret: undefined,
-      pullRequestArtifact: undefined,
-    };
-    const context: RunnerContext = {
-      repository: { owner: "acme", repo: "bot" },
-      apiUrl: "http://127.0.0.1:1",
-      serverUrl: "https://github.com",
-      sha: undefined,
-      eventName: "pull_request",
-      pullRequest: undefined,
-      workspace: repo.root,
-      runnerTemp: temp,
-      runUrl: undefined,
-      stepSummary: undefined,
-    };
-    const summaries: string[] = [];
-    const statuses: unknown[] = [];
-    const failure = await runAction(inputs, context, {
-      comments: undefined,
-      statuses: { post: async (s) => void statuses.push(s) },
-      writeSummary: async (m) => void summaries.push(m),
-      log: () => {},
-      warn: () => {},
-    }).then(
+    const inputs = buildActionInputs({ root: join(repo.root, folder), comment: false });
+    const context = buildRunnerContext({ workspace: repo.root, runnerTemp: temp });
+    const { deps, summaries, statuses } = recordActionDeps(inputs);
+    const failure = await runAction(inputs, context, deps).then(
       () => undefined,
       (e: unknown) => e as Error,
     );

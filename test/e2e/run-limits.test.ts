@@ -3,11 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
 import { runAction } from "../../action/run.js";
 import { runCli } from "../../src/cli/main.js";
+import {
+  buildActionInputs,
+  buildRunnerContext,
+  recordActionDeps,
+} from "../support/helpers/action-harness.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
-import { memoryComments } from "../support/helpers/memory-comments.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
@@ -155,43 +158,15 @@ describe("promptgate diff over the run's limits", () => {
 });
 
 it("the action refuses the flood before the first request and says so in a comment", async () => {
-  const comments = memoryComments();
-  const inputs: ActionInputs = {
-    openaiApiKey: "test-key",
-    openaiBaseUrl: undefined,
-    githubToken: "unused",
-    base: "main",
-    head: "flood",
-    root: repo.root,
-    repeats: undefined,
-    concurrency: undefined,
-    comment: true,
-    failOn: "blocked",
-    cacheDir: undefined,
-    cacheSecret: undefined,
-    pullRequestArtifact: undefined,
-  };
-  const context: RunnerContext = {
-    repository: { owner: "acme", repo: "bot" },
-    apiUrl: "http://127.0.0.1:1",
-    serverUrl: "https://github.com",
-    sha: undefined,
-    eventName: "pull_request",
-    pullRequest: undefined,
+  const inputs = buildActionInputs({ root: repo.root, head: "flood" });
+  const context = buildRunnerContext({
     workspace: repo.root,
     runnerTemp: temp,
     runUrl: "https://github.com/acme/bot/actions/runs/1",
-    stepSummary: undefined,
-  };
-  const summaries: string[] = [];
+  });
+  const { deps, comments, summaries } = recordActionDeps(inputs);
   const before = llm.requests.length;
-  const failure = await runAction(inputs, context, {
-    comments,
-    statuses: { post: async () => {} },
-    writeSummary: async (m) => void summaries.push(m),
-    log: () => {},
-    warn: () => {},
-  }).then(
+  const failure = await runAction(inputs, context, deps).then(
     () => undefined,
     (e: unknown) => e as Error,
   );

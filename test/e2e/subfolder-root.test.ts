@@ -1,23 +1,25 @@
-import { execFile } from "node:child_process";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
-import type { Annotation } from "../../action/log.js";
-import { runAction } from "../../action/run.js";
 import { runCli } from "../../src/cli/main.js";
-import { createGitRepo, type GitRepo, ISOLATED_GIT_ENV } from "../support/helpers/git-repo.js";
-import { memoryComments } from "../support/helpers/memory-comments.js";
+import {
+  buildActionInputs,
+  buildRunnerContext,
+  runActionInMemory,
+} from "../support/helpers/action-harness.js";
+import {
+  type ActionFolder,
+  cloneCheckout,
+  openPullRequest,
+  type PullRequestRef,
+  prepareActionFolder,
+  pullRequestRun,
+} from "../support/helpers/composite-action.js";
+import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
-import {
-  type CompositeResult,
-  disposeRun,
-  runComposite,
-} from "../support/stand-ins/runner/index.js";
 
 /**
  * A monorepo: promptgate.yaml, prompts/ and evals/ live in `llm/`, a subfolder of the git
@@ -32,8 +34,6 @@ let llm: OpenAIStandIn;
 let temp: string;
 let addedV2: string;
 let head: string;
-
-const exec = promisify(execFile);
 
 const prompt = (model: string, text: string) =>
   `---\nmodel: ${model}\ninput:\n  schema: { name: string }\n---\n{{role "system"}}\n${text}\n{{role "user"}}\n{{name}}\n`;
@@ -163,44 +163,15 @@ describe("the CLI with --root set to a subfolder of the repository", () => {
 
 describe("the action with working-directory set to a subfolder (runAction)", () => {
   it("evaluates base and head, posts the comment and the statuses, annotates from the repository root", async () => {
-    const comments = memoryComments();
-    const statuses: { sha: string; context: string; state: string }[] = [];
-    const annotations: Annotation[] = [];
-    const inputs: ActionInputs = {
-      openaiApiKey: "test-key",
-      openaiBaseUrl: undefined,
-      githubToken: "unused",
-      base: "main",
-      head: "pr",
-      root: join(repo.root, "llm"),
-      repeats: undefined,
-      concurrency: undefined,
-      comment: true,
-      failOn: "blocked",
-      cacheDir: undefined,
-      cacheSecret: undefined,
-      pullRequestArtifact: undefined,
-    };
-    const context: RunnerContext = {
-      repository: { owner: "acme", repo: "monorepo" },
-      apiUrl: "http://127.0.0.1:1",
-      serverUrl: "https://github.com",
-      sha: undefined,
-      eventName: "pull_request",
-      pullRequest: undefined,
-      workspace: repo.root,
-      runnerTemp: temp,
-      runUrl: undefined,
-      stepSummary: undefined,
-    };
-    const outcome = await runAction(inputs, context, {
-      comments,
-      statuses: { post: async (s) => void statuses.push(s) },
-      writeSummary: async () => {},
-      log: () => {},
-      warn: () => {},
-      annotate: (a) => void annotations.push(a),
-    });
+    const { outcome, comments, statuses, annotations } = await runActionInMemory(
+      // working-directory: llm
+      buildActionInputs({ root: join(repo.root, "llm") }),
+      buildRunnerContext({
+        repository: { owner: "acme", repo: "monorepo" },
+        workspace: repo.root,
+        runnerTemp: temp,
+      }),
+    );
     expect(outcome.verdict).toBe("pass");
     expect(outcome.failed).toBe(false);
 
@@ -250,18 +221,12 @@ describe("action.yml with working-directory: llm (the built dist in the runner s
   const OWNER = "acme";
   const REPO = "monorepo";
   let gh: GitHubStandIn;
-  let actionPath: string;
+  let action: ActionFolder;
   let workspace: string;
-  let result: CompositeResult | undefined;
-  let pull: { number: number; head: string; base: string; added: string };
-
-  const git = async (cwd: string, ...args: string[]) =>
-    (await exec("git", args, { cwd, env: ISOLATED_GIT_ENV, encoding: "utf8" })).stdout.trim();
+  let pull: PullRequestRef & { added: string };
 
   beforeAll(async () => {
-    actionPath = join(temp, "action");
-    await exec(process.execPath, ["scripts/build.mjs", "--outdir", join(actionPath, "dist")]);
-    await cp("action.yml", join(actionPath, "action.yml"));
+    action = await prepareActionFolder("promptgate-subfolder-action-");
     gh = await startGitHubStandIn();
     await gh.createRepo(OWNER, REPO, {
       "README.md": "# the app\n",
@@ -269,60 +234,40 @@ describe("action.yml with working-directory: llm (the built dist in the runner s
       "llm/prompts/greet/v1.prompt": prompt("gpt-4o-mini-2024-07-18", "Greet the user by name."),
       "llm/evals/greet.yaml": GOLDEN_SET,
     });
-    const added = await gh.commitFiles(
-      OWNER,
-      REPO,
-      { "llm/prompts/greet/v2.prompt": prompt("gpt-4o-mini", "Greet the user warmly by name.") },
-      { branch: "greet-v2", message: "greet v2" },
-    );
-    const head = await gh.commitFiles(
-      OWNER,
-      REPO,
-      { "prompts/greet/v9.prompt": prompt("gpt-4o-mini-2024-07-18", "Not this one.") },
-      { branch: "greet-v2", message: "not promptgate's" },
-    );
-    const base = (await gh.resolve(OWNER, REPO, "main")) ?? "";
-    pull = { number: gh.createPull(OWNER, REPO, { head: "greet-v2" }), head, base, added };
+    const opened = await openPullRequest(gh, OWNER, REPO, "greet-v2", [
+      {
+        message: "greet v2",
+        files: {
+          "llm/prompts/greet/v2.prompt": prompt("gpt-4o-mini", "Greet the user warmly by name."),
+        },
+      },
+      {
+        message: "not promptgate's",
+        files: { "prompts/greet/v9.prompt": prompt("gpt-4o-mini-2024-07-18", "Not this one.") },
+      },
+    ]);
+    pull = { ...opened, added: opened.commits[0]! };
     // actions/checkout with fetch-depth: 0, at the pull request's head.
-    workspace = join(temp, "workspace");
-    await git(temp, "clone", "--quiet", gh.repoPath(OWNER, REPO), workspace);
-    await git(workspace, "checkout", "--quiet", "--detach", head);
+    workspace = join(action.temp, "workspace");
+    await cloneCheckout(gh, OWNER, REPO, workspace, pull.head);
   }, 180_000);
   afterAll(async () => {
-    if (result) await disposeRun(result);
     await gh?.close();
+    await action?.dispose();
   });
   afterEach(() => {
     expect(gh.violations.splice(0)).toEqual([]);
   });
 
   it("evaluates llm/'s base and head, posts the comment and statuses, annotates llm/… paths", async () => {
-    result = await runComposite({
-      actionPath,
+    const result = await action.run({
+      ...pullRequestRun(gh, OWNER, REPO, pull, workspace),
       with: {
         "openai-base-url": llm.baseURL,
         "openai-api-key": "test-key",
         "working-directory": "llm",
         "upload-report": "false",
       },
-      eventName: "pull_request",
-      event: {
-        action: "synchronize",
-        number: pull.number,
-        pull_request: {
-          number: pull.number,
-          head: { sha: pull.head, ref: "greet-v2" },
-          base: { sha: pull.base, ref: "main" },
-        },
-        repository: gh.repositoryJson(OWNER, REPO),
-      },
-      repository: `${OWNER}/${REPO}`,
-      workspace,
-      token: gh.githubToken,
-      apiUrl: gh.url,
-      sha: pull.head,
-      baseRef: "main",
-      headRef: "greet-v2",
       runId: 4243,
       // upload-report: false skips the step; the runner stand-in still wants each `uses:` stubbed.
       uses: { "actions/upload-artifact@v4": () => ({}) },

@@ -3,12 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ActionInputs, RunnerContext } from "../../action/inputs.js";
-import { runAction } from "../../action/run.js";
 import { runCli } from "../../src/cli/main.js";
 import { parseReportJson } from "../../src/report/json.js";
+import {
+  buildActionInputs,
+  buildRunnerContext,
+  runActionInMemory,
+} from "../support/helpers/action-harness.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
-import { memoryComments } from "../support/helpers/memory-comments.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
@@ -175,48 +177,13 @@ describe("promptgate diff --suite", () => {
 });
 
 describe("the action's suite input", () => {
-  const inputs = (suite: string): ActionInputs => ({
-    openaiApiKey: "test-key",
-    openaiBaseUrl: undefined,
-    githubToken: "unused",
-    base: "main",
-    head: "pr",
-    root: repo.root,
-    repeats: undefined,
-    concurrency: undefined,
-    comment: true,
-    failOn: "blocked",
-    cacheDir: undefined,
-    cacheSecret: undefined,
-    pullRequestArtifact: undefined,
-    suite,
-  });
-  const context = (): RunnerContext => ({
-    repository: { owner: "acme", repo: "bot" },
-    apiUrl: "http://127.0.0.1:1",
-    serverUrl: "https://github.com",
-    sha: undefined,
-    eventName: "pull_request",
-    pullRequest: undefined,
-    workspace: repo.root,
-    runnerTemp: temp,
-    runUrl: undefined,
-    stepSummary: undefined,
-  });
+  const inputs = (suite: string) => buildActionInputs({ root: repo.root, suite });
+  const context = () => buildRunnerContext({ workspace: repo.root, runnerTemp: temp });
 
   it("runs the suite's cases, and the comment and the summary say so", async () => {
-    const comments = memoryComments();
-    let summary = "";
     const from = llm.requests.length;
-    const outcome = await runAction(inputs("extended"), context(), {
-      comments,
-      statuses: { post: async () => {} },
-      writeSummary: async (md) => {
-        summary = md;
-      },
-      log: () => {},
-      warn: () => {},
-    });
+    const { outcome, comments, summaries } = await runActionInMemory(inputs("extended"), context());
+    const summary = summaries.at(-1) ?? "";
     expect(namesSent(from)).toEqual(["Adv", "Adv", "Both", "Both", "Plain", "Plain"]);
     expect(comments.bodies.at(-1)).toContain("suite extended: 3 of 6 cases");
     expect(summary).toContain("suite extended: 3 of 6 cases");
@@ -229,15 +196,9 @@ describe("the action's suite input", () => {
 
   it("an unknown suite fails the run before anything is sent", async () => {
     const from = llm.requests.length;
-    await expect(
-      runAction(inputs("nightly"), context(), {
-        comments: memoryComments(),
-        statuses: { post: async () => {} },
-        writeSummary: async () => {},
-        log: () => {},
-        warn: () => {},
-      }),
-    ).rejects.toThrow(/unknown suite "nightly"/);
+    await expect(runActionInMemory(inputs("nightly"), context())).rejects.toThrow(
+      /unknown suite "nightly"/,
+    );
     expect(llm.requests.length).toBe(from);
   });
 });
