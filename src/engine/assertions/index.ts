@@ -223,20 +223,27 @@ function binary(pass: boolean, expected: string, observed: string): Check {
   return { pass, score: pass ? 1 : 0, expected, observed };
 }
 
-// The engine grades thousands of samples with the same assertion objects: compile once each.
-const regexes = new WeakMap<Assertion, RegExp>();
+// The engine grades thousands of samples with the same assertions: compile once each. Regexes
+// are kept by pattern, and only the latest few hundred: one kept per assertion held a compiled
+// RegExp per case for the whole run (10,000 of them for a 10,000-case golden set).
+const REGEX_CACHE_MAX = 256;
+const regexes = new Map<string, RegExp>();
 const schemas = new WeakMap<Assertion, Promise<SchemaCheck>>();
 
 function compiledRegex(a: Assertion): RegExp {
-  let re = regexes.get(a);
+  const v = stringValue(a);
+  let re = regexes.get(v);
   if (!re) {
-    const v = stringValue(a);
     try {
       re = new RegExp(v);
     } catch (e) {
       throw invalid(a, `invalid regex: ${(e as Error).message}`);
     }
-    regexes.set(a, re);
+    if (regexes.size >= REGEX_CACHE_MAX) {
+      const oldest = regexes.keys().next();
+      if (!oldest.done) regexes.delete(oldest.value);
+    }
+    regexes.set(v, re);
   }
   return re;
 }
