@@ -125,6 +125,13 @@ describe("text assertions", () => {
     for (let i = 0; i < 3; i++) expect((await one(a, ctx(OUT))).pass).toBe(true);
   });
 
+  it("writes each result's fields in one order (the result file and report keep it)", async () => {
+    const fields = ["type", "negated", "weight", "pass", "score", "reason"];
+    expect(Object.keys(await one(A("icontains", { value: "x" }), ctx("x")))).toEqual(fields);
+    const cost = await one(A("cost", { threshold: 1 }), ctx("x", { costUsd: null }));
+    expect(Object.keys(cost)).toEqual(fields);
+  });
+
   it("regex: compiled patterns are kept by pattern and bounded, and grade the same after", async () => {
     // More distinct patterns than the cache keeps: the first is compiled again, not mixed up.
     const out = "order 123 shipped";
