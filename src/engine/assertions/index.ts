@@ -2,6 +2,7 @@ import { distance } from "fastest-levenshtein";
 import { describeCostUnknown } from "../../cost/cost-unknown.js";
 import { PromptgateError } from "../../errors.js";
 import { splitCommaSeparated } from "../../formats/assertion-value.js";
+import { flatString } from "../../formats/flat-values.js";
 import type { Assertion, AssertionType } from "../../formats/golden-set.js";
 import type { PromptVersion } from "../../formats/prompt-file.js";
 import { formatUsd } from "../../numbers.js";
@@ -129,7 +130,8 @@ function toResult(a: Assertion, c: Check): AssertionResult {
   // promptfoo: "If weight is set to 0, the assertion automatically passes".
   const pass = a.weight === 0 || (a.negated ? !c.pass : c.pass);
   const score = clamp01(a.negated ? 1 - c.score : c.score);
-  const reason = `${a.negated ? "must not" : "must"} ${c.expected}; ${c.observed}`;
+  // Flat: built from pieces, the text is a tree of ~7 concatenation nodes kept with the result.
+  const reason = flatString(`${a.negated ? "must not" : "must"} ${c.expected}; ${c.observed}`);
   return { type: a.type, negated: a.negated, weight: a.weight, pass, score, reason };
 }
 
