@@ -176,7 +176,11 @@ export function checkTextLimits(text: string, file: string, lineOffset = 0): voi
   const indents: number[] = [];
   let flow = 0;
   let line = 0;
-  for (const raw of text.split("\n")) {
+  // Line by line from offsets, and char by char by index: an array of a big file's lines and an
+  // iterator step per character were most of what loading a golden set left to collect here.
+  for (let start = 0, nl = 0; nl >= 0; start = nl + 1) {
+    nl = text.indexOf("\n", start);
+    const raw = text.slice(start, nl < 0 ? text.length : nl);
     line++;
     const body = raw.trimStart();
     if (body === "" || body.startsWith("#")) continue;
@@ -186,7 +190,9 @@ export function checkTextLimits(text: string, file: string, lineOffset = 0): voi
     const items = /^(?:-\s+)*/.exec(body)?.[0].replace(/\s+/g, "").length ?? 0;
     let quote: string | undefined;
     let deepest = flow;
-    for (const ch of body) {
+    for (let i = 0; i < body.length; i++) {
+      // UTF-16 units: the characters looked for are ASCII, which no surrogate half equals.
+      const ch = body[i];
       if (quote) {
         if (ch === quote) quote = undefined;
       } else if (ch === '"' || ch === "'") quote = ch;

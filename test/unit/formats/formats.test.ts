@@ -541,3 +541,25 @@ describe("lazyLocator", () => {
     expect(lazy.key(["cases", 7], "vars")).toMatchObject({ line: 1 + 7 * 4 + 2, column: 5 });
   });
 });
+
+describe("checkTextLimits", () => {
+  it("measures nesting line by line: indentation, items, brackets, but not quoted or commented ones", async () => {
+    const { checkTextLimits } = await import("../../../src/formats/located-yaml.js");
+    const lineOf = (text: string): number | undefined => {
+      try {
+        checkTextLimits(text, "evals/x.yaml", 2);
+        return undefined;
+      } catch (e) {
+        return (e as { location?: { line?: number } }).location?.line;
+      }
+    };
+    const indented = Array.from({ length: 120 }, (_, i) => `${" ".repeat(i)}k${i}:`).join("\n");
+    expect(lineOf(indented)).toBe(101 + 2);
+    expect(lineOf(`a: 1\nb: ${"[".repeat(99)}${"]".repeat(99)}\n`)).toBeUndefined();
+    expect(lineOf(`a: 1\n\n# x\nb: ${"[".repeat(101)}${"]".repeat(101)}\n`)).toBe(4 + 2);
+    expect(lineOf(`a: "${"[".repeat(200)}" # ${"{".repeat(200)}\n`)).toBeUndefined();
+    expect(lineOf(`a:\n${"- ".repeat(101)}x\n`)).toBe(2 + 2);
+    // Brackets left open carry over to the next lines; a surrogate pair is no bracket.
+    expect(lineOf(`a: ${"[".repeat(60)}\n  🚚 ${"[".repeat(41)}\n`)).toBe(2 + 2);
+  });
+});
