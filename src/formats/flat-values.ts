@@ -1,5 +1,3 @@
-import { MAX_NESTING } from "./located-yaml.js";
-
 /*
  * A loaded golden set lives for the whole run, so what each case costs in live memory is paid
  * once per case for minutes, and it is what V8 multiplies when it sizes the heap. The strings the
@@ -19,24 +17,33 @@ export function flatString(s: string): string {
 
 /**
  * `value` with its strings flattened: lists and maps are updated in place (they are the
- * parser's own, fresh objects), so a case's vars cost no second copy. Deeper than any file the
- * nesting limit lets through, it stops (an alias cycle cannot recurse forever).
+ * parser's own, fresh objects), so a case's vars cost no second copy. Each list or map is
+ * visited once, so aliases (`*a`, even one inside its own anchor) cost no more than the file.
  */
-export function flattenValue<T>(value: T, depth = 0): T {
+export function flattenValue<T>(value: T): T {
   if (typeof value === "string") return flatString(value) as T;
-  if (
-    typeof value !== "object" ||
-    value === null ||
-    depth > MAX_NESTING ||
-    Object.isFrozen(value)
-  ) {
-    return value;
+  flattenInside(value, new Set());
+  return value;
+}
+
+function flattenInside(value: unknown, seen: Set<object>): void {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value) || seen.has(value)) {
+    return;
   }
+  seen.add(value);
+  // Only strings are written back: lists and maps are flattened where they stand.
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = flattenValue(value[i], depth + 1);
-    return value;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === "string") value[i] = flatString(item);
+      else flattenInside(item, seen);
+    }
+    return;
   }
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) record[key] = flattenValue(record[key], depth + 1);
-  return value;
+  for (const key of Object.keys(record)) {
+    const item = record[key];
+    if (typeof item === "string") record[key] = flatString(item);
+    else flattenInside(item, seen);
+  }
 }

@@ -160,6 +160,20 @@ describe("a loaded golden set's memory", () => {
     expect(c.vars).toEqual({ x: 1 });
   });
 
+  it("flattens vars that alias themselves once, not once per path through them", () => {
+    // Four aliases inside their own anchor: a walk by path would take 4^depth steps.
+    const text = `cases:
+  - id: a
+    vars: &a { x: *a, y: *a, z: [*a, *a], s: "a long string value, to be flattened" }
+    assert: [{ type: icontains, value: "{{s}}" }]
+`;
+    const [c] = parseGoldenSet(text, "evals/x.yaml").cases;
+    const vars = c?.vars as { x: { x: unknown; s: string }; s: string };
+    expect(vars.s).toBe("a long string value, to be flattened");
+    expect(vars.x.x).toBe(vars.x);
+    expect(c?.assert[0]?.value).toBe(vars.s);
+  });
+
   it("reads each case as it is parsed, so a bad case still gets the located error", () => {
     const bad = SET.replace(
       "type: contains, value: anchored",
