@@ -2,6 +2,7 @@ import { distance } from "fastest-levenshtein";
 import { describeCostUnknown } from "../../cost/cost-unknown.js";
 import { PromptgateError } from "../../errors.js";
 import { splitCommaSeparated } from "../../formats/assertion-value.js";
+import { flatString } from "../../formats/flat-values.js";
 import type { Assertion, AssertionType } from "../../formats/golden-set.js";
 import type { PromptVersion } from "../../formats/prompt-file.js";
 import { formatUsd } from "../../numbers.js";
@@ -120,13 +121,18 @@ export function evaluateAssertion(
 }
 
 function toResult(a: Assertion, c: Check): AssertionResult {
-  const base = { type: a.type, negated: a.negated, weight: a.weight };
-  if (c.unmeasured !== undefined) return { ...base, pass: false, score: 0, reason: c.unmeasured };
+  // Written out, not spread from a shared base: V8 gave each spread result its own hidden class
+  // (19,990 maps for 20,000 results after a 10k-case run, ~0.7 KB per case for the whole run).
+  if (c.unmeasured !== undefined) {
+    const reason = c.unmeasured;
+    return { type: a.type, negated: a.negated, weight: a.weight, pass: false, score: 0, reason };
+  }
   // promptfoo: "If weight is set to 0, the assertion automatically passes".
   const pass = a.weight === 0 || (a.negated ? !c.pass : c.pass);
   const score = clamp01(a.negated ? 1 - c.score : c.score);
-  const reason = `${a.negated ? "must not" : "must"} ${c.expected}; ${c.observed}`;
-  return { ...base, pass, score, reason };
+  // Flat: built from pieces, the text is a tree of ~7 concatenation nodes kept with the result.
+  const reason = flatString(`${a.negated ? "must not" : "must"} ${c.expected}; ${c.observed}`);
+  return { type: a.type, negated: a.negated, weight: a.weight, pass, score, reason };
 }
 
 function runCheck(a: Assertion, ctx: AssertionContext): Check | Promise<Check> {
@@ -223,20 +229,27 @@ function binary(pass: boolean, expected: string, observed: string): Check {
   return { pass, score: pass ? 1 : 0, expected, observed };
 }
 
-// The engine grades thousands of samples with the same assertion objects: compile once each.
-const regexes = new WeakMap<Assertion, RegExp>();
+// The engine grades thousands of samples with the same assertions: compile once each. Regexes
+// are kept by pattern, and only the latest few hundred: one kept per assertion held a compiled
+// RegExp per case for the whole run (10,000 of them for a 10,000-case golden set).
+const REGEX_CACHE_MAX = 256;
+const regexes = new Map<string, RegExp>();
 const schemas = new WeakMap<Assertion, Promise<SchemaCheck>>();
 
 function compiledRegex(a: Assertion): RegExp {
-  let re = regexes.get(a);
+  const v = stringValue(a);
+  let re = regexes.get(v);
   if (!re) {
-    const v = stringValue(a);
     try {
       re = new RegExp(v);
     } catch (e) {
       throw invalid(a, `invalid regex: ${(e as Error).message}`);
     }
-    regexes.set(a, re);
+    if (regexes.size >= REGEX_CACHE_MAX) {
+      const oldest = regexes.keys().next();
+      if (!oldest.done) regexes.delete(oldest.value);
+    }
+    regexes.set(v, re);
   }
   return re;
 }

@@ -125,6 +125,34 @@ describe("text assertions", () => {
     for (let i = 0; i < 3; i++) expect((await one(a, ctx(OUT))).pass).toBe(true);
   });
 
+  it("writes each result's fields in one order (the result file and report keep it)", async () => {
+    const fields = ["type", "negated", "weight", "pass", "score", "reason"];
+    expect(Object.keys(await one(A("icontains", { value: "x" }), ctx("x")))).toEqual(fields);
+    const cost = await one(A("cost", { threshold: 1 }), ctx("x", { costUsd: null }));
+    expect(Object.keys(cost)).toEqual(fields);
+  });
+
+  it("regex: compiled patterns are kept by pattern and bounded, and grade the same after", async () => {
+    // More distinct patterns than the cache keeps: the first is compiled again, not mixed up.
+    const out = "order 123 shipped";
+    const patterns = Array.from({ length: 600 }, (_, i) => `order ${i}\\b`);
+    const first = await evaluateAssertions(
+      patterns.map((value) => A("regex", { value })),
+      ctx(out),
+    );
+    expect(first.results.map((r, i) => (r.pass ? i : -1)).filter((i) => i >= 0)).toEqual([123]);
+    for (const [i, pass] of [
+      [123, true],
+      [12, false],
+      [1, false],
+      [599, false],
+    ] as const) {
+      expect((await one(A("regex", { value: patterns[i] }), ctx(out))).pass).toBe(pass);
+    }
+    // Two assertions with one pattern, one a `not-`: the shared RegExp serves both.
+    expect((await one(A("not-regex", { value: patterns[123] }), ctx(out))).pass).toBe(false);
+  });
+
   it("levenshtein: distance within the threshold (default 5)", async () => {
     const target = "Hello world";
     expect((await both("levenshtein", { value: target }, ctx("Hello world"))).plain.pass).toBe(

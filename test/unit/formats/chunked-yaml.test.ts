@@ -104,3 +104,82 @@ describe("golden sets parsed in chunks of cases", () => {
     );
   });
 });
+
+describe("a loaded golden set's memory", () => {
+  // Written by the code before cases were built in one fixed shape: the drift record hashes this
+  // JSON (hashGoldenSet), so the fields present, and their order, must not move.
+  const ORDER = `cases:
+  - assert: [{ value: "{{q}} and", metric: m, type: not-icontains, threshold: 1 }]
+    threshold: 0.5
+    tags: [a]
+    vars: { q: x }
+    description: d
+    id: one
+  - id: two
+    assert: [{ type: is-json }]
+`;
+  const ORDER_JSON =
+    '{"cases":[{"id":"one","description":"d","vars":{"q":"x"},"critical":false,"tags":["a"],"threshold":0.5,"assert":[{"type":"icontains","negated":true,"value":"x and","threshold":1,"weight":1,"metric":"m"}],"assertVars":["q"]},{"id":"two","vars":{},"critical":false,"tags":[],"assert":[{"type":"is-json","negated":false,"weight":1}]}]}';
+
+  it("serialises cases exactly as before, on the fast path and the whole-file one", () => {
+    expect(JSON.stringify(parseGoldenSet(ORDER, "evals/x.yaml"))).toBe(ORDER_JSON);
+    expect(JSON.stringify(wholeFile(ORDER))).toBe(ORDER_JSON);
+    expect(JSON.stringify(parseGoldenSet(SET, "evals/x.yaml"))).toBe(
+      JSON.stringify(wholeFile(SET)),
+    );
+  });
+
+  it("shares the assertions and empty defaults that recur, and nothing that differs", () => {
+    const text = `cases:
+  - id: a
+    assert: [{ type: regex, value: "\\\\d+" }, { type: icontains, value: a }]
+  - id: b
+    assert: [{ type: regex, value: "\\\\d+" }, { type: icontains, value: b }]
+  - id: c
+    vars: { x: 1 }
+    assert:
+      - { type: regex, value: "\\\\d+", metric: digits }
+      - { type: regex, value: "\\\\d+", weight: 2 }
+      - { type: not-regex, value: "\\\\d+" }
+      - { type: contains-any, value: [a, b] }
+  - id: d
+    assert: [{ type: contains-any, value: [a, b] }]
+`;
+    const [a, b, c, d] = parseGoldenSet(text, "evals/x.yaml").cases;
+    if (!a || !b || !c || !d) throw new Error("four cases");
+    expect(a.assert[0]).toBe(b.assert[0]);
+    expect(Object.isFrozen(a.assert[0])).toBe(true);
+    expect(a.assert[1]).not.toBe(b.assert[1]);
+    for (const other of c.assert) expect(other).not.toBe(a.assert[0]);
+    // Lists stay per case (a list is an object the case could be told apart by).
+    expect(c.assert[3]).not.toBe(d.assert[0]);
+    expect(c.assert[3]).toEqual(d.assert[0]);
+    expect(a.tags).toBe(b.tags);
+    expect(a.vars).toBe(b.vars);
+    expect(a.vars).not.toBe(c.vars);
+    expect(c.vars).toEqual({ x: 1 });
+  });
+
+  it("flattens vars that alias themselves once, not once per path through them", () => {
+    // Four aliases inside their own anchor: a walk by path would take 4^depth steps.
+    const text = `cases:
+  - id: a
+    vars: &a { x: *a, y: *a, z: [*a, *a], s: "a long string value, to be flattened" }
+    assert: [{ type: icontains, value: "{{s}}" }]
+`;
+    const [c] = parseGoldenSet(text, "evals/x.yaml").cases;
+    const vars = c?.vars as { x: { x: unknown; s: string }; s: string };
+    expect(vars.s).toBe("a long string value, to be flattened");
+    expect(vars.x.x).toBe(vars.x);
+    expect(c?.assert[0]?.value).toBe(vars.s);
+  });
+
+  it("reads each case as it is parsed, so a bad case still gets the located error", () => {
+    const bad = SET.replace(
+      "type: contains, value: anchored",
+      "type: contains, value: 7, extra: 1",
+    );
+    expect(parseSequenceInChunks(bad, "cases", 2, () => undefined)).toBeUndefined();
+    expect(() => parseGoldenSet(bad, "evals/x.yaml")).toThrow(/unknown key "extra"/);
+  });
+});

@@ -511,4 +511,55 @@ describe("lazyLocator", () => {
     expect(lazy.at(["cases", 1, "assert", 0, "value"])).toMatchObject({ line: 7 });
     expect(lazy.key(["cases", 0], "vars")).toEqual(eager.key(["cases", 0], "vars"));
   });
+
+  it("places paths the same in a big file, which it keeps deflated, and in one UTF-8 cannot hold", async () => {
+    const { lazyLocator, locator, parseYaml } = await import(
+      "../../../src/formats/located-yaml.js"
+    );
+    const { goldenSetSchema } = await import("../../../src/formats/golden-set.js");
+    const caseLines = (i: number, question: string) => [
+      `  - id: case-${i}`,
+      `    vars: { question: "${question}", n: ${i} }`,
+      "    assert:",
+      `      - { type: icontains, value: "item ${i}" }`,
+    ];
+    const big = ["cases:"];
+    for (let i = 0; i < 400; i++) big.push(...caseLines(i, `Où est l'article ${i} ? 🚚`));
+    // A lone surrogate (in a comment) has no UTF-8 form: that text is kept as it is.
+    const lone = `${big.join("\n")}\n# \ud800\n`;
+    for (const text of [`${big.join("\n")}\n`, lone]) {
+      const eager = locator(parseYaml(text, "evals/x.yaml", goldenSetSchema), "evals/x.yaml");
+      const lazy = lazyLocator(text, "evals/x.yaml");
+      // (`n` stands after non-ASCII text on its line: a column counted in the wrong encoding moves.)
+      for (const path of [["cases", 3, "vars", "n"], ["cases", 399, "assert", 0, "value"], ["x"]]) {
+        expect(lazy.at(path)).toEqual(eager.at(path));
+        expect(lazy.has(path)).toBe(eager.has(path));
+      }
+    }
+    const lazy = lazyLocator(`${big.join("\n")}\n`, "evals/x.yaml");
+    expect(lazy.at(["cases", 399, "assert", 0, "value"])).toMatchObject({ line: 1 + 399 * 4 + 4 });
+    expect(lazy.key(["cases", 7], "vars")).toMatchObject({ line: 1 + 7 * 4 + 2, column: 5 });
+  });
+});
+
+describe("checkTextLimits", () => {
+  it("measures nesting line by line: indentation, items, brackets, but not quoted or commented ones", async () => {
+    const { checkTextLimits } = await import("../../../src/formats/located-yaml.js");
+    const lineOf = (text: string): number | undefined => {
+      try {
+        checkTextLimits(text, "evals/x.yaml", 2);
+        return undefined;
+      } catch (e) {
+        return (e as { location?: { line?: number } }).location?.line;
+      }
+    };
+    const indented = Array.from({ length: 120 }, (_, i) => `${" ".repeat(i)}k${i}:`).join("\n");
+    expect(lineOf(indented)).toBe(101 + 2);
+    expect(lineOf(`a: 1\nb: ${"[".repeat(99)}${"]".repeat(99)}\n`)).toBeUndefined();
+    expect(lineOf(`a: 1\n\n# x\nb: ${"[".repeat(101)}${"]".repeat(101)}\n`)).toBe(4 + 2);
+    expect(lineOf(`a: "${"[".repeat(200)}" # ${"{".repeat(200)}\n`)).toBeUndefined();
+    expect(lineOf(`a:\n${"- ".repeat(101)}x\n`)).toBe(2 + 2);
+    // Brackets left open carry over to the next lines; a surrogate pair is no bracket.
+    expect(lineOf(`a: ${"[".repeat(60)}\n  🚚 ${"[".repeat(41)}\n`)).toBe(2 + 2);
+  });
 });
