@@ -1,0 +1,52 @@
+import { PassThrough } from "node:stream";
+import type { ExitCode } from "../../../src/cli/io.js";
+import { runCli } from "../../../src/cli/main.js";
+
+/**
+ * `promptgate <argv>` in process, through main.ts (the CLI's error boundary, its exit codes and
+ * messages), with what it printed captured as text.
+ *
+ *   const { code, out, err } = await runCliCaptured(["validate"], { cwd: repo.root });
+ *
+ * Why: seventeen test files each built the same two PassThrough streams and accumulators around
+ * `runCli`. What a test runs the CLI with (its folder, its environment, its flags) stays in the
+ * test, where it is what the test is about; a file's own wrapper, when it has one, adds only that.
+ */
+export interface CliRun {
+  code: ExitCode;
+  /** Everything written to stdout: the command's result (tables, JSON, the `ok:` line). */
+  out: string;
+  /** Everything written to stderr: errors, warnings, progress. */
+  err: string;
+}
+
+export interface CliRunOptions {
+  cwd: string;
+  /** The whole environment the CLI sees: nothing of the test process's leaks in (default: none). */
+  env?: Record<string, string | undefined>;
+}
+
+export async function runCliCaptured(argv: string[], options: CliRunOptions): Promise<CliRun> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  // Decoded as a stream, so a character split across two writes' chunks is not mangled.
+  stdout.setEncoding("utf8");
+  stderr.setEncoding("utf8");
+  let out = "";
+  let err = "";
+  stdout.on("data", (chunk: string) => {
+    out += chunk;
+  });
+  stderr.on("data", (chunk: string) => {
+    err += chunk;
+  });
+  const code = await runCli(argv, {
+    cwd: options.cwd,
+    env: options.env ?? {},
+    stdout,
+    // CliIo wants a WriteStream (the progress line asks it for isTTY); a PassThrough has none,
+    // which is what a CI log is.
+    stderr: stderr as unknown as NodeJS.WriteStream,
+  });
+  return { code, out, err };
+}
