@@ -1,13 +1,12 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { canonicalJson } from "../../src/engine/response-cache.js";
 import { parseReportJson } from "../../src/report/json.js";
 import type { Report } from "../../src/report/model.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import {
   loadRules,
   type OpenAIStandIn,
@@ -52,25 +51,15 @@ afterAll(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let err = "";
-  stdout.resume();
-  stderr.on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(args, {
+function cli(args: string[]) {
+  return runCliCaptured(args, {
     cwd: repo.root,
     env: {
       OPENAI_BASE_URL: standIn.baseURL,
       OPENAI_API_KEY: "test",
       HOME: repo.root,
     },
-    stdout,
-    stderr: stderr as unknown as NodeJS.WriteStream,
   });
-  return { code, err };
 }
 
 /** The requests sent while `fn` ran, as canonical bodies. */

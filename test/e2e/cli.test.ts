@@ -2,11 +2,9 @@ import { execFile } from "node:child_process";
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { renderEvalTable } from "../../src/cli/commands/eval.js";
-import { runCli } from "../../src/cli/main.js";
 import { type EvalTarget, runEval } from "../../src/engine/run-eval.js";
 import type { ChatModel, ChatResponse } from "../../src/engine/types.js";
 import { parseGoldenSet } from "../../src/formats/golden-set.js";
@@ -14,6 +12,7 @@ import { parsePromptFile } from "../../src/formats/prompt-file.js";
 import { formatUsd } from "../../src/numbers.js";
 import { parseReportJson } from "../../src/report/json.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import {
   loadRules,
   type OpenAIStandIn,
@@ -76,18 +75,8 @@ async function validateEdited(edits: Record<string, (text: string) => string>) {
   }
 }
 
-async function cli(args: string[], env: Record<string, string | undefined> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => {
-    out += d;
-  });
-  (stderr as unknown as PassThrough).on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(args, {
+function cli(args: string[], env: Record<string, string | undefined> = {}) {
+  return runCliCaptured(args, {
     cwd: repo.root,
     env: {
       OPENAI_BASE_URL: standIn.baseURL,
@@ -96,10 +85,7 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
       XDG_CACHE_HOME: join(repo.root, ".promptgate", "xdg"),
       ...env,
     },
-    stdout,
-    stderr,
   });
-  return { code, out, err };
 }
 
 describe("promptgate CLI", () => {
