@@ -11,42 +11,23 @@ import { parseGoldenSet } from "../../src/formats/golden-set.js";
 import { parsePromptFile } from "../../src/formats/prompt-file.js";
 import { formatUsd } from "../../src/numbers.js";
 import { parseReportJson } from "../../src/report/json.js";
-import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
-import { runCliCaptured } from "../support/helpers/run-cli.js";
-import {
-  loadRules,
-  type OpenAIStandIn,
-  rulesResponder,
-  startOpenAIStandIn,
-} from "../support/stand-ins/openai/index.js";
+import { EXAMPLES, startDemoStandIn } from "../support/helpers/demo-pull-request.js";
+import type { GitRepo } from "../support/helpers/git-repo.js";
+import { createDemoRepo, runCliCaptured } from "../support/helpers/run-cli.js";
+import type { OpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
  * The CLI on a real git repository made from examples/ (base on main, the pull request on a
  * branch), against the stand-in scripted like the demo.
  */
-const EXAMPLES = resolve("examples");
 const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
 
 let repo: GitRepo;
 let standIn: OpenAIStandIn;
 
 beforeAll(async () => {
-  standIn = await startOpenAIStandIn({
-    seed: 11,
-    validate: true,
-    responder: rulesResponder(await loadRules(join(EXAMPLES, "stand-in.yaml"))),
-  });
-  repo = await createGitRepo();
-  await cp(EXAMPLES, repo.root, {
-    recursive: true,
-    filter: (src) =>
-      !PR_FILES.some((f) => src === join(EXAMPLES, f)) && !src.endsWith("stand-in.yaml"),
-  });
-  await writeFile(join(repo.root, ".gitignore"), ".promptgate/\n");
-  await repo.commit("base");
-  await repo.branch("pr");
-  for (const f of PR_FILES) await cp(join(EXAMPLES, f), join(repo.root, f));
-  await repo.commit("the pull request");
+  standIn = await startDemoStandIn();
+  repo = await createDemoRepo(PR_FILES, "pr");
 });
 afterAll(async () => {
   await standIn.close();

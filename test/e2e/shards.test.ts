@@ -1,13 +1,14 @@
-import { cp, readFile, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shardOfCase } from "../../src/compare/shards.js";
 import type { PromptComparison } from "../../src/compare/types.js";
 import { mergeReports, parseReportJson } from "../../src/report/json.js";
 import type { Report } from "../../src/report/model.js";
+import { EXAMPLES } from "../support/helpers/demo-pull-request.js";
 import { errorOf } from "../support/helpers/errors.js";
-import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
-import { runCliCaptured } from "../support/helpers/run-cli.js";
+import type { GitRepo } from "../support/helpers/git-repo.js";
+import { createDemoRepo, runCliCaptured } from "../support/helpers/run-cli.js";
 import {
   loadRules,
   rulesResponder,
@@ -20,7 +21,6 @@ import {
  * Each run gets its own LLM stand-in, as each matrix job reaches the endpoint on its own; one
  * request at a time, so a case's identical requests get the stand-in's answers in sample order.
  */
-const EXAMPLES = resolve("examples");
 const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
 
 let repo: GitRepo;
@@ -52,17 +52,7 @@ async function diff(outDir: string, ...extra: string[]): Promise<Report> {
 
 beforeAll(async () => {
   rules = await loadRules(join(EXAMPLES, "stand-in.yaml"));
-  repo = await createGitRepo();
-  await cp(EXAMPLES, repo.root, {
-    recursive: true,
-    filter: (src) =>
-      !PR_FILES.some((f) => src === join(EXAMPLES, f)) && !src.endsWith("stand-in.yaml"),
-  });
-  await writeFile(join(repo.root, ".gitignore"), ".promptgate/\n");
-  await repo.commit("base");
-  await repo.branch("pr");
-  for (const f of PR_FILES) await cp(join(EXAMPLES, f), join(repo.root, f));
-  await repo.commit("the pull request");
+  repo = await createDemoRepo(PR_FILES, "pr");
   const out = (name: string) => join(repo.root, ".promptgate", name);
   unsharded = await diff(out("whole"));
   shards = [];

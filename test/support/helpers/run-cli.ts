@@ -1,6 +1,8 @@
 import { PassThrough } from "node:stream";
 import type { ExitCode } from "../../../src/cli/io.js";
 import { runCli } from "../../../src/cli/main.js";
+import { readDemo } from "./demo-pull-request.js";
+import { createGitRepo, type GitRepo } from "./git-repo.js";
 
 /**
  * `promptgate <argv>` in process, through main.ts (the CLI's error boundary, its exit codes and
@@ -49,4 +51,25 @@ export async function runCliCaptured(argv: string[], options: CliRunOptions): Pr
     stderr: stderr as unknown as NodeJS.WriteStream,
   });
   return { code, out, err };
+}
+
+/**
+ * The demo (examples/) as a local git repository for the CLI to run on: `main` as
+ * demo-pull-request.ts splits it for the action (without `prFiles` and the stand-in's script),
+ * with a .gitignore for the CLI's own .promptgate/ output; and, given `branch`, `prFiles`
+ * committed on it, left checked out. Why here: the CLI's tests on the demo must agree with each
+ * other, and with the action's, on what main holds.
+ */
+export async function createDemoRepo(
+  prFiles: readonly string[],
+  branch?: string,
+): Promise<GitRepo> {
+  const demo = await readDemo(prFiles);
+  const repo = await createGitRepo();
+  await repo.commit("base", { ...demo.main, ".gitignore": ".promptgate/\n" });
+  if (branch) {
+    await repo.branch(branch);
+    await repo.commit("the pull request", demo.pr);
+  }
+  return repo;
 }
