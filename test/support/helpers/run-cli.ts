@@ -5,14 +5,14 @@ import { readDemo } from "./demo-pull-request.js";
 import { createGitRepo, type GitRepo } from "./git-repo.js";
 
 /**
- * `promptgate <argv>` in process, through main.ts (the CLI's error boundary, its exit codes and
- * messages), with what it printed captured as text.
+ * The CLI in process, for the tests: `promptgate <argv>` through main.ts (the CLI's error
+ * boundary, its exit codes and messages), with what it printed captured as text.
  *
  *   const { code, out, err } = await runCliCaptured(["validate"], { cwd: repo.root });
  *
- * Why: seventeen test files each built the same two PassThrough streams and accumulators around
- * `runCli`. What a test runs the CLI with (its folder, its environment, its flags) stays in the
- * test, where it is what the test is about; a file's own wrapper, when it has one, adds only that.
+ * Why one helper: the capture is plumbing every CLI test needs, and it was copied into each of
+ * them. What a test runs the CLI with (its folder, its environment, its flags) stays in the test,
+ * where it is what the test is about; a file's own wrapper, when it has one, adds only that.
  */
 export interface CliRun {
   code: ExitCode;
@@ -31,7 +31,7 @@ export interface CliRunOptions {
 export async function runCliCaptured(argv: string[], options: CliRunOptions): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
-  // Decoded as a stream, so a character split across two writes' chunks is not mangled.
+  // Decoded by the stream, not chunk by chunk: a character written in two pieces comes out whole.
   stdout.setEncoding("utf8");
   stderr.setEncoding("utf8");
   let out = "";
