@@ -1,13 +1,13 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { PassThrough } from "node:stream";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { canonicalJson } from "../../src/engine/response-cache.js";
 import { parseReportJson } from "../../src/report/json.js";
 import type { Report } from "../../src/report/model.js";
-import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { EXAMPLES } from "../support/helpers/demo-pull-request.js";
+import type { GitRepo } from "../support/helpers/git-repo.js";
+import { createDemoRepo, runCliCaptured } from "../support/helpers/run-cli.js";
 import {
   loadRules,
   type OpenAIStandIn,
@@ -23,7 +23,6 @@ import {
  * Both runs are the CLI on a real git repository made from examples/, with one cache folder and
  * one key, as the two jobs share them through `actions/cache`.
  */
-const EXAMPLES = resolve("examples");
 const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
 
 let repo: GitRepo;
@@ -36,14 +35,7 @@ beforeAll(async () => {
     validate: true,
     responder: rulesResponder(await loadRules(join(EXAMPLES, "stand-in.yaml"))),
   });
-  repo = await createGitRepo();
-  await cp(EXAMPLES, repo.root, {
-    recursive: true,
-    filter: (src) =>
-      !PR_FILES.some((f) => src === join(EXAMPLES, f)) && !src.endsWith("stand-in.yaml"),
-  });
-  await writeFile(join(repo.root, ".gitignore"), ".promptgate/\n");
-  await repo.commit("base");
+  repo = await createDemoRepo(PR_FILES);
   cacheDir = await mkdtemp(join(tmpdir(), "promptgate-runner-cache-"));
 });
 afterAll(async () => {
@@ -52,25 +44,15 @@ afterAll(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let err = "";
-  stdout.resume();
-  stderr.on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(args, {
+function cli(args: string[]) {
+  return runCliCaptured(args, {
     cwd: repo.root,
     env: {
       OPENAI_BASE_URL: standIn.baseURL,
       OPENAI_API_KEY: "test",
       HOME: repo.root,
     },
-    stdout,
-    stderr: stderr as unknown as NodeJS.WriteStream,
   });
-  return { code, err };
 }
 
 /** The requests sent while `fn` ran, as canonical bodies. */

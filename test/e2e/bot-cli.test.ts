@@ -2,13 +2,13 @@
  * `promptgate rollback|promote|status` on a local checkout: the bot's transitions, the same commit
  * message and trailers, committed with git (never pushed).
  */
-import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { promoteCommand, rollbackCommand, statusCommand } from "../../src/cli/commands/rollout.js";
-import type { CliIo, Command } from "../../src/cli/io.js";
-import { registerCommand, runCli } from "../../src/cli/main.js";
+import type { Command } from "../../src/cli/io.js";
+import { registerCommand } from "../../src/cli/main.js";
 import { environmentsYaml, gitLog, SETTINGS, VERSIONS } from "../support/bot-harness.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 
 const repos: GitRepo[] = [];
 
@@ -36,21 +36,9 @@ async function checkout(): Promise<GitRepo> {
   return repo;
 }
 
-async function run(command: Command, argv: string[], cwd: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  stderr.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const io: CliIo = { cwd, env: {}, stdout, stderr: stderr as unknown as NodeJS.WriteStream };
+function run(command: Command, argv: string[], cwd: string) {
   // Through main.ts, the CLI's error boundary, for its exit codes and messages.
-  const code = await runCli([command.name, ...argv], io);
-  return { code, out, err };
+  return runCliCaptured([command.name, ...argv], { cwd });
 }
 
 for (const c of [rollbackCommand, promoteCommand, statusCommand]) registerCommand(c);

@@ -1,10 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { parseReportJson } from "../../src/report/json.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
@@ -54,16 +53,10 @@ afterEach(async () => {
 
 /** No OPENAI_BASE_URL: the endpoint is promptgate.yaml's, as in the README's setup. */
 async function diff(branch: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  let out = "";
-  stdout.on("data", (d) => {
-    out += d;
-  });
   const outDir = join(repo.root, ".promptgate", branch);
-  const code = await runCli(
+  const { code, out } = await runCliCaptured(
     ["diff", "--base", "main", "--head", branch, "--no-cache", "--out-dir", outDir],
-    { cwd: repo.root, env: { OPENAI_API_KEY: "test-key" }, stdout, stderr },
+    { cwd: repo.root, env: { OPENAI_API_KEY: "test-key" } },
   );
   return {
     code,
@@ -143,11 +136,7 @@ describe("promptgate diff grades with the base's rubric prompt (judge.prompt)", 
       "prompts/greet/v2.prompt": prompt("gpt-4o-mini", "Greet the user warmly by name."),
     });
     const before = trusted.requests.length;
-    const stdout = new PassThrough();
-    stdout.resume();
-    const stderr = new PassThrough();
-    stderr.resume();
-    const code = await runCli(
+    const { code } = await runCliCaptured(
       [
         "diff",
         "--base",
@@ -158,12 +147,7 @@ describe("promptgate diff grades with the base's rubric prompt (judge.prompt)", 
         "--out-dir",
         ".promptgate/j",
       ],
-      {
-        cwd: repo.root,
-        env: { OPENAI_API_KEY: "test-key" },
-        stdout,
-        stderr: stderr as unknown as NodeJS.WriteStream,
-      },
+      { cwd: repo.root, env: { OPENAI_API_KEY: "test-key" } },
     );
     expect(code).toBe(0);
     const judged = trusted.requests

@@ -2,52 +2,32 @@ import { execFile } from "node:child_process";
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { renderEvalTable } from "../../src/cli/commands/eval.js";
-import { runCli } from "../../src/cli/main.js";
 import { type EvalTarget, runEval } from "../../src/engine/run-eval.js";
 import type { ChatModel, ChatResponse } from "../../src/engine/types.js";
 import { parseGoldenSet } from "../../src/formats/golden-set.js";
 import { parsePromptFile } from "../../src/formats/prompt-file.js";
 import { formatUsd } from "../../src/numbers.js";
 import { parseReportJson } from "../../src/report/json.js";
-import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
-import {
-  loadRules,
-  type OpenAIStandIn,
-  rulesResponder,
-  startOpenAIStandIn,
-} from "../support/stand-ins/openai/index.js";
+import { EXAMPLES, startDemoStandIn } from "../support/helpers/demo-pull-request.js";
+import type { GitRepo } from "../support/helpers/git-repo.js";
+import { createDemoRepo, runCliCaptured } from "../support/helpers/run-cli.js";
+import type { OpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
  * The CLI on a real git repository made from examples/ (base on main, the pull request on a
  * branch), against the stand-in scripted like the demo.
  */
-const EXAMPLES = resolve("examples");
 const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
 
 let repo: GitRepo;
 let standIn: OpenAIStandIn;
 
 beforeAll(async () => {
-  standIn = await startOpenAIStandIn({
-    seed: 11,
-    validate: true,
-    responder: rulesResponder(await loadRules(join(EXAMPLES, "stand-in.yaml"))),
-  });
-  repo = await createGitRepo();
-  await cp(EXAMPLES, repo.root, {
-    recursive: true,
-    filter: (src) =>
-      !PR_FILES.some((f) => src === join(EXAMPLES, f)) && !src.endsWith("stand-in.yaml"),
-  });
-  await writeFile(join(repo.root, ".gitignore"), ".promptgate/\n");
-  await repo.commit("base");
-  await repo.branch("pr");
-  for (const f of PR_FILES) await cp(join(EXAMPLES, f), join(repo.root, f));
-  await repo.commit("the pull request");
+  standIn = await startDemoStandIn();
+  repo = await createDemoRepo(PR_FILES, "pr");
 });
 afterAll(async () => {
   await standIn.close();
@@ -76,18 +56,8 @@ async function validateEdited(edits: Record<string, (text: string) => string>) {
   }
 }
 
-async function cli(args: string[], env: Record<string, string | undefined> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => {
-    out += d;
-  });
-  (stderr as unknown as PassThrough).on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(args, {
+function cli(args: string[], env: Record<string, string | undefined> = {}) {
+  return runCliCaptured(args, {
     cwd: repo.root,
     env: {
       OPENAI_BASE_URL: standIn.baseURL,
@@ -96,10 +66,7 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
       XDG_CACHE_HOME: join(repo.root, ".promptgate", "xdg"),
       ...env,
     },
-    stdout,
-    stderr,
   });
-  return { code, out, err };
 }
 
 describe("promptgate CLI", () => {

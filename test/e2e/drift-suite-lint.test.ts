@@ -1,10 +1,9 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { driftResponder, FILES, MODEL } from "../support/helpers/drift-fixture.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import {
   type OpenAIStandIn,
   startOpenAIStandIn,
@@ -70,28 +69,15 @@ afterEach(() => {
   expect(openai.violations).toEqual([]);
 });
 
-async function drift(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => {
-    out += d;
-  });
-  stderr.on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(["drift", "--root", root, ...args], {
+function drift(args: string[]) {
+  return runCliCaptured(["drift", "--root", root, ...args], {
     cwd: root,
     env: {
       OPENAI_BASE_URL: openai.baseURL,
       OPENAI_API_KEY: "test",
       XDG_CACHE_HOME: join(root, ".xdg"),
     },
-    stdout,
-    stderr: stderr as unknown as NodeJS.WriteStream,
   });
-  return { code, out, err };
 }
 
 /** The question numbers the model was asked since `from`, sorted, once each. */

@@ -1,11 +1,10 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { driftIssueMarker } from "../../src/report/drift-issue.js";
 import { CASES, driftResponder, FILES, MODEL } from "../support/helpers/drift-fixture.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
@@ -41,18 +40,8 @@ afterEach(() => {
   expect(openai.violations).toEqual([]);
 });
 
-async function drift(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => {
-    out += d;
-  });
-  (stderr as unknown as PassThrough).on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(["drift", "--root", root, ...args], {
+function drift(args: string[]) {
+  return runCliCaptured(["drift", "--root", root, ...args], {
     cwd: root,
     env: {
       OPENAI_BASE_URL: openai.baseURL,
@@ -61,10 +50,7 @@ async function drift(args: string[]) {
       GITHUB_API_URL: gh.url,
       XDG_CACHE_HOME: join(root, ".xdg"),
     },
-    stdout,
-    stderr,
   });
-  return { code, out, err };
 }
 
 const PRODUCTION = { environment: "production", prompt: "support-answer" };

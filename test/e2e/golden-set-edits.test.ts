@@ -1,10 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { parseReportJson } from "../../src/report/json.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
@@ -53,12 +52,10 @@ afterAll(async () => {
 });
 
 it("promptgate diff blocks a pull request that removes cases and assertions, and says so first", async () => {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
   const outDir = join(repo.root, ".promptgate", "loosen");
-  const code = await runCli(
+  const { code } = await runCliCaptured(
     ["diff", "--base", "main", "--head", "loosen", "--no-cache", "--out-dir", outDir],
-    { cwd: repo.root, env: { OPENAI_API_KEY: "test-key" }, stdout, stderr },
+    { cwd: repo.root, env: { OPENAI_API_KEY: "test-key" } },
   );
   const comment = await readFile(join(outDir, "comment.md"), "utf8");
   const report = parseReportJson(await readFile(join(outDir, "report.json"), "utf8"), "r.json");

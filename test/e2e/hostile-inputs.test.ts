@@ -1,10 +1,9 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
@@ -70,24 +69,11 @@ async function tempDir(): Promise<string> {
   return d;
 }
 
-async function cli(cwd: string, args: string[], env: Record<string, string | undefined> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => {
-    out += d;
-  });
-  stderr.on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(args, {
+function cli(cwd: string, args: string[], env: Record<string, string | undefined> = {}) {
+  return runCliCaptured(args, {
     cwd,
     env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test", ...env },
-    stdout,
-    stderr: stderr as unknown as NodeJS.WriteStream,
   });
-  return { code, out, err };
 }
 
 describe("a golden-set regex cannot hang the run (attack 5)", () => {

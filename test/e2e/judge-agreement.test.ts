@@ -1,11 +1,10 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import type { EvalResult } from "../../src/engine/types.js";
 import { parseGoldenSet } from "../../src/formats/golden-set.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import {
   gradeRubric,
   type OpenAIStandIn,
@@ -36,16 +35,10 @@ afterAll(async () => {
 describe("promptgate's grader against the human verdicts of evals/llm-rubric.yaml", () => {
   it("measures agreement through the CLI, equal to the stand-in grader's own", async () => {
     const out = join(dir, "judge.json");
-    const stderr = new PassThrough();
-    stderr.resume();
-    const stdout = new PassThrough();
-    stdout.resume();
-    const code = await runCli(["eval", "--prompt", "llm-rubric", "--no-cache", "--out", out], {
-      cwd: ROOT,
-      env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test", HOME: dir },
-      stdout,
-      stderr: stderr as unknown as NodeJS.WriteStream,
-    });
+    const { code } = await runCliCaptured(
+      ["eval", "--prompt", "llm-rubric", "--no-cache", "--out", out],
+      { cwd: ROOT, env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test", HOME: dir } },
+    );
     const result = JSON.parse(await readFile(out, "utf8")) as EvalResult;
     const run = result.runs[0];
     expect(run?.prompt).toBe("llm-rubric");

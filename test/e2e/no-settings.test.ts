@@ -1,16 +1,15 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAction } from "../../action/run.js";
-import { runCli } from "../../src/cli/main.js";
 import {
   buildActionInputs,
   buildRunnerContext,
   recordActionDeps,
 } from "../support/helpers/action-harness.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 
 /**
  * Issue 9, a false green: a folder without promptgate.yaml (a wrong `--root` or
@@ -39,24 +38,8 @@ afterAll(async () => {
   if (temp) await rm(temp, { recursive: true, force: true });
 });
 
-async function cli(cwd: string, ...argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => {
-    out += d;
-  });
-  stderr.on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(argv, {
-    cwd,
-    env: { OPENAI_API_KEY: "test-key" },
-    stdout,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-  });
-  return { code, out, err };
+function cli(cwd: string, ...argv: string[]) {
+  return runCliCaptured(argv, { cwd, env: { OPENAI_API_KEY: "test-key" } });
 }
 
 describe("a command run where there is no promptgate.yaml fails, naming the folder", () => {

@@ -1,13 +1,12 @@
 import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { evaluateAssertions } from "../../src/engine/assertions/index.js";
 import type { ChatModel, ChatResponse } from "../../src/engine/types.js";
 import { loadRepo } from "../../src/formats/repo.js";
 import { worktreeSource } from "../../src/io/file-sources.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 
 /**
  * `promptgate import promptfoo` on two configs in the style of promptfoo's examples
@@ -26,19 +25,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(cwd: string, ...args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => {
-    out += d;
-  });
-  (stderr as unknown as PassThrough).on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(args, { cwd, env: {}, stdout, stderr });
-  return { code, out, err };
+function cli(cwd: string, ...args: string[]) {
+  return runCliCaptured(args, { cwd });
 }
 
 /** 1-based line of the first line of `file` that contains `text`. */

@@ -1,16 +1,15 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runAction } from "../../action/run.js";
-import { runCli } from "../../src/cli/main.js";
 import {
   buildActionInputs,
   buildRunnerContext,
   recordActionDeps,
 } from "../support/helpers/action-harness.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
@@ -82,18 +81,8 @@ afterEach(async () => {
   await repo.checkout("main");
 });
 
-async function diff(branch: string, ...flags: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => {
-    out += d;
-  });
-  stderr.on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(
+function diff(branch: string, ...flags: string[]) {
+  return runCliCaptured(
     [
       "diff",
       "--base",
@@ -105,14 +94,8 @@ async function diff(branch: string, ...flags: string[]) {
       join(repo.root, ".promptgate", branch),
       ...flags,
     ],
-    {
-      cwd: repo.root,
-      env: { OPENAI_API_KEY: "test-key" },
-      stdout,
-      stderr: stderr as unknown as NodeJS.WriteStream,
-    },
+    { cwd: repo.root, env: { OPENAI_API_KEY: "test-key" } },
   );
-  return { code, out, err };
 }
 
 describe("promptgate diff over the run's limits", () => {

@@ -1,11 +1,10 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { PAIRWISE_SYSTEM_PROMPT } from "../../src/engine/pairwise-judge.js";
 import { renderedOutsideCode } from "../support/helpers/markdown-spans.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import {
   type ChatCompletionBody,
   defaultResponder,
@@ -135,24 +134,11 @@ afterEach(() => {
   expect(standIn.violations).toEqual([]);
 });
 
-async function cli(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => {
-    out += d;
-  });
-  stderr.on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(args, {
+function cli(args: string[]) {
+  return runCliCaptured(args, {
     cwd: root,
     env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test" },
-    stdout,
-    stderr: stderr as unknown as NodeJS.WriteStream,
   });
-  return { code, out, err };
 }
 
 const SHADOW = ["shadow", "--env", "production", "--candidate", "support-answer@v2"];

@@ -1,14 +1,14 @@
-import { cp, readFile, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { PassThrough } from "node:stream";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { shardOfCase } from "../../src/compare/shards.js";
 import type { PromptComparison } from "../../src/compare/types.js";
 import { mergeReports, parseReportJson } from "../../src/report/json.js";
 import type { Report } from "../../src/report/model.js";
+import { EXAMPLES } from "../support/helpers/demo-pull-request.js";
 import { errorOf } from "../support/helpers/errors.js";
-import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import type { GitRepo } from "../support/helpers/git-repo.js";
+import { createDemoRepo, runCliCaptured } from "../support/helpers/run-cli.js";
 import {
   loadRules,
   rulesResponder,
@@ -21,7 +21,6 @@ import {
  * Each run gets its own LLM stand-in, as each matrix job reaches the endpoint on its own; one
  * request at a time, so a case's identical requests get the stand-in's answers in sample order.
  */
-const EXAMPLES = resolve("examples");
 const PR_FILES = ["prompts/support-answer/v3.prompt", "prompts/ticket-triage/v2.prompt"];
 
 let repo: GitRepo;
@@ -35,22 +34,12 @@ async function diff(outDir: string, ...extra: string[]): Promise<Report> {
     validate: true,
     responder: rulesResponder(rules),
   });
-  const stderr = new PassThrough();
-  let err = "";
-  stderr.on("data", (d) => {
-    err += d;
-  });
   try {
-    const code = await runCli(
+    const { code, err } = await runCliCaptured(
       ["diff", "--base", "main", "--head", "pr", "--no-cache", "--concurrency", "1"]
         .concat(["--out-dir", outDir])
         .concat(extra),
-      {
-        cwd: repo.root,
-        env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test" },
-        stdout: new PassThrough(),
-        stderr: stderr as unknown as NodeJS.WriteStream,
-      },
+      { cwd: repo.root, env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test" } },
     );
     expect(standIn.violations).toEqual([]);
     // The example pull request regresses support-answer: the unsharded run blocks (exit 1).
@@ -63,17 +52,7 @@ async function diff(outDir: string, ...extra: string[]): Promise<Report> {
 
 beforeAll(async () => {
   rules = await loadRules(join(EXAMPLES, "stand-in.yaml"));
-  repo = await createGitRepo();
-  await cp(EXAMPLES, repo.root, {
-    recursive: true,
-    filter: (src) =>
-      !PR_FILES.some((f) => src === join(EXAMPLES, f)) && !src.endsWith("stand-in.yaml"),
-  });
-  await writeFile(join(repo.root, ".gitignore"), ".promptgate/\n");
-  await repo.commit("base");
-  await repo.branch("pr");
-  for (const f of PR_FILES) await cp(join(EXAMPLES, f), join(repo.root, f));
-  await repo.commit("the pull request");
+  repo = await createDemoRepo(PR_FILES, "pr");
   const out = (name: string) => join(repo.root, ".promptgate", name);
   unsharded = await diff(out("whole"));
   shards = [];
@@ -181,19 +160,9 @@ describe("sharded diff (shard: i/n) merged", () => {
     try {
       const ids: string[][] = [];
       for (const k of [1, 2]) {
-        const stdout = new PassThrough();
-        let out = "";
-        stdout.on("data", (d) => {
-          out += d;
-        });
-        await runCli(
+        const { out } = await runCliCaptured(
           ["eval", "--prompt", "ticket-triage", "--no-cache", "--json", "--shard", `${k}/2`],
-          {
-            cwd: repo.root,
-            env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test" },
-            stdout,
-            stderr: new PassThrough() as unknown as NodeJS.WriteStream,
-          },
+          { cwd: repo.root, env: { OPENAI_BASE_URL: standIn.baseURL, OPENAI_API_KEY: "test" } },
         );
         const result = JSON.parse(out) as {
           shard: unknown;
@@ -214,11 +183,8 @@ describe("sharded diff (shard: i/n) merged", () => {
   it("report --merge writes the merged report and exits like the unsharded diff", async () => {
     const files = [1, 2, 3, 4].map((k) => join(".promptgate", `shard-${k}`, "report.json"));
     const out = join(repo.root, ".promptgate", "merged");
-    const code = await runCli(["report", "--merge", ...files, "--out-dir", out], {
+    const { code } = await runCliCaptured(["report", "--merge", ...files, "--out-dir", out], {
       cwd: repo.root,
-      env: {},
-      stdout: new PassThrough(),
-      stderr: new PassThrough() as unknown as NodeJS.WriteStream,
     });
     expect(code).toBe(1);
     const merged = parseReportJson(await readFile(join(out, "report.json"), "utf8"), "merged");

@@ -1,9 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import {
   buildActionInputs,
   buildRunnerContext,
@@ -18,6 +16,7 @@ import {
   pullRequestRun,
 } from "../support/helpers/composite-action.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import { type GitHubStandIn, startGitHubStandIn } from "../support/stand-ins/github/index.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
@@ -76,27 +75,11 @@ afterEach(() => {
   expect(llm.violations).toEqual([]);
 });
 
-async function cli(...argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => {
-    out += d;
-  });
-  stderr.on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(argv, {
+function cli(...argv: string[]) {
+  return runCliCaptured(argv, {
     cwd: repo.root,
-    env: {
-      OPENAI_API_KEY: "test-key",
-      XDG_CACHE_HOME: join(temp, "xdg"),
-    },
-    stdout,
-    stderr: stderr as unknown as NodeJS.WriteStream,
+    env: { OPENAI_API_KEY: "test-key", XDG_CACHE_HOME: join(temp, "xdg") },
   });
-  return { code, out, err };
 }
 
 describe("the CLI with --root set to a subfolder of the repository", () => {

@@ -1,9 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { parseReportJson } from "../../src/report/json.js";
 import {
   buildActionInputs,
@@ -11,6 +9,7 @@ import {
   runActionInMemory,
 } from "../support/helpers/action-harness.js";
 import { createGitRepo, type GitRepo } from "../support/helpers/git-repo.js";
+import { runCliCaptured } from "../support/helpers/run-cli.js";
 import { type OpenAIStandIn, startOpenAIStandIn } from "../support/stand-ins/openai/index.js";
 
 /**
@@ -83,24 +82,8 @@ function namesSent(from: number): string[] {
     .sort();
 }
 
-async function cli(argv: string[]) {
-  let out = "";
-  let err = "";
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on("data", (d) => {
-    out += d;
-  });
-  stderr.on("data", (d) => {
-    err += d;
-  });
-  const code = await runCli(argv, {
-    cwd: repo.root,
-    env: { OPENAI_API_KEY: "test-key" },
-    stdout,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-  });
-  return { code, out, err };
+function cli(argv: string[]) {
+  return runCliCaptured(argv, { cwd: repo.root, env: { OPENAI_API_KEY: "test-key" } });
 }
 
 describe("promptgate eval --suite", () => {

@@ -1,14 +1,13 @@
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../../src/cli/main.js";
 import { PromptgateErrors } from "../../../src/errors.js";
 import { parsePromptFile } from "../../../src/formats/prompt-file.js";
 import { type FileSource, loadRepo, type Repo } from "../../../src/formats/repo.js";
 import { checkCaseVars, checkUngatedPins } from "../../../src/formats/repo-checks.js";
 import { templateInputs } from "../../../src/formats/template-vars.js";
+import { runCliCaptured } from "../../support/helpers/run-cli.js";
 
 /** A prompt version whose template is `body` (after a front matter with `input`, if given). */
 function version(v: string, body: string, input = "") {
@@ -356,23 +355,7 @@ describe("promptgate validate", () => {
         expect(edited).not.toBe(text);
         await writeFile(path, edited);
       }
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let out = "";
-      let err = "";
-      stdout.on("data", (d) => {
-        out += d;
-      });
-      stderr.on("data", (d) => {
-        err += d;
-      });
-      const code = await runCli([command, "--root", dir], {
-        cwd: dir,
-        env: {},
-        stdout,
-        stderr: stderr as unknown as NodeJS.WriteStream,
-      });
-      return { code, out, err };
+      return await runCliCaptured([command, "--root", dir], { cwd: dir });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
