@@ -113,8 +113,11 @@ export interface Sampler {
    */
   enterWindow(samples: number): Promise<void>;
   leaveWindow(samples: number): void;
-  /** A large run (see isLargeRun): cases keep their samples in brief (keepSamples). */
-  brief: boolean;
+  /**
+   * Set in a large run (see isLargeRun): cases keep their samples in brief (keepSamples), sharing
+   * the parts that repeat from case to case.
+   */
+  brief: BriefParts | undefined;
   progress: Progress;
 }
 
@@ -248,7 +251,7 @@ export function createSampler(deps: EngineDeps, options: SamplerOptions = {}): S
     window: deps.concurrency,
     enterWindow,
     leaveWindow,
-    brief: options.brief ?? false,
+    brief: options.brief ? createBriefParts() : undefined,
     expect(count) {
       progress.total += count;
     },
@@ -384,7 +387,7 @@ export function isLargeRun(targets: readonly EvalTarget[]): boolean {
  * are small and stay whole. The sample log (io/sample-log.ts) has every sample in full.
  * Idempotent, and stable as samples are appended (adaptive top-ups brief again after each draw).
  */
-export function briefSamples(samples: Sample[]): Sample[] {
+export function briefSamples(samples: Sample[], parts?: BriefParts): Sample[] {
   let pass = false;
   let fail = false;
   return samples.map((s) => {
@@ -392,7 +395,7 @@ export function briefSamples(samples: Sample[]): Sample[] {
     const shown = s.pass ? !pass : !fail;
     if (s.pass) pass = true;
     else fail = true;
-    return shown || s.brief !== true ? keepInBrief(s, shown) : s;
+    return shown || s.brief !== true ? keepInBrief(s, shown, parts) : s;
   });
 }
 
@@ -401,8 +404,8 @@ export function briefSamples(samples: Sample[]): Sample[] {
  * The engine's own objects cost several times more for the same fields: assertion results built
  * by spreading have a hidden class each, and reasons are trees of concatenated strings.
  */
-function keepInBrief(s: SampleOk, shown: boolean): SampleOk {
-  const assertions = s.assertions.map(
+function keepInBrief(s: SampleOk, shown: boolean, parts?: BriefParts): SampleOk {
+  const own = s.assertions.map(
     (a): AssertionResult => ({
       type: a.type,
       negated: a.negated,
@@ -412,16 +415,11 @@ function keepInBrief(s: SampleOk, shown: boolean): SampleOk {
       reason: shown && !a.pass ? flatString(a.reason) : "",
     }),
   );
+  const assertions = parts ? shareAssertions(parts, own) : own;
   const u = s.usage;
-  const usage: Usage =
-    u.cachedTokens === undefined
-      ? { promptTokens: u.promptTokens, completionTokens: u.completionTokens }
-      : {
-          promptTokens: u.promptTokens,
-          completionTokens: u.completionTokens,
-          cachedTokens: u.cachedTokens,
-        };
-  const output = shown ? flatString(s.output) : "";
+  const usage = parts ? shareUsage(parts, u) : copyUsage(u);
+  // The client's output comes from JSON.parse, already one flat string: copying it only churns.
+  const output = shown ? s.output : "";
   // The keys in the engine's order, so a result file reads the same; `model` only when answered as.
   const kept: SampleOk =
     s.model === undefined
@@ -452,6 +450,62 @@ function keepInBrief(s: SampleOk, shown: boolean): SampleOk {
         };
   if (!shown) kept.brief = true;
   return kept;
+}
+
+/**
+ * The parts of kept samples that repeat from case to case, kept once: a large run's samples mostly
+ * have the same assertions with the same outcomes and no reasons (and often the same token
+ * counts), so 100,000 cases need not hold 100,000 copies. Nothing changes a kept sample, and a
+ * result file writes a shared part out in each place as before. A run whose parts do not repeat
+ * (continuous scores, say) stops adding at SHARED_PARTS, so the tables stay small.
+ */
+export interface BriefParts {
+  assertions: Map<string, AssertionResult[]>;
+  usage: Map<string, Usage>;
+}
+
+const SHARED_PARTS = 1_000;
+
+export function createBriefParts(): BriefParts {
+  return { assertions: new Map(), usage: new Map() };
+}
+
+function shareAssertions(parts: BriefParts, own: AssertionResult[]): AssertionResult[] {
+  // Only reason-less lists repeat; a kept failing reason is the case's own.
+  let key = "";
+  for (const a of own) {
+    if (a.reason !== "") return own;
+    key += `${a.type}\0${a.negated ? 1 : 0}${a.pass ? 1 : 0}\0${a.score}\0${a.weight}\n`;
+  }
+  return share(parts.assertions, key, own);
+}
+
+function shareUsage(parts: BriefParts, u: Usage): Usage {
+  return share(
+    parts.usage,
+    `${u.promptTokens},${u.completionTokens},${u.cachedTokens ?? ""}`,
+    u,
+    copyUsage,
+  );
+}
+
+function share<T>(table: Map<string, T>, key: string, value: T, copy: (v: T) => T = (v) => v): T {
+  const kept = table.get(key);
+  if (kept !== undefined) return kept;
+  const fresh = copy(value);
+  if (table.size < SHARED_PARTS) table.set(key, fresh);
+  return fresh;
+}
+
+/** Usage in one shape, apart from the response it came with. */
+function copyUsage(u: Usage): Usage {
+  return u.cachedTokens === undefined
+    ? { promptTokens: u.promptTokens, completionTokens: u.completionTokens }
+    : {
+        promptTokens: u.promptTokens,
+        completionTokens: u.completionTokens,
+        cachedTokens: u.cachedTokens,
+      };
 }
 
 /**
@@ -515,7 +569,7 @@ export async function runTargets(sampler: Sampler, targets: EvalTarget[]): Promi
 
 /** What a case keeps of its samples: all of them, or in brief in a large run. */
 export function keepSamples(sampler: Pick<Sampler, "brief">, samples: Sample[]): Sample[] {
-  return sampler.brief ? briefSamples(samples) : samples;
+  return sampler.brief ? briefSamples(samples, sampler.brief) : samples;
 }
 
 export function buildPromptRun(target: EvalTarget, cases: CaseResult[]): PromptRun {

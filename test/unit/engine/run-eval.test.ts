@@ -467,6 +467,19 @@ describe("a large run keeps its samples in brief", () => {
       const c = run.cases[0]!;
       expect(c.samples.map((s) => s.kind === "ok" && (s.brief ?? false))).toEqual([false, true]);
     }
+    // What repeats from case to case is kept once, and still written out in every place.
+    const [a, b] = [big.runs[0]!.cases[0]!, big.runs[2]!.cases[5]!].map(
+      (c) => c.samples[1] as SampleOk,
+    ) as [SampleOk, SampleOk];
+    expect(a.assertions).toBe(b.assertions);
+    expect(a.usage).toBe(b.usage);
+    expect(JSON.parse(JSON.stringify(big.runs[1]!.cases[1]!.samples[1]))).toMatchObject({
+      usage: { promptTokens: 10, completionTokens: 3 },
+      assertions: [
+        { type: "icontains", negated: false, pass: true, score: 1, weight: 1, reason: "" },
+      ],
+      brief: true,
+    });
   });
 
   it(`past ${BRIEF_AFTER_CASES} cases, through the engine; below, every sample whole`, async () => {
