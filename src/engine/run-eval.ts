@@ -405,17 +405,7 @@ export function briefSamples(samples: Sample[], parts?: BriefParts): Sample[] {
  * by spreading have a hidden class each, and reasons are trees of concatenated strings.
  */
 function keepInBrief(s: SampleOk, shown: boolean, parts?: BriefParts): SampleOk {
-  const own = s.assertions.map(
-    (a): AssertionResult => ({
-      type: a.type,
-      negated: a.negated,
-      pass: a.pass,
-      score: a.score,
-      weight: a.weight,
-      reason: shown && !a.pass ? flatString(a.reason) : "",
-    }),
-  );
-  const assertions = parts ? shareAssertions(parts, own) : own;
+  const assertions = keepAssertions(s.assertions, shown, parts);
   const u = s.usage;
   const usage = parts ? shareUsage(parts, u) : copyUsage(u);
   // The client's output comes from JSON.parse, already one flat string: copying it only churns.
@@ -470,14 +460,42 @@ export function createBriefParts(): BriefParts {
   return { assertions: new Map(), usage: new Map() };
 }
 
-function shareAssertions(parts: BriefParts, own: AssertionResult[]): AssertionResult[] {
+/**
+ * A kept sample's assertion results: a shown sample keeps its failed reasons, every other reason
+ * is "". A reason-less list is looked up before it is built: most are kept already.
+ */
+function keepAssertions(
+  results: readonly AssertionResult[],
+  shown: boolean,
+  parts: BriefParts | undefined,
+): AssertionResult[] {
   // Only reason-less lists repeat; a kept failing reason is the case's own.
   let key = "";
-  for (const a of own) {
-    if (a.reason !== "") return own;
+  for (const a of results) {
+    if (!parts || keepsReason(a, shown)) return copyAssertions(results, shown);
     key += `${a.type}\0${a.negated ? 1 : 0}${a.pass ? 1 : 0}\0${a.score}\0${a.weight}\n`;
   }
-  return share(parts.assertions, key, own);
+  if (!parts) return copyAssertions(results, shown);
+  const kept = parts.assertions.get(key);
+  if (kept !== undefined) return kept;
+  const fresh = copyAssertions(results, shown);
+  if (parts.assertions.size < SHARED_PARTS) parts.assertions.set(key, fresh);
+  return fresh;
+}
+
+const keepsReason = (a: AssertionResult, shown: boolean) => shown && !a.pass && a.reason !== "";
+
+function copyAssertions(results: readonly AssertionResult[], shown: boolean): AssertionResult[] {
+  return results.map(
+    (a): AssertionResult => ({
+      type: a.type,
+      negated: a.negated,
+      pass: a.pass,
+      score: a.score,
+      weight: a.weight,
+      reason: keepsReason(a, shown) ? flatString(a.reason) : "",
+    }),
+  );
 }
 
 function shareUsage(parts: BriefParts, u: Usage): Usage {
