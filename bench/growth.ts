@@ -1,7 +1,8 @@
 // Issue 15's benchmark: how memory and CPU grow with the number of cases, and what a rerun from
 // a warm cache costs. The stand-in answers at once (0 ms) so the figures are promptgate's own.
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundle, ok, printTable, type Row, run, startStandInProcess } from "./lib.js";
@@ -20,8 +21,76 @@ interface Figures {
   errors: number;
 }
 
+/** The golden sets of the growth worker, as files: `PER_FILE` cases a prompt. */
+const PER_FILE = 1000;
+const PROMPT = `---\nmodel: gpt-4o-mini-2024-07-18\nconfig: { temperature: 0.2, maxOutputTokens: 100 }\n---\n{{role "system"}}\nAnswer briefly.\n{{role "user"}}\n{{question}}\n`;
+
+async function writeGrowthRepo(cases: number): Promise<string> {
+  const repo = await mkdtemp(join(tmpdir(), "promptgate-bench-growth-"));
+  await writeFile(join(repo, "promptgate.yaml"), "version: 1\nrepeats: 1\n");
+  await mkdir(join(repo, "evals"));
+  for (let f = 0; f * PER_FILE < cases; f++) {
+    await mkdir(join(repo, "prompts", `bench-${f}`), { recursive: true });
+    await writeFile(join(repo, "prompts", `bench-${f}`, "v1.prompt"), PROMPT);
+    const lines = ["cases:"];
+    for (let i = f * PER_FILE; i < Math.min(cases, (f + 1) * PER_FILE); i++) {
+      lines.push(
+        `  - id: case-${i}`,
+        `    vars: { question: "What is item ${i}?" }`,
+        "    assert:",
+      );
+      lines.push(
+        `      - { type: icontains, value: "item ${i}" }`,
+        `      - { type: regex, value: "\\\\d+" }`,
+      );
+    }
+    await writeFile(join(repo, "evals", `bench-${f}.yaml`), lines.join("\n"));
+  }
+  return repo;
+}
+
+/**
+ * The issue's own figure: the CLI's `eval --out` as a user runs it (load the repository, check
+ * the limits, run, write the result file and the sample log), peak RSS read by a preload at exit.
+ */
+async function measureCliEval(
+  cli: string,
+  baseURL: string,
+  cases: number,
+): Promise<{ maxRssMb: number; wallMs: number; code: number | null }> {
+  const repo = await writeGrowthRepo(cases);
+  try {
+    const rssFile = join(repo, "max-rss");
+    const preload = join(repo, "max-rss.cjs");
+    await writeFile(
+      preload,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`,
+    );
+    const args = [cli, "eval", "--root", repo, "--no-cache", "--concurrency", String(CONCURRENCY)];
+    args.push("--max-samples", String(cases), "--out", join(repo, "out", "eval.json"));
+    const env = {
+      ...process.env,
+      NODE_OPTIONS: `--require ${preload}`,
+      OPENAI_BASE_URL: baseURL,
+      OPENAI_API_KEY: "bench",
+    };
+    const t0 = performance.now();
+    // Its progress lines and table are not the bench's output.
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, args, { env, stdio: "ignore" });
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    const wallMs = performance.now() - t0;
+    return { maxRssMb: Number(await readFile(rssFile, "utf8")) / 1024, wallMs, code };
+  } finally {
+    await rm(repo, { recursive: true, force: true });
+  }
+}
+
 export async function benchGrowth(): Promise<void> {
   const worker = await bundle("bench/growth-worker.ts");
+  const cli = await bundle("src/cli/index.ts");
   const standIn = await startStandInProcess(0);
   const rows: Row[] = [];
   const once = async (cases: number, cacheDir = ""): Promise<Figures> => {
@@ -66,6 +135,17 @@ export async function benchGrowth(): Promise<void> {
           verdict: f.errors > 0 ? `✗ ${f.errors} errors` : "",
         },
       );
+    }
+    {
+      const cases = 10_000;
+      const f = await measureCliEval(cli, standIn.baseURL, cases);
+      rows.push({
+        what: `peak RSS, CLI \`eval --out\`, ${cases.toLocaleString("en")} cases`,
+        measured: `${f.maxRssMb.toFixed(0)} MB`,
+        target: "≤ 200 MB",
+        limit: `wall ${(f.wallMs / 1000).toFixed(1)} s`,
+        verdict: f.code === 0 ? ok(f.maxRssMb <= 200) : `✗ exit ${f.code}`,
+      });
     }
     if (process.env.PROMPTGATE_BENCH_100K !== "1")
       rows.push({

@@ -4,6 +4,8 @@ import {
   createSampler,
   type EngineDeps,
   type EvalTarget,
+  isLargeRun,
+  keepSamples,
   prepareTargets,
   runTarget,
   type Sampler,
@@ -131,7 +133,7 @@ export async function runPlannedDiff(
 ): Promise<DiffResult> {
   const settings = settingsOf(input);
   const gates = settings.gates;
-  const sampler = createSampler(deps);
+  const sampler = createSampler(deps, { brief: isLargeRun(targetsOf(pairs)) });
   const comparisons = await Promise.all(
     pairs.map(async (pair) => {
       const requestsPerDay = settings.trafficPerDay[pair.evaluation.prompt] ?? null;
@@ -233,6 +235,8 @@ async function runAdaptive(
           Array.from({ length: r.count }, (_, j) => sampler.sample(s.target, c, start + j)),
         );
         have.push(...drawn);
+        // A large run keeps adaptive draws in brief too, as every other sample.
+        if (sampler.brief) s.samples.set(r.caseId, keepSamples(sampler, have));
       }),
     );
   }
@@ -280,7 +284,7 @@ async function topUpCritical(
     const results = run.cases.map((k) => {
       const more = extra[side].get(k.id);
       const c = cases.get(k.id);
-      return more && c ? summariseCase(c, [...k.samples, ...more]) : k;
+      return more && c ? summariseCase(c, keepSamples(sampler, [...k.samples, ...more])) : k;
     });
     return { ...buildPromptRun(target, results), repeats: run.repeats };
   };

@@ -1,6 +1,7 @@
 import pLimit from "p-limit";
 import { reportsUsage } from "../cost/cost-unknown.js";
 import { priceUsage } from "../cost/prices.js";
+import type { Usage } from "../cost/usage.js";
 import {
   compareByPlace,
   PromptgateError,
@@ -22,6 +23,7 @@ import { toChatParams } from "./chat-params.js";
 import { LlmError } from "./llm-error.js";
 import { RegexTimeoutError } from "./safe-regex.js";
 import type {
+  AssertionResult,
   CaseResult,
   ChatModel,
   EmbeddingModel,
@@ -29,6 +31,7 @@ import type {
   PromptRun,
   Sample,
   SampleError,
+  SampleOk,
   Totals,
 } from "./types.js";
 import { EVAL_RESULT_SCHEMA } from "./types.js";
@@ -104,10 +107,26 @@ export interface Sampler {
   sampleExpected(target: EvalTarget, c: GoldenCase, index: number): Promise<Sample>;
   /** How many samples are worth asking for at once: more only wait in the queue, holding memory. */
   window: number;
+  /**
+   * Waits for room for a case of `samples` samples in the run's one window (`window` samples wide,
+   * shared by every target the sampler serves); `leaveWindow` gives the room back.
+   */
+  enterWindow(samples: number): Promise<void>;
+  leaveWindow(samples: number): void;
+  /**
+   * Set in a large run (see isLargeRun): cases keep their samples in brief (keepSamples), sharing
+   * the parts that repeat from case to case.
+   */
+  brief: BriefParts | undefined;
   progress: Progress;
 }
 
-export function createSampler(deps: EngineDeps): Sampler {
+export interface SamplerOptions {
+  /** Keep samples in brief (briefSamples): the run is large (isLargeRun). */
+  brief?: boolean;
+}
+
+export function createSampler(deps: EngineDeps, options: SamplerOptions = {}): Sampler {
   const limit = pLimit(deps.concurrency);
   const now = deps.now ?? (() => performance.now());
   // Rendering is per (version, case), not per sample: repeats in flight together share the
@@ -206,9 +225,33 @@ export function createSampler(deps: EngineDeps): Sampler {
 
   const sampleExpected = (target: EvalTarget, c: GoldenCase, index: number) =>
     limit(() => sampleOnce(target, c, index)).then((s) => finish(target, c, s));
+  // One window for the whole run: every target used to open its own, so a run of 100 golden
+  // sets had 100 windows of cases rendered and queued at once. A case enters while any room is
+  // left (it may overdraw by its repeats less one), so the pool stays full with many repeats.
+  let room = deps.concurrency;
+  const waiting: Array<{ samples: number; enter: () => void }> = [];
+  const enterWindow = (samples: number): Promise<void> => {
+    if (room > 0 && waiting.length === 0) {
+      room -= samples;
+      return Promise.resolve();
+    }
+    return new Promise((enter) => waiting.push({ samples, enter }));
+  };
+  const leaveWindow = (samples: number) => {
+    room += samples;
+    while (room > 0) {
+      const next = waiting.shift();
+      if (!next) break;
+      room -= next.samples;
+      next.enter();
+    }
+  };
   return {
     progress,
     window: deps.concurrency,
+    enterWindow,
+    leaveWindow,
+    brief: options.brief ? createBriefParts() : undefined,
     expect(count) {
       progress.total += count;
     },
@@ -324,19 +367,27 @@ export function summariseRun(cases: CaseResult[]): Totals {
 }
 
 /**
- * Past this many cases, a target keeps its samples in memory in brief (briefSamples), so a
- * 100,000-case run does not hold every answer and reason until the end. Below it nothing changes:
- * the result file and every report read as before.
+ * Past this many cases in a run (all its golden sets together), the run keeps its samples in
+ * memory in brief (briefSamples), so a 100,000-case run does not hold every answer and reason
+ * until the end. Below it nothing changes: the result file and every report read as before.
  */
 export const BRIEF_AFTER_CASES = 2_000;
+
+/** Whether a run over these targets is large enough to keep its samples in brief. */
+export function isLargeRun(targets: readonly EvalTarget[]): boolean {
+  let cases = 0;
+  for (const t of targets) cases += t.goldenSet.set.cases.length;
+  return cases > BRIEF_AFTER_CASES;
+}
 
 /**
  * What a large run keeps of a case's samples: the first passing and the first failing one (the
  * samples a report shows: pickSample) in full but for their passing assertions' reasons, which no
  * report shows; the others, and every other reason, emptied and marked `brief`. Errored samples
  * are small and stay whole. The sample log (io/sample-log.ts) has every sample in full.
+ * Idempotent, and stable as samples are appended (adaptive top-ups brief again after each draw).
  */
-export function briefSamples(samples: Sample[]): Sample[] {
+export function briefSamples(samples: Sample[], parts?: BriefParts): Sample[] {
   let pass = false;
   let fail = false;
   return samples.map((s) => {
@@ -344,37 +395,199 @@ export function briefSamples(samples: Sample[]): Sample[] {
     const shown = s.pass ? !pass : !fail;
     if (s.pass) pass = true;
     else fail = true;
-    const assertions = s.assertions.map((a) =>
-      shown && !a.pass ? a : a.reason === "" ? a : { ...a, reason: "" },
-    );
-    return shown ? { ...s, assertions } : { ...s, output: "", assertions, brief: true };
+    return shown || s.brief !== true ? keepInBrief(s, shown, parts) : s;
   });
+}
+
+/**
+ * A sample as a large run keeps it: a fresh object of one fixed shape holding only flat strings.
+ * The engine's own objects cost several times more for the same fields: assertion results built
+ * by spreading have a hidden class each, and reasons are trees of concatenated strings.
+ */
+function keepInBrief(s: SampleOk, shown: boolean, parts?: BriefParts): SampleOk {
+  const assertions = keepAssertions(s.assertions, shown, parts);
+  const u = s.usage;
+  const usage = parts ? shareUsage(parts, u) : copyUsage(u);
+  // The client's output comes from JSON.parse, already one flat string: copying it only churns.
+  const output = shown ? s.output : "";
+  // The keys in the engine's order, so a result file reads the same; `model` only when answered as.
+  const kept: SampleOk =
+    s.model === undefined
+      ? {
+          kind: "ok",
+          index: s.index,
+          output,
+          usage,
+          latencyMs: s.latencyMs,
+          costUsd: s.costUsd,
+          cached: s.cached,
+          pass: s.pass,
+          score: s.score,
+          assertions,
+        }
+      : {
+          kind: "ok",
+          index: s.index,
+          output,
+          usage,
+          latencyMs: s.latencyMs,
+          costUsd: s.costUsd,
+          model: s.model,
+          cached: s.cached,
+          pass: s.pass,
+          score: s.score,
+          assertions,
+        };
+  if (!shown) kept.brief = true;
+  return kept;
+}
+
+/**
+ * The parts of kept samples that repeat from case to case, kept once: a large run's samples mostly
+ * have the same assertions with the same outcomes and no reasons (and often the same token
+ * counts), so 100,000 cases need not hold 100,000 copies. Nothing changes a kept sample, and a
+ * result file writes a shared part out in each place as before. A run whose parts do not repeat
+ * (continuous scores, say) stops adding at SHARED_PARTS, so the tables stay small.
+ */
+export interface BriefParts {
+  assertions: Map<string, AssertionResult[]>;
+  usage: Map<string, Usage>;
+}
+
+const SHARED_PARTS = 1_000;
+
+export function createBriefParts(): BriefParts {
+  return { assertions: new Map(), usage: new Map() };
+}
+
+/**
+ * A kept sample's assertion results: a shown sample keeps its failed reasons, every other reason
+ * is "". A reason-less list is looked up before it is built: most are kept already.
+ */
+function keepAssertions(
+  results: readonly AssertionResult[],
+  shown: boolean,
+  parts: BriefParts | undefined,
+): AssertionResult[] {
+  // Only reason-less lists repeat; a kept failing reason is the case's own.
+  let key = "";
+  for (const a of results) {
+    if (!parts || keepsReason(a, shown)) return copyAssertions(results, shown);
+    key += `${a.type}\0${a.negated ? 1 : 0}${a.pass ? 1 : 0}\0${a.score}\0${a.weight}\n`;
+  }
+  if (!parts) return copyAssertions(results, shown);
+  const kept = parts.assertions.get(key);
+  if (kept !== undefined) return kept;
+  const fresh = copyAssertions(results, shown);
+  if (parts.assertions.size < SHARED_PARTS) parts.assertions.set(key, fresh);
+  return fresh;
+}
+
+const keepsReason = (a: AssertionResult, shown: boolean) => shown && !a.pass && a.reason !== "";
+
+function copyAssertions(results: readonly AssertionResult[], shown: boolean): AssertionResult[] {
+  return results.map(
+    (a): AssertionResult => ({
+      type: a.type,
+      negated: a.negated,
+      pass: a.pass,
+      score: a.score,
+      weight: a.weight,
+      reason: keepsReason(a, shown) ? flatString(a.reason) : "",
+    }),
+  );
+}
+
+function shareUsage(parts: BriefParts, u: Usage): Usage {
+  return share(
+    parts.usage,
+    `${u.promptTokens},${u.completionTokens},${u.cachedTokens ?? ""}`,
+    u,
+    copyUsage,
+  );
+}
+
+function share<T>(table: Map<string, T>, key: string, value: T, copy: (v: T) => T = (v) => v): T {
+  const kept = table.get(key);
+  if (kept !== undefined) return kept;
+  const fresh = copy(value);
+  if (table.size < SHARED_PARTS) table.set(key, fresh);
+  return fresh;
+}
+
+/** Usage in one shape, apart from the response it came with. */
+function copyUsage(u: Usage): Usage {
+  return u.cachedTokens === undefined
+    ? { promptTokens: u.promptTokens, completionTokens: u.completionTokens }
+    : {
+        promptTokens: u.promptTokens,
+        completionTokens: u.completionTokens,
+        cachedTokens: u.cachedTokens,
+      };
+}
+
+/**
+ * The string as one flat copy: a string built by concatenation is a tree of pieces in V8 (and a
+ * slice keeps its whole parent alive), several times its length in memory.
+ */
+function flatString(s: string): string {
+  return s.length < 2 ? s : (JSON.parse(JSON.stringify(s)) as string);
 }
 
 /** Runs every case of a target `repeats` times through the sampler. */
 export async function runTarget(sampler: Sampler, target: EvalTarget): Promise<PromptRun> {
-  const all = target.goldenSet.set.cases;
-  sampler.expect(sizeOfTarget(target));
-  // A window of cases in flight, not one promise per case up front: 100,000 queued cases held
-  // their closures and promises for the whole run. A window as wide as the pool keeps it full.
-  const cases = new Array<CaseResult>(all.length);
-  let next = 0;
+  const [run] = await runTargets(sampler, [target]);
+  return run as PromptRun;
+}
+
+/**
+ * Runs every case of every target `repeats` times through the sampler, in the sampler's one
+ * window of cases: not one promise per case up front (100,000 queued cases held their closures
+ * and promises for the whole run), and not one window per target (100 golden sets opened 100).
+ * The targets go in order, each case's samples together; results keep the golden sets' order.
+ */
+export async function runTargets(sampler: Sampler, targets: EvalTarget[]): Promise<PromptRun[]> {
+  for (const t of targets) sampler.expect(sizeOfTarget(t));
+  const results = targets.map((t) => new Array<CaseResult>(t.goldenSet.set.cases.length));
+  let ti = 0;
+  let ci = 0;
+  const takeCase = (): [number, number] | undefined => {
+    for (; ti < targets.length; ti++, ci = 0) {
+      if (ci < (targets[ti] as EvalTarget).goldenSet.set.cases.length) return [ti, ci++];
+    }
+    return undefined;
+  };
   const work = async () => {
-    for (let i = next++; i < all.length; i = next++) {
-      const c = all[i] as GoldenCase;
-      const samples = await Promise.all(
-        Array.from({ length: repeatsOf(target, c) }, (_, r) =>
-          sampler.sampleExpected(target, c, r),
-        ),
-      );
-      samples.sort((a, b) => a.index - b.index);
-      cases[i] = summariseCase(c, brief ? briefSamples(samples) : samples);
+    for (let at = takeCase(); at !== undefined; at = takeCase()) {
+      const [t, i] = at;
+      const target = targets[t] as EvalTarget;
+      const c = target.goldenSet.set.cases[i] as GoldenCase;
+      const n = repeatsOf(target, c);
+      await sampler.enterWindow(n);
+      try {
+        const samples = await Promise.all(
+          Array.from({ length: n }, (_, r) => sampler.sampleExpected(target, c, r)),
+        );
+        samples.sort((a, b) => a.index - b.index);
+        const kept = summariseCase(c, keepSamples(sampler, samples));
+        (results[t] as CaseResult[])[i] = kept;
+      } finally {
+        sampler.leaveWindow(n);
+      }
     }
   };
-  const brief = all.length > BRIEF_AFTER_CASES;
-  const width = Math.max(1, Math.ceil(sampler.window / Math.max(1, target.repeats)));
-  await Promise.all(Array.from({ length: Math.min(width, all.length) }, work));
-  return buildPromptRun(target, cases);
+  // As many workers as cases fit in the window at once; each waits for room before it renders.
+  let total = 0;
+  for (const t of targets) total += t.goldenSet.set.cases.length;
+  const minRepeats = Math.max(1, Math.min(...targets.map((t) => t.repeats)));
+  const width = Math.max(1, Math.ceil(sampler.window / minRepeats));
+  await Promise.all(Array.from({ length: Math.min(width, total) }, work));
+  return targets.map((t, k) => buildPromptRun(t, results[k] as CaseResult[]));
+}
+
+/** What a case keeps of its samples: all of them, or in brief in a large run. */
+export function keepSamples(sampler: Pick<Sampler, "brief">, samples: Sample[]): Sample[] {
+  return sampler.brief ? briefSamples(samples, sampler.brief) : samples;
 }
 
 export function buildPromptRun(target: EvalTarget, cases: CaseResult[]): PromptRun {
@@ -500,8 +713,8 @@ export async function runEval(
   await prepareTargets(targets, deps);
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
-  const sampler = createSampler(deps);
-  const runs = await Promise.all(targets.map((t) => runTarget(sampler, t)));
+  const sampler = createSampler(deps, { brief: isLargeRun(targets) });
+  const runs = await runTargets(sampler, targets);
   const p = sampler.progress;
   return {
     schema: EVAL_RESULT_SCHEMA,

@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Report, renderComment, renderHtml, renderSummary, toJson } from "../report/index.js";
+import { type Report, renderComment, renderHtml, renderSummary } from "../report/index.js";
 import { createScrubber, type Scrub } from "../scrub.js";
+import { writeJsonFile } from "./json-file.js";
 
 /**
  * The four renderings of one report, side by side in one folder (the CLI's and the action's).
@@ -15,10 +16,10 @@ export async function writeReports(
   scrub: Scrub = createScrubber(),
 ): Promise<void> {
   await mkdir(outDir, { recursive: true });
-  await Promise.all([
-    writeFile(join(outDir, "comment.md"), scrub(renderComment(report))),
-    writeFile(join(outDir, "summary.md"), scrub(renderSummary(report))),
-    writeFile(join(outDir, "report.html"), scrub(renderHtml(report))),
-    writeFile(join(outDir, "report.json"), scrub(toJson(report))),
-  ]);
+  // One at a time, and report.json in pieces (the same text as toJson): a large run's four
+  // renderings and their scrubbed copies, all held at once, were the peak of a job's memory.
+  await writeFile(join(outDir, "comment.md"), scrub(renderComment(report)));
+  await writeFile(join(outDir, "summary.md"), scrub(renderSummary(report)));
+  await writeFile(join(outDir, "report.html"), scrub(renderHtml(report)));
+  await writeJsonFile(join(outDir, "report.json"), report, scrub);
 }

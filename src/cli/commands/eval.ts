@@ -1,5 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { checkRunLimits, describeWork } from "../../compare/run-limits.js";
 import { parseShard, selectEvalShard } from "../../compare/shards.js";
 import { costUnknownOf, describeCostUnknown } from "../../cost/cost-unknown.js";
@@ -19,6 +18,7 @@ import {
   selectSuiteCases,
 } from "../../formats/suites.js";
 import { worktreeSource } from "../../io/file-sources.js";
+import { writeJson, writeJsonFile } from "../../io/json-file.js";
 import { createEngineModels, scrubberFor } from "../../io/model-stack.js";
 import { openSampleLog, type SampleLog, sampleLogPath } from "../../io/sample-log.js";
 import { formatCount, formatDuration, formatPercent, formatUsd } from "../../numbers.js";
@@ -140,13 +140,14 @@ export const evalCommand: Command = {
     ).finally(() => sampleLog?.close());
     if (suite) result.suite = suite;
     if (shard) result.shard = shard;
+    // Written in pieces: a large run's result as one string (and its scrubbed copy) was the
+    // biggest thing an eval held at its end.
     if (values.out) {
       const out = resolve(io.cwd, values.out);
-      await mkdir(dirname(out), { recursive: true });
-      const scrub = scrubberFor(io.env, values["base-url"]);
-      await writeFile(out, scrub(`${JSON.stringify(result, null, 2)}\n`));
+      await writeJsonFile(out, result, scrubberFor(io.env, values["base-url"]));
     }
-    io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${renderEvalTable(result)}\n`);
+    if (values.json) await writeJson(io.stdout, result, { indent: 0 });
+    else io.stdout.write(`${renderEvalTable(result)}\n`);
     const judged = judgeEval(result, repo.settings);
     if (judged.reason) io.stderr.write(`promptgate eval: ${judged.reason}\n`);
     return judged.code;

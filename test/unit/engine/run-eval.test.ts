@@ -9,8 +9,10 @@ import {
   briefSamples,
   createSampler,
   type EvalTarget,
+  isLargeRun,
   runEval,
   runTarget,
+  runTargets,
   type Sampler,
 } from "../../../src/engine/run-eval.js";
 import type { ChatModel, Sample, SampleErr, SampleOk } from "../../../src/engine/types.js";
@@ -284,6 +286,54 @@ describe("a run holds a window of cases, not the whole golden set", () => {
   });
 });
 
+describe("a run of many golden sets holds one window of cases, shared by all of them", () => {
+  it("asks the pool for a pool's worth of samples over all targets, keeps each target's case order", async () => {
+    const sampler = createSampler({ chat: models(), prices: {}, concurrency: 4 });
+    let asked = 0;
+    let maxAsked = 0;
+    const track = (p: Promise<Sample>) => {
+      maxAsked = Math.max(maxAsked, ++asked);
+      return p.finally(() => asked--);
+    };
+    const counting: Sampler = {
+      ...sampler,
+      sample: (t, c, i) => track(sampler.sample(t, c, i)),
+      sampleExpected: (t, c, i) => track(sampler.sampleExpected(t, c, i)),
+    };
+    const targets = Array.from({ length: 5 }, (_, k) => target("Be brief.", 7, 2, `p${k}`));
+    const runs = await runTargets(counting, targets);
+    // One window per target would ask for 5 × 4 at once.
+    expect(maxAsked).toBeLessThanOrEqual(4);
+    expect(runs.map((r) => r.prompt)).toEqual(["p0", "p1", "p2", "p3", "p4"]);
+    for (const r of runs) {
+      expect(r.cases.map((c) => c.id)).toEqual(Array.from({ length: 7 }, (_, i) => `c${i}`));
+      expect(r.totals.samples).toBe(14);
+    }
+    expect(sampler.progress).toMatchObject({ done: 70, total: 70 });
+    // Targets run side by side (a diff's base and head, every prompt at once) share it too.
+    maxAsked = 0;
+    const each = await Promise.all(targets.map((t) => runTarget(counting, t)));
+    expect(maxAsked).toBeLessThanOrEqual(4);
+    expect(each.map((r) => r.totals.samples)).toEqual([14, 14, 14, 14, 14]);
+  });
+
+  it("keeps the pool full when a case has more repeats than the window is wide", async () => {
+    const sampler = createSampler({ chat: models(), prices: {}, concurrency: 2 });
+    let asked = 0;
+    let maxAsked = 0;
+    const counting: Sampler = {
+      ...sampler,
+      sampleExpected: (t, c, i) => {
+        maxAsked = Math.max(maxAsked, ++asked);
+        return sampler.sampleExpected(t, c, i).finally(() => asked--);
+      },
+    };
+    const [run] = await runTargets(counting, [target("Be brief.", 3, 3)]);
+    expect(maxAsked).toBe(3);
+    expect(run!.totals.samples).toBe(9);
+  });
+});
+
 describe("the model that answered", () => {
   it("is recorded on a sample when the server answers as another model, and that one is priced", async () => {
     const answeringAs = (model: string): ChatModel => ({
@@ -378,6 +428,58 @@ describe("a large run keeps its samples in brief", () => {
       [false, 0.5, 0.001],
       [true, 1, 0.001],
     ]);
+  });
+
+  it("briefs again to the same samples, and appending samples then briefing is briefing all (adaptive draws)", () => {
+    const first = [ok(0, true), ok(1, true), ok(2, false)];
+    const more = [ok(3, false), ok(4, true)];
+    const once = briefSamples(first);
+    expect(briefSamples(once)).toEqual(once);
+    expect(briefSamples([...once, ...more])).toEqual(briefSamples([...first, ...more]));
+    // The result file reads as before: the same keys in the same order.
+    expect(JSON.stringify(once[1])).toBe(
+      JSON.stringify({
+        ...ok(1, true),
+        output: "",
+        assertions: ok(1, true).assertions.map((a) => ({ ...a, reason: "" })),
+        brief: true,
+      }),
+    );
+  });
+
+  it(`counts the cases of the whole run: ${BRIEF_AFTER_CASES} in several golden sets are large`, async () => {
+    const fast: ChatModel = {
+      complete: async (r) => ({
+        output: `question answered ${r.messages.length}`,
+        usage: { promptTokens: 10, completionTokens: 3 },
+        latencyMs: 1,
+        cached: false,
+      }),
+    };
+    const per = Math.ceil((BRIEF_AFTER_CASES + 1) / 3);
+    const targets = [0, 1, 2].map((k) => target("Be brief.", per, 2, `p${k}`));
+    expect(isLargeRun(targets)).toBe(true);
+    expect(isLargeRun(targets.slice(0, 1))).toBe(false);
+    const big = await runEval(targets, { chat: fast, prices: {}, concurrency: 50 }, "test");
+    for (const run of big.runs) {
+      expect(run.totals.samples).toBe(2 * per);
+      expect(run.totals.promptTokens).toBe(20 * per);
+      const c = run.cases[0]!;
+      expect(c.samples.map((s) => s.kind === "ok" && (s.brief ?? false))).toEqual([false, true]);
+    }
+    // What repeats from case to case is kept once, and still written out in every place.
+    const [a, b] = [big.runs[0]!.cases[0]!, big.runs[2]!.cases[5]!].map(
+      (c) => c.samples[1] as SampleOk,
+    ) as [SampleOk, SampleOk];
+    expect(a.assertions).toBe(b.assertions);
+    expect(a.usage).toBe(b.usage);
+    expect(JSON.parse(JSON.stringify(big.runs[1]!.cases[1]!.samples[1]))).toMatchObject({
+      usage: { promptTokens: 10, completionTokens: 3 },
+      assertions: [
+        { type: "icontains", negated: false, pass: true, score: 1, weight: 1, reason: "" },
+      ],
+      brief: true,
+    });
   });
 
   it(`past ${BRIEF_AFTER_CASES} cases, through the engine; below, every sample whole`, async () => {
