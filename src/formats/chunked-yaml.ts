@@ -4,8 +4,8 @@ import { MAX_ALIAS_COUNT } from "./located-yaml.js";
 /**
  * A golden set of thousands of cases parsed as one YAML document keeps the whole document's
  * nodes alive until the end, long enough for the garbage to be promoted: ten 1,000-case files
- * peaked at ~170 MB RSS for ~10 MB of values. Parsed a few dozen items at a time, each document
- * dies young and the peak halves (and the CPU drops by a third).
+ * peaked at ~170 MB RSS for ~10 MB of values. Parsed a few items at a time, each document dies
+ * young and the peak halves (and the CPU drops by a third).
  *
  * This is only a fast path. It takes files whose bulk is one block sequence under a top-level key
  * (`cases:` then `- ` items at one indentation) and returns undefined for any other shape and for
@@ -16,7 +16,7 @@ import { MAX_ALIAS_COUNT } from "./located-yaml.js";
 export function parseSequenceInChunks(
   text: string,
   key: string,
-  itemsPerChunk = 50,
+  itemsPerChunk = 10,
   readItem: (item: unknown) => unknown = (item) => item,
 ): Record<string, unknown> | undefined {
   // Offsets rather than an array of lines: a file's lines, held for the whole parse, outlive the
