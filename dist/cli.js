@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 import { createRequire as __pgCreateRequire } from 'node:module'; const require = __pgCreateRequire(import.meta.url);
-import{b as s}from"./chunks/chunk-H2HCDEXE.js";import"./chunks/chunk-6GH2WKMX.js";import"./chunks/chunk-R7KWGBMR.js";import"./chunks/chunk-F432LZOC.js";var e=await s(process.argv.slice(2),{cwd:process.cwd(),env:process.env,stdout:process.stdout,stderr:process.stderr});process.exitCode=e;
+import{b as s}from"./chunks/chunk-WOGXLGIE.js";import"./chunks/chunk-JV4ABDRO.js";import"./chunks/chunk-UTSM7TLF.js";import"./chunks/chunk-F432LZOC.js";var e=await s(process.argv.slice(2),{cwd:process.cwd(),env:process.env,stdout:process.stdout,stderr:process.stderr});process.exitCode=e;

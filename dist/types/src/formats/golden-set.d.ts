@@ -4,7 +4,7 @@ export declare const ASSERTION_TYPES: readonly ["equals", "contains", "icontains
 export type AssertionType = (typeof ASSERTION_TYPES)[number];
 declare const assertionSchema: z.ZodPipe<z.ZodObject<{
     type: z.ZodPipe<z.ZodString, z.ZodTransform<{
-        type: AssertionType;
+        type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
         negated: boolean;
     }, string>>;
     value: z.ZodOptional<z.ZodUnknown>;
@@ -20,7 +20,7 @@ declare const assertionSchema: z.ZodPipe<z.ZodObject<{
     metric: string | undefined;
 }, {
     type: {
-        type: AssertionType;
+        type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
         negated: boolean;
     };
     weight: number;
@@ -29,86 +29,37 @@ declare const assertionSchema: z.ZodPipe<z.ZodObject<{
     metric?: string | undefined;
 }>>;
 export type Assertion = z.output<typeof assertionSchema>;
-declare const caseSchema: z.ZodPipe<z.ZodObject<{
-    id: z.ZodString;
-    description: z.ZodOptional<z.ZodString>;
-    vars: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
-    critical: z.ZodDefault<z.ZodBoolean>;
-    tags: z.ZodDefault<z.ZodArray<z.ZodString>>;
-    threshold: z.ZodOptional<z.ZodNumber>;
-    assert: z.ZodArray<z.ZodPipe<z.ZodObject<{
-        type: z.ZodPipe<z.ZodString, z.ZodTransform<{
-            type: AssertionType;
-            negated: boolean;
-        }, string>>;
-        value: z.ZodOptional<z.ZodUnknown>;
-        threshold: z.ZodOptional<z.ZodNumber>;
-        weight: z.ZodDefault<z.ZodNumber>;
-        metric: z.ZodOptional<z.ZodString>;
-    }, z.core.$strict>, z.ZodTransform<{
-        type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
-        negated: boolean;
-        value: unknown;
-        threshold: number | undefined;
-        weight: number;
-        metric: string | undefined;
-    }, {
-        type: {
-            type: AssertionType;
-            negated: boolean;
-        };
-        weight: number;
-        value?: unknown;
-        threshold?: number | undefined;
-        metric?: string | undefined;
-    }>>>;
-}, z.core.$strict>, z.ZodTransform<{
+export interface GoldenCase {
     id: string;
+    description?: string | undefined;
     vars: Record<string, unknown>;
     critical: boolean;
     tags: string[];
-    assert: {
-        type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
-        negated: boolean;
-        value: unknown;
-        threshold: number | undefined;
-        weight: number;
-        metric: string | undefined;
-    }[];
-    description?: string | undefined;
+    /**
+     * promptfoo's "score requirement": when set, a sample passes when the weighted score of its
+     * assertions reaches it, whichever of them failed (0: always passes).
+     */
     threshold?: number | undefined;
-} & {
-    assertVars?: string[];
-}, {
-    id: string;
-    vars: Record<string, unknown>;
-    critical: boolean;
-    tags: string[];
-    assert: {
-        type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
-        negated: boolean;
-        value: unknown;
-        threshold: number | undefined;
-        weight: number;
-        metric: string | undefined;
-    }[];
-    description?: string | undefined;
-    threshold?: number | undefined;
-}>>;
-export type GoldenCase = z.output<typeof caseSchema>;
+    assert: Assertion[];
+    /**
+     * Vars that only the assertions read (`contains: "{{expected}}"`, as promptfoo suites do)
+     * are used, though no prompt template reads them: `validate` must not call them misspelt.
+     */
+    assertVars?: string[] | undefined;
+}
 export declare const goldenSetSchema: z.ZodObject<{
     description: z.ZodOptional<z.ZodString>;
     repeats: z.ZodOptional<z.ZodUnion<readonly [z.ZodNumber, z.ZodLiteral<"auto">]>>;
     cases: z.ZodArray<z.ZodPipe<z.ZodObject<{
         id: z.ZodString;
         description: z.ZodOptional<z.ZodString>;
-        vars: z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+        vars: z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
         critical: z.ZodDefault<z.ZodBoolean>;
-        tags: z.ZodDefault<z.ZodArray<z.ZodString>>;
+        tags: z.ZodOptional<z.ZodArray<z.ZodString>>;
         threshold: z.ZodOptional<z.ZodNumber>;
         assert: z.ZodArray<z.ZodPipe<z.ZodObject<{
             type: z.ZodPipe<z.ZodString, z.ZodTransform<{
-                type: AssertionType;
+                type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
                 negated: boolean;
             }, string>>;
             value: z.ZodOptional<z.ZodUnknown>;
@@ -124,7 +75,7 @@ export declare const goldenSetSchema: z.ZodObject<{
             metric: string | undefined;
         }, {
             type: {
-                type: AssertionType;
+                type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
                 negated: boolean;
             };
             weight: number;
@@ -132,11 +83,9 @@ export declare const goldenSetSchema: z.ZodObject<{
             threshold?: number | undefined;
             metric?: string | undefined;
         }>>>;
-    }, z.core.$strict>, z.ZodTransform<{
+    }, z.core.$strict>, z.ZodTransform<GoldenCase, {
         id: string;
-        vars: Record<string, unknown>;
         critical: boolean;
-        tags: string[];
         assert: {
             type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
             negated: boolean;
@@ -146,31 +95,11 @@ export declare const goldenSetSchema: z.ZodObject<{
             metric: string | undefined;
         }[];
         description?: string | undefined;
-        threshold?: number | undefined;
-    } & {
-        assertVars?: string[];
-    }, {
-        id: string;
-        vars: Record<string, unknown>;
-        critical: boolean;
-        tags: string[];
-        assert: {
-            type: "equals" | "contains" | "icontains" | "contains-any" | "contains-all" | "starts-with" | "regex" | "is-json" | "contains-json" | "levenshtein" | "similar" | "llm-rubric" | "cost" | "latency";
-            negated: boolean;
-            value: unknown;
-            threshold: number | undefined;
-            weight: number;
-            metric: string | undefined;
-        }[];
-        description?: string | undefined;
+        vars?: Record<string, unknown> | undefined;
+        tags?: string[] | undefined;
         threshold?: number | undefined;
     }>>>;
 }, z.core.$strict>;
 export type GoldenSet = z.output<typeof goldenSetSchema>;
-/**
- * Parses a golden set in chunks of cases when its shape allows (chunked-yaml.ts: a big set's
- * peak memory halves); anything the fast path does not accept, errors included, goes through the
- * whole-file parse, so errors are located the same way either way.
- */
 export declare function parseGoldenSet(text: string, file: string): GoldenSet;
 export {};

@@ -204,6 +204,7 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     "auto-rollback": z.ZodOptional<z.ZodObject<{
         environments: z.ZodArray<z.ZodString>;
         metrics: z.ZodArray<z.ZodString>;
+        "cooldown-minutes": z.ZodDefault<z.ZodNumber>;
     }, z.core.$strict>>;
 }, z.core.$strict>, z.ZodTransform<{
     version: 1;
@@ -284,6 +285,7 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     autoRollback: {
         environments: string[];
         metrics: string[];
+        cooldownMinutes: number;
     } | undefined;
 }, {
     version: 1;
@@ -362,6 +364,7 @@ export declare const settingsSchema: z.ZodPipe<z.ZodObject<{
     "auto-rollback"?: {
         environments: string[];
         metrics: string[];
+        "cooldown-minutes": number;
     } | undefined;
 }>>;
 export type Settings = z.output<typeof settingsSchema>;
