@@ -8,6 +8,7 @@ import {
   PromptgateErrors,
   type SourceLocation,
 } from "../errors.js";
+import { flatString } from "../formats/flat-values.js";
 import type { GoldenCase } from "../formats/golden-set.js";
 import type { PromptVersion } from "../formats/prompt-file.js";
 import { type ChatMessage, renderPrompt } from "../formats/prompt-file.js";
@@ -470,17 +471,12 @@ function keepAssertions(
   parts: BriefParts | undefined,
 ): AssertionResult[] {
   // Only reason-less lists repeat; a kept failing reason is the case's own.
+  if (!parts || results.some((a) => keepsReason(a, shown))) return copyAssertions(results, shown);
   let key = "";
   for (const a of results) {
-    if (!parts || keepsReason(a, shown)) return copyAssertions(results, shown);
     key += `${a.type}\0${a.negated ? 1 : 0}${a.pass ? 1 : 0}\0${a.score}\0${a.weight}\n`;
   }
-  if (!parts) return copyAssertions(results, shown);
-  const kept = parts.assertions.get(key);
-  if (kept !== undefined) return kept;
-  const fresh = copyAssertions(results, shown);
-  if (parts.assertions.size < SHARED_PARTS) parts.assertions.set(key, fresh);
-  return fresh;
+  return share(parts.assertions, key, () => copyAssertions(results, shown));
 }
 
 const keepsReason = (a: AssertionResult, shown: boolean) => shown && !a.pass && a.reason !== "";
@@ -499,18 +495,15 @@ function copyAssertions(results: readonly AssertionResult[], shown: boolean): As
 }
 
 function shareUsage(parts: BriefParts, u: Usage): Usage {
-  return share(
-    parts.usage,
-    `${u.promptTokens},${u.completionTokens},${u.cachedTokens ?? ""}`,
-    u,
-    copyUsage,
-  );
+  const key = `${u.promptTokens},${u.completionTokens},${u.cachedTokens ?? ""}`;
+  return share(parts.usage, key, () => copyUsage(u));
 }
 
-function share<T>(table: Map<string, T>, key: string, value: T, copy: (v: T) => T = (v) => v): T {
+/** The table's copy under `key`, else a fresh one (kept while the table has room). */
+function share<T>(table: Map<string, T>, key: string, make: () => T): T {
   const kept = table.get(key);
   if (kept !== undefined) return kept;
-  const fresh = copy(value);
+  const fresh = make();
   if (table.size < SHARED_PARTS) table.set(key, fresh);
   return fresh;
 }
@@ -524,14 +517,6 @@ function copyUsage(u: Usage): Usage {
         completionTokens: u.completionTokens,
         cachedTokens: u.cachedTokens,
       };
-}
-
-/**
- * The string as one flat copy: a string built by concatenation is a tree of pieces in V8 (and a
- * slice keeps its whole parent alive), several times its length in memory.
- */
-function flatString(s: string): string {
-  return s.length < 2 ? s : (JSON.parse(JSON.stringify(s)) as string);
 }
 
 /** Runs every case of a target `repeats` times through the sampler. */

@@ -247,17 +247,17 @@ const readCases = goldenSetAround(z.custom<GoldenCase>(() => true));
 export type GoldenSet = z.output<typeof goldenSetSchema>;
 
 /**
- * Parses a golden set in chunks of cases when its shape allows (chunked-yaml.ts: a big set's
- * peak memory halves); anything the fast path does not accept, errors included, goes through the
- * whole-file parse, so errors are located the same way either way.
- */
-/**
  * Ten cases a document: each chunk's parser garbage then dies in the young generation. At 50,
  * enough of it outlived a scavenge to be promoted that loading 100,000 cases peaked at ~215 MB
  * RSS; at 1 to 10 it is ~163 MB, and the CPU is lower too (~0.10 against 0.13 ms a case).
  */
 const CASES_PER_CHUNK = 10;
 
+/**
+ * Parses a golden set in chunks of cases when its shape allows (chunked-yaml.ts: a big set's
+ * peak memory halves); anything the fast path does not accept, errors included, goes through the
+ * whole-file parse, so errors are located the same way either way.
+ */
 export function parseGoldenSet(text: string, file: string): GoldenSet {
   try {
     checkTextLimits(text, file);

@@ -2,7 +2,6 @@ import { distance } from "fastest-levenshtein";
 import { describeCostUnknown } from "../../cost/cost-unknown.js";
 import { PromptgateError } from "../../errors.js";
 import { splitCommaSeparated } from "../../formats/assertion-value.js";
-import { flatString } from "../../formats/flat-values.js";
 import type { Assertion, AssertionType } from "../../formats/golden-set.js";
 import type { PromptVersion } from "../../formats/prompt-file.js";
 import { formatUsd } from "../../numbers.js";
@@ -130,8 +129,9 @@ function toResult(a: Assertion, c: Check): AssertionResult {
   // promptfoo: "If weight is set to 0, the assertion automatically passes".
   const pass = a.weight === 0 || (a.negated ? !c.pass : c.pass);
   const score = clamp01(a.negated ? 1 - c.score : c.score);
-  // Flat: built from pieces, the text is a tree of ~7 concatenation nodes kept with the result.
-  const reason = flatString(`${a.negated ? "must not" : "must"} ${c.expected}; ${c.observed}`);
+  // Left as built: a large run flattens the few reasons it keeps (run-eval.ts, keepInBrief), and
+  // a small one holds them only until its report is written.
+  const reason = `${a.negated ? "must not" : "must"} ${c.expected}; ${c.observed}`;
   return { type: a.type, negated: a.negated, weight: a.weight, pass, score, reason };
 }
 
