@@ -8,12 +8,12 @@ import { parseGoldenSet } from "../src/formats/golden-set.js";
 import { parsePromptFile } from "../src/formats/prompt-file.js";
 import { parseSettings } from "../src/formats/settings.js";
 import { createModelStack } from "../src/io/model-stack.js";
+import { GROWTH_PROMPT, growthGoldenSet, PER_FILE } from "./growth-files.js";
 
 const [baseURL = "", casesArg = "10000", concurrencyArg = "100", cacheDir = ""] =
   process.argv.slice(2);
 const cases = Number(casesArg);
 const concurrency = Number(concurrencyArg);
-const PER_FILE = 1000;
 
 const cpuAt = () => {
   const c = process.cpuUsage();
@@ -24,22 +24,9 @@ const parse0 = cpuAt();
 const targets = [];
 for (let f = 0; f * PER_FILE < cases; f++) {
   const prompt = `bench-${f}`;
-  const version = parsePromptFile(
-    `---\nmodel: gpt-4o-mini-2024-07-18\nconfig: { temperature: 0.2, maxOutputTokens: 100 }\n---\n{{role "system"}}\nAnswer briefly.\n{{role "user"}}\n{{question}}\n`,
-    `prompts/${prompt}/v1.prompt`,
-    prompt,
-    "v1",
-  );
-  const lines = ["cases:"];
-  for (let i = f * PER_FILE; i < Math.min(cases, (f + 1) * PER_FILE); i++) {
-    lines.push(`  - id: case-${i}`, `    vars: { question: "What is item ${i}?" }`, "    assert:");
-    lines.push(
-      `      - { type: icontains, value: "item ${i}" }`,
-      `      - { type: regex, value: "\\\\d+" }`,
-    );
-  }
+  const version = parsePromptFile(GROWTH_PROMPT, `prompts/${prompt}/v1.prompt`, prompt, "v1");
   const file = `evals/${prompt}.yaml`;
-  const set = parseGoldenSet(lines.join("\n"), file);
+  const set = parseGoldenSet(growthGoldenSet(f, cases), file);
   targets.push({ version, goldenSet: { prompt, file, set }, repeats: 1 });
 }
 const parseCpuMs = cpuAt() - parse0;

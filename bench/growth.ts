@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { GROWTH_PROMPT, growthGoldenSet, PER_FILE } from "./growth-files.js";
 import { bundle, ok, printTable, type Row, run, startStandInProcess } from "./lib.js";
 
 const CONCURRENCY = 100;
@@ -21,30 +22,14 @@ interface Figures {
   errors: number;
 }
 
-/** The golden sets of the growth worker, as files: `PER_FILE` cases a prompt. */
-const PER_FILE = 1000;
-const PROMPT = `---\nmodel: gpt-4o-mini-2024-07-18\nconfig: { temperature: 0.2, maxOutputTokens: 100 }\n---\n{{role "system"}}\nAnswer briefly.\n{{role "user"}}\n{{question}}\n`;
-
 async function writeGrowthRepo(cases: number): Promise<string> {
   const repo = await mkdtemp(join(tmpdir(), "promptgate-bench-growth-"));
   await writeFile(join(repo, "promptgate.yaml"), "version: 1\nrepeats: 1\n");
   await mkdir(join(repo, "evals"));
   for (let f = 0; f * PER_FILE < cases; f++) {
     await mkdir(join(repo, "prompts", `bench-${f}`), { recursive: true });
-    await writeFile(join(repo, "prompts", `bench-${f}`, "v1.prompt"), PROMPT);
-    const lines = ["cases:"];
-    for (let i = f * PER_FILE; i < Math.min(cases, (f + 1) * PER_FILE); i++) {
-      lines.push(
-        `  - id: case-${i}`,
-        `    vars: { question: "What is item ${i}?" }`,
-        "    assert:",
-      );
-      lines.push(
-        `      - { type: icontains, value: "item ${i}" }`,
-        `      - { type: regex, value: "\\\\d+" }`,
-      );
-    }
-    await writeFile(join(repo, "evals", `bench-${f}.yaml`), lines.join("\n"));
+    await writeFile(join(repo, "prompts", `bench-${f}`, "v1.prompt"), GROWTH_PROMPT);
+    await writeFile(join(repo, "evals", `bench-${f}.yaml`), growthGoldenSet(f, cases));
   }
   return repo;
 }
