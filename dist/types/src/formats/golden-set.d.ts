@@ -101,5 +101,10 @@ export declare const goldenSetSchema: z.ZodObject<{
     }>>>;
 }, z.core.$strict>;
 export type GoldenSet = z.output<typeof goldenSetSchema>;
+/**
+ * Parses a golden set in chunks of cases when its shape allows (chunked-yaml.ts: a big set's
+ * peak memory halves); anything the fast path does not accept, errors included, goes through the
+ * whole-file parse, so errors are located the same way either way.
+ */
 export declare function parseGoldenSet(text: string, file: string): GoldenSet;
 export {};
